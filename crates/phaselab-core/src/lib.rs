@@ -1,0 +1,12 @@
+//! phaselab core: ground-truth physics, datasets and (later) the learned dynamics models of
+//! *Deconstructing the Inductive Biases of Hamiltonian Neural Networks* (Gruver et al., ICLR 2022).
+//!
+//! `physics` and `data` know nothing of the learning framework; everything here compiles for
+//! native targets and for `wasm32-unknown-unknown`.
+
+pub mod data;
+pub mod physics;
+pub mod rng;
+
+/// phaselab's version, written into every file it produces.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

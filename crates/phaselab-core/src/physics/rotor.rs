@@ -1,0 +1,89 @@
+//! Free rigid body (no potential): q = [x, y, z, phi, theta, psi], centre of mass and ZXZ Euler
+//! angles. Shape from the reference's `rotor.obj`: second moments diag(covar), a triaxial body.
+
+use super::jet::Scalar;
+use super::lagrangian::{Mechanism, NodeMass};
+use super::rigid_body::{extended_body_mass, frame_nodes, principal_inertia, rotation};
+use super::{Describe, Link, State, SystemSpec};
+use crate::physics::spec::Family;
+use crate::rng::Rng;
+use serde_json::json;
+
+/// diag of the volume-normalised second central moments of `rotor.obj` (recomputed for phaselab;
+/// the largest off-diagonal, 4.1e-4 in y-z, is dropped as in the reference).
+pub const ROTOR_SECOND_MOMENTS: [f64; 3] = [0.002_985_134_263, 0.099_063_365_24, 0.021_108_513_38];
+
+pub struct Rotor {
+    /// 2: what the paper's script builds; the motion does not depend on it.
+    pub mass_value: f64,
+    mass: NodeMass,
+}
+
+impl Rotor {
+    pub fn new() -> Self {
+        let m = 2.0;
+        Rotor { mass_value: m, mass: extended_body_mass(m, ROTOR_SECOND_MOMENTS) }
+    }
+}
+
+impl Default for Rotor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Mechanism for Rotor {
+    fn dof(&self) -> usize {
+        6
+    }
+    fn node_mass(&self) -> &NodeMass {
+        &self.mass
+    }
+    fn positions<S: Scalar>(&self, q: &[S]) -> Vec<[S; 3]> {
+        let r = rotation(q[3], q[4], q[5]);
+        frame_nodes([q[0], q[1], q[2]], &r)
+    }
+    fn potential<S: Scalar>(&self, _q: &[S], _x: &[[S; 3]]) -> S {
+        S::cst(0.0)
+    }
+}
+
+impl Describe for Rotor {
+    fn spec(&self) -> SystemSpec {
+        SystemSpec::new(Family::Rotor, 1)
+    }
+    fn angular(&self) -> Vec<bool> {
+        vec![false, false, false, true, true, true]
+    }
+    fn dt(&self) -> f64 {
+        0.05
+    }
+    fn parameters(&self) -> serde_json::Value {
+        json!({"mass": self.mass_value, "second_moments": ROTOR_SECOND_MOMENTS,
+               "principal_inertia_about_com": principal_inertia(self.mass_value, ROTOR_SECOND_MOMENTS),
+               "euler": "ZXZ"})
+    }
+    /// Reference (rotor.py): [com, euler] and their rates ~ clamp(2 N(0, 1), -3, 3), com parts x 0.1.
+    fn sample_initial(&self, rng: &mut Rng) -> State {
+        let mut draw = |k: usize| {
+            let x = (2.0 * rng.normal()).clamp(-3.0, 3.0);
+            if k < 3 {
+                0.1 * x
+            } else {
+                x
+            }
+        };
+        let q = (0..6).map(&mut draw).collect();
+        let v = (0..6).map(&mut draw).collect();
+        State { q, v }
+    }
+    fn constant_mass_matrix(&self) -> bool {
+        false
+    }
+    fn links(&self) -> Vec<Link> {
+        vec![Link::Nodes(0, 1), Link::Nodes(0, 2), Link::Nodes(0, 3)]
+    }
+    fn drawn_nodes(&self) -> Vec<usize> {
+        vec![0, 1, 2, 3]
+    }
+}
