@@ -1,1 +1,13 @@
+//! Trajectory datasets: the paper's sampling and chunking protocol, and phaselab's `.npz` file
+//! format, read and written from bytes (the browser reads the same files). No learning code here.
+
+pub mod initial_conditions;
 pub mod npy;
+pub mod npz;
+pub mod protocol;
+pub mod trajectory_set;
+
+pub use trajectory_set::{DataError, Metadata, TrajectorySet};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+//! Dataset checks: exact file round trip, one clear message per bad-file case, the protocol's sizes,
+//! and byte-identical files from the same seed.
+
+use super::npy::NpyArray;
+use super::npz;
+use super::protocol::Protocol;
+use super::*;
+use crate::physics::simulate::grid_points;
+use crate::physics::system;
+
+fn small(sys: &str, seed: u64) -> protocol::Splits {
+    let p = Protocol { n_trajectories: 20, n_test: 4, seed, ..Protocol::default() };
+    p.generate(system(sys).unwrap().as_ref(), &|_| {}).unwrap()
+}
+
+#[test]
+fn protocol_sizes_and_chunks() {
+    let s = small("chain-pendulum:2", 0);
+    assert_eq!((s.train.n, s.train.t, s.train.d), (16, 5, 2));
+    assert_eq!((s.val.n, s.val.t), (4, 5));
+    assert_eq!((s.test.n, s.test.t), (4, 100));
+    assert_eq!(s.train.meta.split, "train");
+    assert_eq!(grid_points(10.0, 0.03), 334);
+    assert_eq!(grid_points(10.0, 0.05), 200);
+    assert_eq!(grid_points(10.0, 0.02), 500);
+    // Chunks start on chunk boundaries inside the 10 s trajectory.
+    for &t0 in s.train.t0.as_ref().unwrap() {
+        let k = (t0 / 0.03).round() as usize;
+        assert_eq!(k % 5, 0);
+        assert!(k + 5 <= 334);
+    }
+    for &t0 in s.test.t0.as_ref().unwrap() {
+        let k = (t0 / 0.03).round() as usize;
+        assert!(k % 100 == 0 && k + 100 <= 334);
+    }
+    // The test trajectories are not the training ones.
+    assert_ne!(s.test.state(0, 0), s.train.state(0, 0));
+}
+
+#[test]
+fn same_seed_gives_byte_identical_files() {
+    let a = small("spring-pendulum:2", 3);
+    let b = small("spring-pendulum:2", 3);
+    assert_eq!(a.train.to_npz(), b.train.to_npz());
+    assert_eq!(a.test.to_npz(), b.test.to_npz());
+    assert_ne!(small("spring-pendulum:2", 4).train.to_npz(), a.train.to_npz());
+}
+
+#[test]
+fn npz_round_trip_is_exact() {
+    let mut s = small("gyroscope", 1).test;
+    s.u = Some(((0..s.n * s.t * 2).map(|i| (i as f64).sin()).collect(), 2));
+    let back = TrajectorySet::from_npz(&s.to_npz()).unwrap();
+    assert_eq!(back, s);
+}
+
+fn sample_set() -> TrajectorySet {
+    small("chain-pendulum:1", 2).val
+}
+
+fn arrays(set: &TrajectorySet) -> npz::Arrays {
+    npz::read(&set.to_npz()).unwrap()
+}
+
+fn expect_error(a: &npz::Arrays, needle: &str) {
+    let e = TrajectorySet::from_npz(&npz::write(a)).unwrap_err().to_string();
+    assert!(e.contains(needle), "expected '{needle}' in: {e}");
+}
+
+#[test]
+fn bad_files_get_clear_messages() {
+    let set = sample_set();
+    let good = set.to_npz();
+    // Not a zip.
+    let e = TrajectorySet::from_npz(b"this is not a zip file").unwrap_err().to_string();
+    assert!(e.contains("not an .npz"), "{e}");
+    // Truncated archive.
+    let e = TrajectorySet::from_npz(&good[..good.len() / 2]).unwrap_err().to_string();
+    assert!(e.contains("npz"), "{e}");
+    // Truncated array inside a valid archive.
+    let mut a = arrays(&set);
+    let qb = a["q"].to_bytes();
+    let mut raw = npz::Arrays::new();
+    raw.insert("x".into(), NpyArray::f64(vec![1], vec![0.0]));
+    let mut zipped = {
+        let mut b = npz::write(&a);
+        b.clear();
+        b
+    };
+    zipped.extend(truncated_entry_archive(&qb[..qb.len() - 8], &a));
+    let e = TrajectorySet::from_npz(&zipped).unwrap_err().to_string();
+    assert!(e.contains("truncated array"), "{e}");
+    // Wrong dtype.
+    a.insert("q".into(), NpyArray::string("not numbers"));
+    expect_error(&a, "wrong type");
+    // Shape mismatch between q and v.
+    let mut a = arrays(&set);
+    a.insert("v".into(), NpyArray::f64(vec![set.n, set.t - 1, set.d], vec![0.0; set.n * (set.t - 1) * set.d]));
+    expect_error(&a, "shape");
+    // u with another N.
+    let mut a = arrays(&set);
+    a.insert("u".into(), NpyArray::f64(vec![set.n + 1, set.t, 1], vec![0.0; (set.n + 1) * set.t]));
+    expect_error(&a, "u must be");
+    // NaN and inf.
+    let mut a = arrays(&set);
+    let mut q = set.q.clone();
+    q[3] = f64::NAN;
+    q[7] = f64::INFINITY;
+    a.insert("q".into(), NpyArray::f64(vec![set.n, set.t, set.d], q));
+    expect_error(&a, "2 NaN or infinite values");
+    // Unknown system.
+    let mut bad = set.clone();
+    bad.meta.system = "double-wobbler:2".into();
+    let e = TrajectorySet::from_npz(&bad.to_npz()).unwrap_err().to_string();
+    assert!(e.contains("unknown system 'double-wobbler:2'"), "{e}");
+    // System that disagrees with D.
+    let mut bad = set.clone();
+    bad.meta.system = "chain-pendulum:3".into();
+    bad.meta.angular = vec![true];
+    assert!(TrajectorySet::from_npz(&bad.to_npz()).unwrap_err().to_string().contains("D = 3"));
+    // Missing metadata; malformed metadata.
+    let mut a = arrays(&set);
+    a.remove("metadata");
+    expect_error(&a, "missing array 'metadata'");
+    let mut a = arrays(&set);
+    a.insert("metadata".into(), NpyArray::string("{\"system\": 3"));
+    expect_error(&a, "bad metadata");
+    // Missing q; missing dt and t.
+    let mut a = arrays(&set);
+    a.remove("q");
+    expect_error(&a, "missing array 'q'");
+    let mut a = arrays(&set);
+    a.remove("dt");
+    a.remove("t");
+    expect_error(&a, "missing array 'dt'");
+    // Non-positive dt.
+    let mut a = arrays(&set);
+    a.insert("dt".into(), NpyArray::f64(vec![], vec![0.0]));
+    a.remove("t");
+    expect_error(&a, "dt must be finite and > 0");
+    // External data is accepted with a prefix.
+    let mut ext = set.clone();
+    ext.meta.system = "mujoco:Hopper-v5".into();
+    assert!(TrajectorySet::from_npz(&ext.to_npz()).is_ok());
+}
+
+/// An archive whose `q.npy` entry is cut short (other entries intact).
+fn truncated_entry_archive(q_bytes: &[u8], a: &npz::Arrays) -> Vec<u8> {
+    use std::io::Write;
+    let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let o = zip::write::SimpleFileOptions::default();
+    for (k, v) in a {
+        zw.start_file(format!("{k}.npy"), o).unwrap();
+        if k == "q" {
+            zw.write_all(q_bytes).unwrap();
+        } else {
+            zw.write_all(&v.to_bytes()).unwrap();
+        }
+    }
+    zw.finish().unwrap().into_inner()
+}
+
+#[test]
+fn initial_conditions_from_json_and_npz() {
+    let s = initial_conditions::parse(br#"[{"q": [0.1, 0.2], "v": [0.0, 1.0]}, {"q": [1, 2], "v": [3, 4]}]"#, 2).unwrap();
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[1].v, vec![3.0, 4.0]);
+    let e = initial_conditions::parse(br#"{"q": [0.1], "v": [0.0]}"#, 2).unwrap_err().to_string();
+    assert!(e.contains("D = 2"), "{e}");
+    assert!(initial_conditions::parse(b"{oops", 2).unwrap_err().to_string().contains("JSON"));
+    let set = sample_set();
+    let from_set = initial_conditions::parse(&set.to_npz(), 1).unwrap();
+    assert_eq!(from_set.len(), set.n);
+    assert_eq!(from_set[1].q, set.state(1, 0).0);
+}
