@@ -1,0 +1,82 @@
+//! `phaselab bench`: timings measured on the machine at hand (never asserted in tests).
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use phaselab_core::data::protocol::Protocol;
+use phaselab_core::physics::simulate::{grid_points, simulate, Integrator};
+use phaselab_core::physics::System;
+use phaselab_core::rng::Rng;
+use std::time::Instant;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Time the paper's dataset protocol (default: chain-pendulum:2, 1000 + 200 trajectories, dopri5 rtol 1e-7).
+    #[command(after_help = "Examples:\n  phaselab bench datagen\n  phaselab bench datagen --system spring-pendulum:3 --repeat 3")]
+    Datagen(DatagenArgs),
+}
+
+#[derive(Args)]
+pub struct DatagenArgs {
+    /// System to generate.
+    #[arg(long, short, default_value = "chain-pendulum:2")]
+    system: String,
+    /// Timed repetitions (the best and the median are reported).
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Trajectories in the pool.
+    #[arg(long, default_value_t = 1000)]
+    n: usize,
+    /// Test trajectories.
+    #[arg(long, default_value_t = 200)]
+    n_test: usize,
+}
+
+pub fn run(cmd: BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Datagen(a) => datagen(a),
+    }
+}
+
+fn datagen(a: DatagenArgs) -> Result<()> {
+    let sys = crate::commands::SystemArg { system: a.system.clone(), drag: None }.build()?;
+    let p = Protocol { n_trajectories: a.n, n_test: a.n_test, ..Protocol::default() };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!("bench datagen: {} , {} + {} trajectories of {} s, {}, {threads} threads", sys.name(), a.n, a.n_test, p.seconds, p.integrator);
+    let mut times = Vec::new();
+    for r in 0..a.repeat.max(1) {
+        let t = Instant::now();
+        let s = p.generate(sys.as_ref(), &|_| {})?;
+        let secs = t.elapsed().as_secs_f64();
+        std::hint::black_box(&s);
+        println!("  run {}: {secs:.3} s ({:.0} trajectories/s)", r + 1, (a.n + a.n_test) as f64 / secs);
+        times.push(secs);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let best = times[0];
+    let median = times[times.len() / 2];
+    println!("best {best:.3} s, median {median:.3} s, {:.0} trajectories/s (best)", (a.n + a.n_test) as f64 / best);
+    energy_drift(sys.as_ref());
+    Ok(())
+}
+
+/// Energy drift of full 10 s trajectories at the default tolerances (what the datasets carry).
+fn energy_drift(sys: &dyn System) {
+    if sys.drag() > 0.0 {
+        return;
+    }
+    let n = grid_points(10.0, sys.dt());
+    let mut worst: f64 = 0.0;
+    let mut mean = 0.0;
+    let k = 50;
+    for i in 0..k {
+        let s = sys.sample_initial(&mut Rng::stream(1, i));
+        if let Ok(t) = simulate(sys, &s, n, sys.dt(), &Integrator::default()) {
+            let h0 = sys.energy(&s.q, &s.v);
+            let (a, b) = sys.energy_parts(&s.q, &s.v);
+            let e = t.states.iter().map(|x| (sys.energy(&x.q, &x.v) - h0).abs()).fold(0.0, f64::max) / (a.abs() + b.abs());
+            worst = worst.max(e);
+            mean += e / k as f64;
+        }
+    }
+    println!("energy drift over 10 s at the default tolerances ({k} trajectories): mean {mean:.1e}, worst {worst:.1e} (relative to |T| + |V|)");
+}
