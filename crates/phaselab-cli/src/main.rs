@@ -27,10 +27,12 @@ enum Command {
     #[command(after_help = "Examples:\n  phaselab systems\n  phaselab systems --json")]
     Systems(commands::SystemsArgs),
     /// Integrate a system from sampled or given initial conditions and write the trajectories.
-    #[command(after_help = "Examples:\n  phaselab simulate --system chain-pendulum:2 --n 3 --out chain.npz\n  \
+    #[command(
+        after_help = "Examples:\n  phaselab simulate --system chain-pendulum:2 --n 3 --out chain.npz\n  \
 phaselab simulate --system spring-pendulum-drag:1 --drag 0.2 --seconds 20 --out damped.npz\n  \
 phaselab simulate --system chain-pendulum:1 --init init.json --integrator leapfrog:20 --out leap.npz\n\n\
-init.json holds {\"q\": [...], \"v\": [...]} or a list of them; an .npz with q and v [N, D] works too.")]
+init.json holds {\"q\": [...], \"v\": [...]} or a list of them; an .npz with q and v [N, D] works too."
+    )]
     Simulate(commands::SimulateArgs),
     /// Datasets: generate the paper's train/val/test files, or inspect a file.
     #[command(subcommand)]
@@ -43,12 +45,16 @@ init.json holds {\"q\": [...], \"v\": [...]} or a list of them; an .npz with q a
 #[derive(Subcommand)]
 enum DataCommand {
     /// Generate train.npz, val.npz and test.npz with the paper's protocol.
-    #[command(after_help = "Examples:\n  phaselab data gen --system chain-pendulum:2 --out data/chain2\n  \
+    #[command(
+        after_help = "Examples:\n  phaselab data gen --system chain-pendulum:2 --out data/chain2\n  \
 phaselab data gen --system spring-pendulum-drag:3 --drag 0.5 --n 200 --n-test 50 --seed 7 --out data/spring3\n  \
-phaselab data gen --system gyroscope --chunk 10 --out data/gyro")]
+phaselab data gen --system gyroscope --chunk 10 --out data/gyro"
+    )]
     Gen(commands::GenArgs),
     /// Describe a trajectory file and check that it is valid (exit status 1 if not).
-    #[command(after_help = "Examples:\n  phaselab data info data/chain2/train.npz\n  phaselab data info --json data/chain2/test.npz")]
+    #[command(
+        after_help = "Examples:\n  phaselab data info data/chain2/train.npz\n  phaselab data info --json data/chain2/test.npz"
+    )]
     Info(commands::InfoArgs),
 }
 

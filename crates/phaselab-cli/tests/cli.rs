@@ -4,11 +4,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn phaselab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phaselab")).args(args).output().expect("run phaselab")
+    Command::new(env!("CARGO_BIN_EXE_phaselab"))
+        .args(args)
+        .output()
+        .expect("run phaselab")
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn tmpdir(name: &str) -> PathBuf {
@@ -24,8 +31,14 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn every_command_has_help_with_examples() {
-    for args in [vec!["--help"], vec!["systems", "--help"], vec!["simulate", "--help"], vec!["data", "gen", "--help"],
-                 vec!["data", "info", "--help"], vec!["bench", "datagen", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["systems", "--help"],
+        vec!["simulate", "--help"],
+        vec!["data", "gen", "--help"],
+        vec!["data", "info", "--help"],
+        vec!["bench", "datagen", "--help"],
+    ] {
         let o = phaselab(&args);
         assert!(o.status.success(), "{args:?}");
         assert!(text(&o).contains("Examples:"), "{args:?}: {}", text(&o));
@@ -37,19 +50,40 @@ fn systems_lists_every_family() {
     let o = phaselab(&["systems"]);
     assert!(o.status.success());
     let t = text(&o);
-    for name in ["chain-pendulum:5", "spring-pendulum:1", "chain-pendulum-drag:2,f=0.4", "gyroscope", "magnet-pendulum", "rotor", "coupled-pendulum:3"] {
+    for name in [
+        "chain-pendulum:5",
+        "spring-pendulum:1",
+        "chain-pendulum-drag:2,f=0.4",
+        "gyroscope",
+        "magnet-pendulum",
+        "rotor",
+        "coupled-pendulum:3",
+    ] {
         assert!(t.contains(name), "missing {name}");
     }
-    let j: serde_json::Value = serde_json::from_slice(&phaselab(&["systems", "--json"]).stdout).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_slice(&phaselab(&["systems", "--json"]).stdout).unwrap();
     assert!(j.as_array().unwrap().len() >= 27);
+}
+
+/// `data gen` of a small chain-pendulum:2 set into `dir`.
+fn gen_small(dir: &Path) -> Output {
+    let args = "data gen --system chain-pendulum:2 --n 30 --n-test 5 --seed 3 --out";
+    let mut v: Vec<&str> = args.split(' ').collect();
+    v.push(s(dir));
+    phaselab(&v)
 }
 
 #[test]
 fn data_gen_then_info() {
     let d = tmpdir("gen");
-    let o = phaselab(&["data", "gen", "--system", "chain-pendulum:2", "--n", "30", "--n-test", "5", "--seed", "3", "--out", s(&d)]);
+    let o = gen_small(&d);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("N=24 trajectories x T=5 steps x D=2"), "{}", text(&o));
+    assert!(
+        text(&o).contains("N=24 trajectories x T=5 steps x D=2"),
+        "{}",
+        text(&o)
+    );
     for f in ["train.npz", "val.npz", "test.npz"] {
         assert!(d.join(f).exists());
     }
@@ -59,21 +93,44 @@ fn data_gen_then_info() {
     assert!(t.contains("valid       yes") && t.contains("T=100"), "{t}");
     // Same seed, same bytes.
     let d2 = tmpdir("gen2");
-    assert!(phaselab(&["data", "gen", "--system", "chain-pendulum:2", "--n", "30", "--n-test", "5", "--seed", "3", "--out", s(&d2)]).status.success());
-    assert_eq!(std::fs::read(d.join("train.npz")).unwrap(), std::fs::read(d2.join("train.npz")).unwrap());
+    assert!(gen_small(&d2).status.success());
+    assert_eq!(
+        std::fs::read(d.join("train.npz")).unwrap(),
+        std::fs::read(d2.join("train.npz")).unwrap()
+    );
 }
 
 #[test]
 fn simulate_from_sampled_and_given_initial_conditions() {
     let d = tmpdir("sim");
     let out = d.join("g.npz");
-    let o = phaselab(&["simulate", "--system", "gyroscope", "--n", "2", "--seconds", "1", "--out", s(&out)]);
+    let o = phaselab(&[
+        "simulate",
+        "--system",
+        "gyroscope",
+        "--n",
+        "2",
+        "--seconds",
+        "1",
+        "--out",
+        s(&out),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("N=2 trajectories x T=50"), "{}", text(&o));
     let init = d.join("init.json");
     std::fs::write(&init, r#"[{"q": [0.5], "v": [0.0]}]"#).unwrap();
     let out2 = d.join("p.npz");
-    let o = phaselab(&["simulate", "--system", "chain-pendulum:1", "--init", s(&init), "--integrator", "leapfrog:10", "--out", s(&out2)]);
+    let o = phaselab(&[
+        "simulate",
+        "--system",
+        "chain-pendulum:1",
+        "--init",
+        s(&init),
+        "--integrator",
+        "leapfrog:10",
+        "--out",
+        s(&out2),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let o = phaselab(&["data", "info", "--json", s(&out2)]);
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -85,16 +142,115 @@ fn simulate_from_sampled_and_given_initial_conditions() {
 fn bad_input_gets_a_clear_error_not_a_panic() {
     let d = tmpdir("bad");
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["simulate".into(), "--system".into(), "double-wobbler:2".into(), "--out".into(), s(&d.join("x.npz")).into()], "unknown system"),
-        (vec!["simulate".into(), "--system".into(), "chain-pendulum:9".into(), "--out".into(), s(&d.join("x.npz")).into()], "N in 1..=5"),
-        (vec!["simulate".into(), "--system".into(), "chain-pendulum:2".into(), "--drag".into(), "0.3".into(), "--out".into(), s(&d.join("x.npz")).into()], "--drag applies"),
-        (vec!["simulate".into(), "--system".into(), "chain-pendulum-drag:2".into(), "--drag=-1".into(), "--out".into(), s(&d.join("x.npz")).into()], "drag coefficient"),
-        (vec!["simulate".into(), "--system".into(), "spring-pendulum:2".into(), "--integrator".into(), "euler".into(), "--out".into(), s(&d.join("x.npz")).into()], "unknown integrator"),
-        (vec!["simulate".into(), "--system".into(), "chain-pendulum:2".into(), "--integrator".into(), "leapfrog".into(), "--out".into(), s(&d.join("x.npz")).into()], "separable"),
-        (vec!["simulate".into(), "--system".into(), "chain-pendulum:2".into(), "--init".into(), s(&d.join("missing.json")).into(), "--out".into(), s(&d.join("x.npz")).into()], "cannot read"),
-        (vec!["data".into(), "gen".into(), "--system".into(), "chain-pendulum:1".into(), "--chunk".into(), "1000".into(), "--out".into(), s(&d).into()], "chunk length"),
-        (vec!["data".into(), "gen".into(), "--system".into(), "chain-pendulum:1".into(), "--n".into(), "1".into(), "--out".into(), s(&d).into()], "cannot be split"),
-        (vec!["data".into(), "info".into(), s(&d.join("nope.npz")).into()], "cannot read"),
+        (
+            vec![
+                "simulate".into(),
+                "--system".into(),
+                "double-wobbler:2".into(),
+                "--out".into(),
+                s(&d.join("x.npz")).into(),
+            ],
+            "unknown system",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--system".into(),
+                "chain-pendulum:9".into(),
+                "--out".into(),
+                s(&d.join("x.npz")).into(),
+            ],
+            "N in 1..=5",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--system".into(),
+                "chain-pendulum:2".into(),
+                "--drag".into(),
+                "0.3".into(),
+                "--out".into(),
+                s(&d.join("x.npz")).into(),
+            ],
+            "--drag applies",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--system".into(),
+                "chain-pendulum-drag:2".into(),
+                "--drag=-1".into(),
+                "--out".into(),
+                s(&d.join("x.npz")).into(),
+            ],
+            "drag coefficient",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--system".into(),
+                "spring-pendulum:2".into(),
+                "--integrator".into(),
+                "euler".into(),
+                "--out".into(),
+                s(&d.join("x.npz")).into(),
+            ],
+            "unknown integrator",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--system".into(),
+                "chain-pendulum:2".into(),
+                "--integrator".into(),
+                "leapfrog".into(),
+                "--out".into(),
+                s(&d.join("x.npz")).into(),
+            ],
+            "separable",
+        ),
+        (
+            vec![
+                "simulate".into(),
+                "--system".into(),
+                "chain-pendulum:2".into(),
+                "--init".into(),
+                s(&d.join("missing.json")).into(),
+                "--out".into(),
+                s(&d.join("x.npz")).into(),
+            ],
+            "cannot read",
+        ),
+        (
+            vec![
+                "data".into(),
+                "gen".into(),
+                "--system".into(),
+                "chain-pendulum:1".into(),
+                "--chunk".into(),
+                "1000".into(),
+                "--out".into(),
+                s(&d).into(),
+            ],
+            "chunk length",
+        ),
+        (
+            vec![
+                "data".into(),
+                "gen".into(),
+                "--system".into(),
+                "chain-pendulum:1".into(),
+                "--n".into(),
+                "1".into(),
+                "--out".into(),
+                s(&d).into(),
+            ],
+            "cannot be split",
+        ),
+        (
+            vec!["data".into(), "info".into(), s(&d.join("nope.npz")).into()],
+            "cannot read",
+        ),
     ];
     for (args, needle) in cases {
         let refs: Vec<&str> = args.iter().map(|a| a.as_str()).collect();
@@ -109,6 +265,10 @@ fn bad_input_gets_a_clear_error_not_a_panic() {
     std::fs::write(&bad, b"PK\x03\x04 garbage").unwrap();
     let o = phaselab(&["data", "info", s(&bad)]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("not a valid phaselab dataset"), "{}", text(&o));
+    assert!(
+        text(&o).contains("not a valid phaselab dataset"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(std::fs::read(&bad).unwrap(), b"PK\x03\x04 garbage");
 }

@@ -20,8 +20,10 @@ pub fn systems_json() -> String {
     for f in Family::ALL {
         let n = f.body_range().map(|r| r.0.max(2).min(r.1)).unwrap_or(1);
         let sys = build(SystemSpec::new(f, n));
-        out.push(serde_json::json!({"family": f.name(), "example": sys.name(), "dof": sys.dof(),
-            "dt": sys.dt(), "angular": sys.angular(), "parameters": sys.parameters()}));
+        out.push(
+            serde_json::json!({"family": f.name(), "example": sys.name(), "dof": sys.dof(),
+            "dt": sys.dt(), "angular": sys.angular(), "parameters": sys.parameters()}),
+        );
     }
     serde_json::Value::Array(out).to_string()
 }
@@ -36,13 +38,19 @@ pub fn simulate(system: &str, seed: u64, seconds: f64) -> Result<Vec<f64>, JsErr
     let sys = build(spec);
     let init = sys.sample_initial(&mut Rng::new(seed));
     let n = grid_points(seconds, sys.dt());
-    let tr = integrate(sys.as_ref(), &init, n, sys.dt(), &Integrator::default()).map_err(|e| JsError::new(&e.to_string()))?;
-    Ok(tr.states.iter().flat_map(|s| s.q.iter().chain(&s.v).copied().collect::<Vec<_>>()).collect())
+    let tr = integrate(sys.as_ref(), &init, n, sys.dt(), &Integrator::default())
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(tr
+        .states
+        .iter()
+        .flat_map(|s| s.q.iter().chain(&s.v).copied().collect::<Vec<_>>())
+        .collect())
 }
 
 /// Validate a dataset file's bytes and describe it (the same reader as `phaselab data info`).
 #[wasm_bindgen]
 pub fn dataset_summary(bytes: &[u8]) -> Result<String, JsError> {
-    let set = TrajectorySet::from_npz(bytes).map_err(|e| JsError::new(&format!("not a valid phaselab dataset: {e}")))?;
+    let set = TrajectorySet::from_npz(bytes)
+        .map_err(|e| JsError::new(&format!("not a valid phaselab dataset: {e}")))?;
     Ok(set.summary())
 }

@@ -19,7 +19,9 @@ pub fn parse(bytes: &[u8], dof: usize) -> Result<Vec<State>, DataError> {
     let states = if bytes.starts_with(b"PK") {
         from_npz(bytes)?
     } else {
-        let txt = std::str::from_utf8(bytes).map_err(|_| DataError::Format("initial conditions are neither an .npz nor JSON text".into()))?;
+        let txt = std::str::from_utf8(bytes).map_err(|_| {
+            DataError::Format("initial conditions are neither an .npz nor JSON text".into())
+        })?;
         let list: Vec<JsonState> = match serde_json::from_str::<Vec<JsonState>>(txt) {
             Ok(l) => l,
             Err(_) => vec![serde_json::from_str::<JsonState>(txt).map_err(|e| {
@@ -40,7 +42,11 @@ pub fn parse(bytes: &[u8], dof: usize) -> Result<Vec<State>, DataError> {
             )));
         }
         if s.q.iter().chain(&s.v).any(|x| !x.is_finite()) {
-            return Err(DataError::NonFinite { name: format!("initial condition {i}"), count: 1, first: 0 });
+            return Err(DataError::NonFinite {
+                name: format!("initial condition {i}"),
+                count: 1,
+                first: 0,
+            });
         }
     }
     Ok(states)
@@ -50,21 +56,39 @@ fn from_npz(bytes: &[u8]) -> Result<Vec<State>, DataError> {
     let a = npz::read(bytes)?;
     let get = |name: &'static str| -> Result<(Vec<usize>, Vec<f64>), DataError> {
         match a.get(name) {
-            Some(NpyArray { shape, data: NpyData::F64(x) }) => Ok((shape.clone(), x.clone())),
-            Some(o) => Err(DataError::WrongDtype { name: name.into(), found: o.dtype_name().into(), expected: "float" }),
+            Some(NpyArray {
+                shape,
+                data: NpyData::F64(x),
+            }) => Ok((shape.clone(), x.clone())),
+            Some(o) => Err(DataError::WrongDtype {
+                name: name.into(),
+                found: o.dtype_name().into(),
+                expected: "float",
+            }),
             None => Err(DataError::Missing(name)),
         }
     };
     let (qs, q) = get("q")?;
     let (vs, v) = get("v")?;
     if qs != vs {
-        return Err(DataError::Shape(format!("q has shape {qs:?} but v has shape {vs:?}")));
+        return Err(DataError::Shape(format!(
+            "q has shape {qs:?} but v has shape {vs:?}"
+        )));
     }
     let (n, stride, d) = match qs.as_slice() {
         [n, d] => (*n, *d, *d),
         [n, t, d] => (*n, t * d, *d),
         [d] => (1, *d, *d),
-        _ => return Err(DataError::Shape(format!("q must be [N, D] or [N, T, D], got {qs:?}"))),
+        _ => {
+            return Err(DataError::Shape(format!(
+                "q must be [N, D] or [N, T, D], got {qs:?}"
+            )))
+        }
     };
-    Ok((0..n).map(|i| State { q: q[i * stride..i * stride + d].to_vec(), v: v[i * stride..i * stride + d].to_vec() }).collect())
+    Ok((0..n)
+        .map(|i| State {
+            q: q[i * stride..i * stride + d].to_vec(),
+            v: v[i * stride..i * stride + d].to_vec(),
+        })
+        .collect())
 }

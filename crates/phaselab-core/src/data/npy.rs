@@ -26,13 +26,22 @@ const MAGIC: &[u8] = b"\x93NUMPY";
 
 impl NpyArray {
     pub fn f64(shape: Vec<usize>, values: Vec<f64>) -> Self {
-        NpyArray { shape, data: NpyData::F64(values) }
+        NpyArray {
+            shape,
+            data: NpyData::F64(values),
+        }
     }
     pub fn i64(shape: Vec<usize>, values: Vec<i64>) -> Self {
-        NpyArray { shape, data: NpyData::I64(values) }
+        NpyArray {
+            shape,
+            data: NpyData::I64(values),
+        }
     }
     pub fn string(s: &str) -> Self {
-        NpyArray { shape: vec![], data: NpyData::Str(s.to_string()) }
+        NpyArray {
+            shape: vec![],
+            data: NpyData::Str(s.to_string()),
+        }
     }
     pub fn len(&self) -> usize {
         self.shape.iter().product()
@@ -51,12 +60,21 @@ impl NpyArray {
     /// Serialise as `.npy` version 1.0 (2.0 if the header is too long).
     pub fn to_bytes(&self) -> Vec<u8> {
         let (descr, payload): (String, Vec<u8>) = match &self.data {
-            NpyData::F64(v) => ("<f8".into(), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-            NpyData::I64(v) => ("<i8".into(), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            NpyData::F64(v) => (
+                "<f8".into(),
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ),
+            NpyData::I64(v) => (
+                "<i8".into(),
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ),
             NpyData::Str(s) => {
                 let chars: Vec<char> = s.chars().collect();
                 let n = chars.len().max(1);
-                let mut b: Vec<u8> = chars.iter().flat_map(|c| (*c as u32).to_le_bytes()).collect();
+                let mut b: Vec<u8> = chars
+                    .iter()
+                    .flat_map(|c| (*c as u32).to_le_bytes())
+                    .collect();
                 b.resize(4 * n, 0);
                 (format!("<U{n}"), b)
             }
@@ -64,9 +82,17 @@ impl NpyArray {
         let shape = match self.shape.len() {
             0 => "()".to_string(),
             1 => format!("({},)", self.shape[0]),
-            _ => format!("({})", self.shape.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
+            _ => format!(
+                "({})",
+                self.shape
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
-        let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
         let v1 = header.len() + 11 < 65_535;
         let prefix = if v1 { 10 } else { 12 };
         let total = (prefix + header.len() + 1).div_ceil(64) * 64;
@@ -104,17 +130,33 @@ impl NpyArray {
             }
             v => return Err(NpyError(format!("unsupported .npy version {v}"))),
         };
-        let header = b.get(start..start + hlen).ok_or_else(|| err("truncated .npy header"))?;
+        let header = b
+            .get(start..start + hlen)
+            .ok_or_else(|| err("truncated .npy header"))?;
         let header = std::str::from_utf8(header).map_err(|_| err("the .npy header is not text"))?;
-        let descr = dict_value(header, "descr").ok_or_else(|| err("the .npy header has no 'descr'"))?;
-        let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"').to_string();
-        let fortran = dict_value(header, "fortran_order").map(|s| s.trim().starts_with("True")).unwrap_or(false);
-        let shape_txt = dict_value(header, "shape").ok_or_else(|| err("the .npy header has no 'shape'"))?;
-        let shape = parse_shape(&shape_txt).ok_or_else(|| NpyError(format!("cannot read shape {shape_txt}")))?;
-        let count: usize = shape.iter().try_fold(1usize, |a, &s| a.checked_mul(s)).ok_or_else(|| err("shape too large"))?;
+        let descr =
+            dict_value(header, "descr").ok_or_else(|| err("the .npy header has no 'descr'"))?;
+        let descr = descr
+            .trim()
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string();
+        let fortran = dict_value(header, "fortran_order")
+            .map(|s| s.trim().starts_with("True"))
+            .unwrap_or(false);
+        let shape_txt =
+            dict_value(header, "shape").ok_or_else(|| err("the .npy header has no 'shape'"))?;
+        let shape = parse_shape(&shape_txt)
+            .ok_or_else(|| NpyError(format!("cannot read shape {shape_txt}")))?;
+        let count: usize = shape
+            .iter()
+            .try_fold(1usize, |a, &s| a.checked_mul(s))
+            .ok_or_else(|| err("shape too large"))?;
         let body = &b[start + hlen..];
-        let (order, kind, size) = parse_descr(&descr).ok_or_else(|| NpyError(format!("unsupported dtype '{descr}'")))?;
-        let need = count.checked_mul(size).ok_or_else(|| err("shape too large"))?;
+        let (order, kind, size) =
+            parse_descr(&descr).ok_or_else(|| NpyError(format!("unsupported dtype '{descr}'")))?;
+        let need = count
+            .checked_mul(size)
+            .ok_or_else(|| err("shape too large"))?;
         if body.len() < need {
             return Err(NpyError(format!(
                 "truncated array: shape {shape:?} of {descr} needs {need} bytes, the file has {}",
@@ -132,13 +174,25 @@ impl NpyArray {
             w
         };
         let data = match (kind, size) {
-            ('f', 8) => NpyData::F64(body.chunks(8).map(|c| f64::from_le_bytes(word(c))).collect()),
-            ('f', 4) => NpyData::F64(
-                body.chunks(4).map(|c| f32::from_le_bytes(word(c)[..4].try_into().unwrap()) as f64).collect(),
+            ('f', 8) => NpyData::F64(
+                body.chunks(8)
+                    .map(|c| f64::from_le_bytes(word(c)))
+                    .collect(),
             ),
-            ('i', 8) => NpyData::I64(body.chunks(8).map(|c| i64::from_le_bytes(word(c))).collect()),
+            ('f', 4) => NpyData::F64(
+                body.chunks(4)
+                    .map(|c| f32::from_le_bytes(word(c)[..4].try_into().unwrap()) as f64)
+                    .collect(),
+            ),
+            ('i', 8) => NpyData::I64(
+                body.chunks(8)
+                    .map(|c| i64::from_le_bytes(word(c)))
+                    .collect(),
+            ),
             ('i', 4) => NpyData::I64(
-                body.chunks(4).map(|c| i32::from_le_bytes(word(c)[..4].try_into().unwrap()) as i64).collect(),
+                body.chunks(4)
+                    .map(|c| i32::from_le_bytes(word(c)[..4].try_into().unwrap()) as i64)
+                    .collect(),
             ),
             ('b', 1) => NpyData::I64(body.iter().map(|&x| (x != 0) as i64).collect()),
             ('U', _) => {
@@ -149,7 +203,9 @@ impl NpyArray {
                     .chunks(4)
                     .map(|c| u32::from_le_bytes(word(c)[..4].try_into().unwrap()))
                     .take_while(|&u| u != 0)
-                    .map(|u| char::from_u32(u).ok_or_else(|| err("invalid character in string array")))
+                    .map(|u| {
+                        char::from_u32(u).ok_or_else(|| err("invalid character in string array"))
+                    })
                     .collect::<Result<_, _>>()?;
                 NpyData::Str(s)
             }
@@ -166,9 +222,7 @@ impl NpyArray {
     fn from_fortran(self) -> Self {
         let shape = self.shape.clone();
         let n: usize = shape.iter().product();
-        let reorder = |src: &dyn Fn(usize) -> usize| -> Vec<usize> {
-            (0..n).map(src).collect()
-        };
+        let reorder = |src: &dyn Fn(usize) -> usize| -> Vec<usize> { (0..n).map(src).collect() };
         // Index in C order -> index in Fortran order.
         let idx = reorder(&|c| {
             let mut rem = c;
@@ -194,7 +248,9 @@ impl NpyArray {
 
 /// Value text of `key` in a Python dict literal (up to the next top-level comma).
 fn dict_value(header: &str, key: &str) -> Option<String> {
-    let pos = header.find(&format!("'{key}'")).or_else(|| header.find(&format!("\"{key}\"")))?;
+    let pos = header
+        .find(&format!("'{key}'"))
+        .or_else(|| header.find(&format!("\"{key}\"")))?;
     let rest = &header[pos + key.len() + 2..];
     let rest = rest.trim_start().strip_prefix(':')?;
     let mut depth = 0;
@@ -215,13 +271,22 @@ fn dict_value(header: &str, key: &str) -> Option<String> {
 
 fn parse_shape(s: &str) -> Option<Vec<usize>> {
     let inner = s.trim().strip_prefix('(')?.strip_suffix(')')?;
-    inner.split(',').map(|p| p.trim()).filter(|p| !p.is_empty()).map(|p| p.trim_end_matches('L').parse().ok()).collect()
+    inner
+        .split(',')
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.trim_end_matches('L').parse().ok())
+        .collect()
 }
 
 fn parse_descr(d: &str) -> Option<(char, char, usize)> {
     let mut chars = d.chars();
     let first = chars.next()?;
-    let (order, rest) = if "<>|=".contains(first) { (first, &d[1..]) } else { ('=', d) };
+    let (order, rest) = if "<>|=".contains(first) {
+        (first, &d[1..])
+    } else {
+        ('=', d)
+    };
     let kind = rest.chars().next()?;
     let n: usize = rest[1..].parse().ok()?;
     let size = if kind == 'U' { n * 4 } else { n };
@@ -255,14 +320,23 @@ mod tests {
             b.extend_from_slice(&x.to_le_bytes());
         }
         let a = NpyArray::from_bytes(&b).unwrap();
-        assert_eq!(a, NpyArray::f64(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+        assert_eq!(
+            a,
+            NpyArray::f64(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+        );
     }
 
     #[test]
     fn rejects_bad_payloads() {
         let a = NpyArray::f64(vec![10], vec![0.5; 10]).to_bytes();
-        assert!(NpyArray::from_bytes(&a[..a.len() - 3]).unwrap_err().0.contains("truncated"));
-        assert!(NpyArray::from_bytes(b"hello world").unwrap_err().0.contains("magic"));
+        assert!(NpyArray::from_bytes(&a[..a.len() - 3])
+            .unwrap_err()
+            .0
+            .contains("truncated"));
+        assert!(NpyArray::from_bytes(b"hello world")
+            .unwrap_err()
+            .0
+            .contains("magic"));
         let c = String::from_utf8_lossy(&a).replace("<f8", "<c8");
         assert!(NpyArray::from_bytes(c.as_bytes()).is_err());
     }

@@ -17,7 +17,8 @@ pub fn write(arrays: &Arrays) -> Vec<u8> {
         .last_modified_time(zip::DateTime::default());
     for (name, arr) in arrays {
         // Writing to memory cannot fail.
-        zw.start_file(format!("{name}.npy"), opts).expect("zip entry");
+        zw.start_file(format!("{name}.npy"), opts)
+            .expect("zip entry");
         zw.write_all(&arr.to_bytes()).expect("zip write");
     }
     zw.finish().expect("zip finish").into_inner()
@@ -25,16 +26,28 @@ pub fn write(arrays: &Arrays) -> Vec<u8> {
 
 /// Read every array of an `.npz` archive.
 pub fn read(bytes: &[u8]) -> Result<Arrays, NpyError> {
-    let mut za = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| NpyError(format!("not an .npz file (not a readable zip archive: {e})")))?;
+    let mut za = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        NpyError(format!(
+            "not an .npz file (not a readable zip archive: {e})"
+        ))
+    })?;
     let mut out = Arrays::new();
     for i in 0..za.len() {
-        let mut f = za.by_index(i).map_err(|e| NpyError(format!("damaged .npz entry {i}: {e}")))?;
-        let name = f.name().map_err(|e| NpyError(format!("damaged .npz entry {i}: {e}")))?.to_string();
-        let Some(key) = name.strip_suffix(".npy") else { continue };
+        let mut f = za
+            .by_index(i)
+            .map_err(|e| NpyError(format!("damaged .npz entry {i}: {e}")))?;
+        let name = f
+            .name()
+            .map_err(|e| NpyError(format!("damaged .npz entry {i}: {e}")))?
+            .to_string();
+        let Some(key) = name.strip_suffix(".npy") else {
+            continue;
+        };
         let mut buf = Vec::with_capacity(f.size().min(1 << 30) as usize);
-        f.read_to_end(&mut buf).map_err(|e| NpyError(format!("damaged .npz entry '{name}': {e}")))?;
-        let arr = NpyArray::from_bytes(&buf).map_err(|e| NpyError(format!("array '{key}': {}", e.0)))?;
+        f.read_to_end(&mut buf)
+            .map_err(|e| NpyError(format!("damaged .npz entry '{name}': {e}")))?;
+        let arr =
+            NpyArray::from_bytes(&buf).map_err(|e| NpyError(format!("array '{key}': {}", e.0)))?;
         out.insert(key.to_string(), arr);
     }
     Ok(out)

@@ -48,7 +48,11 @@ pub enum ProtocolError {
     #[error("{0}")]
     Invalid(String),
     #[error("trajectory {index} failed after {tries} initial conditions: {last}")]
-    Simulation { index: usize, tries: usize, last: SimulationError },
+    Simulation {
+        index: usize,
+        tries: usize,
+        last: SimulationError,
+    },
 }
 
 /// The three files of a generated dataset.
@@ -74,17 +78,33 @@ impl Protocol {
             return bad(format!("duration must be > 0 s, got {}", self.seconds));
         }
         if self.chunk < 2 || self.chunk > points {
-            return bad(format!("chunk length must be in 2..={points} points for {} s at dt {}, got {}", self.seconds, sys.dt(), self.chunk));
+            return bad(format!(
+                "chunk length must be in 2..={points} points for {} s at dt {}, got {}",
+                self.seconds,
+                sys.dt(),
+                self.chunk
+            ));
         }
         if self.test_chunk < 2 || self.test_chunk > points {
-            return bad(format!("test chunk length must be in 2..={points} points, got {}", self.test_chunk));
+            return bad(format!(
+                "test chunk length must be in 2..={points} points, got {}",
+                self.test_chunk
+            ));
         }
         if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) {
-            return bad(format!("train fraction must be in (0, 1), got {}", self.train_fraction));
+            return bad(format!(
+                "train fraction must be in (0, 1), got {}",
+                self.train_fraction
+            ));
         }
         let n_train = self.n_train();
         if n_train == 0 || n_train == self.n_trajectories {
-            return bad(format!("{} trajectories cannot be split {}/{}: need at least one in each", self.n_trajectories, self.train_fraction, 1.0 - self.train_fraction));
+            return bad(format!(
+                "{} trajectories cannot be split {}/{}: need at least one in each",
+                self.n_trajectories,
+                self.train_fraction,
+                1.0 - self.train_fraction
+            ));
         }
         if self.n_test == 0 {
             return bad("need at least one test trajectory".into());
@@ -98,7 +118,11 @@ impl Protocol {
 
     /// Generate train, val and test sets. `progress(done)` is called as trajectories finish
     /// (from worker threads when the `parallel` feature is on).
-    pub fn generate(&self, sys: &dyn System, progress: &(dyn Fn(usize) + Sync)) -> Result<Splits, ProtocolError> {
+    pub fn generate(
+        &self,
+        sys: &dyn System,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<Splits, ProtocolError> {
         self.check(sys)?;
         let points = grid_points(self.seconds, sys.dt());
         let done = std::sync::atomic::AtomicUsize::new(0);
@@ -123,9 +147,22 @@ impl Protocol {
     }
 
     fn assemble(&self, sys: &dyn System, chunks: Vec<Chunk>, split: &str) -> TrajectorySet {
-        let mut set = pack(sys, &chunks.iter().map(|c| c.states.as_slice()).collect::<Vec<_>>(), sys.dt());
+        let mut set = pack(
+            sys,
+            &chunks
+                .iter()
+                .map(|c| c.states.as_slice())
+                .collect::<Vec<_>>(),
+            sys.dt(),
+        );
         set.t0 = Some(chunks.iter().map(|c| c.start as f64 * sys.dt()).collect());
-        set.meta = metadata(sys, Some(self.seed), split, &self.integrator, "phaselab data gen");
+        set.meta = metadata(
+            sys,
+            Some(self.seed),
+            split,
+            &self.integrator,
+            "phaselab data gen",
+        );
         set
     }
 }
@@ -152,7 +189,14 @@ struct Chunk {
 /// Trajectory i of a stream: draw an initial condition and a chunk start, integrate to the chunk's
 /// end (the rest of the 10 s is never used), and keep the chunk. Every full chunk can be drawn
 /// (the reference's off-by-one skips the last one).
-fn chunk_of(sys: &dyn System, seed: u64, i: usize, points: usize, len: usize, integ: &Integrator) -> Result<Chunk, ProtocolError> {
+fn chunk_of(
+    sys: &dyn System,
+    seed: u64,
+    i: usize,
+    points: usize,
+    len: usize,
+    integ: &Integrator,
+) -> Result<Chunk, ProtocolError> {
     let mut rng = Rng::stream(seed, i as u64);
     let n_chunks = points / len;
     let mut last = None;
@@ -160,11 +204,20 @@ fn chunk_of(sys: &dyn System, seed: u64, i: usize, points: usize, len: usize, in
         let init = sys.sample_initial(&mut rng);
         let start = rng.below(n_chunks) * len;
         match simulate(sys, &init, start + len, sys.dt(), integ) {
-            Ok(tr) => return Ok(Chunk { start, states: tr.states[start..].to_vec() }),
+            Ok(tr) => {
+                return Ok(Chunk {
+                    start,
+                    states: tr.states[start..].to_vec(),
+                })
+            }
             Err(e) => last = Some(e),
         }
     }
-    Err(ProtocolError::Simulation { index: i, tries: MAX_TRIES, last: last.expect("tried") })
+    Err(ProtocolError::Simulation {
+        index: i,
+        tries: MAX_TRIES,
+        last: last.expect("tried"),
+    })
 }
 
 /// Pack equal-length state sequences into a set (metadata left for the caller to fill).
@@ -179,11 +232,27 @@ pub fn pack(sys: &dyn System, trajs: &[&[State]], dt: f64) -> TrajectorySet {
             v.extend_from_slice(&s.v);
         }
     }
-    TrajectorySet { n: trajs.len(), t, d, q, v, u: None, dt, t0: None, meta: metadata(sys, None, "", &Integrator::default(), "") }
+    TrajectorySet {
+        n: trajs.len(),
+        t,
+        d,
+        q,
+        v,
+        u: None,
+        dt,
+        t0: None,
+        meta: metadata(sys, None, "", &Integrator::default(), ""),
+    }
 }
 
 /// Metadata for data phaselab generated from a system.
-pub fn metadata(sys: &dyn System, seed: Option<u64>, split: &str, integ: &Integrator, source: &str) -> Metadata {
+pub fn metadata(
+    sys: &dyn System,
+    seed: Option<u64>,
+    split: &str,
+    integ: &Integrator,
+    source: &str,
+) -> Metadata {
     Metadata {
         format_version: FORMAT_VERSION,
         system: sys.name(),

@@ -9,7 +9,12 @@ use crate::physics::simulate::grid_points;
 use crate::physics::system;
 
 fn small(sys: &str, seed: u64) -> protocol::Splits {
-    let p = Protocol { n_trajectories: 20, n_test: 4, seed, ..Protocol::default() };
+    let p = Protocol {
+        n_trajectories: 20,
+        n_test: 4,
+        seed,
+        ..Protocol::default()
+    };
     p.generate(system(sys).unwrap().as_ref(), &|_| {}).unwrap()
 }
 
@@ -43,7 +48,10 @@ fn same_seed_gives_byte_identical_files() {
     let b = small("spring-pendulum:2", 3);
     assert_eq!(a.train.to_npz(), b.train.to_npz());
     assert_eq!(a.test.to_npz(), b.test.to_npz());
-    assert_ne!(small("spring-pendulum:2", 4).train.to_npz(), a.train.to_npz());
+    assert_ne!(
+        small("spring-pendulum:2", 4).train.to_npz(),
+        a.train.to_npz()
+    );
 }
 
 #[test]
@@ -63,7 +71,9 @@ fn arrays(set: &TrajectorySet) -> npz::Arrays {
 }
 
 fn expect_error(a: &npz::Arrays, needle: &str) {
-    let e = TrajectorySet::from_npz(&npz::write(a)).unwrap_err().to_string();
+    let e = TrajectorySet::from_npz(&npz::write(a))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(needle), "expected '{needle}' in: {e}");
 }
 
@@ -72,10 +82,14 @@ fn bad_files_get_clear_messages() {
     let set = sample_set();
     let good = set.to_npz();
     // Not a zip.
-    let e = TrajectorySet::from_npz(b"this is not a zip file").unwrap_err().to_string();
+    let e = TrajectorySet::from_npz(b"this is not a zip file")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not an .npz"), "{e}");
     // Truncated archive.
-    let e = TrajectorySet::from_npz(&good[..good.len() / 2]).unwrap_err().to_string();
+    let e = TrajectorySet::from_npz(&good[..good.len() / 2])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("npz"), "{e}");
     // Truncated array inside a valid archive.
     let mut a = arrays(&set);
@@ -95,11 +109,20 @@ fn bad_files_get_clear_messages() {
     expect_error(&a, "wrong type");
     // Shape mismatch between q and v.
     let mut a = arrays(&set);
-    a.insert("v".into(), NpyArray::f64(vec![set.n, set.t - 1, set.d], vec![0.0; set.n * (set.t - 1) * set.d]));
+    a.insert(
+        "v".into(),
+        NpyArray::f64(
+            vec![set.n, set.t - 1, set.d],
+            vec![0.0; set.n * (set.t - 1) * set.d],
+        ),
+    );
     expect_error(&a, "shape");
     // u with another N.
     let mut a = arrays(&set);
-    a.insert("u".into(), NpyArray::f64(vec![set.n + 1, set.t, 1], vec![0.0; (set.n + 1) * set.t]));
+    a.insert(
+        "u".into(),
+        NpyArray::f64(vec![set.n + 1, set.t, 1], vec![0.0; (set.n + 1) * set.t]),
+    );
     expect_error(&a, "u must be");
     // NaN and inf.
     let mut a = arrays(&set);
@@ -111,13 +134,18 @@ fn bad_files_get_clear_messages() {
     // Unknown system.
     let mut bad = set.clone();
     bad.meta.system = "double-wobbler:2".into();
-    let e = TrajectorySet::from_npz(&bad.to_npz()).unwrap_err().to_string();
+    let e = TrajectorySet::from_npz(&bad.to_npz())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("unknown system 'double-wobbler:2'"), "{e}");
     // System that disagrees with D.
     let mut bad = set.clone();
     bad.meta.system = "chain-pendulum:3".into();
     bad.meta.angular = vec![true];
-    assert!(TrajectorySet::from_npz(&bad.to_npz()).unwrap_err().to_string().contains("D = 3"));
+    assert!(TrajectorySet::from_npz(&bad.to_npz())
+        .unwrap_err()
+        .to_string()
+        .contains("D = 3"));
     // Missing metadata; malformed metadata.
     let mut a = arrays(&set);
     a.remove("metadata");
@@ -162,12 +190,21 @@ fn truncated_entry_archive(q_bytes: &[u8], a: &npz::Arrays) -> Vec<u8> {
 
 #[test]
 fn initial_conditions_from_json_and_npz() {
-    let s = initial_conditions::parse(br#"[{"q": [0.1, 0.2], "v": [0.0, 1.0]}, {"q": [1, 2], "v": [3, 4]}]"#, 2).unwrap();
+    let s = initial_conditions::parse(
+        br#"[{"q": [0.1, 0.2], "v": [0.0, 1.0]}, {"q": [1, 2], "v": [3, 4]}]"#,
+        2,
+    )
+    .unwrap();
     assert_eq!(s.len(), 2);
     assert_eq!(s[1].v, vec![3.0, 4.0]);
-    let e = initial_conditions::parse(br#"{"q": [0.1], "v": [0.0]}"#, 2).unwrap_err().to_string();
+    let e = initial_conditions::parse(br#"{"q": [0.1], "v": [0.0]}"#, 2)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("D = 2"), "{e}");
-    assert!(initial_conditions::parse(b"{oops", 2).unwrap_err().to_string().contains("JSON"));
+    assert!(initial_conditions::parse(b"{oops", 2)
+        .unwrap_err()
+        .to_string()
+        .contains("JSON"));
     let set = sample_set();
     let from_set = initial_conditions::parse(&set.to_npz(), 1).unwrap();
     assert_eq!(from_set.len(), set.n);

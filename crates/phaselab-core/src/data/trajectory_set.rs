@@ -48,11 +48,21 @@ pub enum DataError {
     #[error("missing array '{0}'")]
     Missing(&'static str),
     #[error("array '{name}' has the wrong type: {found}, expected {expected}")]
-    WrongDtype { name: String, found: String, expected: &'static str },
+    WrongDtype {
+        name: String,
+        found: String,
+        expected: &'static str,
+    },
     #[error("shape mismatch: {0}")]
     Shape(String),
-    #[error("array '{name}' contains {count} NaN or infinite values (first at flat index {first})")]
-    NonFinite { name: String, count: usize, first: usize },
+    #[error(
+        "array '{name}' contains {count} NaN or infinite values (first at flat index {first})"
+    )]
+    NonFinite {
+        name: String,
+        count: usize,
+        first: usize,
+    },
     #[error("bad metadata: {0}")]
     Metadata(String),
     #[error("unknown system '{0}' (not a phaselab system; external data needs a prefix such as 'mujoco:' or 'custom:')")]
@@ -81,19 +91,39 @@ pub struct TrajectorySet {
 }
 
 fn check_finite(name: &str, x: &[f64]) -> Result<(), DataError> {
-    let bad: Vec<usize> = x.iter().enumerate().filter(|(_, v)| !v.is_finite()).map(|(i, _)| i).take(1).collect();
+    let bad: Vec<usize> = x
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_finite())
+        .map(|(i, _)| i)
+        .take(1)
+        .collect();
     if let Some(&first) = bad.first() {
         let count = x.iter().filter(|v| !v.is_finite()).count();
-        return Err(DataError::NonFinite { name: name.into(), count, first });
+        return Err(DataError::NonFinite {
+            name: name.into(),
+            count,
+            first,
+        });
     }
     Ok(())
 }
 
-fn floats(arrays: &npz::Arrays, name: &'static str) -> Result<Option<(Vec<usize>, Vec<f64>)>, DataError> {
+fn floats(
+    arrays: &npz::Arrays,
+    name: &'static str,
+) -> Result<Option<(Vec<usize>, Vec<f64>)>, DataError> {
     match arrays.get(name) {
         None => Ok(None),
-        Some(NpyArray { shape, data: NpyData::F64(v) }) => Ok(Some((shape.clone(), v.clone()))),
-        Some(a) => Err(DataError::WrongDtype { name: name.into(), found: a.dtype_name().into(), expected: "float32 or float64" }),
+        Some(NpyArray {
+            shape,
+            data: NpyData::F64(v),
+        }) => Ok(Some((shape.clone(), v.clone()))),
+        Some(a) => Err(DataError::WrongDtype {
+            name: name.into(),
+            found: a.dtype_name().into(),
+            expected: "float32 or float64",
+        }),
     }
 }
 
@@ -113,25 +143,40 @@ impl TrajectorySet {
     pub fn validate(&self) -> Result<(), DataError> {
         let len = self.n * self.t * self.d;
         if self.q.len() != len || self.v.len() != len {
-            return Err(DataError::Shape(format!("q and v must both hold N*T*D = {len} values")));
+            return Err(DataError::Shape(format!(
+                "q and v must both hold N*T*D = {len} values"
+            )));
         }
         if self.n == 0 || self.t == 0 || self.d == 0 {
-            return Err(DataError::Shape(format!("empty dataset: N={}, T={}, D={}", self.n, self.t, self.d)));
+            return Err(DataError::Shape(format!(
+                "empty dataset: N={}, T={}, D={}",
+                self.n, self.t, self.d
+            )));
         }
         if !(self.dt.is_finite() && self.dt > 0.0) {
-            return Err(DataError::Metadata(format!("time step dt must be finite and > 0, got {}", self.dt)));
+            return Err(DataError::Metadata(format!(
+                "time step dt must be finite and > 0, got {}",
+                self.dt
+            )));
         }
         check_finite("q", &self.q)?;
         check_finite("v", &self.v)?;
         if let Some((u, m)) = &self.u {
             if u.len() != self.n * self.t * m {
-                return Err(DataError::Shape(format!("u must hold N*T*m = {} values", self.n * self.t * m)));
+                return Err(DataError::Shape(format!(
+                    "u must hold N*T*m = {} values",
+                    self.n * self.t * m
+                )));
             }
             check_finite("u", u)?;
         }
         if let Some(t0) = &self.t0 {
             if t0.len() != self.n {
-                return Err(DataError::Shape(format!("t0 has {} entries for N = {} trajectories", t0.len(), self.n)));
+                return Err(DataError::Shape(format!(
+                    "t0 has {} entries for N = {} trajectories",
+                    t0.len(),
+                    self.n
+                )));
             }
             check_finite("t0", t0)?;
         }
@@ -146,11 +191,19 @@ impl TrajectorySet {
         if sys.is_empty() {
             return Err(DataError::Metadata("'system' is empty".into()));
         }
-        let external = ["mujoco:", "custom:", "d4rl:", "minari:"].iter().any(|p| sys.starts_with(p));
+        let external = ["mujoco:", "custom:", "d4rl:", "minari:"]
+            .iter()
+            .any(|p| sys.starts_with(p));
         if !external {
-            let spec: SystemSpec = sys.parse().map_err(|_| DataError::UnknownSystem(sys.clone()))?;
+            let spec: SystemSpec = sys
+                .parse()
+                .map_err(|_| DataError::UnknownSystem(sys.clone()))?;
             if spec.dof() != self.d {
-                return Err(DataError::Shape(format!("{sys} has D = {} coordinates, the data has {}", spec.dof(), self.d)));
+                return Err(DataError::Shape(format!(
+                    "{sys} has D = {} coordinates, the data has {}",
+                    spec.dof(),
+                    self.d
+                )));
             }
         }
         Ok(())
@@ -159,13 +212,28 @@ impl TrajectorySet {
     /// Serialise to `.npz` bytes.
     pub fn to_npz(&self) -> Vec<u8> {
         let mut a = npz::Arrays::new();
-        a.insert("q".into(), NpyArray::f64(vec![self.n, self.t, self.d], self.q.clone()));
-        a.insert("v".into(), NpyArray::f64(vec![self.n, self.t, self.d], self.v.clone()));
+        a.insert(
+            "q".into(),
+            NpyArray::f64(vec![self.n, self.t, self.d], self.q.clone()),
+        );
+        a.insert(
+            "v".into(),
+            NpyArray::f64(vec![self.n, self.t, self.d], self.v.clone()),
+        );
         if let Some((u, m)) = &self.u {
-            a.insert("u".into(), NpyArray::f64(vec![self.n, self.t, *m], u.clone()));
+            a.insert(
+                "u".into(),
+                NpyArray::f64(vec![self.n, self.t, *m], u.clone()),
+            );
         }
         a.insert("dt".into(), NpyArray::f64(vec![], vec![self.dt]));
-        a.insert("t".into(), NpyArray::f64(vec![self.t], (0..self.t).map(|k| k as f64 * self.dt).collect()));
+        a.insert(
+            "t".into(),
+            NpyArray::f64(
+                vec![self.t],
+                (0..self.t).map(|k| k as f64 * self.dt).collect(),
+            ),
+        );
         if let Some(t0) = &self.t0 {
             a.insert("t0".into(), NpyArray::f64(vec![self.n], t0.clone()));
         }
@@ -180,24 +248,34 @@ impl TrajectorySet {
         let (qs, q) = floats(&arrays, "q")?.ok_or(DataError::Missing("q"))?;
         let (vs, v) = floats(&arrays, "v")?.ok_or(DataError::Missing("v"))?;
         if qs.len() != 3 {
-            return Err(DataError::Shape(format!("q must be [N, T, D], got shape {qs:?}")));
+            return Err(DataError::Shape(format!(
+                "q must be [N, T, D], got shape {qs:?}"
+            )));
         }
         if vs != qs {
-            return Err(DataError::Shape(format!("q has shape {qs:?} but v has shape {vs:?}")));
+            return Err(DataError::Shape(format!(
+                "q has shape {qs:?} but v has shape {vs:?}"
+            )));
         }
         let (n, t, d) = (qs[0], qs[1], qs[2]);
         let u = match floats(&arrays, "u")? {
             None => None,
             Some((us, u)) => {
                 if us.len() != 3 || us[0] != n || us[1] != t {
-                    return Err(DataError::Shape(format!("u must be [N={n}, T={t}, m], got shape {us:?}")));
+                    return Err(DataError::Shape(format!(
+                        "u must be [N={n}, T={t}, m], got shape {us:?}"
+                    )));
                 }
                 Some((u, us[2]))
             }
         };
         let dt = match floats(&arrays, "dt")? {
             Some((s, x)) if s.is_empty() || s == [1] => x[0],
-            Some((s, _)) => return Err(DataError::Shape(format!("dt must be a scalar, got shape {s:?}"))),
+            Some((s, _)) => {
+                return Err(DataError::Shape(format!(
+                    "dt must be a scalar, got shape {s:?}"
+                )))
+            }
             None => match floats(&arrays, "t")? {
                 Some((_, ts)) if ts.len() >= 2 => ts[1] - ts[0],
                 _ => return Err(DataError::Missing("dt")),
@@ -205,29 +283,55 @@ impl TrajectorySet {
         };
         if let Some((ts, tv)) = floats(&arrays, "t")? {
             if ts != [t] {
-                return Err(DataError::Shape(format!("t has shape {ts:?}, expected [{t}]")));
+                return Err(DataError::Shape(format!(
+                    "t has shape {ts:?}, expected [{t}]"
+                )));
             }
             check_finite("t", &tv)?;
-            if tv.iter().enumerate().any(|(k, x)| (x - tv[0] - k as f64 * dt).abs() > 1e-6 * (1.0 + x.abs())) {
-                return Err(DataError::Shape("t is not a uniform grid with step dt".into()));
+            if tv
+                .iter()
+                .enumerate()
+                .any(|(k, x)| (x - tv[0] - k as f64 * dt).abs() > 1e-6 * (1.0 + x.abs()))
+            {
+                return Err(DataError::Shape(
+                    "t is not a uniform grid with step dt".into(),
+                ));
             }
         }
         let t0 = floats(&arrays, "t0")?.map(|(_, x)| x);
         let meta_txt = match arrays.get("metadata") {
             None => return Err(DataError::Missing("metadata")),
-            Some(NpyArray { data: NpyData::Str(s), .. }) => s.clone(),
+            Some(NpyArray {
+                data: NpyData::Str(s),
+                ..
+            }) => s.clone(),
             Some(a) => {
-                return Err(DataError::WrongDtype { name: "metadata".into(), found: a.dtype_name().into(), expected: "a JSON string" })
+                return Err(DataError::WrongDtype {
+                    name: "metadata".into(),
+                    found: a.dtype_name().into(),
+                    expected: "a JSON string",
+                })
             }
         };
-        let meta: Metadata = serde_json::from_str(&meta_txt).map_err(|e| DataError::Metadata(e.to_string()))?;
+        let meta: Metadata =
+            serde_json::from_str(&meta_txt).map_err(|e| DataError::Metadata(e.to_string()))?;
         if meta.format_version > FORMAT_VERSION {
             return Err(DataError::Metadata(format!(
                 "format_version {} is newer than this phaselab reads ({FORMAT_VERSION}); upgrade phaselab",
                 meta.format_version
             )));
         }
-        let set = TrajectorySet { n, t, d, q, v, u, dt, t0, meta };
+        let set = TrajectorySet {
+            n,
+            t,
+            d,
+            q,
+            v,
+            u,
+            dt,
+            t0,
+            meta,
+        };
         set.validate()?;
         Ok(set)
     }
@@ -249,9 +353,27 @@ impl TrajectorySet {
             self.dt,
             (self.t.saturating_sub(1)) as f64 * self.dt
         );
-        let ang: Vec<String> = self.meta.angular.iter().enumerate().filter(|(_, a)| **a).map(|(i, _)| i.to_string()).collect();
-        s += &format!("angles      {}\n", if ang.is_empty() { "none".to_string() } else { format!("coordinates {}", ang.join(", ")) });
-        s += &format!("q range     {}\nv range     {}\n", range(&self.q), range(&self.v));
+        let ang: Vec<String> = self
+            .meta
+            .angular
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| **a)
+            .map(|(i, _)| i.to_string())
+            .collect();
+        s += &format!(
+            "angles      {}\n",
+            if ang.is_empty() {
+                "none".to_string()
+            } else {
+                format!("coordinates {}", ang.join(", "))
+            }
+        );
+        s += &format!(
+            "q range     {}\nv range     {}\n",
+            range(&self.q),
+            range(&self.v)
+        );
         if let Some((u, m)) = &self.u {
             s += &format!("controls    m={m}, range {}\n", range(u));
         }
@@ -261,7 +383,10 @@ impl TrajectorySet {
         if !self.meta.integrator.is_empty() {
             s += &format!("integrator  {}\n", self.meta.integrator);
         }
-        s += &format!("written by  phaselab {} ({})\n", self.meta.phaselab_version, self.meta.source);
+        s += &format!(
+            "written by  phaselab {} ({})\n",
+            self.meta.phaselab_version, self.meta.source
+        );
         s
     }
 }

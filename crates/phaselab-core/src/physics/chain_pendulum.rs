@@ -21,7 +21,12 @@ pub struct ChainPendulum {
 impl ChainPendulum {
     pub fn new(spec: SystemSpec) -> Self {
         let masses = node_masses(spec.n);
-        ChainPendulum { spec, lengths: chain_lengths(spec.n), mass: NodeMass::diagonal(&masses), masses }
+        ChainPendulum {
+            spec,
+            lengths: chain_lengths(spec.n),
+            mass: NodeMass::diagonal(&masses),
+            masses,
+        }
     }
 
     /// Angles of Cartesian positions: theta_i = atan2(dx, -dy) of each link vector (a projection
@@ -58,7 +63,9 @@ impl Mechanism for ChainPendulum {
             .collect()
     }
     fn potential<S: Scalar>(&self, _q: &[S], x: &[[S; 3]]) -> S {
-        x.iter().zip(&self.masses).fold(S::cst(0.0), |acc, (p, &m)| acc + p[1].scale(GRAVITY * m))
+        x.iter()
+            .zip(&self.masses)
+            .fold(S::cst(0.0), |acc, (p, &m)| acc + p[1].scale(GRAVITY * m))
     }
 }
 

@@ -19,7 +19,11 @@ pub struct CoupledPendulum {
 
 impl CoupledPendulum {
     pub fn new(n: usize) -> Self {
-        CoupledPendulum { n, k: 10.0, mass: NodeMass::diagonal(&vec![1.0; n]) }
+        CoupledPendulum {
+            n,
+            k: 10.0,
+            mass: NodeMass::diagonal(&vec![1.0; n]),
+        }
     }
     fn anchor(i: usize) -> [f64; 3] {
         [i as f64, 0.0, 0.0]
@@ -80,7 +84,9 @@ impl Describe for CoupledPendulum {
         State { q, v }
     }
     fn links(&self) -> Vec<Link> {
-        let mut l: Vec<Link> = (0..self.n).map(|i| Link::Anchor(Self::anchor(i), i)).collect();
+        let mut l: Vec<Link> = (0..self.n)
+            .map(|i| Link::Anchor(Self::anchor(i), i))
+            .collect();
         l.extend((1..self.n).map(|i| Link::Nodes(i - 1, i)));
         l
     }

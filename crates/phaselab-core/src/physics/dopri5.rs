@@ -12,7 +12,11 @@ pub struct Dopri5Options {
 
 impl Default for Dopri5Options {
     fn default() -> Self {
-        Dopri5Options { rtol: 1e-7, atol: 1e-9, max_steps: 1_000_000 }
+        Dopri5Options {
+            rtol: 1e-7,
+            atol: 1e-9,
+            max_steps: 1_000_000,
+        }
     }
 }
 
@@ -35,9 +39,30 @@ const A: [[f64; 6]; 7] = [
     [0.2, 0.0, 0.0, 0.0, 0.0, 0.0],
     [3.0 / 40.0, 9.0 / 40.0, 0.0, 0.0, 0.0, 0.0],
     [44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0, 0.0, 0.0, 0.0],
-    [19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0, 0.0, 0.0],
-    [9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0, -5103.0 / 18656.0, 0.0],
-    [35.0 / 384.0, 0.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0],
+    [
+        19372.0 / 6561.0,
+        -25360.0 / 2187.0,
+        64448.0 / 6561.0,
+        -212.0 / 729.0,
+        0.0,
+        0.0,
+    ],
+    [
+        9017.0 / 3168.0,
+        -355.0 / 33.0,
+        46732.0 / 5247.0,
+        49.0 / 176.0,
+        -5103.0 / 18656.0,
+        0.0,
+    ],
+    [
+        35.0 / 384.0,
+        0.0,
+        500.0 / 1113.0,
+        125.0 / 192.0,
+        -2187.0 / 6784.0,
+        11.0 / 84.0,
+    ],
 ];
 /// Error weights: 5th-order minus embedded 4th-order solution.
 const E: [f64; 7] = [
@@ -66,7 +91,12 @@ fn rms(x: impl Iterator<Item = f64>, n: usize) -> f64 {
 
 /// Integrate dy/dt = f(t, y) from `grid[0]` and return y at every grid time (grid increasing).
 /// `f` returns `Err(())` where the field cannot be evaluated.
-pub fn integrate<F>(mut f: F, y0: &[f64], grid: &[f64], opts: &Dopri5Options) -> Result<Vec<Vec<f64>>, IntegrationError>
+pub fn integrate<F>(
+    mut f: F,
+    y0: &[f64],
+    grid: &[f64],
+    opts: &Dopri5Options,
+) -> Result<Vec<Vec<f64>>, IntegrationError>
 where
     F: FnMut(f64, &[f64], &mut [f64]) -> Result<(), ()>,
 {
@@ -91,13 +121,21 @@ where
     let sc: Vec<f64> = y.iter().map(|v| opts.atol + opts.rtol * v.abs()).collect();
     let d0 = rms(y.iter().zip(&sc).map(|(a, s)| a / s), n);
     let d1 = rms(k[0].iter().zip(&sc).map(|(a, s)| a / s), n);
-    let mut h = if d0 < 1e-5 || d1 < 1e-5 { 1e-6 } else { 0.01 * d0 / d1 };
+    let mut h = if d0 < 1e-5 || d1 < 1e-5 {
+        1e-6
+    } else {
+        0.01 * d0 / d1
+    };
     for i in 0..n {
         ytmp[i] = y[i] + h * k[0][i];
     }
     f(t + h, &ytmp, &mut k[1]).map_err(|_| IntegrationError::Field { t })?;
     let d2 = rms((0..n).map(|i| (k[1][i] - k[0][i]) / sc[i]), n) / h;
-    let h1 = if d1.max(d2) <= 1e-15 { (h * 1e-3).max(1e-6) } else { (0.01 / d1.max(d2)).powf(0.2) };
+    let h1 = if d1.max(d2) <= 1e-15 {
+        (h * 1e-3).max(1e-6)
+    } else {
+        (0.01 / d1.max(d2)).powf(0.2)
+    };
     h = (100.0 * h).min(h1).min(t_end - t_start);
 
     let mut next = 1; // next grid index to fill
@@ -106,7 +144,10 @@ where
     while next < grid.len() {
         steps += 1;
         if steps > opts.max_steps {
-            return Err(IntegrationError::TooManySteps { max: opts.max_steps, t });
+            return Err(IntegrationError::TooManySteps {
+                max: opts.max_steps,
+                t,
+            });
         }
         if h < 1e-12 * (1.0 + t.abs()) {
             return Err(IntegrationError::StepUnderflow { t });

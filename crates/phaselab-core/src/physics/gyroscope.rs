@@ -25,7 +25,10 @@ pub struct Gyroscope {
 impl Gyroscope {
     pub fn new() -> Self {
         let m = 2.0;
-        Gyroscope { mass_value: m, mass: extended_body_mass(m, GYRO_SECOND_MOMENTS) }
+        Gyroscope {
+            mass_value: m,
+            mass: extended_body_mass(m, GYRO_SECOND_MOMENTS),
+        }
     }
 }
 

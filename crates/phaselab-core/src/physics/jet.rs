@@ -57,7 +57,11 @@ pub struct Jet {
 impl Jet {
     /// The coordinate q + t w.
     pub fn var(q: f64, w: f64) -> Self {
-        Jet { c0: q, c1: w, c2: 0.0 }
+        Jet {
+            c0: q,
+            c1: w,
+            c2: 0.0,
+        }
     }
     /// First derivative d/dt at t = 0.
     pub fn d1(self) -> f64 {
@@ -72,19 +76,31 @@ impl Jet {
 impl Add for Jet {
     type Output = Jet;
     fn add(self, b: Jet) -> Jet {
-        Jet { c0: self.c0 + b.c0, c1: self.c1 + b.c1, c2: self.c2 + b.c2 }
+        Jet {
+            c0: self.c0 + b.c0,
+            c1: self.c1 + b.c1,
+            c2: self.c2 + b.c2,
+        }
     }
 }
 impl Sub for Jet {
     type Output = Jet;
     fn sub(self, b: Jet) -> Jet {
-        Jet { c0: self.c0 - b.c0, c1: self.c1 - b.c1, c2: self.c2 - b.c2 }
+        Jet {
+            c0: self.c0 - b.c0,
+            c1: self.c1 - b.c1,
+            c2: self.c2 - b.c2,
+        }
     }
 }
 impl Neg for Jet {
     type Output = Jet;
     fn neg(self) -> Jet {
-        Jet { c0: -self.c0, c1: -self.c1, c2: -self.c2 }
+        Jet {
+            c0: -self.c0,
+            c1: -self.c1,
+            c2: -self.c2,
+        }
     }
 }
 impl Mul for Jet {
@@ -109,27 +125,47 @@ impl Div for Jet {
 
 impl Scalar for Jet {
     fn cst(x: f64) -> Self {
-        Jet { c0: x, c1: 0.0, c2: 0.0 }
+        Jet {
+            c0: x,
+            c1: 0.0,
+            c2: 0.0,
+        }
     }
     fn sin(self) -> Self {
         let (s, c) = self.c0.sin_cos();
-        Jet { c0: s, c1: c * self.c1, c2: c * self.c2 - 0.5 * s * self.c1 * self.c1 }
+        Jet {
+            c0: s,
+            c1: c * self.c1,
+            c2: c * self.c2 - 0.5 * s * self.c1 * self.c1,
+        }
     }
     fn cos(self) -> Self {
         let (s, c) = self.c0.sin_cos();
-        Jet { c0: c, c1: -s * self.c1, c2: -s * self.c2 - 0.5 * c * self.c1 * self.c1 }
+        Jet {
+            c0: c,
+            c1: -s * self.c1,
+            c2: -s * self.c2 - 0.5 * c * self.c1 * self.c1,
+        }
     }
     fn sqrt(self) -> Self {
         let r0 = self.c0.sqrt();
         let r1 = self.c1 / (2.0 * r0);
         let r2 = (self.c2 - r1 * r1) / (2.0 * r0);
-        Jet { c0: r0, c1: r1, c2: r2 }
+        Jet {
+            c0: r0,
+            c1: r1,
+            c2: r2,
+        }
     }
     fn value(self) -> f64 {
         self.c0
     }
     fn scale(self, k: f64) -> Self {
-        Jet { c0: self.c0 * k, c1: self.c1 * k, c2: self.c2 * k }
+        Jet {
+            c0: self.c0 * k,
+            c1: self.c1 * k,
+            c2: self.c2 * k,
+        }
     }
 }
 
@@ -155,7 +191,10 @@ mod tests {
     /// Second derivative of f along t by central differences, for checking the jet rules.
     fn fd(f: impl Fn(f64) -> f64, x: f64) -> (f64, f64) {
         let h = 1e-4;
-        ((f(x + h) - f(x - h)) / (2.0 * h), (f(x + h) - 2.0 * f(x) + f(x - h)) / (h * h))
+        (
+            (f(x + h) - f(x - h)) / (2.0 * h),
+            (f(x + h) - 2.0 * f(x) + f(x - h)) / (h * h),
+        )
     }
 
     #[test]

@@ -21,7 +21,10 @@ pub struct NodeMass {
 impl NodeMass {
     /// Point masses: M = diag(m).
     pub fn diagonal(m: &[f64]) -> Self {
-        NodeMass { n_nodes: m.len(), entries: m.iter().enumerate().map(|(i, &mi)| (i, i, mi)).collect() }
+        NodeMass {
+            n_nodes: m.len(),
+            entries: m.iter().enumerate().map(|(i, &mi)| (i, i, mi)).collect(),
+        }
     }
 
     /// Add the reference's internal rigid-body term I |xdot_i - xdot_j|^2 / 2 (an edge with inertia I).
@@ -34,7 +37,10 @@ impl NodeMass {
 
     /// 1/2 sum_ij M_ij a_i . b_j (with a = b: the kinetic energy).
     pub fn quadratic(&self, a: &[[f64; 3]], b: &[[f64; 3]]) -> f64 {
-        self.entries.iter().map(|&(i, j, m)| m * dot(a[i], b[j])).sum::<f64>()
+        self.entries
+            .iter()
+            .map(|&(i, j, m)| m * dot(a[i], b[j]))
+            .sum::<f64>()
     }
 }
 
@@ -59,7 +65,10 @@ pub trait Mechanism: Send + Sync {
 pub struct SingularMassMatrix;
 
 fn jets(q: &[f64], w: impl Fn(usize) -> f64) -> Vec<Jet> {
-    q.iter().enumerate().map(|(i, &qi)| Jet::var(qi, w(i))).collect()
+    q.iter()
+        .enumerate()
+        .map(|(i, &qi)| Jet::var(qi, w(i)))
+        .collect()
 }
 
 /// Jacobian columns dx/dq_k (node-major, 3 per node) and the gradient of V.
@@ -71,7 +80,11 @@ pub fn jacobian<M: Mechanism + ?Sized>(m: &M, q: &[f64]) -> (Vec<Vec<[f64; 3]>>,
         let qk = jets(q, |i| if i == k { 1.0 } else { 0.0 });
         let xk = m.positions(&qk);
         grad.push(m.potential(&qk, &xk).d1());
-        cols.push(xk.iter().map(|p| [p[0].d1(), p[1].d1(), p[2].d1()]).collect());
+        cols.push(
+            xk.iter()
+                .map(|p| [p[0].d1(), p[1].d1(), p[2].d1()])
+                .collect(),
+        );
     }
     (cols, grad)
 }
@@ -83,7 +96,11 @@ pub fn generalized_mass<M: Mechanism + ?Sized>(m: &M, cols: &[Vec<[f64; 3]>]) ->
     let mut g = vec![0.0; d * d];
     for a in 0..d {
         for b in a..d {
-            let s: f64 = mm.entries.iter().map(|&(i, j, w)| w * dot(cols[a][i], cols[b][j])).sum();
+            let s: f64 = mm
+                .entries
+                .iter()
+                .map(|&(i, j, w)| w * dot(cols[a][i], cols[b][j]))
+                .sum();
             g[a * d + b] = s;
             g[b * d + a] = s;
         }
@@ -92,10 +109,20 @@ pub fn generalized_mass<M: Mechanism + ?Sized>(m: &M, cols: &[Vec<[f64; 3]>]) ->
 }
 
 /// Velocities xdot = J v and curvature (d^2x/dq^2)[v, v] of every node.
-pub fn node_velocities<M: Mechanism + ?Sized>(m: &M, q: &[f64], v: &[f64]) -> (Vec<[f64; 3]>, Vec<[f64; 3]>) {
+pub fn node_velocities<M: Mechanism + ?Sized>(
+    m: &M,
+    q: &[f64],
+    v: &[f64],
+) -> (Vec<[f64; 3]>, Vec<[f64; 3]>) {
     let x = m.positions(&jets(q, |i| v[i]));
-    let xd = x.iter().map(|p| [p[0].d1(), p[1].d1(), p[2].d1()]).collect();
-    let xdd = x.iter().map(|p| [p[0].d2(), p[1].d2(), p[2].d2()]).collect();
+    let xd = x
+        .iter()
+        .map(|p| [p[0].d1(), p[1].d1(), p[2].d1()])
+        .collect();
+    let xdd = x
+        .iter()
+        .map(|p| [p[0].d2(), p[1].d2(), p[2].d2()])
+        .collect();
     (xd, xdd)
 }
 
@@ -113,7 +140,11 @@ pub fn acceleration<M: Mechanism + ?Sized>(
     let (_, curv) = node_velocities(m, q, v);
     let mm = m.node_mass();
     for k in 0..d {
-        let inertial: f64 = mm.entries.iter().map(|&(i, j, w)| w * dot(cols[k][i], curv[j])).sum();
+        let inertial: f64 = mm
+            .entries
+            .iter()
+            .map(|&(i, j, w)| w * dot(cols[k][i], curv[j]))
+            .sum();
         a[k] = -inertial - grad[k];
     }
     if drag != 0.0 {
@@ -143,11 +174,22 @@ pub fn momentum<M: Mechanism + ?Sized>(m: &M, q: &[f64], v: &[f64]) -> Vec<f64> 
     let (cols, _) = jacobian(m, q);
     let (xd, _) = node_velocities(m, q, v);
     let mm = m.node_mass();
-    cols.iter().map(|c| mm.entries.iter().map(|&(i, j, w)| w * dot(c[i], xd[j])).sum()).collect()
+    cols.iter()
+        .map(|c| {
+            mm.entries
+                .iter()
+                .map(|&(i, j, w)| w * dot(c[i], xd[j]))
+                .sum()
+        })
+        .collect()
 }
 
 /// Velocities from momenta, v = G(q)^-1 p.
-pub fn velocity_from_momentum<M: Mechanism + ?Sized>(m: &M, q: &[f64], p: &[f64]) -> Result<Vec<f64>, SingularMassMatrix> {
+pub fn velocity_from_momentum<M: Mechanism + ?Sized>(
+    m: &M,
+    q: &[f64],
+    p: &[f64],
+) -> Result<Vec<f64>, SingularMassMatrix> {
     let (cols, _) = jacobian(m, q);
     let mut g = generalized_mass(m, &cols);
     let mut v = p.to_vec();

@@ -62,7 +62,9 @@ mod tests {
     fn solves_spd_system() {
         let a0 = [4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0];
         let x = [1.0, -2.0, 0.5];
-        let mut b: Vec<f64> = (0..3).map(|i| (0..3).map(|k| a0[i * 3 + k] * x[k]).sum()).collect();
+        let mut b: Vec<f64> = (0..3)
+            .map(|i| (0..3).map(|k| a0[i * 3 + k] * x[k]).sum())
+            .collect();
         let mut a = a0;
         cholesky_solve(&mut a, &mut b, 3).unwrap();
         for i in 0..3 {

@@ -33,7 +33,13 @@ impl MagnetPendulum {
                 [0.1 * a.cos(), 0.1 * a.sin(), -1.05 * l]
             })
             .collect();
-        MagnetPendulum { mass_value: m, length: l, strength: 0.3, magnets, mass: NodeMass::diagonal(&[m]) }
+        MagnetPendulum {
+            mass_value: m,
+            length: l,
+            strength: 0.3,
+            magnets,
+            mass: NodeMass::diagonal(&[m]),
+        }
     }
 }
 
@@ -52,13 +58,21 @@ impl Mechanism for MagnetPendulum {
     }
     fn positions<S: Scalar>(&self, q: &[S]) -> Vec<[S; 3]> {
         let d = direction(q[0], q[1]);
-        vec![[d[0].scale(self.length), d[1].scale(self.length), d[2].scale(self.length)]]
+        vec![[
+            d[0].scale(self.length),
+            d[1].scale(self.length),
+            d[2].scale(self.length),
+        ]]
     }
     fn potential<S: Scalar>(&self, _q: &[S], x: &[[S; 3]]) -> S {
         let r0 = x[0];
         let qs = self.strength;
         let r0sq = dot3(r0, r0);
-        let m0 = [r0[0].scale(qs) / r0sq, r0[1].scale(qs) / r0sq, r0[2].scale(qs) / r0sq];
+        let m0 = [
+            r0[0].scale(qs) / r0sq,
+            r0[1].scale(qs) / r0sq,
+            r0[2].scale(qs) / r0sq,
+        ];
         let mut v = r0[2].scale(GRAVITY * self.mass_value);
         for mag in &self.magnets {
             let ri = [S::cst(mag[0]), S::cst(mag[1]), S::cst(mag[2])];
@@ -93,7 +107,10 @@ impl Describe for MagnetPendulum {
         let dphi = 0.05 * rng.normal();
         let theta = PI / 2.0 + 0.2 * rng.normal();
         let dtheta = 0.4 * rng.normal();
-        State { q: vec![phi, theta], v: vec![dphi, dtheta] }
+        State {
+            q: vec![phi, theta],
+            v: vec![dphi, dtheta],
+        }
     }
     fn links(&self) -> Vec<Link> {
         vec![Link::Anchor([0.0; 3], 0)]

@@ -45,7 +45,10 @@ impl State {
     }
     pub fn from_z(z: &[f64]) -> Self {
         let d = z.len() / 2;
-        State { q: z[..d].to_vec(), v: z[d..].to_vec() }
+        State {
+            q: z[..d].to_vec(),
+            v: z[d..].to_vec(),
+        }
     }
 }
 
@@ -163,8 +166,12 @@ impl<T: Mechanism + Describe> System for T {
 /// Build the system a spec names.
 pub fn build(spec: SystemSpec) -> Box<dyn System> {
     match spec.family {
-        Family::ChainPendulum | Family::ChainPendulumDrag => Box::new(chain_pendulum::ChainPendulum::new(spec)),
-        Family::SpringPendulum | Family::SpringPendulumDrag => Box::new(spring_pendulum::SpringPendulum::new(spec)),
+        Family::ChainPendulum | Family::ChainPendulumDrag => {
+            Box::new(chain_pendulum::ChainPendulum::new(spec))
+        }
+        Family::SpringPendulum | Family::SpringPendulumDrag => {
+            Box::new(spring_pendulum::SpringPendulum::new(spec))
+        }
         Family::Gyroscope => Box::new(gyroscope::Gyroscope::new()),
         Family::MagnetPendulum => Box::new(magnet_pendulum::MagnetPendulum::new()),
         Family::Rotor => Box::new(rotor::Rotor::new()),
@@ -180,7 +187,9 @@ pub fn system(name: &str) -> Result<Box<dyn System>, SpecError> {
 /// One-line descriptions of every family, for listings.
 pub fn family_description(f: Family) -> &'static str {
     match f {
-        Family::ChainPendulum => "N links in the plane, absolute link angles from the downward vertical",
+        Family::ChainPendulum => {
+            "N links in the plane, absolute link angles from the downward vertical"
+        }
         Family::ChainPendulumDrag => "chain pendulum with drag dp/dt += -f p",
         Family::SpringPendulum => "N bobs on springs (k = 10) in 3-D, Cartesian coordinates",
         Family::SpringPendulumDrag => "spring pendulum with drag dp/dt += -f p",

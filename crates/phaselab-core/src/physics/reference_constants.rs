@@ -43,7 +43,13 @@ mod tests {
         assert!(close(&chain_lengths(1), &[1.172151]));
         assert!(close(&node_masses(3), &[1.082211, 1.172151, 1.039051]));
         assert!(close(&chain_lengths(3), &[1.116715, 0.938924, 1.035907]));
-        assert!(close(&node_masses(5), &[0.938924, 1.035907, 1.082211, 1.172151, 1.039051]));
-        assert!(close(&chain_lengths(5), &[0.906753, 1.370930, 1.313418, 0.950070, 1.116715]));
+        assert!(close(
+            &node_masses(5),
+            &[0.938924, 1.035907, 1.082211, 1.172151, 1.039051]
+        ));
+        assert!(close(
+            &chain_lengths(5),
+            &[0.906753, 1.370930, 1.313418, 0.950070, 1.116715]
+        ));
     }
 }

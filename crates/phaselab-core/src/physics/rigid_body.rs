@@ -52,5 +52,9 @@ pub fn rotate<S: Scalar>(r: &[[S; 3]; 3], b: [f64; 3]) -> [S; 3] {
 pub fn body_angular_velocity(e: [f64; 3], de: [f64; 3]) -> [f64; 3] {
     let (s2, c2) = e[1].sin_cos();
     let (s3, c3) = e[2].sin_cos();
-    [de[0] * s2 * s3 + de[1] * c3, de[0] * s2 * c3 - de[1] * s3, de[0] * c2 + de[2]]
+    [
+        de[0] * s2 * s3 + de[1] * c3,
+        de[0] * s2 * c3 - de[1] * s3,
+        de[0] * c2 + de[2],
+    ]
 }

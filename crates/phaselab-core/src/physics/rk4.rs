@@ -24,5 +24,7 @@ where
         tmp[i] = y[i] + h * k3[i];
     }
     f(&tmp, &mut k4)?;
-    Ok((0..n).map(|i| y[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])).collect())
+    Ok((0..n)
+        .map(|i| y[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
+        .collect())
 }

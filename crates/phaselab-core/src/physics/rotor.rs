@@ -22,7 +22,10 @@ pub struct Rotor {
 impl Rotor {
     pub fn new() -> Self {
         let m = 2.0;
-        Rotor { mass_value: m, mass: extended_body_mass(m, ROTOR_SECOND_MOMENTS) }
+        Rotor {
+            mass_value: m,
+            mass: extended_body_mass(m, ROTOR_SECOND_MOMENTS),
+        }
     }
 }
 

@@ -44,14 +44,20 @@ impl FromStr for Integrator {
             None => 10,
             Some(a) => match a.parse::<usize>() {
                 Ok(k) if (1..=100_000).contains(&k) => k,
-                _ => return Err(format!("substeps must be a whole number in 1..=100000, got '{a}'")),
+                _ => {
+                    return Err(format!(
+                        "substeps must be a whole number in 1..=100000, got '{a}'"
+                    ))
+                }
             },
         };
         match name {
             "dopri5" if arg.is_none() => Ok(Integrator::default()),
             "rk4" => Ok(Integrator::Rk4 { substeps }),
             "leapfrog" => Ok(Integrator::Leapfrog { substeps }),
-            _ => Err(format!("unknown integrator '{s}' (dopri5, rk4[:substeps], leapfrog[:substeps])")),
+            _ => Err(format!(
+                "unknown integrator '{s}' (dopri5, rk4[:substeps], leapfrog[:substeps])"
+            )),
         }
     }
 }
@@ -71,16 +77,30 @@ pub enum SimulationError {
     #[error("leapfrog needs a separable system (constant mass matrix, no drag); {0} is not")]
     NotSeparable(String),
     #[error("initial state has {got} coordinates, {system} needs {want} positions and {want} velocities")]
-    WrongDimension { system: String, want: usize, got: usize },
+    WrongDimension {
+        system: String,
+        want: usize,
+        got: usize,
+    },
     #[error("initial state contains NaN or infinite values")]
     NonFinite,
 }
 
 /// Integrate `sys` from `init` and return `n_points` states spaced `dt` apart (the first is `init`).
-pub fn simulate(sys: &dyn System, init: &State, n_points: usize, dt: f64, integrator: &Integrator) -> Result<Trajectory, SimulationError> {
+pub fn simulate(
+    sys: &dyn System,
+    init: &State,
+    n_points: usize,
+    dt: f64,
+    integrator: &Integrator,
+) -> Result<Trajectory, SimulationError> {
     let d = sys.dof();
     if init.q.len() != d || init.v.len() != d {
-        return Err(SimulationError::WrongDimension { system: sys.name(), want: d, got: init.q.len().max(init.v.len()) });
+        return Err(SimulationError::WrongDimension {
+            system: sys.name(),
+            want: d,
+            got: init.q.len().max(init.v.len()),
+        });
     }
     if init.q.iter().chain(&init.v).any(|x| !x.is_finite()) {
         return Err(SimulationError::NonFinite);
@@ -98,7 +118,8 @@ pub fn simulate(sys: &dyn System, init: &State, n_points: usize, dt: f64, integr
             let mut out = vec![init.clone()];
             for k in 1..n_points {
                 for _ in 0..*substeps {
-                    z = rk4::step(&mut field, &z, h).map_err(|_| IntegrationError::Field { t: k as f64 * dt })?;
+                    z = rk4::step(&mut field, &z, h)
+                        .map_err(|_| IntegrationError::Field { t: k as f64 * dt })?;
                 }
                 if z.iter().any(|x| !x.is_finite()) {
                     return Err(IntegrationError::NonFinite { t: k as f64 * dt }.into());
@@ -113,17 +134,22 @@ pub fn simulate(sys: &dyn System, init: &State, n_points: usize, dt: f64, integr
             }
             let h = dt / *substeps as f64;
             let zero = vec![0.0; d];
-            let mut accel = |q: &[f64], a: &mut [f64]| sys.acceleration(q, &zero, a).map_err(|_| ());
+            let mut accel =
+                |q: &[f64], a: &mut [f64]| sys.acceleration(q, &zero, a).map_err(|_| ());
             let (mut q, mut v) = (init.q.clone(), init.v.clone());
             let mut out = vec![init.clone()];
             for k in 1..n_points {
                 for _ in 0..*substeps {
-                    leapfrog::step(&mut accel, &mut q, &mut v, h).map_err(|_| IntegrationError::Field { t: k as f64 * dt })?;
+                    leapfrog::step(&mut accel, &mut q, &mut v, h)
+                        .map_err(|_| IntegrationError::Field { t: k as f64 * dt })?;
                 }
                 if q.iter().chain(&v).any(|x| !x.is_finite()) {
                     return Err(IntegrationError::NonFinite { t: k as f64 * dt }.into());
                 }
-                out.push(State { q: q.clone(), v: v.clone() });
+                out.push(State {
+                    q: q.clone(),
+                    v: v.clone(),
+                });
             }
             out
         }

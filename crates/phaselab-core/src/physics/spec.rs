@@ -48,9 +48,10 @@ impl Family {
     /// Allowed range of the body count N, or `None` for single-body systems.
     pub fn body_range(self) -> Option<(usize, usize)> {
         match self {
-            Family::ChainPendulum | Family::ChainPendulumDrag | Family::SpringPendulum | Family::SpringPendulumDrag => {
-                Some((1, 5))
-            }
+            Family::ChainPendulum
+            | Family::ChainPendulumDrag
+            | Family::SpringPendulum
+            | Family::SpringPendulumDrag => Some((1, 5)),
             Family::CoupledPendulum => Some((2, 5)),
             _ => None,
         }
@@ -103,14 +104,24 @@ impl SystemSpec {
     }
 
     fn check(self, input: &str) -> Result<Self, SpecError> {
-        let err = |reason: String| SpecError { input: input.to_string(), reason };
+        let err = |reason: String| SpecError {
+            input: input.to_string(),
+            reason,
+        };
         if let Some((lo, hi)) = self.family.body_range() {
             if self.n < lo || self.n > hi {
-                return Err(err(format!("{} takes N in {lo}..={hi}, got {}", self.family.name(), self.n)));
+                return Err(err(format!(
+                    "{} takes N in {lo}..={hi}, got {}",
+                    self.family.name(),
+                    self.n
+                )));
             }
         }
         if !self.drag.is_finite() || self.drag < 0.0 {
-            return Err(err(format!("drag coefficient f must be finite and >= 0, got {}", self.drag)));
+            return Err(err(format!(
+                "drag coefficient f must be finite and >= 0, got {}",
+                self.drag
+            )));
         }
         if self.drag != 0.0 && !self.family.has_drag() {
             return Err(err(format!(
@@ -126,7 +137,10 @@ impl SystemSpec {
 impl FromStr for SystemSpec {
     type Err = SpecError;
     fn from_str(input: &str) -> Result<Self, SpecError> {
-        let err = |reason: String| SpecError { input: input.to_string(), reason };
+        let err = |reason: String| SpecError {
+            input: input.to_string(),
+            reason,
+        };
         let s = input.trim();
         let mut parts = s.split(',');
         let head = parts.next().unwrap_or("");
@@ -134,24 +148,43 @@ impl FromStr for SystemSpec {
             Some((a, b)) => (a, Some(b)),
             None => (head, None),
         };
-        let family = Family::ALL.iter().copied().find(|f| f.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
-            err(format!("unknown system '{name}'; known: {}", names.join(", ")))
-        })?;
+        let family = Family::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+                err(format!(
+                    "unknown system '{name}'; known: {}",
+                    names.join(", ")
+                ))
+            })?;
         let n = match (family.body_range(), count) {
-            (Some(_), Some(c)) => c.parse::<usize>().map_err(|_| err(format!("N must be a whole number, got '{c}'")))?,
+            (Some(_), Some(c)) => c
+                .parse::<usize>()
+                .map_err(|_| err(format!("N must be a whole number, got '{c}'")))?,
             (Some((lo, _)), None) => {
-                return Err(err(format!("{name} needs a body count, e.g. {name}:{}", lo.max(2))));
+                return Err(err(format!(
+                    "{name} needs a body count, e.g. {name}:{}",
+                    lo.max(2)
+                )));
             }
-            (None, Some(c)) if c != "1" => return Err(err(format!("{name} takes no body count, got ':{c}'"))),
+            (None, Some(c)) if c != "1" => {
+                return Err(err(format!("{name} takes no body count, got ':{c}'")))
+            }
             (None, _) => 1,
         };
         let mut spec = SystemSpec::new(family, n);
         for kv in parts {
-            let (k, v) = kv.split_once('=').ok_or_else(|| err(format!("expected key=value, got '{kv}'")))?;
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| err(format!("expected key=value, got '{kv}'")))?;
             match k.trim() {
                 "f" | "drag" => {
-                    let f: f64 = v.trim().parse().map_err(|_| err(format!("drag must be a number, got '{v}'")))?;
+                    let f: f64 = v
+                        .trim()
+                        .parse()
+                        .map_err(|_| err(format!("drag must be a number, got '{v}'")))?;
                     spec.drag = f;
                 }
                 other => return Err(err(format!("unknown parameter '{other}' (known: f)"))),
@@ -180,7 +213,14 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        for s in ["chain-pendulum:2", "spring-pendulum:5", "gyroscope", "rotor", "coupled-pendulum:3", "chain-pendulum-drag:1,f=0.4"] {
+        for s in [
+            "chain-pendulum:2",
+            "spring-pendulum:5",
+            "gyroscope",
+            "rotor",
+            "coupled-pendulum:3",
+            "chain-pendulum-drag:1,f=0.4",
+        ] {
             let spec: SystemSpec = s.parse().unwrap();
             assert_eq!(spec.to_string(), s);
         }
@@ -191,9 +231,19 @@ mod tests {
 
     #[test]
     fn rejects_bad_names() {
-        for s in ["pendulum", "chain-pendulum", "chain-pendulum:0", "chain-pendulum:9", "chain-pendulum:x",
-                  "gyroscope:3", "chain-pendulum:2,f=0.3", "chain-pendulum-drag:2,f=-1", "chain-pendulum-drag:2,f=nan",
-                  "chain-pendulum-drag:2,k=1", "chain-pendulum-drag:2,f"] {
+        for s in [
+            "pendulum",
+            "chain-pendulum",
+            "chain-pendulum:0",
+            "chain-pendulum:9",
+            "chain-pendulum:x",
+            "gyroscope:3",
+            "chain-pendulum:2,f=0.3",
+            "chain-pendulum-drag:2,f=-1",
+            "chain-pendulum-drag:2,f=nan",
+            "chain-pendulum-drag:2,k=1",
+            "chain-pendulum-drag:2,f",
+        ] {
             let e = s.parse::<SystemSpec>().unwrap_err();
             assert!(e.to_string().contains(s), "{e}");
         }

@@ -29,7 +29,9 @@ mod tests {
         assert!((d[2] + 1.0).abs() < 1e-15 && d[0].abs() < 1e-15 && d[1].abs() < 1e-15);
         for &(p, t) in &[(2.9, 1.4), (3.5, 1.9), (0.4, 0.7)] {
             let (p2, t2) = angles(direction(p, t));
-            assert!((p2.rem_euclid(std::f64::consts::TAU) - p).abs() < 1e-12 && (t2 - t).abs() < 1e-12);
+            assert!(
+                (p2.rem_euclid(std::f64::consts::TAU) - p).abs() < 1e-12 && (t2 - t).abs() < 1e-12
+            );
         }
     }
 }

@@ -21,7 +21,11 @@ pub struct SpringPendulum {
 impl SpringPendulum {
     pub fn new(spec: SystemSpec) -> Self {
         let masses = node_masses(spec.n);
-        SpringPendulum { spec, mass: NodeMass::diagonal(&masses), masses }
+        SpringPendulum {
+            spec,
+            mass: NodeMass::diagonal(&masses),
+            masses,
+        }
     }
 
     /// Static equilibrium heights: spring i carries the weight of bobs i.. below it.
