@@ -5,6 +5,7 @@
 //! native targets and for `wasm32-unknown-unknown`.
 
 pub mod data;
+pub mod metrics;
 pub mod physics;
 pub mod rng;
 
