@@ -11,6 +11,9 @@ use phaselab_core::physics::{build, family_description, Family, State, System, S
 use phaselab_core::rng::Rng;
 use std::path::PathBuf;
 
+/// Most values one output file may hold (q and v each): 2.5e8 (2 GB of float64).
+const MAX_VALUES: usize = 250_000_000;
+
 /// A system name plus an optional `--drag` override.
 #[derive(Args, Clone)]
 pub struct SystemArg {
@@ -170,6 +173,7 @@ pub fn simulate(a: SimulateArgs) -> Result<()> {
         .integrator
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--integrator: {e}"))?;
+    let integ = a.tol.apply(integ)?;
     let dt = a.dt.unwrap_or(sys.dt());
     if !(dt.is_finite() && dt > 0.0) {
         bail!("--dt must be a positive number of seconds, got {dt}");
@@ -193,6 +197,9 @@ pub fn simulate(a: SimulateArgs) -> Result<()> {
         }
     };
     let points = grid_points(a.seconds, dt);
+    if inits.len().saturating_mul(points).saturating_mul(sys.dof()) > MAX_VALUES {
+        bail!("{} trajectories x {points} steps x D = {} is too large to hold in memory (limit {MAX_VALUES} values)", inits.len(), sys.dof());
+    }
     let pb = bar(inits.len() as u64, "simulating");
     let mut trajs = Vec::with_capacity(inits.len());
     for (i, s) in inits.iter().enumerate() {

@@ -112,11 +112,14 @@ fn simulate_from_sampled_and_given_initial_conditions() {
         "2",
         "--seconds",
         "1",
+        "--rtol",
+        "1e-10",
         "--out",
         s(&out),
     ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("N=2 trajectories x T=50"), "{}", text(&o));
+    assert!(text(&o).contains("dopri5(rtol=1e-10"), "{}", text(&o));
     let init = d.join("init.json");
     std::fs::write(&init, r#"[{"q": [0.5], "v": [0.0]}]"#).unwrap();
     let out2 = d.join("p.npz");

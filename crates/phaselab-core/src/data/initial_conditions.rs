@@ -75,9 +75,14 @@ fn from_npz(bytes: &[u8]) -> Result<Vec<State>, DataError> {
             "q has shape {qs:?} but v has shape {vs:?}"
         )));
     }
+    if qs.contains(&0) {
+        return Err(DataError::Shape(format!(
+            "q has an empty dimension: shape {qs:?}"
+        )));
+    }
     let (n, stride, d) = match qs.as_slice() {
         [n, d] => (*n, *d, *d),
-        [n, t, d] => (*n, t * d, *d),
+        [n, t, d] => (*n, t.saturating_mul(*d), *d),
         [d] => (1, *d, *d),
         _ => {
             return Err(DataError::Shape(format!(
@@ -85,6 +90,12 @@ fn from_npz(bytes: &[u8]) -> Result<Vec<State>, DataError> {
             )))
         }
     };
+    if Some(q.len()) != n.checked_mul(stride) || v.len() != q.len() {
+        return Err(DataError::Shape(format!(
+            "q has {} values for shape {qs:?}",
+            q.len()
+        )));
+    }
     Ok((0..n)
         .map(|i| State {
             q: q[i * stride..i * stride + d].to_vec(),

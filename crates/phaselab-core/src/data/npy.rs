@@ -287,9 +287,9 @@ fn parse_descr(d: &str) -> Option<(char, char, usize)> {
     } else {
         ('=', d)
     };
-    let kind = rest.chars().next()?;
+    let kind = rest.chars().next().filter(|c| c.is_ascii_alphabetic())?;
     let n: usize = rest[1..].parse().ok()?;
-    let size = if kind == 'U' { n * 4 } else { n };
+    let size = if kind == 'U' { n.checked_mul(4)? } else { n };
     Some((order, kind, size))
 }
 

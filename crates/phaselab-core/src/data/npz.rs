@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 use zip::write::SimpleFileOptions;
 
+/// Most bytes an archive may inflate to (a guard against zip bombs): 2 GiB.
+pub const MAX_INFLATED: u64 = 2 << 30;
+
 /// Named arrays of an archive, in name order.
 pub type Arrays = BTreeMap<String, NpyArray>;
 
@@ -32,6 +35,7 @@ pub fn read(bytes: &[u8]) -> Result<Arrays, NpyError> {
         ))
     })?;
     let mut out = Arrays::new();
+    let mut budget = MAX_INFLATED;
     for i in 0..za.len() {
         let mut f = za
             .by_index(i)
@@ -43,9 +47,19 @@ pub fn read(bytes: &[u8]) -> Result<Arrays, NpyError> {
         let Some(key) = name.strip_suffix(".npy") else {
             continue;
         };
-        let mut buf = Vec::with_capacity(f.size().min(1 << 30) as usize);
-        f.read_to_end(&mut buf)
+        // Never trust the declared size: cap what one archive may inflate to.
+        let mut buf = Vec::with_capacity(f.size().min(1 << 24) as usize);
+        (&mut f)
+            .take(budget + 1)
+            .read_to_end(&mut buf)
             .map_err(|e| NpyError(format!("damaged .npz entry '{name}': {e}")))?;
+        if buf.len() as u64 > budget {
+            return Err(NpyError(format!(
+                "the .npz archive inflates to more than {} MB; refusing to read it",
+                MAX_INFLATED >> 20
+            )));
+        }
+        budget -= buf.len() as u64;
         let arr =
             NpyArray::from_bytes(&buf).map_err(|e| NpyError(format!("array '{key}': {}", e.0)))?;
         out.insert(key.to_string(), arr);

@@ -67,15 +67,26 @@ pub struct Splits {
 const POOL: u64 = 0x5EED_0001;
 const TEST: u64 = 0x5EED_0002;
 const SPLIT: u64 = 0x5EED_0003;
+/// Longest trajectory the protocol integrates, in steps.
+const MAX_POINTS: usize = 1_000_000;
+/// Most values (q and v each) one generated file may hold: 2.5e8 (2 GB of float64).
+const MAX_VALUES: usize = 250_000_000;
 /// A sampled initial condition that cannot be integrated (a chart singularity) is redrawn.
 const MAX_TRIES: usize = 50;
 
 impl Protocol {
     pub fn check(&self, sys: &dyn System) -> Result<(), ProtocolError> {
         let bad = |s: String| Err(ProtocolError::Invalid(s));
-        let points = grid_points(self.seconds, sys.dt());
         if !(self.seconds.is_finite() && self.seconds > 0.0) {
             return bad(format!("duration must be > 0 s, got {}", self.seconds));
+        }
+        let points = grid_points(self.seconds, sys.dt());
+        if points > MAX_POINTS {
+            return bad(format!(
+                "{} s at dt {} is {points} steps per trajectory; the limit is {MAX_POINTS}",
+                self.seconds,
+                sys.dt()
+            ));
         }
         if self.chunk < 2 || self.chunk > points {
             return bad(format!(
@@ -108,6 +119,14 @@ impl Protocol {
         }
         if self.n_test == 0 {
             return bad("need at least one test trajectory".into());
+        }
+        let values = |n: usize, len: usize| n.saturating_mul(len).saturating_mul(sys.dof());
+        if values(self.n_trajectories, self.chunk) > MAX_VALUES
+            || values(self.n_test, self.test_chunk) > MAX_VALUES
+        {
+            return bad(format!(
+                "dataset too large to hold in memory (limit {MAX_VALUES} values per file)"
+            ));
         }
         Ok(())
     }

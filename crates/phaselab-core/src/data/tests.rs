@@ -210,3 +210,56 @@ fn initial_conditions_from_json_and_npz() {
     assert_eq!(from_set.len(), set.n);
     assert_eq!(from_set[1].q, set.state(1, 0).0);
 }
+
+#[test]
+fn hostile_inputs_are_refused_without_panicking() {
+    // Non-ASCII dtype, overflowing string width.
+    for descr in [
+        "'\u{e9}8'",
+        "'<\u{e9}8'",
+        "'<U99999999999999999999'",
+        "'<U4611686018427387904'",
+    ] {
+        let header = format!("{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}");
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        b.extend_from_slice(header.as_bytes());
+        b.extend_from_slice(&[0u8; 16]);
+        assert!(NpyArray::from_bytes(&b).is_err(), "{descr}");
+    }
+    // Empty dimensions in data and initial-condition files.
+    let mut a = npz::Arrays::new();
+    a.insert("q".into(), NpyArray::f64(vec![1, 0, 3], vec![]));
+    a.insert("v".into(), NpyArray::f64(vec![1, 0, 3], vec![]));
+    let bytes = npz::write(&a);
+    assert!(initial_conditions::parse(&bytes, 3)
+        .unwrap_err()
+        .to_string()
+        .contains("empty"));
+    assert!(TrajectorySet::from_npz(&bytes)
+        .unwrap_err()
+        .to_string()
+        .contains("empty"));
+    let mut a = npz::Arrays::new();
+    a.insert("q".into(), NpyArray::f64(vec![1 << 40, 1 << 40, 0], vec![]));
+    a.insert("v".into(), NpyArray::f64(vec![1 << 40, 1 << 40, 0], vec![]));
+    assert!(TrajectorySet::from_npz(&npz::write(&a)).is_err());
+    // Protocol settings that would not fit in memory.
+    let sys = system("chain-pendulum:1").unwrap();
+    for p in [
+        Protocol {
+            seconds: 1e300,
+            ..Protocol::default()
+        },
+        Protocol {
+            seconds: f64::NAN,
+            ..Protocol::default()
+        },
+        Protocol {
+            n_trajectories: usize::MAX / 2,
+            ..Protocol::default()
+        },
+    ] {
+        assert!(p.check(sys.as_ref()).is_err());
+    }
+}

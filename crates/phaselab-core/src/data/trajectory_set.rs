@@ -258,6 +258,11 @@ impl TrajectorySet {
             )));
         }
         let (n, t, d) = (qs[0], qs[1], qs[2]);
+        if n == 0 || t == 0 || d == 0 {
+            return Err(DataError::Shape(format!(
+                "empty dataset: q has shape {qs:?}"
+            )));
+        }
         let u = match floats(&arrays, "u")? {
             None => None,
             Some((us, u)) => {
