@@ -164,9 +164,7 @@ where
                 }
                 ytmp[i] = acc;
             }
-            let (head, tail) = k.split_at_mut(s);
-            let _ = head;
-            f(t + C[s] * h, &ytmp, &mut tail[0]).map_err(|_| IntegrationError::Field { t })?;
+            f(t + C[s] * h, &ytmp, &mut k[s]).map_err(|_| IntegrationError::Field { t })?;
             if s == 6 {
                 ynew.copy_from_slice(&ytmp);
             }
@@ -207,8 +205,7 @@ where
             }
             t = t_new;
             y.copy_from_slice(&ynew);
-            let k6 = k[6].clone();
-            k[0].copy_from_slice(&k6);
+            k.swap(0, 6); // first-same-as-last: f(y_new) is the next step's k1
             let mut fac = 0.9 * err.max(1e-10).powf(-0.2);
             fac = fac.clamp(0.2, 10.0);
             if rejected_last {

@@ -80,9 +80,6 @@ impl Describe for Rotor {
         let v = (0..6).map(&mut draw).collect();
         State { q, v }
     }
-    fn constant_mass_matrix(&self) -> bool {
-        false
-    }
     fn links(&self) -> Vec<Link> {
         vec![Link::Nodes(0, 1), Link::Nodes(0, 2), Link::Nodes(0, 3)]
     }
