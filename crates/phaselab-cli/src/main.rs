@@ -59,6 +59,12 @@ phaselab data gen --system gyroscope --chunk 10 --out data/gyro"
 }
 
 fn main() {
+    // `phaselab ... | head` should end quietly, not panic on a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Systems(a) => commands::systems(a),
