@@ -15,6 +15,32 @@ pub enum BenchCommand {
         after_help = "Examples:\n  phaselab bench datagen\n  phaselab bench datagen --system spring-pendulum:3 --repeat 3"
     )]
     Datagen(DatagenArgs),
+    /// Time one training step in the reference configuration (chain-pendulum:2, width 256, batch 200,
+    /// chunk 5, RK4) and, where PyTorch is installed, the same step in PyTorch on this machine.
+    #[command(
+        after_help = "Examples:\n  phaselab bench train-step --model node-so\n  phaselab bench train-step --model hnn --steps 50 --torch ../shared/bench/torch_step.py"
+    )]
+    TrainStep(TrainStepArgs),
+}
+
+#[derive(Args)]
+pub struct TrainStepArgs {
+    /// node, node-so or hnn (any model works; PyTorch has these three).
+    #[arg(long, short, default_value = "node-so")]
+    model: String,
+    /// Timed steps (after 3 warm-up steps).
+    #[arg(long, default_value_t = 30)]
+    steps: usize,
+    #[arg(long, default_value_t = 256)]
+    width: usize,
+    #[arg(long, default_value_t = 200)]
+    batch: usize,
+    /// cpu or wgpu.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Path of torch_step.py to run beside (skipped if python3 or torch is missing).
+    #[arg(long, default_value = "../shared/bench/torch_step.py")]
+    torch: std::path::PathBuf,
 }
 
 #[derive(Args)]
@@ -36,6 +62,7 @@ pub struct DatagenArgs {
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Datagen(a) => datagen(a),
+        BenchCommand::TrainStep(a) => train_step(a),
     }
 }
 
@@ -128,4 +155,94 @@ fn energy_drift(sys: &dyn System) {
         }
     }
     println!("energy drift over 10 s at the default tolerances ({k} trajectories): mean {mean:.1e}, worst {worst:.1e} (relative to |T| + |V|)");
+}
+
+fn train_step(a: TrainStepArgs) -> Result<()> {
+    use burn::prelude::Device;
+    use phaselab_core::models::{ModelConfig, ModelKind};
+    use phaselab_core::train::{train, TrainConfig};
+    let kind: ModelKind = a.model.parse().map_err(anyhow::Error::msg)?;
+    let device = match a.device.as_str() {
+        "cpu" => Device::flex(),
+        "wgpu" => Device::wgpu(Default::default()),
+        d => anyhow::bail!("unknown --device '{d}' (cpu, wgpu)"),
+    };
+    let sys = phaselab_core::physics::system("chain-pendulum:2")?;
+    let p = Protocol {
+        n_trajectories: a.batch * 5 / 4,
+        n_test: 1,
+        ..Protocol::default()
+    };
+    let data = p.generate(sys.as_ref(), &|_| {})?.train;
+    let mc = ModelConfig {
+        width: a.width,
+        ..ModelConfig::new(kind, 2, sys.angular())
+    };
+    let ad = device.autodiff();
+    let steps = a.steps.max(1) + 3;
+    let cfg = TrainConfig {
+        epochs: steps,
+        batch: a.batch,
+        ..TrainConfig::default()
+    };
+    let mut times = Vec::new();
+    let mut on_epoch = |s: &phaselab_core::train::EpochStats,
+                        _: &phaselab_core::models::DynamicsModel| {
+        if s.epoch > 3 {
+            times.push(s.seconds * 1e3);
+        }
+        true
+    };
+    let out = train(mc.init(&ad), &data, &cfg, &ad, &mut on_epoch);
+    if let Some(e) = out.error {
+        anyhow::bail!("{e}");
+    }
+    times.sort_by(|x, y| x.total_cmp(y));
+    let pct = |f: f64| times[((times.len() - 1) as f64 * f).round() as usize];
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    println!("phaselab {kind} on {} ({threads} threads): one step (chain-pendulum:2, width {}, batch {}, chunk 5, rk4) median {:.1} ms, p10 {:.1}, p90 {:.1} over {} steps",
+        a.device, a.width, a.batch, pct(0.5), pct(0.1), pct(0.9), times.len());
+    if a.torch.exists() {
+        let o = std::process::Command::new("python3")
+            .arg(&a.torch)
+            .args([
+                "--model",
+                kind.name(),
+                "--hidden",
+                &a.width.to_string(),
+                "--batch",
+                &a.batch.to_string(),
+                "--threads",
+                &threads.to_string(),
+            ])
+            .output();
+        match o {
+            Ok(o) if o.status.success() => {
+                let line = String::from_utf8_lossy(&o.stdout);
+                println!("pytorch: {}", line.trim());
+                if let Some(ms) = serde_json::from_str::<serde_json::Value>(line.trim())
+                    .ok()
+                    .and_then(|v| v["median_ms"].as_f64())
+                {
+                    println!("ratio phaselab / pytorch: {:.2}", pct(0.5) / ms);
+                }
+            }
+            Ok(o) => println!(
+                "pytorch: not run ({})",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("failed")
+            ),
+            Err(e) => println!("pytorch: not run ({e})"),
+        }
+    } else {
+        println!(
+            "pytorch: {} not found; pass --torch PATH",
+            a.torch.display()
+        );
+    }
+    Ok(())
 }

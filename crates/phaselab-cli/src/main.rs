@@ -3,6 +3,7 @@
 
 mod bench;
 mod commands;
+mod learn;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,24 @@ init.json holds {\"q\": [...], \"v\": [...]} or a list of them; an .npz with q a
     /// Datasets: generate the paper's train/val/test files, or inspect a file.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Train one model and write its checkpoint, metrics and loss history.
+    #[command(
+        after_help = "Examples:\n  phaselab train --system chain-pendulum:2 --model node-so --epochs 300 --out runs/c2-nodeso\n  \
+phaselab train --system spring-pendulum-drag:2 --model hnn-forced --data data/spring2 --out runs/s2-forced\n  \
+phaselab train --system chain-pendulum:1 --model hnn --device wgpu --width 128 --out runs/c1-hnn"
+    )]
+    Train(learn::TrainArgs),
+    /// Evaluate a trained model on test data (rollout error, energy violation, MSE).
+    #[command(
+        after_help = "Examples:\n  phaselab eval runs/c2-nodeso --data data/chain2/test.npz\n  phaselab eval runs/c2-nodeso/model.phaselab --data data/chain2/test.npz --json"
+    )]
+    Eval(learn::EvalArgs),
+    /// Train several models on the same data and rank them by rollout error.
+    #[command(
+        after_help = "Examples:\n  phaselab compare --system chain-pendulum:2 --models node,node-so,hnn --epochs 100 --width 128\n  \
+phaselab compare --system spring-pendulum-drag:2 --models node-so,hnn,hnn-forced --out runs/drag"
+    )]
+    Compare(learn::CompareArgs),
     /// Benchmarks (timings are measured here, never asserted in tests).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -71,6 +90,9 @@ fn main() {
         Command::Simulate(a) => commands::simulate(a),
         Command::Data(DataCommand::Gen(a)) => commands::gen(a),
         Command::Data(DataCommand::Info(a)) => commands::info(a),
+        Command::Train(a) => learn::train_cmd(a),
+        Command::Eval(a) => learn::eval_cmd(a),
+        Command::Compare(a) => learn::compare_cmd(a),
         Command::Bench(b) => bench::run(b),
     };
     if let Err(e) = result {

@@ -6,8 +6,11 @@
 
 pub mod data;
 pub mod metrics;
+pub mod models;
 pub mod physics;
 pub mod rng;
+pub mod solve;
+pub mod train;
 
 /// phaselab's version, written into every file it produces.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,218 @@
+//! One module for every model of the paper: which networks exist and how they make a vector
+//! field. Data are z = [q, v]; models with a learned mass matrix integrate [q, p] and convert at
+//! their edges: p0 = M(q0) v0, readout v = M^-1(q) p.
+
+use super::features::CosSin;
+use super::kind::ModelKind;
+use super::mass_matrix::{Lower, MassNet};
+use super::mlp::Mlp;
+use crate::rng::Rng;
+use crate::solve::Solver;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Everything needed to rebuild a model's architecture (stored in checkpoints).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub kind: ModelKind,
+    /// Generalised coordinates D.
+    pub dof: usize,
+    /// Which coordinates are angles (fed as cos, sin).
+    pub angular: Vec<bool>,
+    /// Hidden width (256 in the paper's figures).
+    pub width: usize,
+    /// Hidden layers (2).
+    pub depth: usize,
+    /// Weight 1/alpha of the symplectic penalty (node-so-symreg).
+    pub alpha: f64,
+    /// Seed of the initial weights.
+    pub seed: u64,
+}
+
+impl ModelConfig {
+    pub fn new(kind: ModelKind, dof: usize, angular: Vec<bool>) -> Self {
+        ModelConfig {
+            kind,
+            dof,
+            angular,
+            width: 256,
+            depth: 2,
+            alpha: 1e3,
+            seed: 0,
+        }
+    }
+
+    pub fn init(&self, device: &Device) -> DynamicsModel {
+        let emb = CosSin::new(&self.angular);
+        let (f, d) = (emb.width(), self.dof);
+        let mut rng = Rng::new(self.seed);
+        let sizes = |i: usize, o: usize| {
+            let mut s = vec![i];
+            s.extend(std::iter::repeat_n(self.width, self.depth));
+            s.push(o);
+            s
+        };
+        let main_io = match self.kind {
+            ModelKind::Node => (f + d, 2 * d),
+            ModelKind::NodeSo | ModelKind::NodeSoSymreg | ModelKind::NodeSoDirect => (f + d, d),
+            ModelKind::Hnn | ModelKind::HnnForced => (f, 1),
+            ModelKind::HnnGeneral => (f + d, 1),
+        };
+        let main = Mlp::new(&sizes(main_io.0, main_io.1), &mut rng, device);
+        let mass = self
+            .kind
+            .uses_momenta()
+            .then(|| MassNet::new(&emb, self.width, self.depth, &mut rng, device));
+        let extra = (self.kind == ModelKind::HnnForced)
+            .then(|| Mlp::new(&sizes(f + d, 2 * d), &mut rng, device));
+        DynamicsModel {
+            main,
+            mass,
+            extra,
+            config: self.clone(),
+            emb,
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct DynamicsModel {
+    pub main: Mlp,
+    pub mass: Option<MassNet>,
+    pub extra: Option<Mlp>,
+    #[module(skip)]
+    pub config: ModelConfig,
+    #[module(skip)]
+    pub emb: CosSin,
+}
+
+/// Split [B, 2D] into its halves.
+pub fn halves(s: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+    let d = s.dims()[1] / 2;
+    (s.clone().narrow(1, 0, d), s.narrow(1, d, d))
+}
+
+impl DynamicsModel {
+    pub fn kind(&self) -> ModelKind {
+        self.config.kind
+    }
+
+    pub fn n_params(&self) -> usize {
+        self.main.n_params()
+            + self.mass.as_ref().map_or(0, |m| m.net.n_params())
+            + self.extra.as_ref().map_or(0, |m| m.n_params())
+    }
+
+    fn mass(&self) -> &MassNet {
+        self.mass
+            .as_ref()
+            .expect("momentum models have a mass network")
+    }
+
+    fn lower(&self, q: Tensor<2>) -> Lower {
+        self.mass().lower(&self.emb, q)
+    }
+
+    fn input(&self, q: Tensor<2>, x: Tensor<2>) -> Tensor<2> {
+        Tensor::cat(vec![self.emb.embed(q), x], 1)
+    }
+
+    /// The vector field in the model's own state ([q, v] or [q, p]), [B, 2D] -> [B, 2D].
+    pub fn field(&self, s: Tensor<2>) -> Tensor<2> {
+        let (q, x) = halves(s);
+        match self.kind() {
+            ModelKind::Node => self.main.forward(self.input(q, x)),
+            ModelKind::NodeSoDirect => {
+                let a = self.main.forward(self.input(q, x.clone()));
+                Tensor::cat(vec![x, a], 1)
+            }
+            ModelKind::NodeSo | ModelKind::NodeSoSymreg => {
+                let low = self.lower(q.clone());
+                let dq = MassNet::minv_p(&low, x.clone());
+                Tensor::cat(vec![dq, self.main.forward(self.input(q, x))], 1)
+            }
+            ModelKind::Hnn | ModelKind::HnnForced => {
+                let low = self.lower(q.clone());
+                let dq = MassNet::minv_p(&low, x.clone());
+                let dk = self
+                    .mass()
+                    .kinetic_grad_q(&self.emb, q.clone(), &low, x.clone());
+                let dv = self.emb.vjp(
+                    q.clone(),
+                    self.main.input_gradient(self.emb.embed(q.clone())),
+                );
+                let f = Tensor::cat(vec![dq, (dk + dv).neg()], 1);
+                match &self.extra {
+                    Some(nn) => f + nn.forward(self.input(q, x)),
+                    None => f,
+                }
+            }
+            ModelKind::HnnGeneral => {
+                let g = self.main.input_gradient(self.input(q.clone(), x));
+                let w = self.emb.width();
+                let gq = self.emb.vjp(q, g.clone().narrow(1, 0, w));
+                let gp = g.narrow(1, w, self.config.dof);
+                Tensor::cat(vec![gp, gq.neg()], 1)
+            }
+        }
+    }
+
+    /// The learned Hamiltonian H(q, p) [B, 1] of an HNN (None for the others).
+    pub fn hamiltonian(&self, s: Tensor<2>) -> Option<Tensor<2>> {
+        let (q, p) = halves(s);
+        match self.kind() {
+            ModelKind::Hnn | ModelKind::HnnForced => {
+                let low = self.lower(q.clone());
+                let u = low
+                    .l
+                    .swap_dims(1, 2)
+                    .matmul(p.unsqueeze_dim::<3>(2))
+                    .squeeze_dim::<2>(2);
+                let kinetic = (u.clone() * u).sum_dim(1).mul_scalar(0.5);
+                Some(kinetic + self.main.forward(self.emb.embed(q)))
+            }
+            ModelKind::HnnGeneral => Some(self.main.forward(self.input(q, p))),
+            _ => None,
+        }
+    }
+
+    /// Data state [q, v] -> model state.
+    pub fn to_model_state(&self, z: Tensor<2>) -> Tensor<2> {
+        if !self.kind().uses_momenta() {
+            return z;
+        }
+        let (q, v) = halves(z);
+        let p = MassNet::m_v(&self.lower(q.clone()), v);
+        Tensor::cat(vec![q, p], 1)
+    }
+
+    /// Model state -> data state [q, v].
+    pub fn to_data_state(&self, s: Tensor<2>) -> Tensor<2> {
+        if !self.kind().uses_momenta() {
+            return s;
+        }
+        let (q, p) = halves(s);
+        let v = MassNet::minv_p(&self.lower(q.clone()), p);
+        Tensor::cat(vec![q, v], 1)
+    }
+
+    /// Roll out from data states z0 [B, 2D] for n points spaced dt: (data states [B, n, 2D],
+    /// model states [B, n, 2D]).
+    pub fn rollout(
+        &self,
+        z0: Tensor<2>,
+        n: usize,
+        dt: f64,
+        solver: &Solver,
+    ) -> (Tensor<3>, Tensor<3>) {
+        let s0 = self.to_model_state(z0);
+        let f = |s: Tensor<2>| self.field(s);
+        let states = solver.rollout(&f, s0, n, dt);
+        if !self.kind().uses_momenta() {
+            return (states.clone(), states);
+        }
+        let [b, t, w] = states.dims();
+        let flat = states.clone().reshape([b * t, w]);
+        (self.to_data_state(flat).reshape([b, t, w]), states)
+    }
+}

@@ -1,0 +1,174 @@
+//! The small tanh MLPs every model is built from, with their input derivatives written as tensor
+//! ops (burn has first-order autodiff only): a vector-Jacobian product for gradients such as
+//! grad H, and forward tangents for exact Jacobians. Training then differentiates through them.
+//!
+//! For h_k = a_{k-1} W_k + b_k, a_k = tanh(h_k), out = a_L W_out + b_out:
+//!   reverse: g <- g W^T, then g <- g (1 - a_k^2) going down;
+//!   forward: t <- t W, then t <- t (1 - a_k^2) going up.
+
+use crate::rng::Rng;
+use burn::module::Param;
+use burn::prelude::*;
+
+/// One affine layer x W + b, with W stored [in, out].
+#[derive(Module, Debug)]
+pub struct Dense {
+    pub w: Param<Tensor<2>>,
+    pub b: Param<Tensor<1>>,
+}
+
+/// tanh hidden layers and a linear output layer.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    pub layers: Vec<Dense>,
+}
+
+/// Orthogonal matrix [rows, cols] times `gain` (orthonormal columns if rows >= cols, else rows),
+/// from Gram–Schmidt on Gaussian draws; the same seed gives the same weights on every backend.
+pub fn orthogonal(rows: usize, cols: usize, gain: f64, rng: &mut Rng) -> Vec<f64> {
+    let (tall, short) = (rows.max(cols), rows.min(cols));
+    // `short` orthonormal vectors of length `tall`.
+    let mut basis: Vec<Vec<f64>> = Vec::with_capacity(short);
+    while basis.len() < short {
+        let mut v: Vec<f64> = (0..tall).map(|_| rng.normal()).collect();
+        for b in &basis {
+            let d: f64 = v.iter().zip(b).map(|(x, y)| x * y).sum();
+            v.iter_mut().zip(b).for_each(|(x, y)| *x -= d * y);
+        }
+        let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if n > 1e-8 {
+            basis.push(v.into_iter().map(|x| x / n).collect());
+        }
+    }
+    let mut m = vec![0.0; rows * cols];
+    for (k, b) in basis.iter().enumerate() {
+        for (i, &x) in b.iter().enumerate() {
+            // rows >= cols: basis vectors are columns; otherwise rows.
+            let (r, c) = if rows >= cols { (i, k) } else { (k, i) };
+            m[r * cols + c] = gain * x;
+        }
+    }
+    m
+}
+
+fn tensor2(v: Vec<f64>, shape: [usize; 2], device: &Device) -> Tensor<2> {
+    let data: Vec<f32> = v.into_iter().map(|x| x as f32).collect();
+    Tensor::from_data(TensorData::new(data, shape), device)
+}
+
+fn tensor1(v: Vec<f64>, device: &Device) -> Tensor<1> {
+    let n = v.len();
+    let data: Vec<f32> = v.into_iter().map(|x| x as f32).collect();
+    Tensor::from_data(TensorData::new(data, [n]), device)
+}
+
+impl Mlp {
+    /// Layer sizes [in, h, ..., h, out]: orthogonal weights (gain 0.5, as the reference), hidden
+    /// biases U(+-1/sqrt(fan_in)) (PyTorch's default), zero output bias.
+    pub fn new(sizes: &[usize], rng: &mut Rng, device: &Device) -> Self {
+        let n = sizes.len() - 1;
+        let layers = (0..n)
+            .map(|k| {
+                let (i, o) = (sizes[k], sizes[k + 1]);
+                let w = orthogonal(i, o, 0.5, rng);
+                let bound = 1.0 / (i as f64).sqrt();
+                let b: Vec<f64> = (0..o)
+                    .map(|_| {
+                        if k + 1 < n {
+                            bound * (2.0 * rng.uniform() - 1.0)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                Dense {
+                    w: Param::from_tensor(tensor2(w, [i, o], device)),
+                    b: Param::from_tensor(tensor1(b, device)),
+                }
+            })
+            .collect();
+        Mlp { layers }
+    }
+
+    fn affine(l: &Dense, x: Tensor<2>) -> Tensor<2> {
+        x.matmul(l.w.val()) + l.b.val().unsqueeze::<2>()
+    }
+
+    /// Output for inputs x [B, in].
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let last = self.layers.len() - 1;
+        let mut a = x;
+        for (k, l) in self.layers.iter().enumerate() {
+            a = Self::affine(l, a);
+            if k < last {
+                a = a.tanh();
+            }
+        }
+        a
+    }
+
+    /// Output and the hidden activations (for the derivative passes).
+    fn forward_acts(&self, x: Tensor<2>) -> (Tensor<2>, Vec<Tensor<2>>) {
+        let last = self.layers.len() - 1;
+        let mut acts = Vec::with_capacity(last);
+        let mut a = x;
+        for (k, l) in self.layers.iter().enumerate() {
+            a = Self::affine(l, a);
+            if k < last {
+                a = a.tanh();
+                acts.push(a.clone());
+            }
+        }
+        (a, acts)
+    }
+
+    /// Vector-Jacobian product: cot [B, out] -> cot^T d out / d x, [B, in].
+    pub fn vjp_input(&self, x: Tensor<2>, cot: Tensor<2>) -> Tensor<2> {
+        let (_, acts) = self.forward_acts(x);
+        Self::vjp_with(&self.layers, &acts, cot)
+    }
+
+    fn vjp_with(layers: &[Dense], acts: &[Tensor<2>], cot: Tensor<2>) -> Tensor<2> {
+        let mut g = cot;
+        for k in (0..layers.len()).rev() {
+            if k < acts.len() {
+                let a = acts[k].clone();
+                g = g * (a.clone() * a).neg().add_scalar(1.0);
+            }
+            g = g.matmul(layers[k].w.val().transpose());
+        }
+        g
+    }
+
+    /// Gradient of a scalar-output MLP with respect to its input, [B, in].
+    pub fn input_gradient(&self, x: Tensor<2>) -> Tensor<2> {
+        let [b, _] = x.dims();
+        let ones = Tensor::ones([b, 1], &x.device());
+        self.vjp_input(x, ones)
+    }
+
+    /// Forward tangents: output [B, out] and d out along K input directions t [B, K, in] -> [B, K, out].
+    pub fn jvp(&self, x: Tensor<2>, t: Tensor<3>) -> (Tensor<2>, Tensor<3>) {
+        let last = self.layers.len() - 1;
+        let mut a = x;
+        let mut t = t;
+        for (k, l) in self.layers.iter().enumerate() {
+            a = Self::affine(l, a);
+            t = t.matmul(l.w.val().unsqueeze::<3>());
+            if k < last {
+                a = a.tanh();
+                let d = (a.clone() * a.clone()).neg().add_scalar(1.0);
+                t = t * d.unsqueeze_dim::<3>(1);
+            }
+        }
+        (a, t)
+    }
+
+    /// Number of trainable scalars.
+    pub fn n_params(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.w.val().dims().iter().product::<usize>() + l.b.val().dims()[0])
+            .sum()
+    }
+}

@@ -1,0 +1,15 @@
+//! Learned dynamics models on burn (f32): NODE, NODE+SO, the HNN family. Models know nothing of
+//! files; every derivative they need beyond first-order autodiff is written as tensor ops.
+
+pub mod dynamics;
+pub mod features;
+pub mod kind;
+pub mod mass_matrix;
+pub mod mlp;
+pub mod symplectic;
+
+pub use dynamics::{DynamicsModel, ModelConfig};
+pub use kind::ModelKind;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,196 @@
+//! Mathematics of the models: hand-written derivatives against burn's autodiff, exact p <-> v
+//! round trips, symplecticity of HNN fields, and conservation of an HNN's own H.
+
+use super::dynamics::ModelConfig;
+use super::kind::ModelKind;
+use super::symplectic::{node_so_jacobian, symplectic_penalty};
+use super::*;
+use crate::rng::Rng;
+use crate::solve::{Method, Solver};
+use burn::prelude::*;
+
+fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+fn random(n: usize, w: usize, seed: u64, scale: f64, dev: &Device) -> Tensor<2> {
+    let mut r = Rng::new(seed);
+    let v: Vec<f32> = (0..n * w).map(|_| (scale * r.normal()) as f32).collect();
+    Tensor::from_data(TensorData::new(v, [n, w]), dev)
+}
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+fn max_abs(a: &[f32]) -> f32 {
+    a.iter().map(|x| x.abs()).fold(0.0, f32::max)
+}
+
+/// Rows of the Jacobian of `f` at s by first-order autodiff, in tangent layout [N, K, I].
+fn autodiff_tangents(f: impl Fn(Tensor<2>) -> Tensor<2>, s: Tensor<2>) -> Vec<Vec<f32>> {
+    let out_w = f(s.clone()).dims()[1];
+    (0..out_w)
+        .map(|i| {
+            // A fresh leaf per pass: burn's backward consumes the tape of every node it reaches.
+            let x = Tensor::<2>::from_data(s.to_data(), &s.device()).require_grad();
+            let g = f(x.clone()).narrow(1, i, 1).sum().backward();
+            to_vec(x.grad(&g).unwrap())
+        })
+        .collect()
+}
+
+fn config(kind: ModelKind, angular: Vec<bool>) -> ModelConfig {
+    let d = angular.len();
+    ModelConfig {
+        width: 32,
+        ..ModelConfig::new(kind, d, angular)
+    }
+}
+
+#[test]
+fn mlp_input_gradient_and_tangents_match_autodiff() {
+    let dev = device();
+    let mut rng = Rng::new(1);
+    let net = mlp::Mlp::new(&[5, 16, 16, 1], &mut rng, &dev);
+    let x = random(7, 5, 2, 1.0, &dev);
+    let ours = to_vec(net.input_gradient(x.clone()));
+    let xg = x.clone().require_grad();
+    let g = net.forward(xg.clone()).sum().backward();
+    let theirs = to_vec(xg.grad(&g).unwrap());
+    assert!(
+        max_diff(&ours, &theirs) < 1e-5 * max_abs(&theirs).max(1.0),
+        "{ours:?} vs {theirs:?}"
+    );
+    // Forward tangents: one direction per input coordinate = the Jacobian.
+    let net3 = mlp::Mlp::new(&[5, 16, 16, 3], &mut rng, &dev);
+    let eye = Tensor::<2>::eye(5, &dev).unsqueeze::<3>().repeat_dim(0, 7);
+    let (_, t) = net3.jvp(x.clone(), eye);
+    let t = to_vec(t); // [7, 5, 3]
+    let rows = autodiff_tangents(|z| net3.forward(z), x);
+    for (i, row) in rows.iter().enumerate() {
+        for b in 0..7 {
+            for k in 0..5 {
+                assert!(
+                    (t[(b * 5 + k) * 3 + i] - row[b * 5 + k]).abs() < 1e-5,
+                    "output {i} sample {b} input {k}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn hamiltonian_fields_are_j_grad_h() {
+    let dev = device();
+    for (kind, angular) in [
+        (ModelKind::Hnn, vec![true, true]),
+        (ModelKind::Hnn, vec![false, true, false]),
+        (ModelKind::HnnGeneral, vec![true, false]),
+    ] {
+        let m = config(kind, angular.clone()).init(&dev);
+        let d = angular.len();
+        let s = random(6, 2 * d, 3, 1.0, &dev);
+        let ours = to_vec(m.field(s.clone()));
+        let x = s.require_grad();
+        let g = m.hamiltonian(x.clone()).unwrap().sum().backward();
+        let grad = to_vec(x.grad(&g).unwrap());
+        for b in 0..6 {
+            for k in 0..d {
+                let (dq, dp) = (ours[b * 2 * d + k], ours[b * 2 * d + d + k]);
+                let (hq, hp) = (grad[b * 2 * d + k], grad[b * 2 * d + d + k]);
+                let tol = 1e-4 * (1.0 + hq.abs().max(hp.abs()));
+                assert!(
+                    (dq - hp).abs() < tol && (dp + hq).abs() < tol,
+                    "{kind} {angular:?}: {dq} vs {hp}, {dp} vs {}",
+                    -hq
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn node_so_jacobian_matches_autodiff_and_hnn_is_symplectic() {
+    let dev = device();
+    let angular = vec![true, false];
+    let m = config(ModelKind::NodeSoSymreg, angular.clone()).init(&dev);
+    let s = random(5, 4, 4, 1.0, &dev);
+    let t = to_vec(node_so_jacobian(&m, s.clone())); // [5, 4, 4]
+    let rows = autodiff_tangents(|z| m.field(z), s.clone());
+    for (i, row) in rows.iter().enumerate() {
+        for b in 0..5 {
+            for k in 0..4 {
+                let (a, e) = (t[(b * 4 + k) * 4 + i], row[b * 4 + k]);
+                assert!(
+                    (a - e).abs() < 1e-4 * (1.0 + e.abs()),
+                    "dF{i}/dz{k} sample {b}: {a} vs {e}"
+                );
+            }
+        }
+    }
+    // The penalty on a tangent-layout tensor built from autodiff rows: ~0 for an HNN, not for a NODE.
+    let penalty = |kind: ModelKind| {
+        let m = config(kind, angular.clone()).init(&dev);
+        let rows = autodiff_tangents(|z| m.field(z), s.clone());
+        let mut t = vec![0f32; 5 * 16];
+        for (i, row) in rows.iter().enumerate() {
+            for b in 0..5 {
+                for k in 0..4 {
+                    t[(b * 4 + k) * 4 + i] = row[b * 4 + k];
+                }
+            }
+        }
+        let tt = Tensor::<3>::from_data(TensorData::new(t, [5, 4, 4]), &dev);
+        to_vec(symplectic_penalty(tt))[0]
+    };
+    let (p_hnn, p_node) = (penalty(ModelKind::Hnn), penalty(ModelKind::Node));
+    assert!(p_hnn < 1e-9, "hnn penalty {p_hnn}");
+    assert!(p_node > 1e-4, "node penalty {p_node}");
+    assert!(p_hnn < 1e-4 * p_node);
+}
+
+#[test]
+fn momentum_conversion_round_trips() {
+    let dev = Device::flex();
+    let m = config(ModelKind::NodeSo, vec![true, true, true]).init(&dev);
+    let z = random(8, 6, 5, 1.0, &dev);
+    let back = to_vec(m.to_data_state(m.to_model_state(z.clone())));
+    let z = to_vec(z);
+    assert!(
+        max_diff(&back, &z) < 1e-4 * max_abs(&z),
+        "{}",
+        max_diff(&back, &z)
+    );
+}
+
+#[test]
+fn hnn_conserves_its_own_energy() {
+    let dev = Device::flex();
+    let m = config(ModelKind::Hnn, vec![true, true]).init(&dev);
+    let z0 = random(4, 4, 6, 0.5, &dev);
+    let solver = Solver {
+        method: Method::Rk4,
+        substeps: 4,
+    };
+    let (_, states) = m.rollout(z0, 50, 0.02, &solver);
+    let [b, t, w] = states.dims();
+    let h = to_vec(m.hamiltonian(states.reshape([b * t, w])).unwrap()); // [b*t, 1]
+    for i in 0..b {
+        let h0 = h[i * t];
+        let drift = (0..t)
+            .map(|k| (h[i * t + k] - h0).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            drift < 1e-4 * (1.0 + h0.abs()),
+            "trajectory {i}: H drifted by {drift} from {h0}"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! One file per trained model: a header, JSON metadata (model config, data normalisation,
+//! training record) and the weights in burn's record format (burnpack), all from and to bytes so
+//! the browser loads the same files.
+//!
+//! Layout: `PHASELAB-CKPT\n` (14 bytes), u32 LE format version, u64 LE metadata length, metadata
+//! (UTF-8 JSON), u64 LE weights length, weights (burnpack).
+
+use crate::models::{DynamicsModel, ModelConfig};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use serde::{Deserialize, Serialize};
+
+const MAGIC: &[u8; 14] = b"PHASELAB-CKPT\n";
+/// Version of the layout above.
+pub const CHECKPOINT_VERSION: u32 = 1;
+
+/// Affine data normalisation the model was trained with: model input = (z - shift) / scale.
+/// The paper's synthetic models use none (shift 0, scale 1); MuJoCo models will.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Normalisation {
+    pub shift: Vec<f64>,
+    pub scale: Vec<f64>,
+}
+
+impl Normalisation {
+    pub fn identity(width: usize) -> Self {
+        Normalisation {
+            shift: vec![0.0; width],
+            scale: vec![1.0; width],
+        }
+    }
+}
+
+/// Everything but the weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    pub format_version: u32,
+    pub phaselab_version: String,
+    pub model: ModelConfig,
+    pub normalisation: Normalisation,
+    /// Free-form training record: system, data seed, epochs done, losses, solver, dt, timings.
+    pub training: serde_json::Value,
+}
+
+/// A model with its metadata, ready to write or just read.
+pub struct Checkpoint {
+    pub meta: CheckpointMeta,
+    pub weights: Vec<u8>,
+}
+
+/// A checkpoint that cannot be used.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("not a phaselab checkpoint (bad header)")]
+    NotACheckpoint,
+    #[error("checkpoint format version {0} is newer than this phaselab reads ({CHECKPOINT_VERSION}); upgrade phaselab")]
+    TooNew(u32),
+    #[error("truncated checkpoint: {0}")]
+    Truncated(&'static str),
+    #[error("bad checkpoint metadata: {0}")]
+    Metadata(String),
+    #[error("checkpoint weights do not fit the model described in it: {0}")]
+    Weights(String),
+}
+
+impl Checkpoint {
+    /// Capture a model (its weights read back from the device).
+    pub fn from_model(
+        model: &DynamicsModel,
+        normalisation: Normalisation,
+        training: serde_json::Value,
+    ) -> Result<Self, CheckpointError> {
+        let weights = model
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| CheckpointError::Weights(format!("{e:?}")))?;
+        Ok(Checkpoint {
+            meta: CheckpointMeta {
+                format_version: CHECKPOINT_VERSION,
+                phaselab_version: crate::VERSION.to_string(),
+                model: model.config.clone(),
+                normalisation,
+                training,
+            },
+            weights: weights.to_vec(),
+        })
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let meta = serde_json::to_vec(&self.meta).expect("metadata serialises");
+        let mut out = Vec::with_capacity(40 + meta.len() + self.weights.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&CHECKPOINT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+        out.extend_from_slice(&meta);
+        out.extend_from_slice(&(self.weights.len() as u64).to_le_bytes());
+        out.extend_from_slice(&self.weights);
+        out
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Result<Self, CheckpointError> {
+        if b.len() < MAGIC.len() || &b[..MAGIC.len()] != MAGIC {
+            return Err(CheckpointError::NotACheckpoint);
+        }
+        let mut pos = MAGIC.len();
+        let mut take = |n: usize, what: &'static str| -> Result<&[u8], CheckpointError> {
+            let s = b
+                .get(pos..pos.checked_add(n).ok_or(CheckpointError::Truncated(what))?)
+                .ok_or(CheckpointError::Truncated(what))?;
+            pos += n;
+            Ok(s)
+        };
+        let version = u32::from_le_bytes(take(4, "version")?.try_into().expect("4 bytes"));
+        if version > CHECKPOINT_VERSION {
+            return Err(CheckpointError::TooNew(version));
+        }
+        let meta_len = u64::from_le_bytes(take(8, "metadata length")?.try_into().expect("8 bytes"));
+        let meta_bytes = take(
+            usize::try_from(meta_len).map_err(|_| CheckpointError::Truncated("metadata"))?,
+            "metadata",
+        )?;
+        let meta: CheckpointMeta = serde_json::from_slice(meta_bytes)
+            .map_err(|e| CheckpointError::Metadata(e.to_string()))?;
+        let w_len = u64::from_le_bytes(take(8, "weights length")?.try_into().expect("8 bytes"));
+        let weights = take(
+            usize::try_from(w_len).map_err(|_| CheckpointError::Truncated("weights"))?,
+            "weights",
+        )?
+        .to_vec();
+        let m = &meta.model;
+        if m.angular.len() != m.dof
+            || m.dof == 0
+            || m.width == 0
+            || m.depth == 0
+            || m.width > 1 << 16
+            || m.depth > 64
+        {
+            return Err(CheckpointError::Metadata(format!(
+                "implausible model config {m:?}"
+            )));
+        }
+        Ok(Checkpoint { meta, weights })
+    }
+
+    /// Rebuild the model on `device` with the stored weights.
+    pub fn model(&self, device: &Device) -> Result<DynamicsModel, CheckpointError> {
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
+            .map_err(|e| CheckpointError::Weights(format!("{e:?}")))?;
+        self.meta
+            .model
+            .init(device)
+            .try_load_record(record)
+            .map_err(|e| CheckpointError::Weights(format!("{e:?}")))
+    }
+}

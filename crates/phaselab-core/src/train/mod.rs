@@ -1,0 +1,15 @@
+//! Training as the reference does it (digest section 6): AdamW (lr 5e-3, weight decay 1e-4), a
+//! cosine schedule stepped every minibatch with a floor of 1e-3 x lr, gradient clipping at global
+//! norm 1, batches of 200 chunks, L2 or L1 loss on the rolled-out chunk.
+
+pub mod checkpoint;
+pub mod clip;
+pub mod evaluate;
+pub mod trainer;
+
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use evaluate::{evaluate, Evaluation};
+pub use trainer::{train, EpochStats, Loss, TrainConfig, TrainError, TrainOutcome};
+
+#[cfg(test)]
+mod tests;

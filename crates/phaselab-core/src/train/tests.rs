@@ -1,0 +1,130 @@
+//! Learning checks: every model's loss falls, divergence is caught with the last good model,
+//! checkpoints round-trip bit for bit and reject bad bytes.
+
+use super::*;
+use crate::data::protocol::Protocol;
+use crate::models::{ModelConfig, ModelKind};
+use crate::physics::{system, System};
+use burn::prelude::*;
+
+fn small_data(
+    name: &str,
+) -> (
+    Box<dyn System>,
+    crate::data::TrajectorySet,
+    crate::data::TrajectorySet,
+) {
+    let sys = system(name).unwrap();
+    let p = Protocol {
+        n_trajectories: 80,
+        n_test: 8,
+        test_chunk: 20,
+        ..Protocol::default()
+    };
+    let s = p.generate(sys.as_ref(), &|_| {}).unwrap();
+    (sys, s.train, s.test)
+}
+
+fn quick(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch: 32,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn every_models_loss_falls() {
+    let (sys, train_set, _) = small_data("chain-pendulum:1");
+    let dev = Device::flex().autodiff();
+    for kind in ModelKind::ALL {
+        let mc = ModelConfig {
+            width: 32,
+            ..ModelConfig::new(kind, 1, sys.angular())
+        };
+        let out = train(mc.init(&dev), &train_set, &quick(60), &dev, &mut |_, _| {
+            true
+        });
+        assert!(out.error.is_none(), "{kind}: {:?}", out.error);
+        let (first, last) = (out.history[0].loss, out.history.last().unwrap().loss);
+        assert!(last < 0.5 * first, "{kind}: loss {first} -> {last}");
+    }
+}
+
+#[test]
+fn divergence_is_reported_with_the_last_good_model() {
+    let (sys, mut train_set, _) = small_data("chain-pendulum:1");
+    train_set.q[3] = f64::NAN;
+    let dev = Device::flex().autodiff();
+    let mc = ModelConfig {
+        width: 16,
+        ..ModelConfig::new(ModelKind::Node, 1, sys.angular())
+    };
+    let out = train(
+        mc.init(&dev),
+        &train_set,
+        &TrainConfig {
+            epochs: 3,
+            batch: 1000,
+            ..TrainConfig::default()
+        },
+        &dev,
+        &mut |_, _| true,
+    );
+    match out.error {
+        Some(TrainError::Diverged { epoch: 1, .. }) => {}
+        e => panic!("expected divergence at epoch 1, got {e:?}"),
+    }
+    assert!(out.error.unwrap().to_string().contains("epoch 1"));
+}
+
+#[test]
+fn checkpoint_round_trip_is_bit_exact_and_bad_bytes_are_rejected() {
+    let (sys, train_set, test) = small_data("spring-pendulum:1");
+    let dev = Device::flex().autodiff();
+    let mc = ModelConfig {
+        width: 24,
+        ..ModelConfig::new(ModelKind::Hnn, 3, sys.angular())
+    };
+    let out = train(mc.init(&dev), &train_set, &quick(2), &dev, &mut |_, _| true);
+    let model = out.model;
+    let ck = Checkpoint::from_model(
+        &model,
+        checkpoint::Normalisation::identity(6),
+        serde_json::json!({"system": "spring-pendulum:1"}),
+    )
+    .unwrap();
+    let bytes = ck.to_bytes();
+    let back = Checkpoint::from_bytes(&bytes).unwrap();
+    assert_eq!(back.meta, ck.meta);
+    let cpu = Device::flex();
+    let loaded = back.model(&cpu).unwrap();
+    let solver = crate::solve::Solver::default();
+    let a = evaluate(&model, &test, &solver, &cpu).unwrap();
+    let b = evaluate(&loaded, &test, &solver, &cpu).unwrap();
+    assert_eq!(a, b, "predictions differ after the round trip");
+    // Bad inputs.
+    assert_eq!(
+        Checkpoint::from_bytes(b"hello").err(),
+        Some(CheckpointError::NotACheckpoint)
+    );
+    assert!(matches!(
+        Checkpoint::from_bytes(&bytes[..bytes.len() - 10]),
+        Err(CheckpointError::Truncated(_))
+    ));
+    let mut newer = bytes.clone();
+    newer[14] = 99;
+    assert_eq!(
+        Checkpoint::from_bytes(&newer).err(),
+        Some(CheckpointError::TooNew(99))
+    );
+    let mut wrong = Checkpoint::from_bytes(&bytes).unwrap();
+    wrong.meta.model.width = 25;
+    assert!(matches!(
+        wrong.model(&cpu),
+        Err(CheckpointError::Weights(_))
+    ));
+    let mut junk = Checkpoint::from_bytes(&bytes).unwrap();
+    junk.weights = vec![1, 2, 3];
+    assert!(matches!(junk.model(&cpu), Err(CheckpointError::Weights(_))));
+}
