@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || rustup target add wasm32-unknown-unknown
+# The wgpu parity test runs on Mesa's Vulkan driver (lavapipe, on the CPU) where there is no GPU.
+if ! ldconfig -p | grep -q 'libvulkan.so.1' || ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+  else
+    echo "tests/run.sh: install mesa-vulkan-drivers and libvulkan1 (Vulkan) for the wgpu test" >&2
+  fi
+fi
 cargo test --workspace --release
 cargo build --release --target wasm32-unknown-unknown -p phaselab-wasm
 echo "wasm32: built $(du -h target/wasm32-unknown-unknown/release/phaselab_wasm.wasm | cut -f1) phaselab_wasm.wasm"

@@ -128,3 +128,28 @@ fn checkpoint_round_trip_is_bit_exact_and_bad_bytes_are_rejected() {
     junk.weights = vec![1, 2, 3];
     assert!(matches!(junk.model(&cpu), Err(CheckpointError::Weights(_))));
 }
+
+/// The wgpu backend (Mesa's Vulkan driver on the CPU in CI) and flex give the same losses.
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_and_flex_give_the_same_losses() {
+    let (sys, train_set, _) = small_data("chain-pendulum:2");
+    let run = |dev: Device| {
+        let ad = dev.autodiff();
+        let mc = ModelConfig {
+            width: 32,
+            ..ModelConfig::new(ModelKind::NodeSo, 2, sys.angular())
+        };
+        let out = train(mc.init(&ad), &train_set, &quick(4), &ad, &mut |_, _| true);
+        assert!(out.error.is_none(), "{:?}", out.error);
+        out.history.iter().map(|h| h.loss).collect::<Vec<_>>()
+    };
+    let flex = run(Device::flex());
+    let wgpu = run(Device::wgpu(Default::default()));
+    for (a, b) in flex.iter().zip(&wgpu) {
+        assert!(
+            (a - b).abs() < 1e-3 * a.abs(),
+            "flex {flex:?} vs wgpu {wgpu:?}"
+        );
+    }
+}
