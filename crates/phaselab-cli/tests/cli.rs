@@ -275,3 +275,99 @@ fn bad_input_gets_a_clear_error_not_a_panic() {
     );
     assert_eq!(std::fs::read(&bad).unwrap(), b"PK\x03\x04 garbage");
 }
+
+#[test]
+fn train_eval_compare_end_to_end() {
+    let d = tmpdir("learn");
+    let data = d.join("data");
+    assert!(gen_small(&data).status.success());
+    let run = d.join("run");
+    let args = "train --system chain-pendulum:2 --model node-so --epochs 3 --width 16 --batch 8";
+    let mut v: Vec<&str> = args.split(' ').collect();
+    v.extend(["--data", s(&data), "--out", s(&run)]);
+    let o = phaselab(&v);
+    assert!(o.status.success(), "{}", text(&o));
+    for f in ["model.phaselab", "metrics.json", "history.csv"] {
+        assert!(run.join(f).exists(), "missing {f}");
+    }
+    let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 4, "{history}");
+    // eval reproduces the training run's own test metrics.
+    let o = phaselab(&[
+        "eval",
+        s(&run),
+        "--data",
+        s(&d.join("data/test.npz")),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let ev: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(ev["test"]["gerr"], m["test"]["gerr"]);
+    assert!(ev["test"]["symplectic_error"].as_f64().is_some());
+    // compare ranks models in a table.
+    let out = d.join("cmp");
+    let args =
+        "compare --system chain-pendulum:2 --models node,hnn --epochs 2 --width 16 --batch 8";
+    let mut v: Vec<&str> = args.split(' ').collect();
+    v.extend(["--data", s(&data), "--out", s(&out)]);
+    let o = phaselab(&v);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("gerr") && t.contains("node") && t.contains("hnn"),
+        "{t}"
+    );
+    assert!(out.join("compare.json").exists() && out.join("hnn/model.phaselab").exists());
+    // Bad checkpoints and flags: clear errors, no panic, the file left alone.
+    let bad = d.join("bad.phaselab");
+    std::fs::write(&bad, b"PHASELAB-CKPT\n\x01\x00").unwrap();
+    let o = phaselab(&["eval", s(&bad), "--data", s(&d.join("data/test.npz"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("truncated checkpoint"), "{}", text(&o));
+    let o = phaselab(&[
+        "eval",
+        s(&d.join("data/test.npz")),
+        "--data",
+        s(&d.join("data/test.npz")),
+    ]);
+    assert!(
+        text(&o).contains("not a phaselab checkpoint"),
+        "{}",
+        text(&o)
+    );
+    let cases = [
+        ("nonsense", "--epochs=1", "unknown model"),
+        ("node", "--loss=l3", "unknown loss"),
+        ("node", "--solver=midpoint", "unknown solver"),
+        ("node", "--device=tpu", "unknown --device"),
+        ("node", "--lr=0", "--lr"),
+    ];
+    for (model, flag, needle) in cases {
+        let base = "train --system chain-pendulum:2 --model";
+        let mut v: Vec<&str> = base.split(' ').collect();
+        v.extend([model, flag, "--data", s(&data), "--out", s(&d)]);
+        let o = phaselab(&v);
+        assert_eq!(o.status.code(), Some(1), "{flag}: {}", text(&o));
+        let t = text(&o);
+        assert!(t.contains(needle) && !t.contains("panicked"), "{flag}: {t}");
+    }
+    // Data of another system is refused.
+    let o = phaselab(&[
+        "train",
+        "--system",
+        "chain-pendulum:1",
+        "--model",
+        "node",
+        "--data",
+        s(&d.join("data")),
+        "--out",
+        s(&d.join("y")),
+    ]);
+    assert!(
+        text(&o).contains("holds chain-pendulum:2 data"),
+        "{}",
+        text(&o)
+    );
+}

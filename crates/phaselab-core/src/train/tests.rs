@@ -153,3 +153,49 @@ fn wgpu_and_flex_give_the_same_losses() {
         );
     }
 }
+
+/// The paper's headline on a quick run: second-order structure beats a plain NODE in rollout error.
+#[test]
+fn quick_run_ranks_node_so_above_node() {
+    let sys = system("chain-pendulum:2").unwrap();
+    let p = Protocol {
+        n_trajectories: 250,
+        n_test: 20,
+        test_chunk: 50,
+        seed: 1,
+        ..Protocol::default()
+    };
+    let s = p.generate(sys.as_ref(), &|_| {}).unwrap();
+    let dev = Device::flex().autodiff();
+    let gerr = |kind: ModelKind| {
+        let mc = ModelConfig {
+            width: 64,
+            ..ModelConfig::new(kind, 2, sys.angular())
+        };
+        let out = train(
+            mc.init(&dev),
+            &s.train,
+            &TrainConfig {
+                epochs: 120,
+                ..TrainConfig::default()
+            },
+            &dev,
+            &mut |_, _| true,
+        );
+        assert!(out.error.is_none());
+        evaluate(
+            &out.model,
+            &s.test,
+            &crate::solve::Solver::default(),
+            &Device::flex(),
+        )
+        .unwrap()
+        .gerr
+    };
+    let (node, node_so) = (gerr(ModelKind::Node), gerr(ModelKind::NodeSo));
+    eprintln!("quick run: node gerr {node:.4}, node-so gerr {node_so:.4}");
+    assert!(
+        node_so < 0.8 * node,
+        "node-so gerr {node_so} vs node {node}"
+    );
+}
