@@ -158,15 +158,10 @@ fn energy_drift(sys: &dyn System) {
 }
 
 fn train_step(a: TrainStepArgs) -> Result<()> {
-    use burn::prelude::Device;
     use phaselab_core::models::{ModelConfig, ModelKind};
     use phaselab_core::train::{train, TrainConfig};
     let kind: ModelKind = a.model.parse().map_err(anyhow::Error::msg)?;
-    let device = match a.device.as_str() {
-        "cpu" => Device::flex(),
-        "wgpu" => Device::wgpu(Default::default()),
-        d => anyhow::bail!("unknown --device '{d}' (cpu, wgpu)"),
-    };
+    let device = crate::learn::parse_device(&a.device)?;
     let sys = phaselab_core::physics::system("chain-pendulum:2")?;
     let p = Protocol {
         n_trajectories: a.batch * 5 / 4,

@@ -39,8 +39,8 @@ pub struct LearnArgs {
     /// l2 or l1.
     #[arg(long, default_value = "l2")]
     loss: String,
-    /// euler[:k], rk4[:k] or rk4-38[:k] steps per data interval.
-    #[arg(long, default_value = "rk4")]
+    /// euler[:k], rk4[:k] (classic) or rk4-38[:k] (3/8 rule, the reference's) steps per data interval.
+    #[arg(long, default_value = "rk4-38")]
     solver: String,
     /// Symplectic penalty weight 1/alpha (node-so-symreg).
     #[arg(long, default_value_t = 1e3)]
@@ -65,13 +65,18 @@ pub struct LearnArgs {
     device: String,
 }
 
+/// `--device`: cpu (burn flex) or wgpu.
+pub fn parse_device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(Device::flex()),
+        "wgpu" => Ok(Device::wgpu(Default::default())),
+        d => bail!("unknown --device '{d}' (cpu, wgpu)"),
+    }
+}
+
 impl LearnArgs {
     fn device(&self) -> Result<Device> {
-        match self.device.as_str() {
-            "cpu" => Ok(Device::flex()),
-            "wgpu" => Ok(Device::wgpu(Default::default())),
-            d => bail!("unknown --device '{d}' (cpu, wgpu)"),
-        }
+        parse_device(&self.device)
     }
 
     fn train_config(&self) -> Result<TrainConfig> {
@@ -139,7 +144,8 @@ fn bar(epochs: usize, model: &str) -> ProgressBar {
     pb
 }
 
-/// Train one model into `out`: checkpoint (saved every epoch it improves, atomically), history, metrics.
+/// Train one model into `out`: checkpoint (written atomically every 25 epochs, at the end, and on
+/// divergence with the last model whose loss was finite), loss history, metrics.
 fn train_one(
     kind: ModelKind,
     sys: &dyn System,
@@ -209,10 +215,16 @@ fn train_one(
         .join("\n");
     write_atomic(&out.join("history.csv"), history.as_bytes())?;
     if let Some(e) = outcome.error {
-        if let TrainError::Diverged { .. } = e {
+        if let TrainError::Diverged { epoch, .. } = e {
+            // Keep the last model whose loss was finite.
+            let done = epoch.saturating_sub(1);
+            let norm = Normalisation::identity(2 * sys.dof());
+            let ck = Checkpoint::from_model(&outcome.model, norm, record(done, f64::NAN))?;
+            write_atomic(&out.join(CHECKPOINT), &ck.to_bytes())?;
+            let path = out.join(CHECKPOINT);
             bail!(
-                "{kind}: {e}; the last saved checkpoint in {} is kept",
-                out.display()
+                "{kind}: {e}; {} holds the last model with a finite loss",
+                path.display()
             );
         }
         bail!("{kind}: {e}");
@@ -292,15 +304,17 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
         None => trained.unwrap_or_default(),
     };
     let ev = evaluate(&model, &test, &solver, &device).map_err(anyhow::Error::msg)?;
+    let report = json!({"model": ck.meta.model.kind, "checkpoint": path, "data": a.data, "solver": solver.to_string(), "test": ev});
+    let json_path = path.with_file_name("eval.json");
+    write_atomic(
+        &json_path,
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &json!({"model": ck.meta.model.kind, "checkpoint": path, "data": a.data, "solver": solver.to_string(), "test": ev})
-            )?
-        );
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_table(&[(ck.meta.model.kind, ev, model.n_params(), f64::NAN)]);
+        println!("wrote {}", json_path.display());
     }
     Ok(())
 }

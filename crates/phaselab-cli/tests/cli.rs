@@ -306,6 +306,7 @@ fn train_eval_compare_end_to_end() {
         serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(ev["test"]["gerr"], m["test"]["gerr"]);
     assert!(ev["test"]["symplectic_error"].as_f64().is_some());
+    assert!(run.join("eval.json").exists());
     // compare ranks models in a table.
     let out = d.join("cmp");
     let args =

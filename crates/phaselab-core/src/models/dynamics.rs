@@ -42,29 +42,64 @@ impl ModelConfig {
         }
     }
 
+    /// A model with fresh weights drawn from `seed`.
     pub fn init(&self, device: &Device) -> DynamicsModel {
+        self.build(Some(&mut Rng::new(self.seed)), device)
+    }
+
+    /// A model with zero weights, cheap to build, to load stored weights into.
+    pub fn init_for_loading(&self, device: &Device) -> DynamicsModel {
+        self.build(None, device)
+    }
+
+    fn sizes(&self, i: usize, o: usize) -> Vec<usize> {
+        let mut s = vec![i];
+        s.extend(std::iter::repeat_n(self.width, self.depth));
+        s.push(o);
+        s
+    }
+
+    /// Layer sizes of every network: (main, mass, extra).
+    fn layout(&self) -> (Vec<usize>, Option<Vec<usize>>, Option<Vec<usize>>) {
         let emb = CosSin::new(&self.angular);
         let (f, d) = (emb.width(), self.dof);
-        let mut rng = Rng::new(self.seed);
-        let sizes = |i: usize, o: usize| {
-            let mut s = vec![i];
-            s.extend(std::iter::repeat_n(self.width, self.depth));
-            s.push(o);
-            s
-        };
         let main_io = match self.kind {
             ModelKind::Node => (f + d, 2 * d),
             ModelKind::NodeSo | ModelKind::NodeSoSymreg | ModelKind::NodeSoDirect => (f + d, d),
             ModelKind::Hnn | ModelKind::HnnForced => (f, 1),
             ModelKind::HnnGeneral => (f + d, 1),
         };
-        let main = Mlp::new(&sizes(main_io.0, main_io.1), &mut rng, device);
-        let mass = self
-            .kind
-            .uses_momenta()
-            .then(|| MassNet::new(&emb, self.width, self.depth, &mut rng, device));
-        let extra = (self.kind == ModelKind::HnnForced)
-            .then(|| Mlp::new(&sizes(f + d, 2 * d), &mut rng, device));
+        (
+            self.sizes(main_io.0, main_io.1),
+            self.kind.uses_momenta().then(|| self.sizes(f, d * d)),
+            (self.kind == ModelKind::HnnForced).then(|| self.sizes(f + d, 2 * d)),
+        )
+    }
+
+    /// Trainable scalars of the architecture (None if the count would overflow).
+    pub fn n_params(&self) -> Option<usize> {
+        let count = |s: &Vec<usize>| {
+            s.windows(2).try_fold(0usize, |acc, w| {
+                acc.checked_add(w[0].checked_mul(w[1])?.checked_add(w[1])?)
+            })
+        };
+        let (main, mass, extra) = self.layout();
+        let mut total = count(&main)?;
+        for s in [mass, extra].iter().flatten() {
+            total = total.checked_add(count(s)?)?;
+        }
+        Some(total)
+    }
+
+    fn build(&self, mut rng: Option<&mut Rng>, device: &Device) -> DynamicsModel {
+        let emb = CosSin::new(&self.angular);
+        let (main, mass, extra) = self.layout();
+        let main = Mlp::new(&main, rng.as_deref_mut(), device);
+        let mass = mass.map(|s| MassNet {
+            net: Mlp::new(&s, rng.as_deref_mut(), device),
+            dof: self.dof,
+        });
+        let extra = extra.map(|s| Mlp::new(&s, rng.as_deref_mut(), device));
         DynamicsModel {
             main,
             mass,

@@ -4,7 +4,6 @@
 
 use super::features::CosSin;
 use super::mlp::Mlp;
-use crate::rng::Rng;
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, softplus};
 
@@ -43,17 +42,6 @@ fn masks(d: usize, device: &Device) -> (Tensor<3>, Tensor<3>) {
 }
 
 impl MassNet {
-    pub fn new(emb: &CosSin, width: usize, depth: usize, rng: &mut Rng, device: &Device) -> Self {
-        let d = emb.dof();
-        let mut sizes = vec![emb.width()];
-        sizes.extend(std::iter::repeat_n(width, depth));
-        sizes.push(d * d);
-        MassNet {
-            net: Mlp::new(&sizes, rng, device),
-            dof: d,
-        }
-    }
-
     /// L(q) for q [B, D].
     pub fn lower(&self, emb: &CosSin, q: Tensor<2>) -> Lower {
         let d = self.dof;

@@ -76,11 +76,18 @@ fn tensor1(v: Vec<f64>, device: &Device) -> Tensor<1> {
 impl Mlp {
     /// Layer sizes [in, h, ..., h, out]: orthogonal weights (gain 0.5, as the reference), hidden
     /// biases U(+-1/sqrt(fan_in)) (PyTorch's default), zero output bias.
-    pub fn new(sizes: &[usize], rng: &mut Rng, device: &Device) -> Self {
+    /// With `rng` None the weights are zeros (a shell for loading stored weights, built cheaply).
+    pub fn new(sizes: &[usize], mut rng: Option<&mut Rng>, device: &Device) -> Self {
         let n = sizes.len() - 1;
         let layers = (0..n)
             .map(|k| {
                 let (i, o) = (sizes[k], sizes[k + 1]);
+                let Some(rng) = rng.as_deref_mut() else {
+                    return Dense {
+                        w: Param::from_tensor(Tensor::zeros([i, o], device)),
+                        b: Param::from_tensor(Tensor::zeros([o], device)),
+                    };
+                };
                 let w = orthogonal(i, o, 0.5, rng);
                 let bound = 1.0 / (i as f64).sqrt();
                 let b: Vec<f64> = (0..o)

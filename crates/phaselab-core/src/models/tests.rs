@@ -59,7 +59,7 @@ fn config(kind: ModelKind, angular: Vec<bool>) -> ModelConfig {
 fn mlp_input_gradient_and_tangents_match_autodiff() {
     let dev = device();
     let mut rng = Rng::new(1);
-    let net = mlp::Mlp::new(&[5, 16, 16, 1], &mut rng, &dev);
+    let net = mlp::Mlp::new(&[5, 16, 16, 1], Some(&mut rng), &dev);
     let x = random(7, 5, 2, 1.0, &dev);
     let ours = to_vec(net.input_gradient(x.clone()));
     let xg = x.clone().require_grad();
@@ -70,7 +70,7 @@ fn mlp_input_gradient_and_tangents_match_autodiff() {
         "{ours:?} vs {theirs:?}"
     );
     // Forward tangents: one direction per input coordinate = the Jacobian.
-    let net3 = mlp::Mlp::new(&[5, 16, 16, 3], &mut rng, &dev);
+    let net3 = mlp::Mlp::new(&[5, 16, 16, 3], Some(&mut rng), &dev);
     let eye = Tensor::<2>::eye(5, &dev).unsqueeze::<3>().repeat_dim(0, 7);
     let (_, t) = net3.jvp(x.clone(), eye);
     let t = to_vec(t); // [7, 5, 3]

@@ -18,7 +18,7 @@ pub enum Method {
     Rk4ThreeEighths,
 }
 
-/// Scheme plus substeps.
+/// Scheme plus substeps; the default is the reference's: one 3/8-rule RK4 step per data interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Solver {
     pub method: Method,
@@ -28,7 +28,7 @@ pub struct Solver {
 impl Default for Solver {
     fn default() -> Self {
         Solver {
-            method: Method::Rk4,
+            method: Method::Rk4ThreeEighths,
             substeps: 1,
         }
     }

@@ -130,16 +130,26 @@ impl Checkpoint {
         )?
         .to_vec();
         let m = &meta.model;
-        if m.angular.len() != m.dof
-            || m.dof == 0
-            || m.width == 0
-            || m.depth == 0
-            || m.width > 1 << 16
-            || m.depth > 64
-        {
+        let plausible = m.angular.len() == m.dof
+            && (1..=64).contains(&m.dof)
+            && (1..=4096).contains(&m.width)
+            && (1..=16).contains(&m.depth);
+        if !plausible {
             return Err(CheckpointError::Metadata(format!(
-                "implausible model config {m:?}"
+                "implausible model config (D = {}, width {}, depth {})",
+                m.dof, m.width, m.depth
             )));
+        }
+        // The weights must at least hold every parameter as f32 before anything is built.
+        match m.n_params() {
+            Some(n) if weights.len() / 4 >= n => {}
+            n => {
+                return Err(CheckpointError::Weights(format!(
+                    "{} bytes of weights for a model of {} parameters",
+                    weights.len(),
+                    n.map_or("too many".into(), |n| n.to_string())
+                )))
+            }
         }
         Ok(Checkpoint { meta, weights })
     }
@@ -150,7 +160,7 @@ impl Checkpoint {
             .map_err(|e| CheckpointError::Weights(format!("{e:?}")))?;
         self.meta
             .model
-            .init(device)
+            .init_for_loading(device)
             .try_load_record(record)
             .map_err(|e| CheckpointError::Weights(format!("{e:?}")))
     }

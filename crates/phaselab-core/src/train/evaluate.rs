@@ -21,7 +21,8 @@ pub struct Evaluation {
     pub mse: f64,
     /// mean((J DF - (J DF)^T)^2) of the learned field on the test states (NODE+SO models).
     pub symplectic_error: Option<f64>,
-    /// Mean over test rollouts of max_t |H(t) - H(0)| / |H(0)| of the model's own learned H (HNNs).
+    /// Mean over test rollouts of max_t |H(t) - H(0)| of the model's own learned H (HNNs), in the
+    /// model's energy units (a learned H has an arbitrary constant, so no ratio to H(0)).
     pub learned_h_drift: Option<f64>,
     pub n_trajectories: usize,
     pub n_steps: usize,
@@ -76,7 +77,7 @@ pub fn evaluate(
                 let worst = (0..t)
                     .map(|k| (h[r * t + k] as f64 - h0).abs())
                     .fold(0.0, f64::max);
-                drift_total += worst / h0.abs().max(1e-12);
+                drift_total += worst;
             }
         }
         i0 += b;

@@ -124,6 +124,19 @@ fn checkpoint_round_trip_is_bit_exact_and_bad_bytes_are_rejected() {
         wrong.model(&cpu),
         Err(CheckpointError::Weights(_))
     ));
+    // A hostile config is refused before anything is allocated.
+    let mut huge = Checkpoint::from_bytes(&bytes).unwrap();
+    huge.meta.model.width = 100_000;
+    assert!(matches!(
+        Checkpoint::from_bytes(&huge.to_bytes()),
+        Err(CheckpointError::Metadata(_))
+    ));
+    let mut greedy = Checkpoint::from_bytes(&bytes).unwrap();
+    greedy.meta.model.width = 4000;
+    assert!(matches!(
+        Checkpoint::from_bytes(&greedy.to_bytes()),
+        Err(CheckpointError::Weights(_))
+    ));
     let mut junk = Checkpoint::from_bytes(&bytes).unwrap();
     junk.weights = vec![1, 2, 3];
     assert!(matches!(junk.model(&cpu), Err(CheckpointError::Weights(_))));
