@@ -103,6 +103,38 @@ impl LearnArgs {
         })
     }
 
+    fn model_config(&self, kind: ModelKind, sys: &dyn System) -> ModelConfig {
+        ModelConfig {
+            width: self.width,
+            depth: self.depth,
+            alpha: self.alpha,
+            seed: self.model_seed,
+            ..ModelConfig::new(kind, sys.dof(), sys.angular())
+        }
+    }
+
+    /// Train one model of `kind` with these settings into `out`.
+    fn run(
+        &self,
+        kind: ModelKind,
+        sys: &dyn System,
+        tr: &TrajectorySet,
+        te: &TrajectorySet,
+        out: &Path,
+    ) -> Result<(Evaluation, usize, f64)> {
+        let mc = self.model_config(kind, sys);
+        train_one(
+            mc,
+            &self.train_config()?,
+            &self.device()?,
+            sys,
+            tr,
+            te,
+            out,
+            true,
+        )
+    }
+
     /// Train and test sets: read from --data or generated with the paper's protocol.
     fn datasets(&self, sys: &dyn System) -> Result<(TrajectorySet, TrajectorySet)> {
         if let Some(dir) = &self.data {
@@ -146,23 +178,18 @@ fn bar(epochs: usize, model: &str) -> ProgressBar {
 
 /// Train one model into `out`: checkpoint (written atomically every 25 epochs, at the end, and on
 /// divergence with the last model whose loss was finite), loss history, metrics.
-fn train_one(
-    kind: ModelKind,
+pub fn train_one(
+    mc: ModelConfig,
+    cfg: &TrainConfig,
+    device: &Device,
     sys: &dyn System,
-    a: &LearnArgs,
     train_set: &TrajectorySet,
     test: &TrajectorySet,
     out: &Path,
+    show_progress: bool,
 ) -> Result<(Evaluation, usize, f64)> {
-    let device = a.device()?;
-    let cfg = a.train_config()?;
-    let mc = ModelConfig {
-        width: a.width,
-        depth: a.depth,
-        alpha: a.alpha,
-        seed: a.model_seed,
-        ..ModelConfig::new(kind, sys.dof(), sys.angular())
-    };
+    let kind = mc.kind;
+    let cfg = cfg.clone();
     let model = mc.init(&device.clone().autodiff());
     let n_params = model.n_params();
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -171,6 +198,9 @@ fn train_one(
                "dt": train_set.dt, "epochs_done": epochs_done, "final_loss": loss, "config": cfg})
     };
     let pb = bar(cfg.epochs, kind.name());
+    if !show_progress {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
     let start = std::time::Instant::now();
     let mut save_error = None;
     let mut on_epoch = |s: &phaselab_core::train::EpochStats, m: &DynamicsModel| {
@@ -229,7 +259,7 @@ fn train_one(
         }
         bail!("{kind}: {e}");
     }
-    let ev = evaluate(&outcome.model, test, &cfg.solver, &device).map_err(anyhow::Error::msg)?;
+    let ev = evaluate(&outcome.model, test, &cfg.solver, device).map_err(anyhow::Error::msg)?;
     let metrics = json!({"model": kind.name(), "system": sys.name(), "parameters": n_params, "train_seconds": secs,
         "seconds_per_epoch": secs / cfg.epochs as f64, "final_loss": outcome.history.last().map(|h| h.loss), "test": ev});
     write_atomic(
@@ -258,7 +288,7 @@ pub fn train_cmd(a: TrainArgs) -> Result<()> {
     let kind: ModelKind = a.model.parse().map_err(anyhow::Error::msg)?;
     a.learn.train_config()?;
     let (tr, te) = a.learn.datasets(sys.as_ref())?;
-    let (ev, n, secs) = train_one(kind, sys.as_ref(), &a.learn, &tr, &te, &a.out)?;
+    let (ev, n, secs) = a.learn.run(kind, sys.as_ref(), &tr, &te, &a.out)?;
     print_table(&[(kind, ev, n, secs)]);
     println!("wrote {}", a.out.display());
     Ok(())
@@ -355,7 +385,10 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
     );
     let mut rows = Vec::new();
     for k in kinds {
-        match train_one(k, sys.as_ref(), &a.learn, &tr, &te, &a.out.join(k.name())) {
+        match a
+            .learn
+            .run(k, sys.as_ref(), &tr, &te, &a.out.join(k.name()))
+        {
             Ok((ev, n, s)) => rows.push((k, ev, n, s)),
             Err(e) => eprintln!("{e:#}"),
         }

@@ -5,6 +5,7 @@ mod bench;
 mod commands;
 mod learn;
 mod output;
+mod reproduce;
 
 use clap::{Parser, Subcommand};
 
@@ -56,6 +57,12 @@ phaselab train --system chain-pendulum:1 --model hnn --device wgpu --width 128 -
 phaselab compare --system spring-pendulum-drag:2 --models node-so,hnn,hnn-forced --out runs/drag"
     )]
     Compare(learn::CompareArgs),
+    /// Reproduce a figure of the paper: run its grid (resumable), write a table, a CSV and the plot.
+    #[command(
+        after_help = "Examples:\n  phaselab reproduce fig4 --tier quick --jobs 2\n  phaselab reproduce fig5 --tier smoke --out /tmp/fig5\n  \
+phaselab reproduce fig4 --tier paper --seeds 5 --jobs 8 --out runs/fig4\n\nRerunning the same command skips finished runs, so an interrupted reproduction resumes."
+    )]
+    Reproduce(reproduce::ReproduceArgs),
     /// Benchmarks (timings are measured here, never asserted in tests).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -93,6 +100,7 @@ fn main() {
         Command::Train(a) => learn::train_cmd(a),
         Command::Eval(a) => learn::eval_cmd(a),
         Command::Compare(a) => learn::compare_cmd(a),
+        Command::Reproduce(a) => reproduce::reproduce_cmd(a),
         Command::Bench(b) => bench::run(b),
     };
     if let Err(e) = result {

@@ -372,3 +372,74 @@ fn train_eval_compare_end_to_end() {
         text(&o)
     );
 }
+
+#[test]
+fn reproduce_resumes_after_a_real_kill() {
+    let d = tmpdir("repro");
+    let root = d.join("repro");
+    let out = root.join("fig4");
+    let args = [
+        "reproduce",
+        "fig4",
+        "--tier",
+        "smoke",
+        "--seeds",
+        "12",
+        "--out",
+        s(&root),
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_phaselab"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some runs have finished but not all.
+    let runs = root.join("runs");
+    let finished = |p: &Path| -> usize {
+        std::fs::read_dir(p)
+            .map(|it| {
+                it.filter(|e| e.as_ref().unwrap().path().join("metrics.json").exists())
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let start = std::time::Instant::now();
+    while finished(&runs) < 3 && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = finished(&runs);
+    assert!(before >= 3, "no run finished before the kill");
+    assert!(
+        before < 96,
+        "the grid finished before the kill; nothing to resume"
+    );
+    let o = phaselab(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains(&format!("{before} already finished")) || t.contains("already finished"),
+        "{t}"
+    );
+    assert_eq!(finished(&runs), 96);
+    // Outputs: a valid PNG, an SVG with every model, a CSV with every run, a table.
+    let png = std::fs::read(out.join("fig4.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = std::fs::read_to_string(out.join("fig4.svg")).unwrap();
+    for m in ["node", "node-so", "hnn-general", "hnn"] {
+        assert!(svg.contains(&format!("\n{m}\n</text>")), "legend lacks {m}");
+    }
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 97);
+    assert!(std::fs::read_to_string(out.join("table.md"))
+        .unwrap()
+        .contains("(n=12)"));
+    // A third run does nothing but redraw.
+    let o = phaselab(&args);
+    assert!(
+        text(&o).contains("96 already finished, 0 to do"),
+        "{}",
+        text(&o)
+    );
+}

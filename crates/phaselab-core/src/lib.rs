@@ -5,9 +5,11 @@
 //! native targets and for `wasm32-unknown-unknown`.
 
 pub mod data;
+pub mod experiments;
 pub mod metrics;
 pub mod models;
 pub mod physics;
+pub mod plot;
 pub mod rng;
 pub mod solve;
 pub mod train;
