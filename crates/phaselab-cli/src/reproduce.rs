@@ -107,7 +107,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     let out = a
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("out/{}-{tier}", fig.name())));
+        .unwrap_or_else(|| PathBuf::from(format!("out/reproduce-{tier}")));
     let runs = fig.runs(tier, a.seeds);
     let dir_of = |r: &RunSpec| out.join("runs").join(r.id());
     let todo: Vec<&RunSpec> = runs
