@@ -59,7 +59,7 @@ phaselab compare --system spring-pendulum-drag:2 --models node-so,hnn,hnn-forced
     Compare(learn::CompareArgs),
     /// Reproduce a figure of the paper: run its grid (resumable), write a table, a CSV and the plot.
     #[command(
-        after_help = "Examples:\n  phaselab reproduce fig4 --tier quick --jobs 2\n  phaselab reproduce fig5 --tier smoke --out /tmp/fig5\n  \
+        after_help = "Examples:\n  phaselab reproduce fig4 --tier quick --jobs 2\n  phaselab reproduce fig2 --tier smoke --out /tmp/figs\n  \
 phaselab reproduce fig4 --tier paper --seeds 5 --jobs 8 --out runs/fig4\n\nRerunning the same command skips finished runs, so an interrupted reproduction resumes."
     )]
     Reproduce(reproduce::ReproduceArgs),

@@ -7,9 +7,11 @@ use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
 use phaselab_core::data::protocol::Protocol;
-use phaselab_core::experiments::{mean_and_standard_error, Figure, RunSpec, Tier};
+use phaselab_core::experiments::{mean_and_standard_error, Figure, Layout, RunSpec, Tier, ALPHAS};
 use phaselab_core::models::ModelConfig;
+use phaselab_core::models::ModelKind;
 use phaselab_core::physics::system;
+use phaselab_core::plot;
 use phaselab_core::train::TrainConfig;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +19,8 @@ use std::sync::Mutex;
 
 #[derive(Args)]
 pub struct ReproduceArgs {
-    /// fig4 (second-order ablation) or fig5 (node-so vs hnn, chain vs spring).
+    /// fig2 (energy), fig3 (symplectic penalty sweep), fig4 (second-order ablation), fig5 (node-so vs
+    /// hnn by coordinates), fig6 (drag), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor).
     figure: String,
     /// smoke (seconds), quick (minutes on 2 cores) or paper (the paper's settings; GPU or long run).
     #[arg(long, default_value = "quick")]
@@ -40,6 +43,8 @@ struct Row {
     spec: RunSpec,
     gerr: f64,
     herr: Option<f64>,
+    herr_curve: Option<Vec<f64>>,
+    symplectic_error: Option<f64>,
     mse: f64,
     params: usize,
     seconds: f64,
@@ -92,6 +97,10 @@ fn read_row(spec: &RunSpec, dir: &Path) -> Option<Row> {
         spec: spec.clone(),
         gerr: m["test"]["gerr"].as_f64()?,
         herr: m["test"]["herr"].as_f64(),
+        herr_curve: m["test"]["herr_curve"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_f64()).collect()),
+        symplectic_error: m["test"]["symplectic_error"].as_f64(),
         mse: m["test"]["mse"].as_f64()?,
         params: m["parameters"].as_u64()? as usize,
         seconds: m["train_seconds"].as_f64().unwrap_or(f64::NAN),
@@ -165,82 +174,286 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     Ok(())
 }
 
-/// results.csv (every run), table.md (mean +- standard error over seeds), and the figure.
+/// results.csv (every run), table.md, and the figure as PNG and SVG.
 fn write_outputs(fig: Figure, tier: Tier, rows: &[Row], out: &Path) -> Result<()> {
-    let mut csv = String::from(
-        "figure,tier,system,model,seed,loss,alpha,gerr,herr,mse,parameters,train_seconds\n",
-    );
+    let mut csv = String::from("figure,tier,system,model,seed,loss,alpha,gerr,herr,mse,symplectic_error,parameters,train_seconds\n");
+    let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
     for r in rows {
         csv += &format!(
-            "{},{tier},{},{},{},{:?},{},{},{},{},{},{:.2}\n",
+            "{},{tier},\"{}\",{},{},{:?},{},{},{},{},{},{},{:.2}\n",
             fig.name(),
             r.spec.system,
             r.spec.model,
             r.spec.seed,
             r.spec.loss,
-            r.spec.alpha.map(|a| a.to_string()).unwrap_or_default(),
+            opt(r.spec.alpha),
             r.gerr,
-            r.herr.map(|h| h.to_string()).unwrap_or_default(),
+            opt(r.herr),
             r.mse,
+            opt(r.symplectic_error),
             r.params,
             r.seconds
         );
     }
     write_atomic(&out.join("results.csv"), csv.as_bytes())?;
+    let head = format!("# {} — {}\n\nTier `{tier}`; test rollout error `gerr` and energy violation `Herr` on the test chunks; mean ± standard error over seeds (n).\n\n", fig.name(), fig.title());
+    let (md, files) = match fig.layout() {
+        Layout::Bars => bars(fig, tier, rows, out, head)?,
+        Layout::Energy => energy(fig, tier, rows, out, head)?,
+        Layout::AlphaSweep => alpha_sweep(fig, tier, rows, out, head)?,
+    };
+    write_atomic(&out.join("table.md"), md.as_bytes())?;
+    print!("{md}");
+    println!(
+        "wrote {}/{{results.csv, table.md, {}}}",
+        out.display(),
+        files.join(", ")
+    );
+    Ok(())
+}
+
+fn cell(xs: &[f64]) -> String {
+    if xs.is_empty() {
+        return " – |".into();
+    }
+    let (mean, se) = mean_and_standard_error(xs);
+    format!(" {mean:.3e} ± {se:.1e} (n={}) |", xs.len())
+}
+
+fn save(
+    out: &Path,
+    name: &str,
+    drawn: Result<(Vec<u8>, String), phaselab_core::plot::PlotError>,
+) -> Result<Vec<String>> {
+    let (png, svg) = drawn.with_context(|| format!("drawing {name}"))?;
+    write_atomic(&out.join(format!("{name}.png")), &png)?;
+    write_atomic(&out.join(format!("{name}.svg")), svg.as_bytes())?;
+    Ok(vec![format!("{name}.png"), format!("{name}.svg")])
+}
+
+fn bars(
+    fig: Figure,
+    tier: Tier,
+    rows: &[Row],
+    out: &Path,
+    mut md: String,
+) -> Result<(String, Vec<String>)> {
     let systems = fig.systems(tier);
-    let models = fig.models();
-    let mut md = format!("# {} — {}\n\nTier `{tier}`; rollout error `gerr` on the test chunks, mean ± standard error over seeds (n = seeds).\n\n| system |", fig.name(), fig.title());
-    for m in &models {
-        md += &format!(" {m} |");
+    let mut series: Vec<String> = Vec::new();
+    for m in fig.models() {
+        for r in rows.iter().filter(|r| r.spec.model == m) {
+            let s = fig.series(&r.spec);
+            if !series.contains(&s) {
+                series.push(s);
+            }
+        }
+    }
+    md += "| system |";
+    for s in &series {
+        md += &format!(" {s} |");
     }
     md += "\n|---|";
-    md += &"---|".repeat(models.len());
+    md += &"---|".repeat(series.len());
     md += "\n";
-    let mut bars = Vec::new();
-    for s in &systems {
-        md += &format!("| {s} |");
-        for m in &models {
+    let mut data = Vec::new();
+    for sys in &systems {
+        md += &format!("| {sys} |");
+        for s in &series {
             let xs: Vec<f64> = rows
                 .iter()
-                .filter(|r| &r.spec.system == s && r.spec.model == *m)
+                .filter(|r| &r.spec.system == sys && &fig.series(&r.spec) == s)
                 .map(|r| r.gerr)
                 .collect();
+            md += &cell(&xs);
             let (mean, se) = mean_and_standard_error(&xs);
-            md += &if xs.is_empty() {
-                " – |".to_string()
-            } else {
-                format!(" {mean:.3e} ± {se:.1e} (n={}) |", xs.len())
-            };
-            bars.push((s.clone(), m.name().to_string(), mean, se));
+            data.push((sys.clone(), s.clone(), mean, se));
         }
         md += "\n";
     }
-    write_atomic(&out.join("table.md"), md.as_bytes())?;
+    md += "\nParameters per model:";
+    for s in &series {
+        if let Some(r) = rows.iter().find(|r| &fig.series(&r.spec) == s) {
+            md += &format!(" {s} {} ;", r.params);
+        }
+    }
+    md += " (for the first system; they grow with D).\n";
     let title = format!("{} ({tier} tier): {}", fig.name(), fig.title());
-    let png = phaselab_core::plot::grouped_bars_png(
+    let drawn = phaselab_core::png_and_svg!(1000, 520, |root| plot::grouped_bars(
+        &root,
         &title,
         "test rollout error (gerr)",
-        &bars,
-        1000,
-        520,
-    )
-    .context("drawing the PNG")?;
-    write_atomic(&out.join(format!("{}.png", fig.name())), &png)?;
-    let svg = phaselab_core::plot::grouped_bars_svg(
-        &title,
-        "test rollout error (gerr)",
-        &bars,
-        1000,
-        520,
-    )
-    .context("drawing the SVG")?;
-    write_atomic(&out.join(format!("{}.svg", fig.name())), svg.as_bytes())?;
-    print!("{md}");
-    println!(
-        "wrote {}/{{results.csv, table.md, {}.png, {}.svg}}",
-        out.display(),
-        fig.name(),
+        &data
+    ));
+    Ok((md, save(out, fig.name(), drawn)?))
+}
+
+fn energy(
+    fig: Figure,
+    tier: Tier,
+    rows: &[Row],
+    out: &Path,
+    mut md: String,
+) -> Result<(String, Vec<String>)> {
+    // Scatter: every run's (gerr, Herr), one series per model.
+    let mut series: Vec<plot::Series> = Vec::new();
+    for m in fig.models() {
+        let pts: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r.spec.model == m)
+            .filter_map(|r| Some((r.gerr, r.herr?)))
+            .collect();
+        series.push((m.name().to_string(), pts));
+    }
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
+    let fit = plot::log_log_fit(&all);
+    let logs: Vec<(f64, f64)> = all
+        .iter()
+        .filter(|p| p.0 > 0.0 && p.1 > 0.0)
+        .map(|p| (p.0.ln(), p.1.ln()))
+        .collect();
+    let corr = correlation(&logs);
+    md += &format!("Over {} runs (systems x models x seeds): log Herr = {:.3} log gerr + {:.3} (log10), correlation of the logs {corr:.3}.\n\n", all.len(), fit.map_or(f64::NAN, |f| f.0), fit.map_or(f64::NAN, |f| f.1));
+    let title = format!(
+        "{} ({tier} tier): energy violation vs rollout error",
         fig.name()
     );
-    Ok(())
+    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::xy_log_log(
+        &root,
+        &title,
+        "test rollout error (gerr)",
+        "energy violation (Herr)",
+        &series,
+        false,
+        true
+    ));
+    let mut files = save(out, &format!("{}-scatter", fig.name()), drawn)?;
+    // Growth in time: geometric mean of Herr(t) over runs, +- one standard deviation in log space.
+    let mut curves = Vec::new();
+    md += "| model | Herr at the first step | Herr at the last step | growth exponent (log Herr vs log t) |\n|---|---|---|---|\n";
+    for m in [ModelKind::Node, ModelKind::Hnn] {
+        let cs: Vec<(&Vec<f64>, f64)> = rows
+            .iter()
+            .filter(|r| r.spec.model == m)
+            .filter_map(|r| Some((r.herr_curve.as_ref()?, system(&r.spec.system).ok()?.dt())))
+            .collect();
+        let Some(len) = cs.iter().map(|c| c.0.len()).min() else {
+            continue;
+        };
+        if len == 0 {
+            continue;
+        }
+        let mut pts = Vec::new();
+        for k in 0..len {
+            let l: Vec<f64> = cs.iter().map(|c| c.0[k].max(1e-12).ln()).collect();
+            let mean = l.iter().sum::<f64>() / l.len() as f64;
+            let sd = (l.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / l.len() as f64).sqrt();
+            // Chunks of different systems have different dt: plot against the step index x dt of the first.
+            let t = (k + 1) as f64 * cs[0].1;
+            pts.push((t, mean.exp(), (mean - sd).exp(), (mean + sd).exp()));
+        }
+        let growth = plot::log_log_fit(&pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>())
+            .map_or(f64::NAN, |f| f.0);
+        md += &format!(
+            "| {m} | {:.3e} | {:.3e} | {growth:.2} |\n",
+            pts[0].1,
+            pts[pts.len() - 1].1
+        );
+        curves.push((m.name().to_string(), pts));
+    }
+    let title = format!(
+        "{} ({tier} tier): energy violation over the rollout",
+        fig.name()
+    );
+    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::curves_with_band(
+        &root,
+        &title,
+        "rollout time (s)",
+        "energy violation (Herr)",
+        &curves
+    ));
+    files.extend(save(out, &format!("{}-growth", fig.name()), drawn)?);
+    Ok((md, files))
+}
+
+fn alpha_sweep(
+    fig: Figure,
+    tier: Tier,
+    rows: &[Row],
+    out: &Path,
+    mut md: String,
+) -> Result<(String, Vec<String>)> {
+    md += "| system |";
+    for a in ALPHAS {
+        md += &format!(" alpha {a:e} |");
+    }
+    md += "\n|---|";
+    md += &"---|".repeat(ALPHAS.len());
+    md += "\n";
+    let mut vs_alpha = Vec::new();
+    let mut vs_sym = Vec::new();
+    for sys in fig.systems(tier) {
+        md += &format!("| {sys} |");
+        let mut line = Vec::new();
+        for a in ALPHAS {
+            let xs: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.spec.system == sys && r.spec.alpha == Some(a))
+                .map(|r| r.gerr)
+                .collect();
+            md += &cell(&xs);
+            if !xs.is_empty() {
+                line.push((1.0 / a, mean_and_standard_error(&xs).0));
+            }
+        }
+        md += "\n";
+        vs_alpha.push((sys.clone(), line));
+        let pts: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r.spec.system == sys)
+            .filter_map(|r| Some((r.symplectic_error?, r.gerr)))
+            .collect();
+        vs_sym.push((sys.clone(), pts));
+    }
+    md += "\nThe penalty enters the loss as penalty / alpha: larger alpha, weaker regularisation (plots use 1/alpha).\n";
+    let title = format!("{} ({tier} tier): test error vs penalty weight", fig.name());
+    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::xy_log_log(
+        &root,
+        &title,
+        "penalty weight 1/alpha",
+        "test rollout error (gerr)",
+        &vs_alpha,
+        true,
+        false
+    ));
+    let mut files = save(out, &format!("{}-alpha", fig.name()), drawn)?;
+    let title = format!(
+        "{} ({tier} tier): test error vs symplectic error",
+        fig.name()
+    );
+    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::xy_log_log(
+        &root,
+        &title,
+        "symplectic error of the learned field",
+        "test rollout error (gerr)",
+        &vs_sym,
+        false,
+        false
+    ));
+    files.extend(save(out, &format!("{}-symplectic", fig.name()), drawn)?);
+    Ok((md, files))
+}
+
+fn correlation(p: &[(f64, f64)]) -> f64 {
+    let n = p.len() as f64;
+    if p.len() < 2 {
+        return f64::NAN;
+    }
+    let (mx, my) = (
+        p.iter().map(|q| q.0).sum::<f64>() / n,
+        p.iter().map(|q| q.1).sum::<f64>() / n,
+    );
+    let sxy: f64 = p.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
+    let sxx: f64 = p.iter().map(|q| (q.0 - mx).powi(2)).sum();
+    let syy: f64 = p.iter().map(|q| (q.1 - my).powi(2)).sum();
+    sxy / (sxx * syy).sqrt()
 }

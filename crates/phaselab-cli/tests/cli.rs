@@ -443,3 +443,70 @@ fn reproduce_resumes_after_a_real_kill() {
         text(&o)
     );
 }
+
+#[test]
+fn every_figure_draws_at_the_smoke_tier() {
+    let root = tmpdir("figs");
+    let cases: [(&str, &[&str], &[&str]); 6] = [
+        (
+            "fig2",
+            &["fig2-scatter", "fig2-growth"],
+            &["node", "hnn", "fit: slope"],
+        ),
+        (
+            "fig3",
+            &["fig3-alpha", "fig3-symplectic"],
+            &["chain-pendulum:1", "spring-pendulum:1"],
+        ),
+        ("fig5", &["fig5"], &["node-so", "hnn"]),
+        (
+            "fig6",
+            &["fig6"],
+            &[
+                "node-so",
+                "hnn-forced",
+                "hnn",
+                "chain-pendulum-drag:1,f=0.4",
+            ],
+        ),
+        ("fig8", &["fig8"], &["node l1", "node l2", "hnn l1"]),
+        (
+            "fig9",
+            &["fig9"],
+            &["gyroscope", "magnet-pendulum", "rotor"],
+        ),
+    ];
+    for (fig, files, names) in cases {
+        let o = phaselab(&[
+            "reproduce",
+            fig,
+            "--tier",
+            "smoke",
+            "--jobs",
+            "2",
+            "--out",
+            s(&root),
+        ]);
+        assert!(o.status.success(), "{fig}: {}", text(&o));
+        let dir = root.join(fig);
+        assert!(
+            dir.join("results.csv").exists() && dir.join("table.md").exists(),
+            "{fig}"
+        );
+        let mut svgs = String::new();
+        for f in files {
+            let png = std::fs::read(dir.join(format!("{f}.png"))).unwrap();
+            assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{f}");
+            svgs += &std::fs::read_to_string(dir.join(format!("{f}.svg"))).unwrap();
+        }
+        for n in names {
+            assert!(svgs.contains(n), "{fig}: no '{n}' in the plots");
+        }
+    }
+    assert!(
+        phaselab(&["reproduce", "fig7", "--tier", "smoke"])
+            .status
+            .code()
+            == Some(1)
+    );
+}

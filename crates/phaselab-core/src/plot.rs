@@ -1,6 +1,7 @@
 //! Figures drawn with plotters on any backend: PNG and SVG natively (a canvas in the browser
 //! later). Plot code reads results; it never trains.
 
+pub use plotters;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -21,6 +22,12 @@ fn fonts() {
 
 /// One colour per model, used in every figure (and later in the playground).
 pub fn model_colour(model: &str) -> RGBColor {
+    // "node l1": the model's colour, darkened, for a second variant of the same model.
+    if let Some(base) = model.strip_suffix(" l1") {
+        let c = model_colour(base);
+        return RGBColor(c.0 / 2, c.1 / 2, c.2 / 2);
+    }
+    let model = model.strip_suffix(" l2").unwrap_or(model);
     match model {
         "node" => RGBColor(228, 26, 28),
         "node-so" => RGBColor(55, 126, 184),
@@ -30,6 +37,31 @@ pub fn model_colour(model: &str) -> RGBColor {
         "hnn-general" => RGBColor(166, 86, 40),
         "hnn-forced" => RGBColor(247, 129, 191),
         _ => RGBColor(90, 90, 90),
+    }
+}
+
+/// Colours for series that are not models (systems, settings), by position.
+pub fn palette(i: usize) -> RGBColor {
+    const P: [RGBColor; 8] = [
+        RGBColor(31, 119, 180),
+        RGBColor(214, 39, 40),
+        RGBColor(44, 160, 44),
+        RGBColor(148, 103, 189),
+        RGBColor(255, 127, 14),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(23, 190, 207),
+    ];
+    P[i % P.len()]
+}
+
+/// A model's colour, or a palette colour for any other series.
+fn colour_for(name: &str, i: usize) -> RGBColor {
+    let c = model_colour(name);
+    if c == RGBColor(90, 90, 90) {
+        palette(i)
+    } else {
+        c
     }
 }
 
@@ -94,7 +126,7 @@ pub fn grouped_bars<DB: DrawingBackend>(
             }
         })
         .y_desc(y_label)
-        .y_label_formatter(&|y| format!("{y:.0e}"))
+        .y_label_formatter(&|y| format!("{y:.1e}"))
         .draw()
         .map_err(err)?;
     let width = 0.8 / series.len().max(1) as f64;
@@ -181,6 +213,215 @@ pub fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, PlotError> {
         wr.write_image_data(rgb).map_err(err)?;
     }
     Ok(out)
+}
+
+/// A named series of points.
+pub type Series = (String, Vec<(f64, f64)>);
+
+fn log_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
+    let v: Vec<f64> = vals.filter(|x| x.is_finite() && *x > 0.0).collect();
+    if v.is_empty() {
+        return (1e-3, 1.0);
+    }
+    let lo = v.iter().cloned().fold(f64::INFINITY, f64::min) / 2.0;
+    let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max) * 2.0;
+    // At least one decade, so the log axis has labelled ticks.
+    if hi / lo < 10.0 {
+        let c = (lo * hi).sqrt();
+        return (c / 10f64.sqrt(), c * 10f64.sqrt());
+    }
+    (lo, hi)
+}
+
+/// Least-squares line of log y on log x: (slope, intercept) with log10.
+pub fn log_log_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let p: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|(x, y)| *x > 0.0 && *y > 0.0)
+        .map(|(x, y)| (x.log10(), y.log10()))
+        .collect();
+    if p.len() < 2 {
+        return None;
+    }
+    let n = p.len() as f64;
+    let (mx, my) = (
+        p.iter().map(|q| q.0).sum::<f64>() / n,
+        p.iter().map(|q| q.1).sum::<f64>() / n,
+    );
+    let sxx: f64 = p.iter().map(|q| (q.0 - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let slope = p.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum::<f64>() / sxx;
+    Some((slope, my - slope * mx))
+}
+
+/// Points (or lines) on log-log axes, with an optional regression line over all points.
+pub fn xy_log_log<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    lines: bool,
+    regression: bool,
+) -> Result<(), PlotError> {
+    fonts();
+    root.fill(&WHITE).map_err(err)?;
+    let (x0, x1) = log_range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
+    let (y0, y1) = log_range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&|x| format!("{x:.1e}"))
+        .y_label_formatter(&|y| format!("{y:.1e}"))
+        .draw()
+        .map_err(err)?;
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let colour = colour_for(name, i);
+        let pts: Vec<(f64, f64)> = pts
+            .iter()
+            .copied()
+            .filter(|(x, y)| *x > 0.0 && *y > 0.0 && x.is_finite() && y.is_finite())
+            .collect();
+        if lines {
+            chart
+                .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))
+                .map_err(err)?;
+        }
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))
+            .map_err(err)?
+            .label(name.clone())
+            .legend(move |(x, y)| Circle::new((x + 6, y), 4, colour.filled()));
+    }
+    if regression {
+        let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
+        if let Some((slope, icpt)) = log_log_fit(&all) {
+            let line = [x0, x1].map(|x| (x, 10f64.powf(icpt + slope * x.log10())));
+            chart
+                .draw_series(LineSeries::new(line, BLACK.stroke_width(2)))
+                .map_err(err)?
+                .label(format!("fit: slope {slope:.2}"))
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 14, y)], BLACK.stroke_width(2))
+                });
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// Curves over time on a log y axis with a shaded band: (name, [(t, centre, low, high)]).
+pub fn curves_with_band<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    curves: &[(String, Vec<(f64, f64, f64, f64)>)],
+) -> Result<(), PlotError> {
+    fonts();
+    root.fill(&WHITE).map_err(err)?;
+    let t1 = curves
+        .iter()
+        .flat_map(|c| c.1.iter().map(|p| p.0))
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let (y0, y1) = log_range(
+        curves
+            .iter()
+            .flat_map(|c| c.1.iter().flat_map(|p| [p.2, p.3])),
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..t1, (y0..y1).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .y_label_formatter(&|y| format!("{y:.1e}"))
+        .draw()
+        .map_err(err)?;
+    for (i, (name, pts)) in curves.iter().enumerate() {
+        let colour = colour_for(name, i);
+        let ok: Vec<_> = pts
+            .iter()
+            .copied()
+            .filter(|p| p.1 > 0.0 && p.2 > 0.0 && p.3 > 0.0)
+            .collect();
+        let mut band: Vec<(f64, f64)> = ok.iter().map(|p| (p.0, p.3)).collect();
+        band.extend(ok.iter().rev().map(|p| (p.0, p.2)));
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band,
+                colour.mix(0.2).filled(),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                ok.iter().map(|p| (p.0, p.1)),
+                colour.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(name.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// Draw the same figure as PNG bytes and SVG text: `png_and_svg!(w, h, |root| draw(&root, ..))`.
+#[macro_export]
+macro_rules! png_and_svg {
+    ($w:expr, $h:expr, |$root:ident| $body:expr) => {{
+        use $crate::plot::plotters::prelude::IntoDrawingArea;
+        let (w, h): (u32, u32) = ($w, $h);
+        let mut svg = String::new();
+        let drawn_svg = {
+            let $root = $crate::plot::plotters::prelude::SVGBackend::with_string(&mut svg, (w, h))
+                .into_drawing_area();
+            $body
+        };
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        let drawn_png = {
+            let $root =
+                $crate::plot::plotters::prelude::BitMapBackend::with_buffer(&mut rgb, (w, h))
+                    .into_drawing_area();
+            $body
+        };
+        drawn_svg
+            .and(drawn_png)
+            .and_then(|_| $crate::plot::encode_png(&rgb, w, h))
+            .map(|png| (png, svg))
+    }};
 }
 
 #[cfg(test)]

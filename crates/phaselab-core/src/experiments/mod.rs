@@ -114,66 +114,152 @@ impl RunSpec {
     }
 }
 
-/// The figures `phaselab reproduce` knows.
+/// The figures `phaselab reproduce` knows (the paper's numbering; fig7, MuJoCo, is its own issue).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Figure {
+    /// Energy violation against rollout error over systems x models x seeds, and its growth in time.
+    Fig2,
+    /// Symplectic regularisation sweep over alpha.
+    Fig3,
     /// Second-order ablation: node vs node-so, hnn-general vs hnn on chain and spring pendulums 1-3.
     Fig4,
     /// node-so vs hnn on chain (non-Cartesian) vs spring (Cartesian) pendulums.
     Fig5,
+    /// Drag systems: node-so vs hnn-forced (SymODEN-style) vs hnn.
+    Fig6,
+    /// L1 vs L2 training loss.
+    Fig8,
+    /// Gyroscope, magnet pendulum, rotor.
+    Fig9,
 }
+
+/// How a figure is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Bars of gerr per system and series, log scale, standard-error whiskers.
+    Bars,
+    /// Herr against gerr (log-log scatter with a regression line) and Herr against time.
+    Energy,
+    /// gerr against alpha, and gerr against the final symplectic error.
+    AlphaSweep,
+}
+
+/// The sweep of the symplectic penalty weight 1/alpha (the reference's symp_reg.yml).
+pub const ALPHAS: [f64; 6] = [1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3];
 
 impl FromStr for Figure {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "fig4" => Ok(Figure::Fig4),
-            "fig5" => Ok(Figure::Fig5),
-            _ => Err(format!("unknown figure '{s}' (known so far: fig4, fig5)")),
-        }
+        Figure::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Figure::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown figure '{s}' (known: {})", names.join(", "))
+            })
     }
 }
 
 impl Figure {
+    pub const ALL: [Figure; 7] = [
+        Figure::Fig2,
+        Figure::Fig3,
+        Figure::Fig4,
+        Figure::Fig5,
+        Figure::Fig6,
+        Figure::Fig8,
+        Figure::Fig9,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
+            Figure::Fig2 => "fig2",
+            Figure::Fig3 => "fig3",
             Figure::Fig4 => "fig4",
             Figure::Fig5 => "fig5",
+            Figure::Fig6 => "fig6",
+            Figure::Fig8 => "fig8",
+            Figure::Fig9 => "fig9",
         }
     }
 
     pub fn title(self) -> &'static str {
         match self {
+            Figure::Fig2 => "Energy violation tracks rollout error",
+            Figure::Fig3 => "Symplectic regularisation sweep",
             Figure::Fig4 => "Second-order structure: rollout error with and without it",
             Figure::Fig5 => {
                 "NODE+SO vs HNN: non-Cartesian (chain) vs Cartesian (spring) coordinates"
             }
+            Figure::Fig6 => "Drag systems: NODE+SO vs HNN with forcing vs HNN",
+            Figure::Fig8 => "L1 vs L2 training loss",
+            Figure::Fig9 => "Gyroscope, magnet pendulum, rotor",
+        }
+    }
+
+    pub fn layout(self) -> Layout {
+        match self {
+            Figure::Fig2 => Layout::Energy,
+            Figure::Fig3 => Layout::AlphaSweep,
+            _ => Layout::Bars,
         }
     }
 
     /// Models in the order they are drawn.
     pub fn models(self) -> Vec<ModelKind> {
+        use ModelKind::*;
         match self {
-            Figure::Fig4 => vec![
-                ModelKind::Node,
-                ModelKind::NodeSo,
-                ModelKind::HnnGeneral,
-                ModelKind::Hnn,
-            ],
-            Figure::Fig5 => vec![ModelKind::NodeSo, ModelKind::Hnn],
+            Figure::Fig2 | Figure::Fig4 => vec![Node, NodeSo, HnnGeneral, Hnn],
+            Figure::Fig3 => vec![NodeSoSymreg],
+            Figure::Fig5 => vec![NodeSo, Hnn],
+            Figure::Fig6 => vec![NodeSo, HnnForced, Hnn],
+            Figure::Fig8 | Figure::Fig9 => vec![Node, NodeSo, Hnn],
         }
     }
 
-    /// Systems in the order they are drawn (the smoke tier keeps the first of each family).
+    fn losses(self) -> Vec<Loss> {
+        match self {
+            Figure::Fig8 => vec![Loss::L2, Loss::L1],
+            _ => vec![Loss::L2],
+        }
+    }
+
+    fn alphas(self) -> Vec<Option<f64>> {
+        match self {
+            Figure::Fig3 => ALPHAS.iter().map(|&a| Some(a)).collect(),
+            _ => vec![None],
+        }
+    }
+
+    /// Systems in the order they are drawn (the smoke tier keeps the smallest of each family).
     pub fn systems(self, tier: Tier) -> Vec<String> {
         let sizes: &[usize] = if tier == Tier::Smoke {
             &[1]
         } else {
             &[1, 2, 3]
         };
+        let families: &[&str] = match self {
+            Figure::Fig6 => &["chain-pendulum-drag", "spring-pendulum-drag"],
+            Figure::Fig9 => {
+                return vec!["gyroscope".into(), "magnet-pendulum".into(), "rotor".into()]
+            }
+            Figure::Fig8 if tier != Tier::Smoke => {
+                return vec!["chain-pendulum:2".into(), "spring-pendulum:2".into()]
+            }
+            _ => &["chain-pendulum", "spring-pendulum"],
+        };
         let mut out = Vec::new();
-        for fam in ["chain-pendulum", "spring-pendulum"] {
-            out.extend(sizes.iter().map(|n| format!("{fam}:{n}")));
+        for fam in families {
+            for n in sizes {
+                let name = format!("{fam}:{n}");
+                // Canonical spelling (drag systems carry their coefficient).
+                out.push(
+                    name.parse::<crate::physics::SystemSpec>()
+                        .map(|s| s.to_string())
+                        .unwrap_or(name),
+                );
+            }
         }
         out
     }
@@ -185,19 +271,31 @@ impl Figure {
         let mut runs = Vec::new();
         for system in self.systems(tier) {
             for model in self.models() {
-                for seed in 0..n_seeds as u64 {
-                    runs.push(RunSpec {
-                        system: system.clone(),
-                        model,
-                        seed,
-                        loss: Loss::L2,
-                        alpha: None,
-                        settings: settings.clone(),
-                    });
+                for loss in self.losses() {
+                    for alpha in self.alphas() {
+                        for seed in 0..n_seeds as u64 {
+                            runs.push(RunSpec {
+                                system: system.clone(),
+                                model,
+                                seed,
+                                loss,
+                                alpha,
+                                settings: settings.clone(),
+                            });
+                        }
+                    }
                 }
             }
         }
         runs
+    }
+
+    /// The label a run is drawn under (model, plus the loss where a figure compares losses).
+    pub fn series(self, r: &RunSpec) -> String {
+        match self {
+            Figure::Fig8 => format!("{} {:?}", r.model.name(), r.loss).to_lowercase(),
+            _ => r.model.name().to_string(),
+        }
     }
 }
 
@@ -229,6 +327,25 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), runs.len());
         assert_eq!(Figure::Fig4.runs(Tier::Smoke, Some(1)).len(), 2 * 4);
+        assert_eq!(Figure::Fig3.runs(Tier::Quick, Some(1)).len(), 6 * 6);
+        assert_eq!(Figure::Fig8.runs(Tier::Quick, Some(2)).len(), 2 * 3 * 2 * 2);
+        assert!(Figure::Fig6
+            .systems(Tier::Quick)
+            .contains(&"chain-pendulum-drag:2,f=0.4".to_string()));
+        // Figures that share a run share its id (runs are trained once).
+        let f4: Vec<String> = Figure::Fig4
+            .runs(Tier::Quick, None)
+            .iter()
+            .map(|r| r.id())
+            .collect();
+        assert!(Figure::Fig5
+            .runs(Tier::Quick, None)
+            .iter()
+            .all(|r| f4.contains(&r.id())));
+        assert!(Figure::Fig2
+            .runs(Tier::Quick, None)
+            .iter()
+            .all(|r| f4.contains(&r.id())));
         let (m, se) = mean_and_standard_error(&[1.0, 2.0, 3.0]);
         assert!((m - 2.0).abs() < 1e-12 && (se - (1.0f64 / 3.0).sqrt()).abs() < 1e-12);
     }
