@@ -20,7 +20,8 @@ use std::sync::Mutex;
 #[derive(Args)]
 pub struct ReproduceArgs {
     /// fig2 (energy), fig3 (symplectic penalty sweep), fig4 (second-order ablation), fig5 (node-so vs
-    /// hnn by coordinates), fig6 (drag), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor).
+    /// hnn by coordinates), fig6 (drag), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor),
+    /// rollouts (error over time per system beside the chaos floor).
     figure: String,
     /// smoke (seconds), quick (minutes on 2 cores) or paper (the paper's settings; GPU or long run).
     #[arg(long, default_value = "quick")]
@@ -44,6 +45,7 @@ struct Row {
     gerr: f64,
     herr: Option<f64>,
     herr_curve: Option<Vec<f64>>,
+    gerr_curve: Option<Vec<f64>>,
     symplectic_error: Option<f64>,
     mse: f64,
     params: usize,
@@ -98,6 +100,9 @@ fn read_row(spec: &RunSpec, dir: &Path) -> Option<Row> {
         gerr: m["test"]["gerr"].as_f64()?,
         herr: m["test"]["herr"].as_f64(),
         herr_curve: m["test"]["herr_curve"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_f64()).collect()),
+        gerr_curve: m["test"]["gerr_curve"]
             .as_array()
             .map(|a| a.iter().filter_map(|v| v.as_f64()).collect()),
         symplectic_error: m["test"]["symplectic_error"].as_f64(),
@@ -201,6 +206,7 @@ fn write_outputs(fig: Figure, tier: Tier, rows: &[Row], out: &Path) -> Result<()
         Layout::Bars => bars(fig, tier, rows, out, head)?,
         Layout::Energy => energy(fig, tier, rows, out, head)?,
         Layout::AlphaSweep => alpha_sweep(fig, tier, rows, out, head)?,
+        Layout::Rollouts => rollouts(fig, tier, rows, out, head)?,
     };
     write_atomic(&out.join("table.md"), md.as_bytes())?;
     print!("{md}");
@@ -440,6 +446,87 @@ fn alpha_sweep(
         false
     ));
     files.extend(save(out, &format!("{}-symplectic", fig.name()), drawn)?);
+    Ok((md, files))
+}
+
+/// Per system: each model's gerr over the rollout (geometric mean over seeds, band = min..max over
+/// seeds) and the chaos floor, the true system started 1e-4 away from the test states (seed 0's).
+fn rollouts(
+    fig: Figure,
+    tier: Tier,
+    rows: &[Row],
+    out: &Path,
+    mut md: String,
+) -> Result<(String, Vec<String>)> {
+    let mut files = Vec::new();
+    md +=
+        "| system | model | gerr at the first step | gerr at the last step |\n|---|---|---|---|\n";
+    for sys_name in fig.systems(tier) {
+        let sys = system(&sys_name)?;
+        let dt = sys.dt();
+        let mut curves = Vec::new();
+        for m in fig.models() {
+            let cs: Vec<&Vec<f64>> = rows
+                .iter()
+                .filter(|r| r.spec.system == sys_name && r.spec.model == m)
+                .filter_map(|r| r.gerr_curve.as_ref())
+                .collect();
+            let Some(len) = cs.iter().map(|c| c.len()).min().filter(|&l| l > 0) else {
+                continue;
+            };
+            let pts: Vec<(f64, f64, f64, f64)> = (0..len)
+                .map(|k| {
+                    let v: Vec<f64> = cs.iter().map(|c| c[k].max(1e-12)).collect();
+                    let g = (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp();
+                    let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+                    let hi = v.iter().cloned().fold(0.0, f64::max);
+                    ((k + 1) as f64 * dt, g, lo, hi)
+                })
+                .collect();
+            md += &format!(
+                "| {sys_name} | {m} | {:.3e} | {:.3e} |\n",
+                pts[0].1,
+                pts[len - 1].1
+            );
+            curves.push((m.name().to_string(), pts));
+        }
+        let s = tier.settings();
+        let p = Protocol {
+            n_trajectories: s.n_trajectories.max(2),
+            n_test: s.n_test,
+            test_chunk: s.test_chunk,
+            seed: 0,
+            ..Protocol::default()
+        };
+        let test = p.generate(sys.as_ref(), &|_| {})?.test;
+        let floor = phaselab_core::metrics::chaos_floor(sys.as_ref(), &test, 1e-4)
+            .map_err(anyhow::Error::msg)?;
+        let pts: Vec<(f64, f64, f64, f64)> = floor
+            .curve
+            .iter()
+            .enumerate()
+            .map(|(k, &g)| ((k + 1) as f64 * dt, g, g, g))
+            .collect();
+        md += &format!(
+            "| {sys_name} | truth started 1e-4 away | {:.3e} | {:.3e} |\n",
+            pts[0].1,
+            pts[pts.len() - 1].1
+        );
+        curves.push(("chaos floor (truth + 1e-4)".to_string(), pts));
+        let title = format!("{sys_name} ({tier} tier): rollout error over time");
+        let drawn = phaselab_core::png_and_svg!(800, 560, |root| plot::curves_with_band(
+            &root,
+            &title,
+            "rollout time (s)",
+            "rollout error (gerr)",
+            &curves
+        ));
+        let name = format!(
+            "rollout-{}",
+            sys_name.replace([':', ','], "-").replace('=', "")
+        );
+        files.extend(save(out, &name, drawn)?);
+    }
     Ok((md, files))
 }
 

@@ -57,6 +57,9 @@ pub fn palette(i: usize) -> RGBColor {
 
 /// A model's colour, or a palette colour for any other series.
 fn colour_for(name: &str, i: usize) -> RGBColor {
+    if name.starts_with("chaos floor") {
+        return RGBColor(0, 0, 0);
+    }
     let c = model_colour(name);
     if c == RGBColor(90, 90, 90) {
         palette(i)

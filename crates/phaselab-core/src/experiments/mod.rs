@@ -131,6 +131,8 @@ pub enum Figure {
     Fig8,
     /// Gyroscope, magnet pendulum, rotor.
     Fig9,
+    /// Rollout error against time per system, each model beside the chaos floor (truth started 1e-4 away).
+    Rollouts,
 }
 
 /// How a figure is drawn.
@@ -142,6 +144,8 @@ pub enum Layout {
     Energy,
     /// gerr against alpha, and gerr against the final symplectic error.
     AlphaSweep,
+    /// gerr over the rollout, one plot per system.
+    Rollouts,
 }
 
 /// The sweep of the symplectic penalty weight 1/alpha (the reference's symp_reg.yml).
@@ -162,7 +166,7 @@ impl FromStr for Figure {
 }
 
 impl Figure {
-    pub const ALL: [Figure; 7] = [
+    pub const ALL: [Figure; 8] = [
         Figure::Fig2,
         Figure::Fig3,
         Figure::Fig4,
@@ -170,6 +174,7 @@ impl Figure {
         Figure::Fig6,
         Figure::Fig8,
         Figure::Fig9,
+        Figure::Rollouts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -181,6 +186,7 @@ impl Figure {
             Figure::Fig6 => "fig6",
             Figure::Fig8 => "fig8",
             Figure::Fig9 => "fig9",
+            Figure::Rollouts => "rollouts",
         }
     }
 
@@ -195,6 +201,7 @@ impl Figure {
             Figure::Fig6 => "Drag systems: NODE+SO vs HNN with forcing vs HNN",
             Figure::Fig8 => "L1 vs L2 training loss",
             Figure::Fig9 => "Gyroscope, magnet pendulum, rotor",
+            Figure::Rollouts => "Rollout error over time beside the chaos floor",
         }
     }
 
@@ -202,6 +209,7 @@ impl Figure {
         match self {
             Figure::Fig2 => Layout::Energy,
             Figure::Fig3 => Layout::AlphaSweep,
+            Figure::Rollouts => Layout::Rollouts,
             _ => Layout::Bars,
         }
     }
@@ -210,7 +218,7 @@ impl Figure {
     pub fn models(self) -> Vec<ModelKind> {
         use ModelKind::*;
         match self {
-            Figure::Fig2 | Figure::Fig4 => vec![Node, NodeSo, HnnGeneral, Hnn],
+            Figure::Fig2 | Figure::Fig4 | Figure::Rollouts => vec![Node, NodeSo, HnnGeneral, Hnn],
             Figure::Fig3 => vec![NodeSoSymreg],
             Figure::Fig5 => vec![NodeSo, Hnn],
             Figure::Fig6 => vec![NodeSo, HnnForced, Hnn],

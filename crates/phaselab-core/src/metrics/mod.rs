@@ -10,7 +10,7 @@ pub mod energy_violation;
 pub mod rollout_error;
 
 pub use energy_violation::{energy_violation, EnergyViolation};
-pub use rollout_error::{mse, rollout_error, RolloutError};
+pub use rollout_error::{chaos_floor, mse, rollout_error, RolloutError};
 
 use crate::data::TrajectorySet;
 

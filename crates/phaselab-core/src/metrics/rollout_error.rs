@@ -71,3 +71,30 @@ pub fn mse(truth: &TrajectorySet, pred: &TrajectorySet) -> Result<f64, MetricErr
     }
     Ok(s / (truth.n * (truth.t - 1) * 2 * truth.d) as f64)
 }
+
+/// The chaos floor: the rollout error of the true system itself started 1e-4 away (`eps` added to
+/// every initial coordinate), integrated with dopri5. No model can be expected to beat it.
+pub fn chaos_floor(
+    sys: &dyn crate::physics::System,
+    truth: &TrajectorySet,
+    eps: f64,
+) -> Result<RolloutError, MetricError> {
+    use crate::physics::simulate::{simulate, Integrator};
+    use crate::physics::State;
+    let mut pred = truth.clone();
+    for i in 0..truth.n {
+        let (q, v) = truth.state(i, 0);
+        let s = State {
+            q: q.iter().map(|x| x + eps).collect(),
+            v: v.to_vec(),
+        };
+        let tr = simulate(sys, &s, truth.t, truth.dt, &Integrator::default())
+            .map_err(|_| MetricError::TooShort)?;
+        for (k, st) in tr.states.iter().enumerate() {
+            let o = (i * truth.t + k) * truth.d;
+            pred.q[o..o + truth.d].copy_from_slice(&st.q);
+            pred.v[o..o + truth.d].copy_from_slice(&st.v);
+        }
+    }
+    rollout_error(truth, &pred)
+}
