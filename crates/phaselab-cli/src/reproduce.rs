@@ -29,6 +29,9 @@ pub struct ReproduceArgs {
     /// Seeds per setting (default: the tier's).
     #[arg(long)]
     seeds: Option<usize>,
+    /// Train nothing: draw the figure from the runs that have finished.
+    #[arg(long)]
+    draw_only: bool,
     /// Runs in parallel.
     #[arg(long, short, default_value_t = 1)]
     jobs: usize,
@@ -128,11 +131,13 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         .iter()
         .filter(|r| !dir_of(r).join("metrics.json").exists())
         .collect();
+    let finished = runs.len() - todo.len();
+    let todo: Vec<&RunSpec> = if a.draw_only { Vec::new() } else { todo };
     println!(
         "{} ({tier} tier): {} runs, {} already finished, {} to do, {} at a time -> {}",
         fig.name(),
         runs.len(),
-        runs.len() - todo.len(),
+        finished,
         todo.len(),
         a.jobs,
         out.display()
