@@ -1,11 +1,43 @@
 //! Browser API of phaselab (wasm-bindgen). A thin layer over `phaselab-core`: the page and its
-//! worker call these; every error comes back as a JavaScript exception with a readable message.
+//! worker call these (see `web/API.md`); every error comes back as a JavaScript exception with a
+//! readable message.
+
+mod playground;
+pub mod settings;
+
+pub use playground::Playground;
 
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::physics::simulate::{grid_points, simulate as integrate, Integrator};
-use phaselab_core::physics::{build, Family, SystemSpec};
+use phaselab_core::physics::{build, drawing_points, Family, SystemSpec};
+use phaselab_core::plot::{self, LinesSpec};
 use phaselab_core::rng::Rng;
 use wasm_bindgen::prelude::*;
+
+/// A JavaScript `Error` carrying `e`'s message.
+pub(crate) fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+pub(crate) fn parse_json(s: &str) -> Result<serde_json::Value, JsError> {
+    serde_json::from_str(s).map_err(|e| js_err(format!("bad JSON: {e}")))
+}
+
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(s: &str);
+}
+
+/// Panics (bugs) are reported on the console with their message before the module traps.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error(&format!("phaselab panicked: {info}"))
+    }));
+}
 
 /// phaselab's version.
 #[wasm_bindgen]
@@ -28,22 +60,64 @@ pub fn systems_json() -> String {
     serde_json::Value::Array(out).to_string()
 }
 
+/// The playground's system picker: spec, label, D, dt, angular, drag, drawn bodies.
+#[wasm_bindgen]
+pub fn playground_systems() -> String {
+    let list: Vec<_> = settings::SYSTEMS
+        .iter()
+        .map(|&name| {
+            let sys = build(name.parse::<SystemSpec>().expect("picker systems parse"));
+            serde_json::json!({"spec": name, "label": settings::label(name), "dof": sys.dof(),
+                "dt": sys.dt(), "angular": sys.angular(), "drag": settings::has_drag(name),
+                "bodies": sys.drawn_nodes().len()})
+        })
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+/// The page's default settings (JSON).
+#[wasm_bindgen]
+pub fn default_settings() -> String {
+    serde_json::to_string(&settings::Settings::default()).expect("settings serialise")
+}
+
+/// Settings (JSON, e.g. from a URL) made legal: JSON {settings, notices}.
+#[wasm_bindgen]
+pub fn clamp_settings(json: &str) -> String {
+    let raw = serde_json::from_str(json).unwrap_or(serde_json::Value::String(json.into()));
+    let (s, notices) = settings::clamp(&raw);
+    serde_json::json!({"settings": s, "notices": notices}).to_string()
+}
+
 /// Ground truth from a sampled initial condition: [T, 2D] values (q then v per step), flattened.
 #[wasm_bindgen]
 pub fn simulate(system: &str, seed: u64, seconds: f64) -> Result<Vec<f64>, JsError> {
-    let spec: SystemSpec = system.parse().map_err(|e| JsError::new(&format!("{e}")))?;
+    let spec: SystemSpec = system.parse().map_err(js_err)?;
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 1000.0) {
-        return Err(JsError::new("seconds must be in (0, 1000]"));
+        return Err(js_err("seconds must be in (0, 1000]"));
     }
     let sys = build(spec);
     let init = sys.sample_initial(&mut Rng::new(seed));
     let n = grid_points(seconds, sys.dt());
-    let tr = integrate(sys.as_ref(), &init, n, sys.dt(), &Integrator::default())
-        .map_err(|e| JsError::new(&e.to_string()))?;
-    Ok(tr
-        .states
-        .iter()
-        .flat_map(|s| s.q.iter().chain(&s.v).copied().collect::<Vec<_>>())
+    let tr = integrate(sys.as_ref(), &init, n, sys.dt(), &Integrator::default()).map_err(js_err)?;
+    Ok(tr.states.iter().flat_map(|s| s.to_z()).collect())
+}
+
+/// Drawing coordinates of each drawn body for each state (rows of [q, v]): [n, bodies, 2].
+#[wasm_bindgen]
+pub fn positions(system: &str, states: Vec<f64>) -> Result<Vec<f64>, JsError> {
+    let sys = build(system.parse::<SystemSpec>().map_err(js_err)?);
+    let w = 2 * sys.dof();
+    if states.len() % w != 0 {
+        return Err(js_err(format!(
+            "{} values are not whole states of {w}",
+            states.len()
+        )));
+    }
+    Ok(states
+        .chunks(w)
+        .flat_map(|z| drawing_points(sys.as_ref(), &z[..sys.dof()]))
+        .flatten()
         .collect())
 }
 
@@ -51,6 +125,34 @@ pub fn simulate(system: &str, seed: u64, seconds: f64) -> Result<Vec<f64>, JsErr
 #[wasm_bindgen]
 pub fn dataset_summary(bytes: &[u8]) -> Result<String, JsError> {
     let set = TrajectorySet::from_npz(bytes)
-        .map_err(|e| JsError::new(&format!("not a valid phaselab dataset: {e}")))?;
+        .map_err(|e| js_err(format!("not a valid phaselab dataset: {e}")))?;
     Ok(set.summary())
 }
+
+/// A line figure (shared plotters code) as SVG with the frame that maps clicks to data:
+/// JSON {svg, area, x, y}. Main thread only: plotters measures text with the DOM.
+#[wasm_bindgen]
+pub fn plot_lines(spec_json: &str, width: u32, height: u32) -> Result<String, JsError> {
+    let spec: LinesSpec =
+        serde_json::from_str(spec_json).map_err(|e| js_err(format!("bad plot spec: {e}")))?;
+    if !(50..=4000).contains(&width) || !(50..=4000).contains(&height) {
+        return Err(js_err("plot size must be 50..4000 px"));
+    }
+    let mut svg = String::new();
+    let frame = {
+        use plot::plotters::prelude::{IntoDrawingArea, SVGBackend};
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        plot::lines(&root, &spec).map_err(js_err)?
+    };
+    Ok(serde_json::json!({"svg": svg, "area": frame.area, "x": frame.x, "y": frame.y}).to_string())
+}
+
+/// A model's colour as CSS "#rrggbb" (the same in every figure and in the page).
+#[wasm_bindgen]
+pub fn model_colour(name: &str) -> String {
+    let c = plot::model_colour(name);
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+#[cfg(test)]
+mod tests;

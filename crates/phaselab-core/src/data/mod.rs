@@ -6,6 +6,7 @@ pub mod npy;
 pub mod npz;
 pub mod protocol;
 pub mod trajectory_set;
+pub mod windows;
 
 pub use trajectory_set::{DataError, Metadata, TrajectorySet};
 

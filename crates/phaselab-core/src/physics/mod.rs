@@ -202,3 +202,18 @@ pub fn family_description(f: Family) -> &'static str {
 
 #[cfg(test)]
 mod tests;
+
+/// The drawn bodies of `sys` at q projected on the vertical plane, gravity pointing down the
+/// second coordinate: (x, y) for planar chains, (x, z) for systems in 3-D. The pivot is (0, 0).
+pub fn drawing_points(sys: &dyn System, q: &[f64]) -> Vec<[f64; 2]> {
+    let planar = matches!(
+        sys.spec().family,
+        Family::ChainPendulum | Family::ChainPendulumDrag | Family::CoupledPendulum
+    );
+    let bodies = sys.bodies(q);
+    sys.drawn_nodes()
+        .into_iter()
+        .filter_map(|i| bodies.get(i))
+        .map(|b| if planar { [b[0], b[1]] } else { [b[0], b[2]] })
+        .collect()
+}

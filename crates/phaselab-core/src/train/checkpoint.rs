@@ -6,6 +6,7 @@
 //! (UTF-8 JSON), u64 LE weights length, weights (burnpack).
 
 use crate::models::{DynamicsModel, ModelConfig};
+use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
@@ -88,6 +89,33 @@ impl Checkpoint {
         })
     }
 
+    /// [`Checkpoint::from_model`] for a model on a device that cannot be read synchronously
+    /// (WebGPU in the browser): its weights are read asynchronously into a CPU copy first.
+    pub async fn from_model_async(
+        model: &DynamicsModel,
+        normalisation: Normalisation,
+        training: serde_json::Value,
+    ) -> Result<Self, CheckpointError> {
+        let mut tensors = Collect(Vec::new());
+        model.visit(&mut tensors);
+        let mut values = Vec::with_capacity(tensors.0.len());
+        for t in tensors.0 {
+            let data = t.into_data_async().await;
+            let data = data.map_err(|e| CheckpointError::Weights(format!("{e:?}")))?;
+            values.push(
+                data.convert::<f32>()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| CheckpointError::Weights(format!("{e:?}")))?,
+            );
+        }
+        let cpu = Device::flex();
+        let copy = model.config.init_for_loading(&cpu).map(&mut Refill {
+            values: values.into_iter(),
+            device: cpu,
+        });
+        Self::from_model(&copy, normalisation, training)
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let meta = serde_json::to_vec(&self.meta).expect("metadata serialises");
         let mut out = Vec::with_capacity(40 + meta.len() + self.weights.len());
@@ -163,5 +191,30 @@ impl Checkpoint {
             .init_for_loading(device)
             .try_load_record(record)
             .map_err(|e| CheckpointError::Weights(format!("{e:?}")))
+    }
+}
+
+/// Every float parameter, flattened, in visiting order.
+struct Collect(Vec<Tensor<1>>);
+
+impl ModuleVisitor for Collect {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().flatten::<1>(0, D - 1));
+    }
+}
+
+/// Replace each float parameter, in visiting order, by the next values read back.
+struct Refill {
+    values: std::vec::IntoIter<Vec<f32>>,
+    device: Device,
+}
+
+impl ModuleMapper for Refill {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(values) = self.values.next() else {
+            return param;
+        };
+        let device = self.device.clone();
+        param.map(|t| Tensor::from_data(TensorData::new(values, t.shape()), &device))
     }
 }

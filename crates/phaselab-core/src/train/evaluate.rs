@@ -28,80 +28,185 @@ pub struct Evaluation {
     pub n_steps: usize,
 }
 
-/// Roll the model out from every test chunk's first state and score it.
-pub fn evaluate(
-    model: &DynamicsModel,
-    test: &TrajectorySet,
-    solver: &Solver,
-    device: &Device,
-) -> Result<Evaluation, String> {
+/// The tensors of one block of test rollouts, before they are read back.
+struct Block {
+    i0: usize,
+    pred: Tensor<3>,
+    symplectic: Option<Tensor<1>>,
+    hamiltonian: Option<Tensor<2>>,
+}
+
+/// Test rollouts and their metrics, filled block by block from host values.
+struct Scores {
+    pred: TrajectorySet,
+    sym_total: f64,
+    drift_total: f64,
+}
+
+const BLOCK: usize = 256;
+
+fn check_dims(model: &DynamicsModel, test: &TrajectorySet) -> Result<(), String> {
     if test.d != model.config.dof {
         return Err(format!(
             "the test data has D = {}, the model expects {}",
             test.d, model.config.dof
         ));
     }
+    Ok(())
+}
+
+/// Roll out test chunks i0..i0+b from their first states.
+fn block(
+    model: &DynamicsModel,
+    test: &TrajectorySet,
+    i0: usize,
+    solver: &Solver,
+    device: &Device,
+) -> Block {
     let (t, w) = (test.t, 2 * test.d);
-    let mut pred = test.clone();
-    let mut sym_total = 0.0;
-    let mut drift_total = 0.0;
-    let chunk = 256;
-    let mut i0 = 0;
-    while i0 < test.n {
-        let b = chunk.min(test.n - i0);
-        let mut z0 = Vec::with_capacity(b * w);
-        for i in i0..i0 + b {
-            let (q, v) = test.state(i, 0);
-            z0.extend(q.iter().chain(v).map(|&x| x as f32));
+    let b = BLOCK.min(test.n - i0);
+    let mut z0 = Vec::with_capacity(b * w);
+    for i in i0..i0 + b {
+        let (q, v) = test.state(i, 0);
+        z0.extend(q.iter().chain(v).map(|&x| x as f32));
+    }
+    let z0 = Tensor::<2>::from_data(TensorData::new(z0, [b, w]), device);
+    let (pred, states) = model.rollout(z0, t, test.dt, solver);
+    let flat = states.reshape([b * t, w]);
+    let symplectic = matches!(model.kind(), ModelKind::NodeSo | ModelKind::NodeSoSymreg)
+        .then(|| symplectic_penalty(node_so_jacobian(model, flat.clone())));
+    Block {
+        i0,
+        pred,
+        symplectic,
+        hamiltonian: model.hamiltonian(flat),
+    }
+}
+
+fn floats(d: TensorData) -> Result<Vec<f32>, String> {
+    d.convert::<f32>()
+        .try_into_vec()
+        .map_err(|e| format!("{e:?}"))
+}
+
+impl Scores {
+    fn new(test: &TrajectorySet) -> Self {
+        Scores {
+            pred: test.clone(),
+            sym_total: 0.0,
+            drift_total: 0.0,
         }
-        let z0 = Tensor::<2>::from_data(TensorData::new(z0, [b, w]), device);
-        let (out, states) = model.rollout(z0, t, test.dt, solver);
-        let vals: Vec<f32> = out.into_data().try_to_vec().map_err(|e| format!("{e:?}"))?;
-        for (j, row) in vals.chunks(w).enumerate() {
+    }
+
+    /// Take in one block's values read back: predictions, symplectic penalty, learned H.
+    fn add(&mut self, i0: usize, vals: &[f32], sym: Option<f32>, h: Option<Vec<f32>>) {
+        let (t, d) = (self.pred.t, self.pred.d);
+        let b = vals.len() / (t * 2 * d);
+        for (j, row) in vals.chunks(2 * d).enumerate() {
             let (i, k) = (i0 + j / t, j % t);
-            let o = (i * t + k) * test.d;
-            for c in 0..test.d {
-                pred.q[o + c] = row[c] as f64;
-                pred.v[o + c] = row[test.d + c] as f64;
+            let o = (i * t + k) * d;
+            for c in 0..d {
+                self.pred.q[o + c] = row[c] as f64;
+                self.pred.v[o + c] = row[d + c] as f64;
             }
         }
-        let flat = states.reshape([b * t, w]);
-        if matches!(model.kind(), ModelKind::NodeSo | ModelKind::NodeSoSymreg) {
-            let p: f32 = symplectic_penalty(node_so_jacobian(model, flat.clone())).into_scalar();
-            sym_total += p as f64 * b as f64;
+        if let Some(p) = sym {
+            self.sym_total += p as f64 * b as f64;
         }
-        if let Some(h) = model.hamiltonian(flat) {
-            let h: Vec<f32> = h.into_data().try_to_vec().map_err(|e| format!("{e:?}"))?;
+        if let Some(h) = h {
             for r in 0..b {
                 let h0 = h[r * t] as f64;
                 let worst = (0..t)
                     .map(|k| (h[r * t + k] as f64 - h0).abs())
                     .fold(0.0, f64::max);
-                drift_total += worst;
+                self.drift_total += worst;
             }
         }
-        i0 += b;
     }
-    if pred.q.iter().chain(&pred.v).any(|x| !x.is_finite()) {
-        return Err("the model's rollout produced NaN or infinite states".into());
+
+    fn finish(self, model: &DynamicsModel, test: &TrajectorySet) -> Result<Evaluation, String> {
+        let pred = &self.pred;
+        if pred.q.iter().chain(&pred.v).any(|x| !x.is_finite()) {
+            return Err("the model's rollout produced NaN or infinite states".into());
+        }
+        let r = rollout_error(test, pred).map_err(|e| e.to_string())?;
+        let sys = test.meta.system.parse::<SystemSpec>().ok().map(build);
+        let e = match &sys {
+            Some(s) => Some(energy_violation(s.as_ref(), test, pred).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let n = test.n as f64;
+        Ok(Evaluation {
+            gerr: r.gerr,
+            gerr_curve: r.curve,
+            herr: e.as_ref().map(|e| e.herr),
+            herr_curve: e.map(|e| e.curve),
+            mse: mse(test, pred).map_err(|e| e.to_string())?,
+            symplectic_error: matches!(model.kind(), ModelKind::NodeSo | ModelKind::NodeSoSymreg)
+                .then_some(self.sym_total / n),
+            learned_h_drift: model
+                .kind()
+                .is_hamiltonian()
+                .then_some(self.drift_total / n),
+            n_trajectories: test.n,
+            n_steps: test.t,
+        })
     }
-    let r = rollout_error(test, &pred).map_err(|e| e.to_string())?;
-    let sys = test.meta.system.parse::<SystemSpec>().ok().map(build);
-    let e = match &sys {
-        Some(s) => Some(energy_violation(s.as_ref(), test, &pred).map_err(|e| e.to_string())?),
-        None => None,
-    };
-    let n = test.n as f64;
-    Ok(Evaluation {
-        gerr: r.gerr,
-        gerr_curve: r.curve,
-        herr: e.as_ref().map(|e| e.herr),
-        herr_curve: e.map(|e| e.curve),
-        mse: mse(test, &pred).map_err(|e| e.to_string())?,
-        symplectic_error: matches!(model.kind(), ModelKind::NodeSo | ModelKind::NodeSoSymreg)
-            .then_some(sym_total / n),
-        learned_h_drift: model.kind().is_hamiltonian().then_some(drift_total / n),
-        n_trajectories: test.n,
-        n_steps: t,
-    })
+}
+
+/// Roll the model out from every test chunk's first state and score it (synchronous reads).
+pub fn evaluate(
+    model: &DynamicsModel,
+    test: &TrajectorySet,
+    solver: &Solver,
+    device: &Device,
+) -> Result<Evaluation, String> {
+    Ok(evaluate_with_rollouts(model, test, solver, device)?.0)
+}
+
+/// [`evaluate`], also returning the predicted test trajectories.
+pub fn evaluate_with_rollouts(
+    model: &DynamicsModel,
+    test: &TrajectorySet,
+    solver: &Solver,
+    device: &Device,
+) -> Result<(Evaluation, TrajectorySet), String> {
+    check_dims(model, test)?;
+    let mut scores = Scores::new(test);
+    for i0 in (0..test.n).step_by(BLOCK) {
+        let bl = block(model, test, i0, solver, device);
+        let vals = floats(bl.pred.into_data())?;
+        let sym = bl.symplectic.map(|p| p.into_scalar::<f32>());
+        let h = bl.hamiltonian.map(|h| floats(h.into_data())).transpose()?;
+        scores.add(bl.i0, &vals, sym, h);
+    }
+    let pred = scores.pred.clone();
+    Ok((scores.finish(model, test)?, pred))
+}
+
+/// [`evaluate_with_rollouts`] with asynchronous reads (required on WebGPU in the browser).
+pub async fn evaluate_async(
+    model: &DynamicsModel,
+    test: &TrajectorySet,
+    solver: &Solver,
+    device: &Device,
+) -> Result<(Evaluation, TrajectorySet), String> {
+    check_dims(model, test)?;
+    let mut scores = Scores::new(test);
+    let err = |e| format!("{e:?}");
+    for i0 in (0..test.n).step_by(BLOCK) {
+        let bl = block(model, test, i0, solver, device);
+        let vals = floats(bl.pred.into_data_async().await.map_err(err)?)?;
+        let sym = match bl.symplectic {
+            Some(p) => Some(p.into_scalar_async::<f32>().await.map_err(err)?),
+            None => None,
+        };
+        let h = match bl.hamiltonian {
+            Some(h) => Some(floats(h.into_data_async().await.map_err(err)?)?),
+            None => None,
+        };
+        scores.add(bl.i0, &vals, sym, h);
+    }
+    let pred = scores.pred.clone();
+    Ok((scores.finish(model, test)?, pred))
 }

@@ -8,8 +8,8 @@ pub mod evaluate;
 pub mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
-pub use evaluate::{evaluate, Evaluation};
-pub use trainer::{train, EpochStats, Loss, TrainConfig, TrainError, TrainOutcome};
+pub use evaluate::{evaluate, evaluate_async, evaluate_with_rollouts, Evaluation};
+pub use trainer::{train, EpochStats, Loss, TrainConfig, TrainError, TrainOutcome, Trainer};
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use crate::models::symplectic::{node_so_jacobian, symplectic_penalty};
 use crate::models::{DynamicsModel, ModelKind};
 use crate::rng::Rng;
 use crate::solve::Solver;
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -111,8 +111,179 @@ fn flatten(data: &TrajectorySet) -> Vec<f32> {
     out
 }
 
-/// Train `model` on `data` (chunks [N, T, D]) on the autodiff device `device`. `on_epoch` sees each
-/// epoch's statistics and model (for progress and checkpoints) and returns false to stop.
+/// Training that advances one epoch at a time, so the CLI can loop and the browser can yield
+/// between epochs. Losses are read back once per epoch (asynchronously on WebGPU).
+pub struct Trainer {
+    model: DynamicsModel,
+    /// The model at the start of the current epoch: what divergence falls back to.
+    epoch_start: DynamicsModel,
+    optim: ModuleOptimizer,
+    cfg: TrainConfig,
+    device: Device,
+    rows: Vec<f32>,
+    n: usize,
+    t: usize,
+    w: usize,
+    dt: f64,
+    batch: usize,
+    steps_per_epoch: usize,
+    rng: Rng,
+    step: usize,
+    epoch: usize,
+    history: Vec<EpochStats>,
+}
+
+impl Trainer {
+    /// Prepare to train `model` on chunks `data` [N, T, D] on the autodiff device `device`.
+    pub fn new(
+        model: DynamicsModel,
+        data: &TrajectorySet,
+        cfg: &TrainConfig,
+        device: &Device,
+    ) -> Result<Self, (DynamicsModel, TrainError)> {
+        if data.d != model.config.dof {
+            let msg = format!(
+                "the data has D = {} coordinates, the model expects {}",
+                data.d, model.config.dof
+            );
+            return Err((model, TrainError::Data(msg)));
+        }
+        if data.t < 2 || data.n == 0 || cfg.epochs == 0 || cfg.batch == 0 {
+            let msg = "need chunks of at least 2 points, epochs >= 1 and batch >= 1";
+            return Err((model, TrainError::Data(msg.into())));
+        }
+        let batch = cfg.batch.min(data.n);
+        let model = model.train();
+        Ok(Trainer {
+            epoch_start: model.clone(),
+            model,
+            optim: AdamWConfig::new()
+                .with_weight_decay(cfg.weight_decay as f32)
+                .with_epsilon(1e-8)
+                .init(),
+            cfg: cfg.clone(),
+            device: device.clone(),
+            rows: flatten(data),
+            n: data.n,
+            t: data.t,
+            w: 2 * data.d,
+            dt: data.dt,
+            batch,
+            steps_per_epoch: data.n / batch, // drop_last, as the reference
+            rng: Rng::new(cfg.seed),
+            step: 0,
+            epoch: 0,
+            history: Vec::new(),
+        })
+    }
+
+    /// Epochs finished so far.
+    pub fn epochs_done(&self) -> usize {
+        self.epoch
+    }
+
+    pub fn history(&self) -> &[EpochStats] {
+        &self.history
+    }
+
+    /// The current model, for evaluation or checkpoints (no autodiff graph).
+    pub fn model(&self) -> DynamicsModel {
+        self.model.valid()
+    }
+
+    /// Run one epoch's optimiser steps without reading anything back; the loss of each step.
+    fn run_steps(&mut self) -> Vec<Tensor<1>> {
+        let (t, w, batch) = (self.t, self.w, self.batch);
+        let symreg = self.model.kind() == ModelKind::NodeSoSymreg;
+        let order = self.rng.permutation(self.n);
+        self.epoch_start = self.model.clone();
+        let mut losses = Vec::with_capacity(self.steps_per_epoch);
+        for s in 0..self.steps_per_epoch {
+            let mut buf = Vec::with_capacity(batch * t * w);
+            for &i in &order[s * batch..(s + 1) * batch] {
+                buf.extend_from_slice(&self.rows[i * t * w..(i + 1) * t * w]);
+            }
+            let truth = Tensor::<3>::from_data(TensorData::new(buf, [batch, t, w]), &self.device);
+            let z0 = truth.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
+            let model = &self.model;
+            let (pred, states) = model.rollout(z0, t, self.dt, &self.cfg.solver);
+            let diff = pred - truth;
+            let mut loss = match self.cfg.loss {
+                Loss::L2 => (diff.clone() * diff).mean(),
+                Loss::L1 => diff.abs().mean(),
+            };
+            if symreg {
+                let flat = states.reshape([batch * t, w]);
+                let penalty = symplectic_penalty(node_so_jacobian(model, flat));
+                loss = loss + penalty.div_scalar(model.config.alpha);
+            }
+            losses.push(loss.clone().detach());
+            let mut grads = GradientsParams::from_grads(loss.backward(), model);
+            clip_global_norm(model, &mut grads, self.cfg.clip);
+            let lr = self.lr_now();
+            self.model = self.optim.step(lr, self.model.clone(), grads);
+            self.step += 1;
+        }
+        losses
+    }
+
+    fn lr_now(&self) -> f64 {
+        self.cfg
+            .lr_at(self.step as f64 / self.steps_per_epoch as f64)
+    }
+
+    /// Close the epoch with its losses read back: statistics, or divergence (the model then goes
+    /// back to where this epoch started).
+    fn finish_epoch(&mut self, losses: &[f32], start: f64) -> Result<EpochStats, TrainError> {
+        self.epoch += 1;
+        if let Some(k) = losses.iter().position(|l| !l.is_finite()) {
+            self.model = self.epoch_start.clone();
+            return Err(TrainError::Diverged {
+                epoch: self.epoch,
+                step: self.step - losses.len() + k,
+                loss: losses[k] as f64,
+            });
+        }
+        let total: f64 = losses.iter().map(|&l| l as f64).sum();
+        let stats = EpochStats {
+            epoch: self.epoch,
+            loss: total / losses.len() as f64,
+            lr: self
+                .cfg
+                .lr_at((self.step.max(1) - 1) as f64 / self.steps_per_epoch as f64),
+            seconds: web_time_now() - start,
+        };
+        self.history.push(stats.clone());
+        Ok(stats)
+    }
+
+    /// One epoch, reading the losses back synchronously (CPU, native wgpu).
+    pub fn epoch(&mut self) -> Result<EpochStats, TrainError> {
+        let start = web_time_now();
+        let losses = self.run_steps();
+        let values = read_losses(Tensor::cat(losses, 0).into_data())?;
+        self.finish_epoch(&values, start)
+    }
+
+    /// One epoch, reading the losses back asynchronously (required on WebGPU in the browser).
+    pub async fn epoch_async(&mut self) -> Result<EpochStats, TrainError> {
+        let start = web_time_now();
+        let losses = self.run_steps();
+        let data = Tensor::cat(losses, 0).into_data_async().await;
+        let values = read_losses(data.map_err(|e| TrainError::Data(format!("{e:?}")))?)?;
+        self.finish_epoch(&values, start)
+    }
+}
+
+fn read_losses(data: TensorData) -> Result<Vec<f32>, TrainError> {
+    data.convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| TrainError::Data(format!("reading the losses back: {e:?}")))
+}
+
+/// Train `model` on `data` (chunks [N, T, D]) on the autodiff device `device` for `cfg.epochs`.
+/// `on_epoch` sees each epoch's statistics and model (for progress and checkpoints) and returns
+/// false to stop. On divergence the model from the start of the diverging epoch is returned.
 pub fn train(
     model: DynamicsModel,
     data: &TrajectorySet,
@@ -120,103 +291,35 @@ pub fn train(
     device: &Device,
     on_epoch: &mut dyn FnMut(&EpochStats, &DynamicsModel) -> bool,
 ) -> TrainOutcome {
-    let fail = |model, e| TrainOutcome {
-        model,
-        history: vec![],
-        error: Some(e),
-    };
-    if data.d != model.config.dof {
-        let msg = format!(
-            "the data has D = {} coordinates, the model expects {}",
-            data.d, model.config.dof
-        );
-        return fail(model, TrainError::Data(msg));
-    }
-    if data.t < 2 || cfg.epochs == 0 || cfg.batch == 0 {
-        return fail(
-            model,
-            TrainError::Data("need chunks of at least 2 points, epochs >= 1 and batch >= 1".into()),
-        );
-    }
-    let (t, w) = (data.t, 2 * data.d);
-    let batch = cfg.batch.min(data.n);
-    let steps_per_epoch = data.n / batch; // drop_last, as the reference
-    let rows = flatten(data);
-    let mut optim = AdamWConfig::new()
-        .with_weight_decay(cfg.weight_decay as f32)
-        .with_epsilon(1e-8)
-        .init();
-    let mut rng = Rng::new(cfg.seed);
-    let mut model = model.train();
-    // The model that last gave a finite loss: what divergence falls back to.
-    let mut last_finite = model.clone();
-    let mut history = Vec::with_capacity(cfg.epochs);
-    let mut step = 0usize;
-    let symreg = model.kind() == ModelKind::NodeSoSymreg;
-    let alpha = model.config.alpha;
-    for epoch in 1..=cfg.epochs {
-        let start = web_time_now();
-        let order = rng.permutation(data.n);
-        let mut total = 0.0;
-        let mut lr = cfg.lr;
-        for s in 0..steps_per_epoch {
-            let mut buf = Vec::with_capacity(batch * t * w);
-            for &i in &order[s * batch..(s + 1) * batch] {
-                buf.extend_from_slice(&rows[i * t * w..(i + 1) * t * w]);
-            }
-            let truth = Tensor::<3>::from_data(TensorData::new(buf, [batch, t, w]), device);
-            let z0 = truth.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
-            let (pred, states) = model.rollout(z0, t, data.dt, &cfg.solver);
-            let diff = pred - truth;
-            let mut loss = match cfg.loss {
-                Loss::L2 => (diff.clone() * diff).mean(),
-                Loss::L1 => diff.abs().mean(),
-            };
-            if symreg {
-                let flat = states.reshape([batch * t, w]);
-                loss = loss + symplectic_penalty(node_so_jacobian(&model, flat)).div_scalar(alpha);
-            }
-            let value = loss.clone().into_scalar::<f32>() as f64;
-            if !value.is_finite() {
-                let e = TrainError::Diverged {
-                    epoch,
-                    step,
-                    loss: value,
-                };
-                return TrainOutcome {
-                    model: last_finite.valid(),
-                    history,
-                    error: Some(e),
-                };
-            }
-            last_finite = model.clone();
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            clip_global_norm(&model, &mut grads, cfg.clip);
-            lr = cfg.lr_at(step as f64 / steps_per_epoch as f64);
-            model = optim.step(lr, model, grads);
-            total += value;
-            step += 1;
-        }
-        let stats = EpochStats {
-            epoch,
-            loss: total / steps_per_epoch as f64,
-            lr,
-            seconds: web_time_now() - start,
-        };
-        let keep_going = on_epoch(&stats, &model.valid());
-        history.push(stats);
-        if !keep_going {
+    let mut trainer = match Trainer::new(model, data, cfg, device) {
+        Ok(t) => t,
+        Err((model, e)) => {
             return TrainOutcome {
-                model: model.valid(),
-                history,
-                error: Some(TrainError::Stopped(epoch)),
-            };
+                model,
+                history: vec![],
+                error: Some(e),
+            }
+        }
+    };
+    let mut error = None;
+    while trainer.epochs_done() < cfg.epochs {
+        match trainer.epoch() {
+            Ok(stats) => {
+                if !on_epoch(&stats, &trainer.model()) {
+                    error = Some(TrainError::Stopped(stats.epoch));
+                    break;
+                }
+            }
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
         }
     }
     TrainOutcome {
-        model: model.valid(),
-        history,
-        error: None,
+        model: trainer.model(),
+        history: trainer.history,
+        error,
     }
 }
 

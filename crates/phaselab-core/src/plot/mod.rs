@@ -11,7 +11,7 @@ fn fonts() {
     #[cfg(not(target_arch = "wasm32"))]
     {
         use plotters::style::{register_font, FontStyle};
-        static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+        static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
             // The font is valid: it ships with the crate.
@@ -474,3 +474,6 @@ mod tests {
         }
     }
 }
+
+mod lines;
+pub use lines::{lines, Curve, LinesSpec, PlotFrame};

@@ -1,0 +1,153 @@
+//! Line plots for live views (training loss, rollout error, energy, phase portrait): the
+//! playground draws them in the page, and they return where the data sits in pixels so a click
+//! maps back to data coordinates.
+
+use super::{colour_for, err, legend, log_range, PlotError};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One named curve; a model's name gives it the model's colour.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Curve {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    #[serde(default)]
+    pub dashed: bool,
+}
+
+/// A figure of curves on a linear x axis and a linear or log y axis.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinesSpec {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub x_label: String,
+    #[serde(default)]
+    pub y_label: String,
+    #[serde(default)]
+    pub log_y: bool,
+    pub series: Vec<Curve>,
+    /// A point to mark (the phase portrait's chosen initial condition).
+    #[serde(default)]
+    pub marker: Option<(f64, f64)>,
+}
+
+/// Where the plotting area lies: pixels [left, top, right, bottom] and the data ranges shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlotFrame {
+    pub area: [i32; 4],
+    pub x: [f64; 2],
+    pub y: [f64; 2],
+}
+
+/// min..max of finite values, widened by 5% (or to a unit interval around a constant).
+fn linear_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = vals
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let pad = if hi - lo > 1e-12 * (lo.abs() + hi.abs()) {
+        0.05 * (hi - lo)
+    } else {
+        0.5 * lo.abs().max(1e-3)
+    };
+    (lo - pad, hi + pad)
+}
+
+/// Draw `spec` on `root`; returns the frame that maps pixels to data.
+pub fn lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    spec: &LinesSpec,
+) -> Result<PlotFrame, PlotError> {
+    super::fonts();
+    root.fill(&WHITE).map_err(err)?;
+    let pts = || spec.series.iter().flat_map(|s| s.points.iter());
+    let (x0, x1) = linear_range(pts().map(|p| p.0).chain(spec.marker.map(|m| m.0)));
+    let ys = pts().map(|p| p.1).chain(spec.marker.map(|m| m.1));
+    let ok = |y: f64| y.is_finite() && (!spec.log_y || y > 0.0);
+    let builder = |root| {
+        let mut b = ChartBuilder::on(root);
+        b.caption(&spec.title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(36)
+            .y_label_area_size(60);
+        b
+    };
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(spec.x_label.as_str())
+                .y_desc(spec.y_label.as_str())
+                .y_label_formatter(&|y| {
+                    if spec.log_y || y.abs() >= 1e4 || (y.abs() < 1e-2 && *y != 0.0) {
+                        format!("{y:.0e}")
+                    } else {
+                        format!("{y:.2}")
+                    }
+                })
+                .draw()
+                .map_err(err)?;
+            for (i, s) in spec.series.iter().enumerate() {
+                let colour = if s.name == "truth" {
+                    BLACK
+                } else {
+                    colour_for(&s.name, i)
+                };
+                let style = colour.stroke_width(2);
+                let points = s
+                    .points
+                    .iter()
+                    .copied()
+                    .filter(|p| p.0.is_finite() && ok(p.1));
+                let anno = if s.dashed {
+                    chart
+                        .draw_series(DashedLineSeries::new(points, 6, 4, style))
+                        .map_err(err)?
+                } else {
+                    chart
+                        .draw_series(plotters::series::LineSeries::new(points, style))
+                        .map_err(err)?
+                };
+                anno.label(s.name.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
+                });
+            }
+            if let Some(m) = spec.marker.filter(|m| ok(m.1)) {
+                chart
+                    .draw_series(std::iter::once(Circle::new(m, 5, BLACK.filled())))
+                    .map_err(err)?;
+            }
+            if !spec.series.is_empty() {
+                legend(&mut chart)?;
+            }
+            let (px, py) = chart.plotting_area().get_pixel_range();
+            [px.start, py.start, px.end, py.end]
+        }};
+    }
+    let (area, y) = if spec.log_y {
+        let (y0, y1) = log_range(ys);
+        let chart = builder(root)
+            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+            .map_err(err)?;
+        (draw!(chart), [y0, y1])
+    } else {
+        let (y0, y1) = linear_range(ys);
+        let chart = builder(root)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(err)?;
+        (draw!(chart), [y0, y1])
+    };
+    root.present().map_err(err)?;
+    Ok(PlotFrame {
+        area,
+        x: [x0, x1],
+        y,
+    })
+}

@@ -1,0 +1,484 @@
+//! The worker's training session: data, models and their trainers, on the CPU (flex) or WebGPU.
+//! Reads from the device are asynchronous, so the same code runs on both.
+
+use crate::settings::{clamp, Settings};
+use crate::{js_err, parse_json};
+use burn::prelude::*;
+use phaselab_core::data::protocol::Protocol;
+use phaselab_core::data::TrajectorySet;
+use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
+use phaselab_core::physics::simulate::{simulate as integrate, Integrator};
+use phaselab_core::physics::{build, State, System, SystemSpec};
+use phaselab_core::rng::Rng;
+use phaselab_core::solve::Solver;
+use phaselab_core::train::checkpoint::{Checkpoint, Normalisation};
+use phaselab_core::train::{evaluate_async, TrainConfig, Trainer};
+use serde_json::json;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+/// Held-out trajectories generated for a simulated system, and their length in points.
+const N_TEST: usize = 12;
+const TEST_POINTS: usize = 100;
+/// Most training windows cut from an uploaded dataset.
+const MAX_WINDOWS: usize = 4000;
+
+/// Training chunks and held-out trajectories, with the true system when there is one.
+struct Data {
+    name: String,
+    system: Option<Box<dyn System>>,
+    train: TrajectorySet,
+    test: TrajectorySet,
+    /// An uploaded test split: the page trains and evaluates on the same trajectories.
+    train_on_test: bool,
+}
+
+/// One model on the page: trained here (with its trainer) or loaded from a checkpoint.
+struct Slot {
+    kind: ModelKind,
+    trainer: Option<Trainer>,
+    /// The model of a loaded checkpoint (trained models live in their trainer).
+    frozen: Option<DynamicsModel>,
+    cfg: TrainConfig,
+    /// A trainer lent to a running `train_epoch` (calls on the worker must not overlap).
+    busy: bool,
+}
+
+struct Inner {
+    data: Option<Data>,
+    models: Vec<Option<Slot>>,
+}
+
+#[wasm_bindgen]
+pub struct Playground {
+    device: Device,
+    backend: String,
+    inner: RefCell<Inner>,
+}
+
+fn err(e: impl std::fmt::Display) -> JsError {
+    js_err(e)
+}
+
+impl Playground {
+    fn new(device: Device, backend: &str) -> Self {
+        Playground {
+            device,
+            backend: backend.into(),
+            inner: RefCell::new(Inner {
+                data: None,
+                models: vec![],
+            }),
+        }
+    }
+
+    fn with_data<T>(&self, f: impl FnOnce(&Data) -> Result<T, JsError>) -> Result<T, JsError> {
+        let inner = self.inner.borrow();
+        let data = inner
+            .data
+            .as_ref()
+            .ok_or_else(|| err("no data yet: choose a system or load a dataset"))?;
+        f(data)
+    }
+
+    /// The current model of slot `id` (no autodiff graph) and the solver it rolls out with.
+    fn model(&self, id: u32) -> Result<(DynamicsModel, Solver), JsError> {
+        let inner = self.inner.borrow();
+        let slot = slot(&inner, id)?;
+        let model = match (&slot.trainer, &slot.frozen) {
+            (Some(t), _) => t.model(),
+            (None, Some(m)) => m.clone(),
+            _ => return Err(err(format!("model {id} is busy training"))),
+        };
+        Ok((model, slot.cfg.solver.clone()))
+    }
+
+    fn info(&self) -> Result<String, JsError> {
+        self.with_data(|d| {
+            let bodies = d
+                .system
+                .as_ref()
+                .map(|s| s.drawn_nodes().len())
+                .unwrap_or(0);
+            Ok(json!({
+                "system": d.name, "dof": d.train.d, "dt": d.train.dt,
+                "angular": d.train.meta.angular, "bodies": bodies,
+                "n_train": d.train.n, "chunk": d.train.t, "n_test": d.test.n,
+                "test_steps": d.test.t, "has_truth": d.system.is_some(),
+                "train_on_test": d.train_on_test,
+            })
+            .to_string())
+        })
+    }
+
+    fn install(&self, data: Data) -> Result<String, JsError> {
+        let mut inner = self.inner.borrow_mut();
+        // Ids are never reused: a trainer still out in a running epoch finds no slot to return to.
+        inner.models.iter_mut().for_each(|m| *m = None);
+        inner.data = Some(data);
+        drop(inner);
+        self.info()
+    }
+}
+
+fn slot(inner: &Inner, id: u32) -> Result<&Slot, JsError> {
+    inner
+        .models
+        .get(id as usize)
+        .and_then(|s| s.as_ref())
+        .ok_or_else(|| err(format!("no model with id {id}")))
+}
+
+/// Settings from the page's JSON, clamped (the page shows the notices from `clamp_settings`).
+fn settings(json: &str) -> Result<Settings, JsError> {
+    Ok(clamp(&parse_json(json)?).0)
+}
+
+/// Train windows and held-out trajectories cut from an uploaded set.
+pub(crate) fn split_upload(
+    set: TrajectorySet,
+    s: &Settings,
+) -> Result<(TrajectorySet, TrajectorySet, bool), String> {
+    let chunk = s.chunk.min(set.t);
+    if set.t < 2 {
+        return Err("the dataset's trajectories have fewer than 2 points".into());
+    }
+    let mut rng = Rng::new(s.seed);
+    let test_split = set.meta.split == "test" || set.n < 2;
+    let (train_idx, test_idx): (Vec<usize>, Vec<usize>) = if test_split {
+        ((0..set.n).collect(), (0..set.n).collect())
+    } else {
+        let order = rng.permutation(set.n);
+        let n_test = (set.n / 5).clamp(1, 200);
+        (order[n_test..].to_vec(), order[..n_test].to_vec())
+    };
+    let mut starts: Vec<(usize, usize)> = train_idx
+        .iter()
+        .flat_map(|&i| {
+            (0..=set.t - chunk)
+                .step_by(chunk.max(1))
+                .map(move |k| (i, k))
+        })
+        .collect();
+    if starts.len() > MAX_WINDOWS {
+        let keep = rng.permutation(starts.len());
+        starts = keep[..MAX_WINDOWS].iter().map(|&j| starts[j]).collect();
+    }
+    let mut train = set.windows(&starts, chunk);
+    train.meta.split = "train".into();
+    let test = set.select(&test_idx);
+    Ok((train, test, test_split))
+}
+
+#[wasm_bindgen]
+impl Playground {
+    /// A session on "cpu" (burn flex) or "webgpu" (rejects when the browser gives no adapter).
+    pub async fn create(backend: String) -> Result<Playground, JsError> {
+        match backend.as_str() {
+            "cpu" => Ok(Playground::new(Device::flex(), "cpu")),
+            "webgpu" => webgpu().await.map(|d| Playground::new(d, "webgpu")),
+            other => Err(err(format!("unknown backend '{other}' (cpu, webgpu)"))),
+        }
+    }
+
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// Simulate training chunks and held-out trajectories for the settings' system.
+    pub fn set_system(&self, settings_json: &str) -> Result<String, JsError> {
+        let s = settings(settings_json)?;
+        let spec = s.spec().map_err(err)?;
+        let sys = build(spec);
+        let points = TEST_POINTS.max(s.chunk);
+        let protocol = Protocol {
+            n_trajectories: (s.n_train as f64 / 0.8).ceil() as usize,
+            n_test: N_TEST,
+            seconds: points as f64 * sys.dt(),
+            chunk: s.chunk,
+            test_chunk: points,
+            seed: s.seed,
+            ..Protocol::default()
+        };
+        let splits = protocol.generate(sys.as_ref(), &|_| {}).map_err(err)?;
+        self.install(Data {
+            name: sys.name(),
+            system: Some(sys),
+            train: splits.train,
+            test: splits.test,
+            train_on_test: false,
+        })
+    }
+
+    /// Use an uploaded phaselab `.npz`: its trajectories are cut into training windows of the
+    /// settings' chunk length and held-out trajectories (a test split is used whole for both).
+    pub fn set_dataset(&self, bytes: &[u8], settings_json: &str) -> Result<String, JsError> {
+        let s = settings(settings_json)?;
+        let set = TrajectorySet::from_npz(bytes)
+            .map_err(|e| err(format!("not a valid phaselab dataset: {e}")))?;
+        let system = set.meta.system.parse::<SystemSpec>().ok().map(build);
+        let name = set.meta.system.clone();
+        let (train, test, train_on_test) = split_upload(set, &s).map_err(err)?;
+        self.install(Data {
+            name,
+            system,
+            train,
+            test,
+            train_on_test,
+        })
+    }
+
+    pub fn data_info(&self) -> Result<String, JsError> {
+        self.info()
+    }
+
+    /// A new model of `kind` with the settings' width, depth and training options; its id.
+    pub fn add_model(&self, kind: &str, settings_json: &str) -> Result<u32, JsError> {
+        let s = settings(settings_json)?;
+        let kind = Settings::kind(kind).map_err(err)?;
+        let (dof, angular, train) =
+            self.with_data(|d| Ok((d.train.d, d.train.meta.angular.clone(), d.train.clone())))?;
+        let mc = ModelConfig {
+            width: s.width,
+            depth: s.depth,
+            seed: s.seed,
+            ..ModelConfig::new(kind, dof, angular)
+        };
+        let cfg = s.train_config();
+        let ad = self.device.clone().autodiff();
+        let trainer = Trainer::new(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
+        let mut inner = self.inner.borrow_mut();
+        inner.models.push(Some(Slot {
+            kind,
+            trainer: Some(trainer),
+            frozen: None,
+            cfg,
+            busy: false,
+        }));
+        Ok(inner.models.len() as u32 - 1)
+    }
+
+    /// A model from a `phaselab train` checkpoint, to compare with the page's models.
+    pub fn add_checkpoint(&self, bytes: &[u8]) -> Result<String, JsError> {
+        let ck = Checkpoint::from_bytes(bytes).map_err(err)?;
+        let dof = self.with_data(|d| Ok(d.train.d))?;
+        if ck.meta.model.dof != dof {
+            return Err(err(format!(
+                "the checkpoint is a model of D = {} coordinates; the data has D = {dof}",
+                ck.meta.model.dof
+            )));
+        }
+        let model = ck.model(&self.device).map_err(err)?;
+        let trained: Option<TrainConfig> = ck
+            .meta
+            .training
+            .get("config")
+            .and_then(|c| serde_json::from_value(c.clone()).ok());
+        let cfg = trained.unwrap_or_default();
+        let n_params = model.n_params();
+        let m = &ck.meta.model;
+        let mut inner = self.inner.borrow_mut();
+        inner.models.push(Some(Slot {
+            kind: m.kind,
+            trainer: None,
+            frozen: Some(model),
+            cfg,
+            busy: false,
+        }));
+        Ok(json!({
+            "id": inner.models.len() - 1, "kind": m.kind.name(), "width": m.width,
+            "depth": m.depth, "n_params": n_params,
+            "system": ck.meta.training.get("system"),
+            "trained_epochs": ck.meta.training.get("epochs_done"),
+        })
+        .to_string())
+    }
+
+    /// Drop every model.
+    pub fn clear(&self) {
+        self.inner
+            .borrow_mut()
+            .models
+            .iter_mut()
+            .for_each(|m| *m = None);
+    }
+
+    pub fn n_params(&self, id: u32) -> Result<u32, JsError> {
+        Ok(self.model(id)?.0.n_params() as u32)
+    }
+
+    /// One epoch of model `id`: JSON {epoch, loss, lr, seconds, done}.
+    pub async fn train_epoch(&self, id: u32) -> Result<String, JsError> {
+        let (mut trainer, epochs) = {
+            let mut inner = self.inner.borrow_mut();
+            let slot = inner
+                .models
+                .get_mut(id as usize)
+                .and_then(|s| s.as_mut())
+                .ok_or_else(|| err(format!("no model with id {id}")))?;
+            if slot.busy {
+                return Err(err(format!("model {id} is already training")));
+            }
+            let t = slot.trainer.take().ok_or_else(|| {
+                err(format!(
+                    "model {id} was loaded from a checkpoint and is not trained here"
+                ))
+            })?;
+            slot.busy = true;
+            (t, slot.cfg.epochs)
+        };
+        if trainer.epochs_done() >= epochs {
+            let done = trainer.epochs_done();
+            self.give_back(id, trainer);
+            return Err(err(format!("model {id} has finished its {done} epochs")));
+        }
+        let result = trainer.epoch_async().await;
+        let done = trainer.epochs_done() >= epochs;
+        self.give_back(id, trainer);
+        let stats = result.map_err(err)?;
+        Ok(
+            json!({"epoch": stats.epoch, "loss": stats.loss, "lr": stats.lr,
+                  "seconds": stats.seconds, "done": done})
+            .to_string(),
+        )
+    }
+
+    /// Metrics on the held-out trajectories, and the true energy along the model's rollout of
+    /// held-out trajectory 0 beside the truth's.
+    pub async fn evaluate(&self, id: u32) -> Result<String, JsError> {
+        let (model, solver) = self.model(id)?;
+        let test = self.with_data(|d| Ok(d.test.clone()))?;
+        let (ev, pred) = evaluate_async(&model, &test, &solver, &self.device)
+            .await
+            .map_err(err)?;
+        let energy = |set: &TrajectorySet| -> Option<Vec<(f64, f64)>> {
+            self.with_data(|d| {
+                Ok(d.system.as_ref().map(|sys| {
+                    (0..set.t)
+                        .map(|k| {
+                            let (q, v) = set.state(0, k);
+                            (k as f64 * set.dt, sys.energy(q, v))
+                        })
+                        .collect()
+                }))
+            })
+            .ok()
+            .flatten()
+        };
+        let mut out = serde_json::to_value(&ev).map_err(err)?;
+        out["energy"] = json!(energy(&pred));
+        out["truth_energy"] = json!(energy(&test));
+        out["n_params"] = json!(model.n_params());
+        out["kind"] = json!(model.kind().name());
+        Ok(out.to_string())
+    }
+
+    /// Model `id` rolled out from z0 = [q, v] for `steps` points: rows [steps, 2D].
+    pub async fn rollout(&self, id: u32, z0: Vec<f64>, steps: usize) -> Result<Vec<f64>, JsError> {
+        let (model, solver) = self.model(id)?;
+        let (dof, dt) = self.with_data(|d| Ok((d.train.d, d.train.dt)))?;
+        check_state(&z0, dof, steps)?;
+        let z = Tensor::<2>::from_data(
+            TensorData::new(
+                z0.iter().map(|&x| x as f32).collect::<Vec<_>>(),
+                [1, 2 * dof],
+            ),
+            &self.device,
+        );
+        let (out, _) = model.rollout(z, steps, dt, &solver);
+        let data = out
+            .into_data_async()
+            .await
+            .map_err(|e| err(format!("{e:?}")))?;
+        let vals: Vec<f32> = data
+            .convert::<f32>()
+            .try_into_vec()
+            .map_err(|e| err(format!("{e:?}")))?;
+        Ok(vals.into_iter().map(|x| x as f64).collect())
+    }
+
+    /// The true system from z0 for `steps` points (dopri5): rows [steps, 2D].
+    pub fn truth(&self, z0: Vec<f64>, steps: usize) -> Result<Vec<f64>, JsError> {
+        self.with_data(|d| {
+            let sys = d.system.as_ref().ok_or_else(|| {
+                err("this dataset names no known system, so there is no ground truth")
+            })?;
+            check_state(&z0, sys.dof(), steps)?;
+            let init = State::from_z(&z0);
+            let tr = integrate(sys.as_ref(), &init, steps, sys.dt(), &Integrator::default())
+                .map_err(err)?;
+            Ok(tr.states.iter().flat_map(|s| s.to_z()).collect())
+        })
+    }
+
+    /// Initial state [q, v] of held-out trajectory i.
+    pub fn test_state(&self, i: usize) -> Result<Vec<f64>, JsError> {
+        self.with_data(|d| {
+            if i >= d.test.n {
+                return Err(err(format!("there are {} held-out trajectories", d.test.n)));
+            }
+            let (q, v) = d.test.state(i, 0);
+            Ok(q.iter().chain(v).copied().collect())
+        })
+    }
+
+    /// Model `id` as a `.phaselab` checkpoint that `phaselab eval` reads.
+    pub async fn export_checkpoint(&self, id: u32) -> Result<Vec<u8>, JsError> {
+        let (model, _) = self.model(id)?;
+        let (record, kind) = {
+            let inner = self.inner.borrow();
+            let s = slot(&inner, id)?;
+            let done = s.trainer.as_ref().map_or(0, |t| t.epochs_done());
+            let d = inner.data.as_ref().ok_or_else(|| err("no data"))?;
+            let record = json!({"system": d.name, "n_train": d.train.n, "chunk": d.train.t,
+                "dt": d.train.dt, "epochs_done": done, "config": s.cfg,
+                "source": "phaselab playground"});
+            (record, s.kind)
+        };
+        let norm = Normalisation::identity(2 * model.config.dof);
+        let ck = Checkpoint::from_model_async(&model, norm, record)
+            .await
+            .map_err(|e| err(format!("exporting {kind}: {e}")))?;
+        Ok(ck.to_bytes())
+    }
+}
+
+impl Playground {
+    fn give_back(&self, id: u32, trainer: Trainer) {
+        let mut inner = self.inner.borrow_mut();
+        if let Some(Some(slot)) = inner.models.get_mut(id as usize) {
+            slot.trainer = Some(trainer);
+            slot.busy = false;
+        }
+    }
+}
+
+fn check_state(z0: &[f64], dof: usize, steps: usize) -> Result<(), JsError> {
+    if z0.len() != 2 * dof {
+        return Err(err(format!(
+            "a state has {} values here, got {}",
+            2 * dof,
+            z0.len()
+        )));
+    }
+    if z0.iter().any(|x| !x.is_finite()) {
+        return Err(err("the initial state has NaN or infinite values"));
+    }
+    if !(2..=10_000).contains(&steps) {
+        return Err(err("steps must be in 2..=10000"));
+    }
+    Ok(())
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn webgpu() -> Result<Device, JsError> {
+    Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| err(format!("WebGPU is not available here: {e}")))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn webgpu() -> Result<Device, JsError> {
+    Err(err("WebGPU exists only in the browser"))
+}

@@ -1,0 +1,247 @@
+//! The playground's settings: what the URL hash holds. Anything a user or a link supplies is
+//! clamped to a legal value, with one notice per field that changed, never an error.
+
+use phaselab_core::models::ModelKind;
+use phaselab_core::physics::{Family, SystemSpec};
+use phaselab_core::solve::Solver;
+use phaselab_core::train::{Loss, TrainConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Systems the picker offers (a loaded dataset is `custom`).
+pub const SYSTEMS: [&str; 10] = [
+    "chain-pendulum:1",
+    "chain-pendulum:2",
+    "chain-pendulum:3",
+    "spring-pendulum:1",
+    "spring-pendulum:2",
+    "chain-pendulum-drag:1",
+    "chain-pendulum-drag:2",
+    "spring-pendulum-drag:1",
+    "spring-pendulum-drag:2",
+    "gyroscope",
+];
+
+/// Models the page can train.
+pub const MODELS: [&str; 5] = ["node", "node-so", "hnn", "hnn-general", "hnn-forced"];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub system: String,
+    pub models: Vec<String>,
+    pub width: usize,
+    pub depth: usize,
+    pub lr: f64,
+    pub epochs: usize,
+    pub integrator: String,
+    pub n_train: usize,
+    pub chunk: usize,
+    pub loss: String,
+    pub seed: u64,
+    pub drag: f64,
+    pub batch: usize,
+    pub backend: String,
+}
+
+impl Default for Settings {
+    /// Small enough to train three models in seconds on one browser thread, large enough that
+    /// NODE+SO and the HNN visibly beat the NODE.
+    fn default() -> Self {
+        Settings {
+            system: "chain-pendulum:2".into(),
+            models: vec!["node".into(), "node-so".into(), "hnn".into()],
+            width: 64,
+            depth: 2,
+            lr: 5e-3,
+            epochs: 60,
+            integrator: "rk4-38".into(),
+            n_train: 100,
+            chunk: 5,
+            loss: "l2".into(),
+            seed: 0,
+            drag: 0.4,
+            batch: 50,
+            backend: "auto".into(),
+        }
+    }
+}
+
+/// Clamps one object field by field, collecting notices.
+struct Clamp<'a> {
+    obj: &'a Map<String, Value>,
+    notices: Vec<String>,
+}
+
+impl Clamp<'_> {
+    fn number(&mut self, key: &str, default: f64, lo: f64, hi: f64) -> f64 {
+        let Some(v) = self.obj.get(key) else {
+            return default;
+        };
+        let x = match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        match x {
+            Some(x) if x.is_finite() => {
+                let c = x.clamp(lo, hi);
+                if c != x {
+                    self.notices
+                        .push(format!("{key} {x} is out of range [{lo}, {hi}]; using {c}"));
+                }
+                c
+            }
+            _ => {
+                self.notices
+                    .push(format!("{key} '{v}' is not a number; using {default}"));
+                default
+            }
+        }
+    }
+
+    fn int(&mut self, key: &str, default: usize, lo: usize, hi: usize) -> usize {
+        let x = self.number(key, default as f64, lo as f64, hi as f64);
+        if x.fract() != 0.0 {
+            self.notices.push(format!(
+                "{key} {x} is not a whole number; using {}",
+                x.round()
+            ));
+        }
+        x.round() as usize
+    }
+
+    fn choice(&mut self, key: &str, default: &str, ok: impl Fn(&str) -> bool) -> String {
+        match self.obj.get(key) {
+            None => default.to_string(),
+            Some(Value::String(s)) if ok(s) => s.clone(),
+            Some(v) => {
+                self.notices
+                    .push(format!("{key} '{v}' is not recognised; using {default}"));
+                default.to_string()
+            }
+        }
+    }
+}
+
+/// Every field of `raw` (a JSON object, possibly from a URL) made legal; missing fields take
+/// the defaults silently, wrong ones with a notice.
+pub fn clamp(raw: &Value) -> (Settings, Vec<String>) {
+    let d = Settings::default();
+    let empty = Map::new();
+    let obj = match raw {
+        Value::Object(o) => o,
+        Value::Null => &empty,
+        _ => {
+            let note = "settings are not an object; using the defaults".to_string();
+            return (d, vec![note]);
+        }
+    };
+    let mut c = Clamp {
+        obj,
+        notices: vec![],
+    };
+    let system = c.choice("system", &d.system, |s| {
+        s == "custom" || SYSTEMS.contains(&s)
+    });
+    let models = match obj.get("models") {
+        None => d.models.clone(),
+        Some(v) => {
+            let list: Vec<String> = match v {
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect(),
+                Value::String(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
+                _ => vec![],
+            };
+            let (good, bad): (Vec<_>, Vec<_>) =
+                list.into_iter().partition(|m| MODELS.contains(&m.as_str()));
+            if !bad.is_empty() {
+                c.notices
+                    .push(format!("unknown models ignored: {}", bad.join(", ")));
+            }
+            let mut good: Vec<String> = good;
+            good.dedup();
+            if good.is_empty() {
+                c.notices
+                    .push("no known model selected; using node, node-so, hnn".into());
+                d.models.clone()
+            } else {
+                good
+            }
+        }
+    };
+    let s = Settings {
+        system,
+        models,
+        width: c.int("width", d.width, 4, 512),
+        depth: c.int("depth", d.depth, 1, 4),
+        lr: c.number("lr", d.lr, 1e-5, 0.1),
+        epochs: c.int("epochs", d.epochs, 1, 5000),
+        integrator: c.choice("integrator", &d.integrator, |s| {
+            ["euler", "rk4", "rk4-38"].contains(&s)
+        }),
+        n_train: c.int("n_train", d.n_train, 8, 2000),
+        chunk: c.int("chunk", d.chunk, 2, 50),
+        loss: c.choice("loss", &d.loss, |s| s == "l1" || s == "l2"),
+        seed: c.int("seed", d.seed as usize, 0, 1_000_000) as u64,
+        drag: c.number("drag", d.drag, 0.0, 5.0),
+        batch: c.int("batch", d.batch, 1, 2000),
+        backend: c.choice("backend", &d.backend, |s| {
+            ["auto", "cpu", "webgpu"].contains(&s)
+        }),
+    };
+    (s, c.notices)
+}
+
+impl Settings {
+    /// The system to simulate, with the drag setting applied to drag variants.
+    pub fn spec(&self) -> Result<SystemSpec, String> {
+        let spec: SystemSpec = self.system.parse().map_err(|e| format!("{e}"))?;
+        Ok(if spec.family.has_drag() {
+            spec.with_drag(self.drag)
+        } else {
+            spec
+        })
+    }
+
+    pub fn train_config(&self) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs,
+            batch: self.batch,
+            lr: self.lr,
+            loss: self.loss.parse::<Loss>().unwrap_or(Loss::L2),
+            solver: self.integrator.parse::<Solver>().unwrap_or_default(),
+            seed: self.seed,
+            ..TrainConfig::default()
+        }
+    }
+
+    pub fn kind(name: &str) -> Result<ModelKind, String> {
+        name.parse::<ModelKind>().map_err(|e| format!("{e}"))
+    }
+}
+
+/// Whether a system name is one the picker shows with drag.
+pub fn has_drag(system: &str) -> bool {
+    system
+        .parse::<SystemSpec>()
+        .map(|s| s.family.has_drag())
+        .unwrap_or(false)
+}
+
+/// Families used by the picker, for the thumbnails' labels.
+pub fn label(system: &str) -> String {
+    let Ok(spec) = system.parse::<SystemSpec>() else {
+        return system.to_string();
+    };
+    let name = match spec.family {
+        Family::ChainPendulum => "chain pendulum",
+        Family::ChainPendulumDrag => "chain pendulum + drag",
+        Family::SpringPendulum => "spring pendulum",
+        Family::SpringPendulumDrag => "spring pendulum + drag",
+        Family::Gyroscope => return "gyroscope".into(),
+        other => return other.name().into(),
+    };
+    format!("{name} ({})", spec.n)
+}
