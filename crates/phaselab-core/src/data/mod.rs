@@ -5,6 +5,7 @@ pub mod initial_conditions;
 pub mod npy;
 pub mod npz;
 pub mod protocol;
+pub mod reference_layout;
 pub mod trajectory_set;
 pub mod windows;
 

@@ -1,6 +1,7 @@
 //! Learned dynamics models on burn (f32): NODE, NODE+SO, the HNN family. Models know nothing of
 //! files; every derivative they need beyond first-order autodiff is written as tensor ops.
 
+pub mod control;
 pub mod dynamics;
 pub mod features;
 pub mod kind;
@@ -8,6 +9,7 @@ pub mod mass_matrix;
 pub mod mlp;
 pub mod symplectic;
 
+pub use control::{ControlConfig, ControlKind, ControlModel};
 pub use dynamics::{DynamicsModel, ModelConfig};
 pub use kind::ModelKind;
 

@@ -4,12 +4,20 @@
 
 pub mod checkpoint;
 pub mod clip;
+pub mod control;
 pub mod evaluate;
 pub mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use control::{evaluate_control, fit_standardisation, mujoco_train_config, ControlEvaluation};
 pub use evaluate::{evaluate, evaluate_async, evaluate_with_rollouts, Evaluation};
-pub use trainer::{train, EpochStats, Loss, TrainConfig, TrainError, TrainOutcome, Trainer};
+pub use trainer::{
+    train, EpochStats, Learner, Loss, OptimizerKind, Schedule, TrainConfig, TrainError,
+    TrainOutcome, Trainer,
+};
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod control_tests;

@@ -6,7 +6,8 @@ use crate::models::symplectic::{node_so_jacobian, symplectic_penalty};
 use crate::models::{DynamicsModel, ModelKind};
 use crate::rng::Rng;
 use crate::solve::Solver;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,31 @@ pub struct TrainConfig {
     pub solver: Solver,
     /// Seed of the minibatch order.
     pub seed: u64,
+    /// AdamW (decoupled decay; the synthetic systems) or Adam with an L2 term (MuJoCo).
+    #[serde(default)]
+    pub optimizer: OptimizerKind,
+    /// Cosine schedule: per step with floor 1e-3 lr (synthetic), or per epoch to an absolute
+    /// minimum (MuJoCo's CosineAnnealingLR).
+    #[serde(default)]
+    pub schedule: Schedule,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    #[default]
+    AdamW,
+    Adam,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Schedule {
+    /// lr max(0.5 (1 + cos(pi e / E)), 1e-3) at fractional epoch e (oil's cosLr), every step.
+    #[default]
+    CosineStep,
+    /// lr_min + (lr - lr_min) (1 + cos(pi k / E)) / 2 after k whole epochs.
+    CosineEpoch { lr_min: f64 },
 }
 
 impl Default for TrainConfig {
@@ -55,15 +81,33 @@ impl Default for TrainConfig {
             loss: Loss::L2,
             solver: Solver::default(),
             seed: 0,
+            optimizer: OptimizerKind::AdamW,
+            schedule: Schedule::CosineStep,
         }
     }
 }
 
 impl TrainConfig {
-    /// Learning rate at fractional epoch e: lr max(0.5 (1 + cos(pi e / E)), 1e-3) (oil's cosLr).
+    /// Learning rate at fractional epoch e (see [`Schedule`]).
     pub fn lr_at(&self, epoch: f64) -> f64 {
-        let c = 0.5 * (1.0 + (std::f64::consts::PI * epoch / self.epochs as f64).cos());
-        self.lr * c.max(1e-3)
+        let cos = |e: f64| 0.5 * (1.0 + (std::f64::consts::PI * e / self.epochs as f64).cos());
+        match self.schedule {
+            Schedule::CosineStep => self.lr * cos(epoch).max(1e-3),
+            Schedule::CosineEpoch { lr_min } => lr_min + (self.lr - lr_min) * cos(epoch.floor()),
+        }
+    }
+
+    fn optimizer(&self) -> ModuleOptimizer {
+        match self.optimizer {
+            OptimizerKind::AdamW => AdamWConfig::new()
+                .with_weight_decay(self.weight_decay as f32)
+                .with_epsilon(1e-8)
+                .init(),
+            OptimizerKind::Adam => AdamConfig::new()
+                .with_weight_decay(Some(WeightDecayConfig::new(self.weight_decay as f32)))
+                .with_epsilon(1e-8)
+                .init(),
+        }
     }
 }
 
@@ -93,38 +137,112 @@ pub enum TrainError {
 }
 
 /// The trained model (the last good one if training diverged) and its history.
-pub struct TrainOutcome {
-    pub model: DynamicsModel,
+pub struct TrainOutcome<M = DynamicsModel> {
+    pub model: M,
     pub history: Vec<EpochStats>,
     pub error: Option<TrainError>,
 }
 
-/// Training chunks as f32 [N, T, 2D] rows of [q, v].
-fn flatten(data: &TrajectorySet) -> Vec<f32> {
-    let mut out = Vec::with_capacity(data.n * data.t * 2 * data.d);
-    for i in 0..data.n {
-        for k in 0..data.t {
-            let (q, v) = data.state(i, k);
-            out.extend(q.iter().chain(v).map(|&x| x as f32));
-        }
-    }
-    out
+/// A model the trainer can fit: the host copy of the training data its loss reads, and its loss
+/// on a minibatch of that data (differentiable, on the trainer's autodiff device).
+pub trait Learner: Module {
+    type Data;
+    /// Check `set` against the model and copy it into the layout `batch_loss` reads.
+    fn prepare(&self, set: &TrajectorySet) -> Result<Self::Data, String>;
+    /// Number of training samples in `data`.
+    fn samples(data: &Self::Data) -> usize;
+    fn batch_loss(
+        &self,
+        data: &Self::Data,
+        batch: &[usize],
+        cfg: &TrainConfig,
+        device: &Device,
+    ) -> Tensor<1>;
 }
 
-/// Training that advances one epoch at a time, so the CLI can loop and the browser can yield
-/// between epochs. Losses are read back once per epoch (asynchronously on WebGPU).
-pub struct Trainer {
-    model: DynamicsModel,
-    /// The model at the start of the current epoch: what divergence falls back to.
-    epoch_start: DynamicsModel,
-    optim: ModuleOptimizer,
-    cfg: TrainConfig,
-    device: Device,
+/// Training chunks as f32 rows [N, T, 2D] of [q, v].
+pub struct Chunks {
     rows: Vec<f32>,
     n: usize,
     t: usize,
     w: usize,
     dt: f64,
+}
+
+impl Learner for DynamicsModel {
+    type Data = Chunks;
+
+    fn prepare(&self, data: &TrajectorySet) -> Result<Chunks, String> {
+        if data.d != self.config.dof {
+            return Err(format!(
+                "the data has D = {} coordinates, the model expects {}",
+                data.d, self.config.dof
+            ));
+        }
+        if data.t < 2 {
+            return Err("need chunks of at least 2 points".into());
+        }
+        let mut rows = Vec::with_capacity(data.n * data.t * 2 * data.d);
+        for i in 0..data.n {
+            for k in 0..data.t {
+                let (q, v) = data.state(i, k);
+                rows.extend(q.iter().chain(v).map(|&x| x as f32));
+            }
+        }
+        Ok(Chunks {
+            rows,
+            n: data.n,
+            t: data.t,
+            w: 2 * data.d,
+            dt: data.dt,
+        })
+    }
+
+    fn samples(data: &Chunks) -> usize {
+        data.n
+    }
+
+    /// L2 or L1 error of the rollout from each chunk's first state, plus the symplectic penalty
+    /// / alpha for node-so-symreg.
+    fn batch_loss(
+        &self,
+        c: &Chunks,
+        batch: &[usize],
+        cfg: &TrainConfig,
+        device: &Device,
+    ) -> Tensor<1> {
+        let (t, w, b) = (c.t, c.w, batch.len());
+        let mut buf = Vec::with_capacity(b * t * w);
+        for &i in batch {
+            buf.extend_from_slice(&c.rows[i * t * w..(i + 1) * t * w]);
+        }
+        let truth = Tensor::<3>::from_data(TensorData::new(buf, [b, t, w]), device);
+        let z0 = truth.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
+        let (pred, states) = self.rollout(z0, t, c.dt, &cfg.solver);
+        let diff = pred - truth;
+        let loss = match cfg.loss {
+            Loss::L2 => (diff.clone() * diff).mean(),
+            Loss::L1 => diff.abs().mean(),
+        };
+        if self.kind() != ModelKind::NodeSoSymreg {
+            return loss;
+        }
+        let penalty = symplectic_penalty(node_so_jacobian(self, states.reshape([b * t, w])));
+        loss + penalty.div_scalar(self.config.alpha)
+    }
+}
+
+/// Training that advances one epoch at a time, so the CLI can loop and the browser can yield
+/// between epochs. Losses are read back once per epoch (asynchronously on WebGPU).
+pub struct Trainer<M: Learner = DynamicsModel> {
+    model: M,
+    /// The model at the start of the current epoch: what divergence falls back to.
+    epoch_start: M,
+    optim: ModuleOptimizer,
+    cfg: TrainConfig,
+    device: Device,
+    data: M::Data,
+    n: usize,
     batch: usize,
     steps_per_epoch: usize,
     rng: Rng,
@@ -133,43 +251,35 @@ pub struct Trainer {
     history: Vec<EpochStats>,
 }
 
-impl Trainer {
+impl<M: Learner> Trainer<M> {
     /// Prepare to train `model` on chunks `data` [N, T, D] on the autodiff device `device`.
     pub fn new(
-        model: DynamicsModel,
+        model: M,
         data: &TrajectorySet,
         cfg: &TrainConfig,
         device: &Device,
-    ) -> Result<Self, (DynamicsModel, TrainError)> {
-        if data.d != model.config.dof {
-            let msg = format!(
-                "the data has D = {} coordinates, the model expects {}",
-                data.d, model.config.dof
-            );
-            return Err((model, TrainError::Data(msg)));
-        }
-        if data.t < 2 || data.n == 0 || cfg.epochs == 0 || cfg.batch == 0 {
-            let msg = "need chunks of at least 2 points, epochs >= 1 and batch >= 1";
+    ) -> Result<Self, (M, TrainError)> {
+        let prepared = match model.prepare(data) {
+            Ok(p) => p,
+            Err(e) => return Err((model, TrainError::Data(e))),
+        };
+        let n = M::samples(&prepared);
+        if n == 0 || cfg.epochs == 0 || cfg.batch == 0 {
+            let msg = "need at least one training sample, epochs >= 1 and batch >= 1";
             return Err((model, TrainError::Data(msg.into())));
         }
-        let batch = cfg.batch.min(data.n);
+        let batch = cfg.batch.min(n);
         let model = model.train();
         Ok(Trainer {
             epoch_start: model.clone(),
             model,
-            optim: AdamWConfig::new()
-                .with_weight_decay(cfg.weight_decay as f32)
-                .with_epsilon(1e-8)
-                .init(),
+            optim: cfg.optimizer(),
             cfg: cfg.clone(),
             device: device.clone(),
-            rows: flatten(data),
-            n: data.n,
-            t: data.t,
-            w: 2 * data.d,
-            dt: data.dt,
+            data: prepared,
+            n,
             batch,
-            steps_per_epoch: data.n / batch, // drop_last, as the reference
+            steps_per_epoch: n / batch, // drop_last, as the reference
             rng: Rng::new(cfg.seed),
             step: 0,
             epoch: 0,
@@ -187,36 +297,19 @@ impl Trainer {
     }
 
     /// The current model, for evaluation or checkpoints (no autodiff graph).
-    pub fn model(&self) -> DynamicsModel {
+    pub fn model(&self) -> M {
         self.model.valid()
     }
 
     /// Run one epoch's optimiser steps without reading anything back; the loss of each step.
     fn run_steps(&mut self) -> Vec<Tensor<1>> {
-        let (t, w, batch) = (self.t, self.w, self.batch);
-        let symreg = self.model.kind() == ModelKind::NodeSoSymreg;
         let order = self.rng.permutation(self.n);
         self.epoch_start = self.model.clone();
         let mut losses = Vec::with_capacity(self.steps_per_epoch);
         for s in 0..self.steps_per_epoch {
-            let mut buf = Vec::with_capacity(batch * t * w);
-            for &i in &order[s * batch..(s + 1) * batch] {
-                buf.extend_from_slice(&self.rows[i * t * w..(i + 1) * t * w]);
-            }
-            let truth = Tensor::<3>::from_data(TensorData::new(buf, [batch, t, w]), &self.device);
-            let z0 = truth.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
+            let batch = &order[s * self.batch..(s + 1) * self.batch];
             let model = &self.model;
-            let (pred, states) = model.rollout(z0, t, self.dt, &self.cfg.solver);
-            let diff = pred - truth;
-            let mut loss = match self.cfg.loss {
-                Loss::L2 => (diff.clone() * diff).mean(),
-                Loss::L1 => diff.abs().mean(),
-            };
-            if symreg {
-                let flat = states.reshape([batch * t, w]);
-                let penalty = symplectic_penalty(node_so_jacobian(model, flat));
-                loss = loss + penalty.div_scalar(model.config.alpha);
-            }
+            let loss = model.batch_loss(&self.data, batch, &self.cfg, &self.device);
             losses.push(loss.clone().detach());
             let mut grads = GradientsParams::from_grads(loss.backward(), model);
             clip_global_norm(model, &mut grads, self.cfg.clip);
@@ -284,13 +377,13 @@ fn read_losses(data: TensorData) -> Result<Vec<f32>, TrainError> {
 /// Train `model` on `data` (chunks [N, T, D]) on the autodiff device `device` for `cfg.epochs`.
 /// `on_epoch` sees each epoch's statistics and model (for progress and checkpoints) and returns
 /// false to stop. On divergence the model from the start of the diverging epoch is returned.
-pub fn train(
-    model: DynamicsModel,
+pub fn train<M: Learner>(
+    model: M,
     data: &TrajectorySet,
     cfg: &TrainConfig,
     device: &Device,
-    on_epoch: &mut dyn FnMut(&EpochStats, &DynamicsModel) -> bool,
-) -> TrainOutcome {
+    on_epoch: &mut dyn FnMut(&EpochStats, &M) -> bool,
+) -> TrainOutcome<M> {
     let mut trainer = match Trainer::new(model, data, cfg, device) {
         Ok(t) => t,
         Err((model, e)) => {
