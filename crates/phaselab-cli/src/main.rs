@@ -3,6 +3,7 @@
 
 mod bench;
 mod commands;
+mod control;
 mod learn;
 mod output;
 mod reproduce;
@@ -39,6 +40,14 @@ init.json holds {\"q\": [...], \"v\": [...]} or a list of them; an .npz with q a
     /// Datasets: generate the paper's train/val/test files, or inspect a file.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Control-aware models (node, node-so, hnn-forced) on a dataset with actions (MuJoCo):
+    /// train each, score standardised rollout MSE, print a ranked table.
+    #[command(
+        after_help = "Examples:\n  tools/mujoco/run.sh generate --env Hopper-v5 --out data/hopper\n  \
+phaselab control --data data/hopper --epochs 64 --out runs/hopper\n  \
+phaselab control --reference ~/decon-hnn/data --task HopperFull-v0 --models node-so"
+    )]
+    Control(control::ControlArgs),
     /// Train one model and write its checkpoint, metrics and loss history.
     #[command(
         after_help = "Examples:\n  phaselab train --system chain-pendulum:2 --model node-so --epochs 300 --out runs/c2-nodeso\n  \
@@ -97,6 +106,7 @@ fn main() {
         Command::Simulate(a) => commands::simulate(a),
         Command::Data(DataCommand::Gen(a)) => commands::gen(a),
         Command::Data(DataCommand::Info(a)) => commands::info(a),
+        Command::Control(a) => control::control_cmd(a),
         Command::Train(a) => learn::train_cmd(a),
         Command::Eval(a) => learn::eval_cmd(a),
         Command::Compare(a) => learn::compare_cmd(a),

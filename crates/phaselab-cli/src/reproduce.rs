@@ -20,7 +20,8 @@ use std::sync::Mutex;
 #[derive(Args)]
 pub struct ReproduceArgs {
     /// fig2 (energy), fig3 (symplectic penalty sweep), fig4 (second-order ablation), fig5 (node-so vs
-    /// hnn by coordinates), fig6 (drag), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor),
+    /// hnn by coordinates), fig6 (drag), fig7 (MuJoCo, control-aware models; generates its data with
+    /// tools/mujoco), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor),
     /// rollouts (error over time per system beside the chaos floor).
     figure: String,
     /// smoke (seconds), quick (minutes on 2 cores) or paper (the paper's settings; GPU or long run).
@@ -116,7 +117,6 @@ fn read_row(spec: &RunSpec, dir: &Path) -> Option<Row> {
 }
 
 pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
-    let fig: Figure = a.figure.parse().map_err(anyhow::Error::msg)?;
     let tier: Tier = a.tier.parse().map_err(anyhow::Error::msg)?;
     if a.jobs == 0 || a.jobs > 64 || a.seeds == Some(0) || a.seeds.is_some_and(|s| s > 100) {
         bail!("--jobs must be in 1..=64 and --seeds in 1..=100");
@@ -125,6 +125,10 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("out/reproduce-{tier}")));
+    if a.figure == "fig7" {
+        return crate::control::reproduce_fig7(tier, a.seeds, &out, a.draw_only);
+    }
+    let fig: Figure = a.figure.parse().map_err(anyhow::Error::msg)?;
     let runs = fig.runs(tier, a.seeds);
     let dir_of = |r: &RunSpec| out.join("runs").join(r.id());
     let todo: Vec<&RunSpec> = runs

@@ -1,0 +1,84 @@
+//! Figure 7 as data: the control-aware models on MuJoCo environments (datasets made by
+//! `tools/mujoco`), per tier.
+
+use super::Tier;
+use crate::models::ControlKind;
+use serde::{Deserialize, Serialize};
+
+/// The environments of Figure 7 (the paper's Hopper, HalfCheetah, Swimmer, plus Walker2d).
+pub const ENVIRONMENTS: [&str; 4] = ["Hopper-v5", "HalfCheetah-v5", "Swimmer-v5", "Walker2d-v5"];
+
+/// Dataset and training sizes of a Figure 7 tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fig7Settings {
+    /// 3-step training chunks.
+    pub train_chunks: usize,
+    pub test_trajectories: usize,
+    /// Points per test trajectory.
+    pub test_length: usize,
+    pub epochs: usize,
+    pub width: usize,
+    pub seeds: usize,
+}
+
+pub fn fig7_settings(tier: Tier) -> Fig7Settings {
+    match tier {
+        Tier::Smoke => Fig7Settings {
+            train_chunks: 200,
+            test_trajectories: 4,
+            test_length: 50,
+            epochs: 2,
+            width: 32,
+            seeds: 1,
+        },
+        Tier::Quick => Fig7Settings {
+            train_chunks: 4000,
+            test_trajectories: 40,
+            test_length: 200,
+            epochs: 40,
+            width: 128,
+            seeds: 2,
+        },
+        // The paper: 40,000 3-step chunks, 200 test trajectories of 200 steps, 256 epochs, width 128.
+        Tier::Paper => Fig7Settings {
+            train_chunks: 40_000,
+            test_trajectories: 200,
+            test_length: 200,
+            epochs: 256,
+            width: 128,
+            seeds: 3,
+        },
+    }
+}
+
+/// One Figure 7 run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fig7Run {
+    pub env: String,
+    pub model: ControlKind,
+    pub seed: u64,
+}
+
+impl Fig7Run {
+    pub fn id(&self) -> String {
+        format!("fig7__{}__{}__seed{}", self.env, self.model.name(), self.seed).to_lowercase()
+    }
+}
+
+/// Every run of the figure: environments x models x seeds.
+pub fn fig7_runs(tier: Tier, seeds: Option<usize>) -> Vec<Fig7Run> {
+    let seeds = seeds.unwrap_or(fig7_settings(tier).seeds) as u64;
+    let mut out = Vec::new();
+    for env in ENVIRONMENTS {
+        for model in ControlKind::ALL {
+            for seed in 0..seeds {
+                out.push(Fig7Run {
+                    env: env.into(),
+                    model,
+                    seed,
+                });
+            }
+        }
+    }
+    out
+}
