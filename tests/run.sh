@@ -13,5 +13,12 @@ if ! ldconfig -p | grep -q 'libvulkan.so.1' || ! ls /usr/share/vulkan/icd.d/lvp_
   fi
 fi
 cargo test --workspace --release
+# The real MuJoCo engine path (issue: MuJoCo datasets): the generator's own tests, a few hundred
+# steps of Hopper-v5 through the real engine, and one epoch of every control-aware model on them.
+mujoco=$(mktemp -d /tmp/phaselab-mujoco-ci.XXXXXX)
+bash tools/mujoco/ci.sh "$mujoco"
+tools/mujoco/.venv/bin/python -B tools/mujoco/test_generate.py
+target/release/phaselab control --data "$mujoco" --epochs 1 --width 32 --out "$mujoco/runs"
+rm -rf "$mujoco"
 cargo build --release --target wasm32-unknown-unknown -p phaselab-wasm
 echo "wasm32: built $(du -h target/wasm32-unknown-unknown/release/phaselab_wasm.wasm | cut -f1) phaselab_wasm.wasm"
