@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One prepared run on a machine with an NVIDIA GPU: wgpu (Vulkan) training-step timings beside the
+# CPU (flex) on the same machine, and wgpu-vs-flex loss parity through the real CLI. Uses a
+# prebuilt phaselab binary ($PHASELAB, default out/gpu/phaselab) so the GPU time is not spent
+# compiling. Results go to ${OUT:-out/gpu}.
+set -uo pipefail
+B=${PHASELAB:-out/gpu/phaselab}
+O=${OUT:-out/gpu}
+mkdir -p "$O"
+exec > >(tee "$O/gpu-bench.log") 2>&1
+date -u
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null || echo "no Vulkan ICD directory"
+nproc
+for m in node node-so hnn; do
+  timeout 120 "$B" bench train-step --model "$m" --device wgpu --steps 30 --torch /nonexistent
+  timeout 120 "$B" bench train-step --model "$m" --device cpu --steps 30 --torch /nonexistent
+done
+for b in 2000 20000; do
+  timeout 120 "$B" bench train-step --model hnn --device wgpu --batch "$b" --steps 10 --torch /nonexistent
+  timeout 120 "$B" bench train-step --model hnn --device cpu --batch "$b" --steps 5 --torch /nonexistent
+done
+# Parity: the same model, seed and data trained for a few epochs on both devices.
+for d in cpu wgpu; do
+  timeout 200 "$B" train --system chain-pendulum:2 --model hnn --epochs 5 --width 64 --n 250 --n-test 20 \
+    --device "$d" --out "$O/parity-$d" > "$O/parity-$d.txt" 2>&1
+  echo "== $d"; cat "$O/parity-$d/history.csv" 2>/dev/null || tail -5 "$O/parity-$d.txt"
+done
+date -u
