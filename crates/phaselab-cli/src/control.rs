@@ -88,7 +88,11 @@ fn check_pair(tr: &TrajectorySet, te: &TrajectorySet) -> Result<()> {
     Ok(())
 }
 
-fn load_reference(dir: &Path, task: &str, dt: Option<f64>) -> Result<(TrajectorySet, TrajectorySet)> {
+fn load_reference(
+    dir: &Path,
+    task: &str,
+    dt: Option<f64>,
+) -> Result<(TrajectorySet, TrajectorySet)> {
     let dt = match dt.or_else(|| task_dt(task)) {
         Some(dt) => dt,
         None => bail!("no time step known for task '{task}': pass --dt"),
@@ -137,7 +141,12 @@ pub fn train_control(
     pb.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     let history: Vec<String> = std::iter::once("epoch,loss,lr,seconds".to_string())
-        .chain(outcome.history.iter().map(|h| format!("{},{},{},{}", h.epoch, h.loss, h.lr, h.seconds)))
+        .chain(
+            outcome
+                .history
+                .iter()
+                .map(|h| format!("{},{},{},{}", h.epoch, h.loss, h.lr, h.seconds)),
+        )
         .collect();
     write_atomic(&out.join("history.csv"), history.join("\n").as_bytes())?;
     if let Some(e) = outcome.error {
@@ -149,7 +158,10 @@ pub fn train_control(
     let metrics = json!({"model": mc.kind, "system": train_set.meta.system, "parameters": model.n_params(),
         "train_seconds": seconds, "train_mse": tr.mse, "test_mse": te.mse, "test": te,
         "config": cfg, "model_config": mc});
-    write_atomic(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    write_atomic(
+        &out.join("metrics.json"),
+        serde_json::to_string_pretty(&metrics)?.as_bytes(),
+    )?;
     Ok(ControlResult {
         params: model.n_params(),
         train: tr,
@@ -173,7 +185,10 @@ pub fn control_cmd(a: ControlArgs) -> Result<()> {
     if !(a.lr.is_finite() && a.lr > 0.0 && a.lr <= 1.0) || a.epochs == 0 || a.batch == 0 {
         bail!("--lr must be in (0, 1], --epochs and --batch >= 1");
     }
-    if !(1..=4096).contains(&a.width) || !(1..=16).contains(&a.depth) || !(1..=1000).contains(&a.substeps) {
+    if !(1..=4096).contains(&a.width)
+        || !(1..=16).contains(&a.depth)
+        || !(1..=1000).contains(&a.substeps)
+    {
         bail!("--width must be in 1..=4096, --depth in 1..=16, --substeps in 1..=1000");
     }
     let cfg = TrainConfig {
@@ -227,10 +242,14 @@ fn fig7_data(env: &str, tier: Tier, root: &Path) -> Result<(TrajectorySet, Traje
     let dir = root.join(format!("{env}-{tier}"));
     if !dir.join("test.npz").exists() {
         let s = fig7_settings(tier);
-        let script = ["tools/mujoco/run.sh", "../tools/mujoco/run.sh", "../../tools/mujoco/run.sh"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists());
+        let script = [
+            "tools/mujoco/run.sh",
+            "../tools/mujoco/run.sh",
+            "../../tools/mujoco/run.sh",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
         let Some(script) = script else {
             bail!(
                 "no {env} dataset in {} and tools/mujoco/run.sh is not found from here: run from the repository root, or generate it with tools/mujoco/run.sh generate --env {env} --out {}",
@@ -238,7 +257,10 @@ fn fig7_data(env: &str, tier: Tier, root: &Path) -> Result<(TrajectorySet, Traje
                 dir.display()
             );
         };
-        println!("generating {env} data with the real MuJoCo engine -> {}", dir.display());
+        println!(
+            "generating {env} data with the real MuJoCo engine -> {}",
+            dir.display()
+        );
         let status = std::process::Command::new("bash")
             .arg(&script)
             .args(["generate", "--env", env, "--out"])
@@ -265,7 +287,12 @@ pub fn reproduce_fig7(tier: Tier, seeds: Option<usize>, out: &Path, draw_only: b
         .iter()
         .filter(|r| !draw_only && !dir_of(r).join("metrics.json").exists())
         .collect();
-    println!("fig7 ({tier} tier): {} runs, {} to do -> {}", runs.len(), todo.len(), out.display());
+    println!(
+        "fig7 ({tier} tier): {} runs, {} to do -> {}",
+        runs.len(),
+        todo.len(),
+        out.display()
+    );
     let mut failures = Vec::new();
     for env in ENVIRONMENTS {
         let mine: Vec<&&Fig7Run> = todo.iter().filter(|r| r.env == env).collect();
@@ -303,7 +330,11 @@ pub fn reproduce_fig7(tier: Tier, seeds: Option<usize>, out: &Path, draw_only: b
     }
     draw_fig7(tier, &runs, &dir_of, out, &out.join("fig7"))?;
     if !failures.is_empty() {
-        bail!("{} runs failed: {}; rerun to retry them", failures.len(), failures.join(", "));
+        bail!(
+            "{} runs failed: {}; rerun to retry them",
+            failures.len(),
+            failures.join(", ")
+        );
     }
     Ok(())
 }
@@ -318,12 +349,16 @@ fn draw_fig7(
 ) -> Result<()> {
     let mut rows = Vec::new();
     for r in runs {
-        let Ok(bytes) = std::fs::read(dir_of(r).join("metrics.json")) else { continue };
+        let Ok(bytes) = std::fs::read(dir_of(r).join("metrics.json")) else {
+            continue;
+        };
         let m: serde_json::Value = serde_json::from_slice(&bytes)?;
         rows.push((r.clone(), m));
     }
     let f = |m: &serde_json::Value, k: &str| m[k].as_f64().unwrap_or(f64::NAN);
-    let mut csv = String::from("figure,tier,environment,model,seed,train_mse,test_mse,parameters,train_seconds\n");
+    let mut csv = String::from(
+        "figure,tier,environment,model,seed,train_mse,test_mse,parameters,train_seconds\n",
+    );
     for (r, m) in &rows {
         csv += &format!(
             "fig7,{tier},{},{},{},{},{},{},{}\n",
@@ -346,7 +381,10 @@ fn draw_fig7(
     md += "\n|---|---|---|---|---|\n";
     let (mut train_bars, mut test_bars) = (Vec::new(), Vec::new());
     for env in ENVIRONMENTS {
-        for (split, key, bars) in [("train", "train_mse", &mut train_bars), ("test", "test_mse", &mut test_bars)] {
+        for (split, key, bars) in [
+            ("train", "train_mse", &mut train_bars),
+            ("test", "test_mse", &mut test_bars),
+        ] {
             md += &format!("| {env} | {split} |");
             for k in ControlKind::ALL {
                 let xs: Vec<f64> = rows
@@ -355,7 +393,11 @@ fn draw_fig7(
                     .map(|(_, m)| f(m, key))
                     .collect();
                 let (mean, se) = mean_and_standard_error(&xs);
-                md += &if xs.is_empty() { " – |".into() } else { format!(" {mean:.3e} ± {se:.1e} (n={}) |", xs.len()) };
+                md += &if xs.is_empty() {
+                    " – |".into()
+                } else {
+                    format!(" {mean:.3e} ± {se:.1e} (n={}) |", xs.len())
+                };
                 if !xs.is_empty() {
                     bars.push((env.to_string(), k.name().to_string(), mean, se));
                 }
@@ -364,9 +406,14 @@ fn draw_fig7(
         }
     }
     let mut files = Vec::new();
-    for (name, label, bars) in [("fig7_train", "train MSE", &train_bars), ("fig7_test", "test rollout MSE", &test_bars)] {
+    for (name, label, bars) in [
+        ("fig7_train", "train MSE", &train_bars),
+        ("fig7_test", "test rollout MSE", &test_bars),
+    ] {
         let title = format!("fig7 ({tier} tier): {label} (standardised)");
-        let drawn = phaselab_core::png_and_svg!(1000, 500, |root| plot::grouped_bars(&root, &title, label, bars));
+        let drawn = phaselab_core::png_and_svg!(1000, 500, |root| plot::grouped_bars(
+            &root, &title, label, bars
+        ));
         let (png, svg) = drawn.with_context(|| format!("drawing {name}"))?;
         write_atomic(&out.join(format!("{name}.png")), &png)?;
         write_atomic(&out.join(format!("{name}.svg")), svg.as_bytes())?;
@@ -403,19 +450,43 @@ fn rollout_figure(
                 (k as f64 * dt, if c < d { q[c] } else { v[c - d] })
             })
             .collect();
-        let mut series = vec![Curve { name: "truth".into(), points: truth, dashed: false }];
+        let mut series = vec![Curve {
+            name: "truth".into(),
+            points: truth,
+            dashed: false,
+        }];
         for k in ControlKind::ALL {
-            let Some((_, m)) = rows.iter().find(|(r, _)| r.env == env && r.model == k && r.seed == 0) else { continue };
-            let Some(ex) = m["test"]["example"].as_array() else { continue };
+            let Some((_, m)) = rows
+                .iter()
+                .find(|(r, _)| r.env == env && r.model == k && r.seed == 0)
+            else {
+                continue;
+            };
+            let Some(ex) = m["test"]["example"].as_array() else {
+                continue;
+            };
             let points = ex
                 .iter()
                 .enumerate()
                 .filter_map(|(i, row)| Some((i as f64 * dt, row.get(c)?.as_f64()?)))
                 .collect();
-            series.push(Curve { name: k.name().into(), points, dashed: true });
+            series.push(Curve {
+                name: k.name().into(),
+                points,
+                dashed: true,
+            });
         }
-        let label = if c < d { format!("qpos[{c}]") } else { format!("qvel[{}]", c - d) };
-        panels.push(LinesSpec { title: label, x_label: "t (s)".into(), series, ..Default::default() });
+        let label = if c < d {
+            format!("qpos[{c}]")
+        } else {
+            format!("qvel[{}]", c - d)
+        };
+        panels.push(LinesSpec {
+            title: label,
+            x_label: "t (s)".into(),
+            series,
+            ..Default::default()
+        });
     }
     let cols = 4;
     let rows_n = panels.len().div_ceil(cols);

@@ -521,28 +521,68 @@ fn control_trains_on_mujoco_files_and_refuses_bad_ones() {
     std::fs::copy(fixture.join("hopper_train.npz"), data.join("train.npz")).unwrap();
     std::fs::copy(fixture.join("hopper_test.npz"), data.join("test.npz")).unwrap();
     let out = d.join("runs");
-    let o = phaselab(&["control", "--data", s(&data), "--epochs", "3", "--width", "16", "--batch", "16", "--out", s(&out)]);
+    let o = phaselab(&[
+        "control",
+        "--data",
+        s(&data),
+        "--epochs",
+        "3",
+        "--width",
+        "16",
+        "--batch",
+        "16",
+        "--out",
+        s(&out),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     for m in ["node", "node-so", "hnn-forced"] {
         assert!(t.contains(&format!("| {m} |")), "{t}");
         let metrics: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join(m).join("metrics.json")).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(out.join(m).join("metrics.json")).unwrap())
+                .unwrap();
         assert!(metrics["test_mse"].as_f64().unwrap().is_finite());
         assert_eq!(metrics["test"]["mse_curve"].as_array().unwrap().len(), 20);
     }
     // The paper's own file layout.
-    let o = phaselab(&["control", "--reference", s(&fixture), "--task", "HopperFull-v0", "--models", "node-so",
-        "--epochs", "1", "--width", "8", "--batch", "16", "--out", s(&d.join("ref"))]);
+    let o = phaselab(&[
+        "control",
+        "--reference",
+        s(&fixture),
+        "--task",
+        "HopperFull-v0",
+        "--models",
+        "node-so",
+        "--epochs",
+        "1",
+        "--width",
+        "8",
+        "--batch",
+        "16",
+        "--out",
+        s(&d.join("ref")),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     // Bad input: a dataset without controls, an unknown task, an unknown model.
     let auto = d.join("auto");
     assert!(gen_small(&auto).status.success());
     let o = phaselab(&["control", "--data", s(&auto), "--epochs", "1"]);
-    assert!(!o.status.success() && text(&o).contains("no controls"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("no controls"),
+        "{}",
+        text(&o)
+    );
     let o = phaselab(&["control", "--reference", s(&fixture), "--task", "Nope-v0"]);
-    assert!(!o.status.success() && text(&o).contains("--dt"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("--dt"),
+        "{}",
+        text(&o)
+    );
     let o = phaselab(&["control", "--data", s(&data), "--models", "lstm"]);
-    assert!(!o.status.success() && text(&o).contains("unknown control model"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("unknown control model"),
+        "{}",
+        text(&o)
+    );
     assert!(!text(&o).contains("panicked"));
 }

@@ -93,3 +93,48 @@ fn uploads_split_into_disjoint_train_windows_and_held_out_trajectories() {
         }
     }
 }
+
+/// The page's default run, natively: every model's loss falls and NODE+SO and the HNN beat the
+/// NODE on held-out rollouts (the paper's point, visible within the default epochs).
+#[test]
+fn default_settings_show_the_papers_point() {
+    use burn::prelude::*;
+    use phaselab_core::models::ModelConfig;
+    use phaselab_core::physics::build;
+    use phaselab_core::train::{evaluate, Trainer};
+    let s = Settings::default();
+    let sys = build(s.spec().unwrap());
+    let p = Protocol {
+        n_trajectories: (s.n_train as f64 / 0.8).ceil() as usize,
+        n_test: 12,
+        seconds: 10.0,
+        chunk: s.chunk,
+        test_chunk: 100,
+        seed: s.seed,
+        ..Protocol::default()
+    };
+    let data = p.generate(sys.as_ref(), &|_| {}).unwrap();
+    let ad = Device::flex().autodiff();
+    let mut gerr = std::collections::HashMap::new();
+    for name in &s.models {
+        let mc = ModelConfig {
+            width: s.width,
+            depth: s.depth,
+            seed: s.seed,
+            ..ModelConfig::new(Settings::kind(name).unwrap(), sys.dof(), sys.angular())
+        };
+        let cfg = s.train_config();
+        let mut t = Trainer::new(mc.init(&ad), &data.train, &cfg, &ad).unwrap_or_else(|_| panic!());
+        let first = t.epoch().unwrap().loss;
+        let mut last = first;
+        while t.epochs_done() < cfg.epochs {
+            last = t.epoch().unwrap().loss;
+        }
+        assert!(last < 0.5 * first, "{name}: loss {first} -> {last}");
+        let ev = evaluate(&t.model(), &data.test, &cfg.solver, &Device::flex()).unwrap();
+        gerr.insert(name.clone(), ev.gerr);
+    }
+    eprintln!("default run gerr: {gerr:?}");
+    assert!(gerr["node-so"] < gerr["node"], "{gerr:?}");
+    assert!(gerr["hnn"] < gerr["node"], "{gerr:?}");
+}

@@ -61,7 +61,13 @@ pub struct Fig7Run {
 
 impl Fig7Run {
     pub fn id(&self) -> String {
-        format!("fig7__{}__{}__seed{}", self.env, self.model.name(), self.seed).to_lowercase()
+        format!(
+            "fig7__{}__{}__seed{}",
+            self.env,
+            self.model.name(),
+            self.seed
+        )
+        .to_lowercase()
     }
 }
 
