@@ -6,13 +6,17 @@ use crate::{js_err, parse_json};
 use burn::prelude::*;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
-use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
+use phaselab_core::metrics::rollout_error;
+use phaselab_core::models::{ControlConfig, ControlKind, ControlModel, DynamicsModel, ModelConfig};
 use phaselab_core::physics::simulate::{simulate as integrate, Integrator};
 use phaselab_core::physics::{build, State, System, SystemSpec};
 use phaselab_core::rng::Rng;
 use phaselab_core::solve::Solver;
 use phaselab_core::train::checkpoint::{Checkpoint, Normalisation};
-use phaselab_core::train::{evaluate_async, TrainConfig, Trainer};
+use phaselab_core::train::{
+    evaluate_async, evaluate_control_async, fit_standardisation, mujoco_train_config, EpochStats,
+    TrainConfig, TrainError, Trainer,
+};
 use serde_json::json;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -33,12 +37,58 @@ struct Data {
     train_on_test: bool,
 }
 
+/// A trainer of either family: autonomous models, or control-aware ones for data with actions.
+enum AnyTrainer {
+    Autonomous(Trainer<DynamicsModel>),
+    Control(Trainer<ControlModel>),
+}
+
+/// A model of either family, ready to roll out.
+#[derive(Clone)]
+enum AnyModel {
+    Autonomous(DynamicsModel),
+    Control(ControlModel),
+}
+
+impl AnyTrainer {
+    async fn epoch(&mut self) -> Result<EpochStats, TrainError> {
+        match self {
+            AnyTrainer::Autonomous(t) => t.epoch_async().await,
+            AnyTrainer::Control(t) => t.epoch_async().await,
+        }
+    }
+
+    fn epochs_done(&self) -> usize {
+        match self {
+            AnyTrainer::Autonomous(t) => t.epochs_done(),
+            AnyTrainer::Control(t) => t.epochs_done(),
+        }
+    }
+
+    fn model(&self) -> AnyModel {
+        match self {
+            AnyTrainer::Autonomous(t) => AnyModel::Autonomous(t.model()),
+            AnyTrainer::Control(t) => AnyModel::Control(t.model()),
+        }
+    }
+}
+
+impl AnyModel {
+    fn n_params(&self) -> usize {
+        match self {
+            AnyModel::Autonomous(m) => m.n_params(),
+            AnyModel::Control(m) => m.n_params(),
+        }
+    }
+}
+
 /// One model on the page: trained here (with its trainer) or loaded from a checkpoint.
 struct Slot {
-    kind: ModelKind,
-    trainer: Option<Trainer>,
+    /// The model's name as the page shows it (node, node-so, ...).
+    kind: String,
+    trainer: Option<AnyTrainer>,
     /// The model of a loaded checkpoint (trained models live in their trainer).
-    frozen: Option<DynamicsModel>,
+    frozen: Option<AnyModel>,
     cfg: TrainConfig,
     /// A trainer lent to a running `train_epoch` (calls on the worker must not overlap).
     busy: bool,
@@ -82,7 +132,7 @@ impl Playground {
     }
 
     /// The current model of slot `id` (no autodiff graph) and the solver it rolls out with.
-    fn model(&self, id: u32) -> Result<(DynamicsModel, Solver), JsError> {
+    fn model(&self, id: u32) -> Result<(AnyModel, Solver), JsError> {
         let inner = self.inner.borrow();
         let slot = slot(&inner, id)?;
         let model = match (&slot.trainer, &slot.frozen) {
@@ -105,7 +155,7 @@ impl Playground {
                 "angular": d.train.meta.angular, "bodies": bodies,
                 "n_train": d.train.n, "chunk": d.train.t, "n_test": d.test.n,
                 "test_steps": d.test.t, "has_truth": d.system.is_some(),
-                "train_on_test": d.train_on_test,
+                "train_on_test": d.train_on_test, "controls": d.train.n_controls(),
             })
             .to_string())
         })
@@ -235,21 +285,46 @@ impl Playground {
     /// A new model of `kind` with the settings' width, depth and training options; its id.
     pub fn add_model(&self, kind: &str, settings_json: &str) -> Result<u32, JsError> {
         let s = settings(settings_json)?;
-        let kind = Settings::kind(kind).map_err(err)?;
-        let (dof, angular, train) =
-            self.with_data(|d| Ok((d.train.d, d.train.meta.angular.clone(), d.train.clone())))?;
-        let mc = ModelConfig {
-            width: s.width,
-            depth: s.depth,
-            seed: s.seed,
-            ..ModelConfig::new(kind, dof, angular)
-        };
-        let cfg = s.train_config();
+        let train = self.with_data(|d| Ok(d.train.clone()))?;
         let ad = self.device.clone().autodiff();
-        let trainer = Trainer::new(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
+        let (trainer, cfg) = if train.u.is_some() {
+            let ck: ControlKind = kind.parse().map_err(|_| {
+                err(format!("{kind} takes no controls: for data with actions choose node, node-so or hnn-forced"))
+            })?;
+            let mut mc = ControlConfig {
+                width: s.width,
+                depth: s.depth,
+                seed: s.seed,
+                ..ControlConfig::new(ck, train.d, train.n_controls())
+            };
+            fit_standardisation(&mut mc, &train).map_err(err)?;
+            let cfg = TrainConfig {
+                epochs: s.epochs,
+                lr: s.lr,
+                batch: s.batch,
+                seed: s.seed,
+                ..mujoco_train_config()
+            };
+            let t = Trainer::new(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
+            (AnyTrainer::Control(t), cfg)
+        } else {
+            let mc = ModelConfig {
+                width: s.width,
+                depth: s.depth,
+                seed: s.seed,
+                ..ModelConfig::new(
+                    Settings::kind(kind).map_err(err)?,
+                    train.d,
+                    train.meta.angular.clone(),
+                )
+            };
+            let cfg = s.train_config();
+            let t = Trainer::new(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
+            (AnyTrainer::Autonomous(t), cfg)
+        };
         let mut inner = self.inner.borrow_mut();
         inner.models.push(Some(Slot {
-            kind,
+            kind: kind.to_string(),
             trainer: Some(trainer),
             frozen: None,
             cfg,
@@ -261,7 +336,12 @@ impl Playground {
     /// A model from a `phaselab train` checkpoint, to compare with the page's models.
     pub fn add_checkpoint(&self, bytes: &[u8]) -> Result<String, JsError> {
         let ck = Checkpoint::from_bytes(bytes).map_err(err)?;
-        let dof = self.with_data(|d| Ok(d.train.d))?;
+        let (dof, controlled) = self.with_data(|d| Ok((d.train.d, d.train.u.is_some())))?;
+        if controlled {
+            return Err(err(
+                "checkpoints hold autonomous models; this dataset has controls",
+            ));
+        }
         if ck.meta.model.dof != dof {
             return Err(err(format!(
                 "the checkpoint is a model of D = {} coordinates; the data has D = {dof}",
@@ -279,9 +359,9 @@ impl Playground {
         let m = &ck.meta.model;
         let mut inner = self.inner.borrow_mut();
         inner.models.push(Some(Slot {
-            kind: m.kind,
+            kind: m.kind.name().to_string(),
             trainer: None,
-            frozen: Some(model),
+            frozen: Some(AnyModel::Autonomous(model)),
             cfg,
             busy: false,
         }));
@@ -332,7 +412,7 @@ impl Playground {
             self.give_back(id, trainer);
             return Err(err(format!("model {id} has finished its {done} epochs")));
         }
-        let result = trainer.epoch_async().await;
+        let result = trainer.epoch().await;
         let done = trainer.epochs_done() >= epochs;
         self.give_back(id, trainer);
         let stats = result.map_err(err)?;
@@ -347,10 +427,26 @@ impl Playground {
     /// held-out trajectory 0 beside the truth's.
     pub async fn evaluate(&self, id: u32) -> Result<String, JsError> {
         let (model, solver) = self.model(id)?;
+        let kind = slot(&self.inner.borrow(), id)?.kind.clone();
         let test = self.with_data(|d| Ok(d.test.clone()))?;
-        let (ev, pred) = evaluate_async(&model, &test, &solver, &self.device)
-            .await
-            .map_err(err)?;
+        let (mut out, pred) = match &model {
+            AnyModel::Autonomous(m) => {
+                let (ev, pred) = evaluate_async(m, &test, &solver, &self.device)
+                    .await
+                    .map_err(err)?;
+                (serde_json::to_value(&ev).map_err(err)?, pred)
+            }
+            AnyModel::Control(m) => {
+                let (ev, pred) = evaluate_control_async(m, &test, &self.device)
+                    .await
+                    .map_err(err)?;
+                let r = rollout_error(&test, &pred).map_err(err)?;
+                let v = json!({"gerr": r.gerr, "gerr_curve": r.curve, "herr": null,
+                    "herr_curve": null, "mse": ev.mse, "mse_curve": ev.mse_curve,
+                    "n_trajectories": ev.n_trajectories, "n_steps": ev.n_steps});
+                (v, pred)
+            }
+        };
         let energy = |set: &TrajectorySet| -> Option<Vec<(f64, f64)>> {
             self.with_data(|d| {
                 Ok(d.system.as_ref().map(|sys| {
@@ -365,11 +461,10 @@ impl Playground {
             .ok()
             .flatten()
         };
-        let mut out = serde_json::to_value(&ev).map_err(err)?;
         out["energy"] = json!(energy(&pred));
         out["truth_energy"] = json!(energy(&test));
         out["n_params"] = json!(model.n_params());
-        out["kind"] = json!(model.kind().name());
+        out["kind"] = json!(kind);
         Ok(out.to_string())
     }
 
@@ -385,7 +480,10 @@ impl Playground {
             ),
             &self.device,
         );
-        let (out, _) = model.rollout(z, steps, dt, &solver);
+        let out = match &model {
+            AnyModel::Autonomous(m) => m.rollout(z, steps, dt, &solver).0,
+            AnyModel::Control(m) => m.rollout(z, self.test_controls(steps)?, dt),
+        };
         let data = out
             .into_data_async()
             .await
@@ -433,7 +531,12 @@ impl Playground {
             let record = json!({"system": d.name, "n_train": d.train.n, "chunk": d.train.t,
                 "dt": d.train.dt, "epochs_done": done, "config": s.cfg,
                 "source": "phaselab playground"});
-            (record, s.kind)
+            (record, s.kind.clone())
+        };
+        let AnyModel::Autonomous(model) = model else {
+            return Err(err(format!(
+                "{kind} is a control-aware model; checkpoints hold autonomous models only (train it with `phaselab control`)"
+            )));
         };
         let norm = Normalisation::identity(2 * model.config.dof);
         let ck = Checkpoint::from_model_async(&model, norm, record)
@@ -444,7 +547,23 @@ impl Playground {
 }
 
 impl Playground {
-    fn give_back(&self, id: u32, trainer: Trainer) {
+    /// The first `steps` controls of held-out trajectory 0 [1, steps, m]: what a controlled
+    /// rollout from a chosen state follows.
+    fn test_controls(&self, steps: usize) -> Result<Tensor<3>, JsError> {
+        self.with_data(|d| {
+            let (u, m) = d.test.u.as_ref().ok_or_else(|| err("the data has no controls"))?;
+            if steps > d.test.t {
+                return Err(err(format!(
+                    "a controlled rollout follows held-out trajectory 0's controls: at most {} steps",
+                    d.test.t
+                )));
+            }
+            let vals: Vec<f32> = u[..steps * m].iter().map(|&x| x as f32).collect();
+            Ok(Tensor::from_data(TensorData::new(vals, [1, steps, *m]), &self.device))
+        })
+    }
+
+    fn give_back(&self, id: u32, trainer: AnyTrainer) {
         let mut inner = self.inner.borrow_mut();
         if let Some(Some(slot)) = inner.models.get_mut(id as usize) {
             slot.trainer = Some(trainer);

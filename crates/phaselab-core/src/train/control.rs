@@ -109,15 +109,19 @@ impl ControlChunks {
 }
 
 impl ControlModel {
-    /// Squared error of the rollout in units of the state's scale, [B, T, 2n].
-    fn scaled_error(&self, truth: Tensor<3>, u: Tensor<3>, dt: f64) -> Tensor<3> {
-        let z0 = truth.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
-        let pred = self.rollout(z0, u, dt);
+    /// Squared error of predicted states in units of the state's scale, [B, T, 2n].
+    fn scaled_sq_error(&self, pred: Tensor<3>, truth: Tensor<3>) -> Tensor<3> {
         let s: Vec<f32> = self.config.state_scale.iter().map(|&x| x as f32).collect();
         let w = s.len();
         let scale = Tensor::<3>::from_data(TensorData::new(s, [1, 1, w]), &truth.device());
         let e = (pred - truth) / scale;
         e.clone() * e
+    }
+
+    /// Rollouts from each chunk's first state under its controls, [B, T, 2n].
+    fn rollout_chunks(&self, x: &Tensor<3>, u: Tensor<3>, dt: f64) -> Tensor<3> {
+        let z0 = x.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
+        self.rollout(z0, u, dt)
     }
 }
 
@@ -150,7 +154,8 @@ impl Learner for ControlModel {
         device: &Device,
     ) -> Tensor<1> {
         let (x, u) = c.tensors(batch, device);
-        self.scaled_error(x, u, c.dt).mean()
+        let pred = self.rollout_chunks(&x, u, c.dt);
+        self.scaled_sq_error(pred, x).mean()
     }
 }
 
@@ -167,56 +172,131 @@ pub struct ControlEvaluation {
     pub n_steps: usize,
 }
 
+/// Rollouts of one block of trajectories and their per-step standardised squared error [T].
+struct ControlBlock {
+    i0: usize,
+    pred: Tensor<3>,
+    per_step: Tensor<1>,
+}
+
+fn control_blocks<'a>(
+    model: &'a ControlModel,
+    c: &'a ControlChunks,
+    device: &'a Device,
+) -> impl Iterator<Item = ControlBlock> + 'a {
+    (0..c.n).step_by(256).map(move |i0| {
+        let idx: Vec<usize> = (i0..(i0 + 256).min(c.n)).collect();
+        let (x, u) = c.tensors(&idx, device);
+        let pred = model.rollout_chunks(&x, u, c.dt);
+        let per_step = model
+            .scaled_sq_error(pred.clone(), x)
+            .mean_dim(2)
+            .sum_dim(0)
+            .reshape([c.t]);
+        ControlBlock { i0, pred, per_step }
+    })
+}
+
+/// Predictions and errors read back, accumulated over blocks.
+struct ControlScores {
+    pred: TrajectorySet,
+    curve: Vec<f64>,
+}
+
+impl ControlScores {
+    fn add(&mut self, i0: usize, pred: &[f32], per_step: &[f32]) {
+        let (t, d) = (self.pred.t, self.pred.d);
+        for (j, row) in pred.chunks(2 * d).enumerate() {
+            let o = ((i0 + j / t) * t + j % t) * d;
+            for k in 0..d {
+                self.pred.q[o + k] = row[k] as f64;
+                self.pred.v[o + k] = row[d + k] as f64;
+            }
+        }
+        self.curve
+            .iter_mut()
+            .zip(per_step)
+            .for_each(|(a, b)| *a += *b as f64);
+    }
+
+    fn finish(mut self, n: usize) -> Result<(ControlEvaluation, TrajectorySet), String> {
+        self.curve.iter_mut().for_each(|a| *a /= n as f64);
+        let mse = self.curve.iter().sum::<f64>() / self.curve.len() as f64;
+        if !mse.is_finite() {
+            return Err("the model's rollout produced NaN or infinite states".into());
+        }
+        let p = &self.pred;
+        let example = (0..p.t)
+            .map(|k| {
+                let (q, v) = p.state(0, k);
+                q.iter().chain(v).copied().collect()
+            })
+            .collect();
+        let ev = ControlEvaluation {
+            mse,
+            n_steps: p.t,
+            n_trajectories: p.n,
+            mse_curve: self.curve,
+            example,
+        };
+        Ok((ev, self.pred))
+    }
+}
+
+fn floats(d: TensorData) -> Result<Vec<f32>, String> {
+    d.convert::<f32>()
+        .try_into_vec()
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// Score `model` on `set` (trajectories with controls): metrics and the predicted trajectories.
+pub fn evaluate_control_with_rollouts(
+    model: &ControlModel,
+    set: &TrajectorySet,
+    device: &Device,
+) -> Result<(ControlEvaluation, TrajectorySet), String> {
+    let c = model.prepare(set)?;
+    let mut s = ControlScores {
+        pred: set.clone(),
+        curve: vec![0.0; c.t],
+    };
+    for b in control_blocks(model, &c, device) {
+        s.add(
+            b.i0,
+            &floats(b.pred.into_data())?,
+            &floats(b.per_step.into_data())?,
+        );
+    }
+    s.finish(c.n)
+}
+
 /// Score `model` on `set` (trajectories with controls), in blocks of 256.
 pub fn evaluate_control(
     model: &ControlModel,
     set: &TrajectorySet,
     device: &Device,
 ) -> Result<ControlEvaluation, String> {
+    Ok(evaluate_control_with_rollouts(model, set, device)?.0)
+}
+
+/// [`evaluate_control_with_rollouts`] with asynchronous reads (WebGPU in the browser).
+pub async fn evaluate_control_async(
+    model: &ControlModel,
+    set: &TrajectorySet,
+    device: &Device,
+) -> Result<(ControlEvaluation, TrajectorySet), String> {
     let c = model.prepare(set)?;
-    let (t, w) = (c.t, c.w);
-    let mut curve = vec![0.0; t];
-    let mut example = Vec::new();
-    for i0 in (0..c.n).step_by(256) {
-        let idx: Vec<usize> = (i0..(i0 + 256).min(c.n)).collect();
-        let (x, u) = c.tensors(&idx, device);
-        if i0 == 0 {
-            let z0 = x
-                .clone()
-                .narrow(0, 0, 1)
-                .narrow(1, 0, 1)
-                .squeeze_dim::<2>(1);
-            let pred = model.rollout(z0, u.clone().narrow(0, 0, 1), c.dt);
-            let p: Vec<f32> = pred
-                .into_data()
-                .convert::<f32>()
-                .try_into_vec()
-                .map_err(|e| format!("{e:?}"))?;
-            example = p
-                .chunks(w)
-                .map(|r| r.iter().map(|&v| v as f64).collect())
-                .collect();
-        }
-        let per_step = model.scaled_error(x, u, c.dt).mean_dim(2).sum_dim(0);
-        let v: Vec<f32> = per_step
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec()
-            .map_err(|e| format!("{e:?}"))?;
-        curve.iter_mut().zip(&v).for_each(|(a, b)| *a += *b as f64);
+    let mut s = ControlScores {
+        pred: set.clone(),
+        curve: vec![0.0; c.t],
+    };
+    let err = |e| format!("{e:?}");
+    for b in control_blocks(model, &c, device) {
+        let pred = floats(b.pred.into_data_async().await.map_err(err)?)?;
+        let per_step = floats(b.per_step.into_data_async().await.map_err(err)?)?;
+        s.add(b.i0, &pred, &per_step);
     }
-    curve.iter_mut().for_each(|a| *a /= c.n as f64);
-    let mse = curve.iter().sum::<f64>() / t as f64;
-    if !mse.is_finite() {
-        return Err("the model's rollout produced NaN or infinite states".into());
-    }
-    Ok(ControlEvaluation {
-        mse,
-        mse_curve: curve,
-        example,
-        n_trajectories: c.n,
-        n_steps: t,
-    })
+    s.finish(c.n)
 }
 
 /// The reference's optimiser settings for the MuJoCo models: Adam (L2 weight decay 1e-4), lr

@@ -9,7 +9,10 @@ pub mod evaluate;
 pub mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
-pub use control::{evaluate_control, fit_standardisation, mujoco_train_config, ControlEvaluation};
+pub use control::{
+    evaluate_control, evaluate_control_async, evaluate_control_with_rollouts, fit_standardisation,
+    mujoco_train_config, ControlEvaluation,
+};
 pub use evaluate::{evaluate, evaluate_async, evaluate_with_rollouts, Evaluation};
 pub use trainer::{
     train, EpochStats, Learner, Loss, OptimizerKind, Schedule, TrainConfig, TrainError,
