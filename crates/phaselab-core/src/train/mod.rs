@@ -5,6 +5,7 @@
 pub mod checkpoint;
 pub mod clip;
 pub mod control;
+pub mod denormals;
 pub mod evaluate;
 pub mod trainer;
 
@@ -13,6 +14,7 @@ pub use control::{
     evaluate_control, evaluate_control_async, evaluate_control_with_rollouts, fit_standardisation,
     mujoco_train_config, ControlEvaluation,
 };
+pub use denormals::flush_denormals;
 pub use evaluate::{evaluate, evaluate_async, evaluate_with_rollouts, Evaluation};
 pub use trainer::{
     train, EpochStats, Learner, Loss, OptimizerKind, Schedule, TrainConfig, TrainError,

@@ -269,6 +269,7 @@ impl<M: Learner> Trainer<M> {
             return Err((model, TrainError::Data(msg.into())));
         }
         let batch = cfg.batch.min(n);
+        super::flush_denormals();
         let model = model.train();
         Ok(Trainer {
             epoch_start: model.clone(),
@@ -303,6 +304,8 @@ impl<M: Learner> Trainer<M> {
 
     /// Run one epoch's optimiser steps without reading anything back; the loss of each step.
     fn run_steps(&mut self) -> Vec<Tensor<1>> {
+        // The thread that trains may not be the one that built the trainer.
+        super::flush_denormals();
         let order = self.rng.permutation(self.n);
         self.epoch_start = self.model.clone();
         let mut losses = Vec::with_capacity(self.steps_per_epoch);
