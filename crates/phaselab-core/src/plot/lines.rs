@@ -86,7 +86,9 @@ pub fn lines<DB: DrawingBackend>(
                 .x_desc(spec.x_label.as_str())
                 .y_desc(spec.y_label.as_str())
                 .y_label_formatter(&|y| {
-                    if spec.log_y || y.abs() >= 1e4 || (y.abs() < 1e-2 && *y != 0.0) {
+                    if !spec.log_y && y.abs() < 1e-12 {
+                        "0".to_string()
+                    } else if spec.log_y || y.abs() >= 1e4 || (y.abs() < 1e-2 && *y != 0.0) {
                         format!("{y:.0e}")
                     } else {
                         format!("{y:.2}")
