@@ -1,0 +1,383 @@
+// Browser tests of the playground (node's test runner; headless Debian chromium via playwright-core).
+//   node tests/browser/run.mjs            (tests/browser/run.sh installs what it needs and builds www/)
+// Environment:
+//   PHASELAB_WWW         site to serve (default www/)
+//   PHASELAB_BIN         the phaselab CLI (default target/release/phaselab)
+//   PHASELAB_CKPT, PHASELAB_TEST_NPZ, PHASELAB_EVAL_JSON
+//                        a checkpoint from `phaselab train`, a test set and `phaselab eval`'s report on
+//                        them; when unset and PHASELAB_BIN exists, the tests make small ones themselves
+//   PHASELAB_BROWSER_TIMEOUT  seconds allowed for the default run to finish (default 600)
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, WWW, serve, launch, newPage, waitDone, noticeText, metrics } from "./lib.mjs";
+
+const LONG = Number(process.env.PHASELAB_BROWSER_TIMEOUT || 600) * 1000;
+const ARTIFACTS = join(ROOT, "tests", "artifacts");
+const BIN = process.env.PHASELAB_BIN || join(ROOT, "target", "release", "phaselab");
+const VIEWS = ["loss", "gerr", "energy", "herr", "phase"];
+// Small runs for the tests that are not about the defaults.
+const SMALL = "width=32&depth=2&n_train=16&batch=16&chunk=5&epochs=3&seed=1";
+
+let srv;
+let browser;
+let cli = null; // {ckpt, npz, evalJson, tmp}
+
+before(async () => {
+  assert.ok(existsSync(join(WWW, "pkg", "phaselab_wasm.js")), `${WWW} is not built (web/build.sh)`);
+  srv = await serve(WWW);
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (srv) await srv.close();
+  if (cli && cli.tmp) rmSync(cli.tmp, { recursive: true, force: true });
+});
+
+function assertClean(problems, what) {
+  assert.deepEqual(problems, [], `${what}: console errors or failed requests:\n${problems.join("\n")}`);
+}
+
+async function assertNoErrorNotices(page, what) {
+  const errs = await noticeText(page, "error");
+  assert.deepEqual(errs, [], `${what}: error notices on the page`);
+}
+
+async function drawnViews(page) {
+  return page.evaluate((views) => {
+    const out = {};
+    for (const v of views) out[v] = document.getElementById(`plot-${v}`).dataset.drawn === "1";
+    // the animation: some opaque pixels on its canvas, and one ghost per model in its legend
+    const c = document.getElementById("anim");
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let ink = 0;
+    for (let i = 3; i < d.length; i += 4 * 7) if (d[i] > 0) ink++;
+    out.anim = ink > 20;
+    out.ghosts = document.querySelectorAll("#anim-legend .item").length;
+    return out;
+  }, VIEWS);
+}
+
+// A CLI checkpoint + test set + eval report: from the environment, or made here with PHASELAB_BIN.
+function cliArtifacts() {
+  if (cli) return cli;
+  const { PHASELAB_CKPT: ckpt, PHASELAB_TEST_NPZ: npz, PHASELAB_EVAL_JSON: evalJson } = process.env;
+  if (ckpt && npz && evalJson) {
+    cli = { ckpt, npz, evalJson };
+    return cli;
+  }
+  if (!existsSync(BIN)) return null;
+  const tmp = mkdtempSync(join(tmpdir(), "phaselab-browser-"));
+  const run = (...args) => execFileSync(BIN, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 600000 });
+  run("data", "gen", "--system", "chain-pendulum:2", "--n", "40", "--n-test", "8", "--seconds", "4", "--out", join(tmp, "data"));
+  run("train", "--system", "chain-pendulum:2", "--model", "hnn", "--epochs", "5", "--width", "32", "--batch", "16",
+    "--data", join(tmp, "data"), "--out", join(tmp, "run"));
+  run("eval", join(tmp, "run"), "--data", join(tmp, "data", "test.npz"));
+  cli = { ckpt: join(tmp, "run", "model.phaselab"), npz: join(tmp, "data", "test.npz"), evalJson: join(tmp, "run", "eval.json"), tmp };
+  return cli;
+}
+
+function gerrOf(report) {
+  const g = report?.test?.gerr ?? report?.gerr;
+  assert.ok(Number.isFinite(g), `no gerr in the eval report: ${JSON.stringify(report).slice(0, 300)}`);
+  return g;
+}
+
+function close(a, b, tol) {
+  return Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+}
+
+async function loadDataset(page, path) {
+  const before = await page.evaluate(() => document.getElementById("data-info").textContent);
+  await page.setInputFiles("#dataset-file", path);
+  await page.waitForFunction((b) => {
+    const t = document.getElementById("data-info").textContent;
+    return t !== b && t.includes(".npz");
+  }, before, { timeout: 60000 });
+}
+
+test("(1) the page loads cleanly; default CPU training lowers every loss and fills every view (7: screenshots)", { timeout: LONG + 60000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(srv.url);
+  await waitDone(page, LONG);
+  assertClean(problems, "default run");
+  await assertNoErrorNotices(page, "default run");
+  assert.equal(await page.evaluate(() => document.body.dataset.backend), "cpu");
+  const rows = await metrics(page);
+  const defaults = await page.evaluate(() => location.hash);
+  assert.match(defaults, /models=node,node-so,hnn/, "the default models are node, node-so, hnn");
+  assert.deepEqual(rows.map((r) => r.kind), ["node", "node-so", "hnn"]);
+  for (const r of rows) {
+    assert.ok(r.loss < r.firstLoss, `${r.kind}: loss ${r.loss} did not fall below its first epoch's ${r.firstLoss}`);
+    assert.ok(Number.isFinite(r.gerr) && r.gerr > 0, `${r.kind}: no rollout error (${r.gerr})`);
+    assert.ok(Number.isFinite(r.herr), `${r.kind}: no energy error`);
+  }
+  const drawn = await drawnViews(page);
+  for (const v of [...VIEWS, "anim"]) assert.ok(drawn[v], `view ${v} is not drawn`);
+  assert.equal(drawn.ghosts, 3, "one ghost per model in the animation");
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "playground.png") });
+  // (7) also at a phone's width: one column, nothing wider than the screen
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(500);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone's screen`);
+  await page.screenshot({ path: join(ARTIFACTS, "playground-phone.png"), fullPage: true });
+  // clicking the phase portrait starts every model (and the truth) from a new state
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.waitForTimeout(500);
+  const L = await page.evaluate(() => document.getElementById("plot-phase").layout);
+  assert.ok(L && L.area, "the phase portrait has no frame to map clicks");
+  const box = await page.locator("#plot-phase").boundingBox();
+  const fx = 0.3;
+  const fy = 0.4;
+  const px = L.area[0] + fx * (L.area[2] - L.area[0]);
+  const py = L.area[1] + fy * (L.area[3] - L.area[1]);
+  await page.mouse.click(box.x + (px / L.w) * box.width, box.y + (py / L.h) * box.height);
+  const want = [L.x[0] + fx * (L.x[1] - L.x[0]), L.y[1] - fy * (L.y[1] - L.y[0])];
+  await page.waitForFunction(() => document.getElementById("plot-phase").dataset.rolloutReq === "1", null, { timeout: 60000 });
+  await page.waitForTimeout(600);
+  const got = await page.evaluate(() => JSON.parse(document.getElementById("plot-phase").dataset.z0));
+  const span = [L.x[1] - L.x[0], L.y[1] - L.y[0]];
+  assert.ok(Math.abs(got[0] - want[0]) < 0.02 * span[0] && Math.abs(got[1] - want[1]) < 0.02 * span[1],
+    `clicked (q1, v1) = ${want}, the page started from ${got}`);
+  const series = await page.evaluate(() => Number(document.getElementById("plot-phase").dataset.series));
+  assert.equal(series, 4, "the phase portrait shows the truth and three models from the clicked state");
+  assertClean(problems, "after the click");
+  await context.close();
+});
+
+// SwiftShader runs WebGPU on the CPU: a training epoch of these small models takes seconds, an
+// evaluation tens of seconds; so this compares first epochs and waits for one evaluation only.
+async function firstLosses(page, n, timeout) {
+  await page.waitForFunction((k) => {
+    const rows = document.querySelectorAll("#metrics tbody tr");
+    return rows.length === k && [...rows].every((tr) => tr.dataset.firstLoss !== undefined);
+  }, n, { timeout, polling: 250 });
+  return metrics(page);
+}
+
+test("(2) WebGPU (SwiftShader) trains and agrees with the CPU on the first epoch", { timeout: 900000 }, async () => {
+  const gpuBrowser = await launch({ webgpu: true });
+  try {
+    const hash = `#${SMALL}&epochs=2&models=node,node-so,hnn`;
+    const gpu = await newPage(gpuBrowser);
+    await gpu.page.goto(`${srv.url}${hash}&backend=webgpu`);
+    await gpu.page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 120000 });
+    const backend = await gpu.page.evaluate(() => document.body.dataset.backend);
+    assert.equal(backend, "webgpu", `WebGPU did not start: ${(await noticeText(gpu.page)).join(" | ")}`);
+    const g = await firstLosses(gpu.page, 3, 600000);
+    const cpu = await newPage(browser);
+    await cpu.page.goto(`${srv.url}${hash}&backend=cpu`);
+    const c = await firstLosses(cpu.page, 3, 300000);
+    assert.equal(await cpu.page.evaluate(() => document.body.dataset.backend), "cpu");
+    for (let i = 0; i < c.length; i++) {
+      assert.equal(g[i].kind, c[i].kind);
+      const rel = Math.abs(g[i].firstLoss - c[i].firstLoss) / Math.abs(c[i].firstLoss);
+      assert.ok(rel < 1e-2, `${c[i].kind}: first-epoch loss on WebGPU ${g[i].firstLoss} vs CPU ${c[i].firstLoss} (rel ${rel.toExponential(2)})`);
+    }
+    // and the evaluation runs on WebGPU too
+    await gpu.page.waitForFunction(() => document.querySelector("#metrics tbody tr")?.dataset.gerr !== undefined, null, { timeout: 600000, polling: 500 });
+    const gerr = (await metrics(gpu.page))[0].gerr;
+    assert.ok(Number.isFinite(gerr) && gerr > 0, `rollout error on WebGPU: ${gerr}`);
+    assertClean(gpu.problems, "webgpu run");
+    await assertNoErrorNotices(gpu.page, "webgpu run");
+    assertClean(cpu.problems, "cpu run");
+    await gpu.context.close();
+    await cpu.context.close();
+  } finally {
+    await gpuBrowser.close();
+  }
+});
+
+test("(3) URL state round trip; bad parameters are clamped with a notice", { timeout: 300000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  // a full state, with a hide flag
+  const state = {
+    system: "spring-pendulum:1", models: "node-so,hnn", width: "32", depth: "3", lr: "0.001", epochs: "3",
+    integrator: "rk4", n_train: "16", chunk: "4", loss: "l1", seed: "42", drag: "0.4", batch: "16", backend: "cpu",
+  };
+  const hash = "#" + Object.entries(state).map(([k, v]) => `${k}=${v}`).join("&") + "&hide_settings=1";
+  await page.goto(srv.url + hash);
+  await waitDone(page, 300000);
+  assertClean(problems, "link run");
+  assert.deepEqual(await noticeText(page, "warn"), [], "a valid link gave notices");
+  const ui = await page.evaluate(() => ({
+    width: document.getElementById("width").value, depth: document.getElementById("depth").value,
+    lr: document.getElementById("lr").value, epochs: document.getElementById("epochs").value,
+    integrator: document.getElementById("integrator").value, n_train: document.getElementById("n_train").value,
+    chunk: document.getElementById("chunk").value, loss: document.getElementById("loss").value,
+    seed: document.getElementById("seed").value, batch: document.getElementById("batch").value,
+    backend: document.getElementById("backend").value,
+    models: [...document.querySelectorAll("#model-toggles input:checked")].map((x) => x.value).join(","),
+    system: document.querySelector('#systems .tile[aria-checked="true"]')?.dataset.spec,
+    settingsHidden: getComputedStyle(document.getElementById("settings")).display === "none",
+  }));
+  for (const [k, v] of Object.entries(state)) if (k !== "drag") assert.equal(String(ui[k]), v, `UI ${k}`);
+  assert.ok(ui.settingsHidden, "hide_settings=1 hides the settings");
+  const kept = new URL(page.url()).hash;
+  for (const [k, v] of Object.entries(state)) assert.ok(kept.includes(`${k}=${v}`), `the hash lost ${k}=${v}: ${kept}`);
+  assert.ok(kept.includes("hide_settings=1"));
+  const rows = await metrics(page);
+  assert.deepEqual(rows.map((r) => r.kind), ["node-so", "hnn"]);
+  assert.ok(rows.every((r) => r.epoch === 3));
+
+  // a change in the UI updates the hash, and the new link reproduces it
+  const p2 = await newPage(browser);
+  await p2.page.goto(srv.url + "#" + SMALL + "&models=node");
+  await p2.page.waitForFunction(() => document.body.dataset.state !== "loading");
+  await p2.page.selectOption("#width", "64");
+  await p2.page.fill("#seed", "7");
+  await p2.page.press("#seed", "Enter");
+  await p2.page.selectOption("#loss", "l1");
+  await p2.page.click('#systems .tile[data-spec="chain-pendulum:1"]');
+  await p2.page.waitForFunction(() => /width=64/.test(location.hash) && /seed=7/.test(location.hash) && /loss=l1/.test(location.hash) && /system=chain-pendulum:1/.test(location.hash));
+  const shared = new URL(p2.page.url()).hash;
+  await waitDone(p2.page, 300000);
+  const lossA = (await metrics(p2.page)).map((r) => r.firstLoss);
+  const p3 = await newPage(browser);
+  await p3.page.goto(srv.url + shared);
+  await waitDone(p3.page, 300000);
+  assert.equal(new URL(p3.page.url()).hash, shared, "the shared link changed when opened");
+  assert.equal(await p3.page.evaluate(() => document.getElementById("width").value), "64");
+  const lossB = (await metrics(p3.page)).map((r) => r.firstLoss);
+  assert.deepEqual(lossB, lossA, "the shared link reproduces the run (same first-epoch losses)");
+  assertClean(p2.problems, "UI-changed run");
+  assertClean(p3.problems, "shared-link run");
+
+  // bad parameters: clamped, each with a visible notice; the page still trains
+  const p4 = await newPage(browser);
+  await p4.page.goto(srv.url + "#width=100000&depth=abc&lr=-1&system=no-such-system&models=node,bogus&epochs=2&n_train=16&batch=16&foo=1&seed=%E0%A4%A");
+  await waitDone(p4.page, 300000);
+  const warns = (await noticeText(p4.page, "warn")).join("\n");
+  for (const word of ["width", "depth", "lr", "system", "bogus", "foo", "seed"]) {
+    assert.ok(warns.includes(word), `no notice mentions ${word}:\n${warns}`);
+  }
+  const fixed = await p4.page.evaluate(() => ({ width: document.getElementById("width").value, hash: location.hash }));
+  assert.equal(fixed.width, "512");
+  assert.ok(!fixed.hash.includes("bogus") && !fixed.hash.includes("foo="), `the hash keeps bad values: ${fixed.hash}`);
+  assert.deepEqual((await metrics(p4.page)).map((r) => r.kind), ["node"]);
+  assertClean(p4.problems, "bad link");
+  await assertNoErrorNotices(p4.page, "bad link");
+  for (const p of [p2, p3, p4]) await p.context.close();
+  await context.close();
+});
+
+test("(4) a checkpoint from the CLI loads in the page and its rollout error equals phaselab eval's", { timeout: 600000 }, async (t) => {
+  const a = cliArtifacts();
+  if (!a) {
+    t.skip(`no CLI checkpoint: set PHASELAB_CKPT, PHASELAB_TEST_NPZ, PHASELAB_EVAL_JSON or build ${BIN}`);
+    return;
+  }
+  const want = gerrOf(JSON.parse(readFileSync(a.evalJson, "utf8")));
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${srv.url}#${SMALL}&epochs=1&models=node&backend=cpu`);
+  await page.waitForFunction(() => document.body.dataset.state !== "loading");
+  await loadDataset(page, a.npz);
+  await page.setInputFiles("#checkpoint-file", a.ckpt);
+  await page.waitForFunction(() => {
+    const tr = document.querySelector('#metrics tbody tr[data-checkpoint="1"]');
+    return tr && tr.dataset.gerr !== undefined;
+  }, null, { timeout: 300000 });
+  const row = (await metrics(page)).find((r) => r.checkpoint);
+  assert.ok(close(row.gerr, want, 1e-4), `page gerr ${row.gerr} vs phaselab eval ${want}`);
+  assertClean(problems, "checkpoint run");
+  await assertNoErrorNotices(page, "checkpoint run");
+  await context.close();
+});
+
+test("(5) a checkpoint exported by the page evaluates in the CLI with the page's rollout error", { timeout: 600000 }, async (t) => {
+  const a = cliArtifacts();
+  if (!a || !existsSync(BIN)) {
+    t.skip(`needs the phaselab CLI (${BIN}) and a test set`);
+    return;
+  }
+  const { context, page, problems } = await newPage(browser, { acceptDownloads: true });
+  await page.goto(`${srv.url}#${SMALL}&epochs=3&models=node-so&backend=cpu`);
+  await page.waitForFunction(() => document.body.dataset.state !== "loading");
+  await loadDataset(page, a.npz);
+  await waitDone(page, 300000);
+  const row = (await metrics(page)).find((r) => r.kind === "node-so" && !r.checkpoint);
+  assert.equal(row.epoch, 3);
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 120000 }),
+    page.click('#metrics tbody tr[data-kind="node-so"] button'),
+  ]);
+  assert.equal(download.suggestedFilename(), "node-so.phaselab");
+  const dir = mkdtempSync(join(tmpdir(), "phaselab-export-"));
+  try {
+    const file = join(dir, "node-so.phaselab");
+    await download.saveAs(file);
+    const out = execFileSync(BIN, ["eval", file, "--data", a.npz, "--json"], { encoding: "utf8", timeout: 300000 });
+    const report = JSON.parse(out.slice(out.indexOf("{")));
+    const g = gerrOf(report);
+    assert.ok(close(g, row.gerr, 1e-4), `phaselab eval gerr ${g} vs the page's ${row.gerr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assertClean(problems, "export run");
+  await context.close();
+});
+
+test("(6) a bad dataset or checkpoint file shows an error and the page keeps working", { timeout: 300000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${srv.url}#${SMALL}&epochs=4&models=node&backend=cpu`);
+  await page.waitForFunction(() => document.body.dataset.state !== "loading");
+  const bad = { name: "broken.npz", mimeType: "application/zip", buffer: Buffer.from("this is not a zip archive") };
+  await page.setInputFiles("#dataset-file", bad);
+  await page.waitForFunction(() => [...document.querySelectorAll("#notices .notice.error")].some((n) => n.textContent.includes("broken.npz")));
+  const badCk = { name: "junk.phaselab", mimeType: "application/octet-stream", buffer: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]) };
+  await page.setInputFiles("#checkpoint-file", badCk);
+  await page.waitForFunction(() => [...document.querySelectorAll("#notices .notice.error")].some((n) => n.textContent.includes("junk.phaselab")));
+  // a zip that is no dataset, dropped on the page
+  const zipNoNpy = Buffer.from("504b0506000000000000000000000000000000000000", "hex");
+  await page.evaluate((bytes) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes)], "empty.npz"));
+    window.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [...zipNoNpy]);
+  await page.waitForFunction(() => [...document.querySelectorAll("#notices .notice.error")].some((n) => n.textContent.includes("empty.npz")));
+  await waitDone(page, 300000);
+  const rows = await metrics(page);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].epoch, 4, "the run went on after the bad files");
+  assert.ok(!(await page.evaluate(() => document.getElementById("data-info").textContent)).includes(".npz"));
+  // controls still answer: reset, then step one epoch
+  await page.click("#reset");
+  await page.waitForFunction(() => document.body.dataset.state !== "configuring");
+  await page.click("#play"); // pause (reset keeps playing unless paused)
+  await page.click("#step");
+  await page.waitForFunction(() => Number(document.body.dataset.epoch) >= 1, null, { timeout: 120000 });
+  assertClean(problems, "bad files");
+  await context.close();
+});
+
+test("(8) pause, play, step and reset answer mid-run; space toggles play", { timeout: 300000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${srv.url}#${SMALL}&epochs=5000&models=node,hnn&backend=cpu`);
+  await page.waitForFunction(() => Number(document.body.dataset.epoch) >= 3, null, { timeout: 120000 });
+  await page.click("#play"); // pause
+  await page.waitForFunction(() => document.body.dataset.state === "paused", null, { timeout: 10000 });
+  await page.waitForTimeout(300); // an epoch in flight may still land
+  const e1 = await page.evaluate(() => Number(document.body.dataset.epoch));
+  await page.waitForTimeout(1500);
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.epoch)), e1, "training went on while paused");
+  await page.click("#step");
+  await page.waitForFunction((e) => Number(document.body.dataset.epoch) === e + 1, e1, { timeout: 30000 });
+  await page.locator("body").focus();
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press("Space"); // play
+  await page.waitForFunction((e) => Number(document.body.dataset.epoch) > e + 3, e1, { timeout: 60000 });
+  await page.click("#reset");
+  await page.waitForFunction(() => Number(document.body.dataset.epoch) < 3 && document.body.dataset.state === "training", null, { timeout: 30000 });
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press("Space"); // pause
+  await page.waitForFunction(() => document.body.dataset.state === "paused", null, { timeout: 10000 });
+  assertClean(problems, "controls");
+  await assertNoErrorNotices(page, "controls");
+  await context.close();
+});

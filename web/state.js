@@ -1,0 +1,68 @@
+// URL-hash state: the full settings (keys of default_settings()) plus hide flags for embedding,
+// e.g. #system=chain-pendulum:2&models=node,node-so,hnn&width=64&...&hide_settings=1
+// Parsing never throws: anything it cannot read becomes a notice and the default stays.
+
+export const HIDE_FLAGS = ["hide_controls", "hide_settings", "hide_picker"];
+
+function decode(s) {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch (_) {
+    return null;
+  }
+}
+
+// -> {values, hide, notices}: values hold only keys of `defaults`, typed like the defaults.
+export function parseHash(hash, defaults) {
+  const values = {};
+  const hide = {};
+  const notices = [];
+  const text = (hash || "").replace(/^#/, "");
+  if (!text) return { values, hide, notices };
+  for (const part of text.split("&")) {
+    if (!part) continue;
+    const eq = part.indexOf("=");
+    const key = decode(eq < 0 ? part : part.slice(0, eq));
+    const raw = eq < 0 ? "" : decode(part.slice(eq + 1));
+    if (key === null || raw === null) {
+      notices.push(`link: could not read "${part.slice(0, 40)}"; ignored`);
+      continue;
+    }
+    if (HIDE_FLAGS.includes(key)) {
+      hide[key] = raw === "" || raw === "1" || raw === "true";
+      continue;
+    }
+    if (!Object.prototype.hasOwnProperty.call(defaults, key)) {
+      notices.push(`link: unknown parameter "${key.slice(0, 40)}" ignored`);
+      continue;
+    }
+    const d = defaults[key];
+    if (Array.isArray(d)) {
+      values[key] = raw.split(",").map((s) => s.trim()).filter(Boolean);
+    } else if (typeof d === "number") {
+      const n = raw.trim() === "" ? NaN : Number(raw);
+      if (Number.isFinite(n)) values[key] = n;
+      else notices.push(`link: ${key} = "${raw.slice(0, 40)}" is not a number; using ${d}`);
+    } else if (typeof d === "boolean") {
+      if (raw === "true" || raw === "1") values[key] = true;
+      else if (raw === "false" || raw === "0") values[key] = false;
+      else notices.push(`link: ${key} = "${raw.slice(0, 40)}" is not true/false; using ${d}`);
+    } else {
+      values[key] = raw;
+    }
+  }
+  return { values, hide, notices };
+}
+
+function enc(v) {
+  return encodeURIComponent(String(v)).replace(/%2C/gi, ",").replace(/%3A/gi, ":");
+}
+
+export function serializeHash(settings, hide) {
+  const parts = [];
+  for (const [k, v] of Object.entries(settings)) {
+    parts.push(`${enc(k)}=${Array.isArray(v) ? v.map(enc).join(",") : enc(v)}`);
+  }
+  for (const f of HIDE_FLAGS) if (hide && hide[f]) parts.push(`${f}=1`);
+  return "#" + parts.join("&");
+}

@@ -1,0 +1,330 @@
+// The playground's compute: one Playground (wasm) per worker, so the page never freezes.
+//
+// Every use of the Playground goes through one serial queue (`serial`): a message that arrives while
+// an epoch is being awaited waits for it, so the wasm object is never entered twice. Training is a
+// pump: one epoch of one model per task, round robin over the models, with a macrotask yield between
+// tasks so that pause / reset / rollout requests are seen between epochs. Models are evaluated every
+// few rounds (adaptively, so that training dominates) and at the end.
+//
+// Messages in:  init {backend, module?} | configure {settings, dataset?, checkpoints[]} | play | pause
+//               | step | rollout {z0, req} | checkpoint {bytes, name} | export {id} | evaluate
+// Messages out: ready {backend, notice?} | configured {info, models, z0, steps} | epoch {...}
+//               | eval {id, result} | rollouts {req, z0, truth, models} | running {running}
+//               | done | checkpoint {...} | exported {...} | notice {level, message} | fatal {message}
+
+import init, * as pl from "./pkg/phaselab_wasm.js";
+
+let pg = null;
+let settings = null;
+let models = []; // {id, kind, checkpoint, epoch, done, failed, lastEval, evaluatedAt}
+let running = false;
+let rr = 0; // round-robin cursor
+let round = { trainSeconds: 0, epochs: 0 };
+let evalEvery = 5; // rounds between evaluations (adapted)
+let roundsSinceEval = 0;
+let z0 = null;
+let steps = 0;
+let info = null;
+let rolloutReq = 0;
+
+let run = 0; // the page's run id (from its latest configure that has been carried out)
+const post = (msg, transfer) => self.postMessage({ run, ...msg }, transfer || []);
+const message = (e) => (e && e.message) ? e.message : String(e);
+const notice = (level, text) => post({ type: "notice", level, message: text });
+
+// One queue for everything that touches the Playground.
+let chain = Promise.resolve();
+function serial(fn) {
+  const p = chain.then(fn);
+  chain = p.catch(() => {});
+  return p.catch((e) => notice("error", message(e)));
+}
+
+// A macrotask yield (not clamped like nested setTimeout(0)).
+function tick() {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(0);
+  });
+}
+
+async function hasAdapter() {
+  try {
+    if (!self.navigator || !self.navigator.gpu) return false;
+    return !!(await self.navigator.gpu.requestAdapter());
+  } catch (_) {
+    return false;
+  }
+}
+
+async function start(msg) {
+  await init(msg.module ? { module_or_path: msg.module } : undefined);
+  const want = msg.backend || "auto";
+  let note = null;
+  if (want === "webgpu" || (want === "auto" && (await hasAdapter()))) {
+    try {
+      pg = await pl.Playground.create("webgpu");
+    } catch (e) {
+      note = `WebGPU is not available here (${message(e)}): training on the CPU instead.`;
+    }
+  }
+  if (!pg) pg = await pl.Playground.create("cpu");
+  post({ type: "ready", backend: pg.backend(), requested: want, notice: note, version: pl.version() });
+}
+
+function trainable() {
+  return models.filter((m) => !m.checkpoint && !m.done && !m.failed);
+}
+
+async function configure(msg) {
+  run = msg.run || 0;
+  settings = msg.settings;
+  const sj = JSON.stringify(settings);
+  pg.clear();
+  models = [];
+  rr = 0;
+  roundsSinceEval = 0;
+  round = { trainSeconds: 0, epochs: 0 };
+  evalEvery = Math.max(1, Math.min(10, Math.round((settings.epochs || 100) / 20)));
+  try {
+    info = JSON.parse(msg.dataset ? pg.set_dataset(msg.dataset, sj) : pg.set_system(sj));
+  } catch (e) {
+    post({ type: "configure_failed", dataset: !!msg.dataset, message: message(e) });
+    return;
+  }
+  for (const kind of settings.models) {
+    try {
+      const id = pg.add_model(kind, sj);
+      models.push({ id, kind, checkpoint: false, epoch: 0, done: false, failed: false, evaluatedAt: -1, n_params: pg.n_params(id) });
+    } catch (e) {
+      notice("error", `${kind}: ${message(e)}`);
+    }
+  }
+  const ckptInfos = [];
+  for (const c of msg.checkpoints || []) {
+    try {
+      const ci = JSON.parse(pg.add_checkpoint(c.bytes));
+      models.push({ id: ci.id, key: c.key, kind: ci.kind, checkpoint: true, name: c.name, epoch: ci.trained_epochs || 0, done: true, failed: false, evaluatedAt: -1, n_params: ci.n_params });
+      ckptInfos.push({ key: c.key, info: ci });
+    } catch (e) {
+      post({ type: "checkpoint_failed", key: c.key, name: c.name, message: message(e) });
+    }
+  }
+  z0 = Array.from(pg.test_state(0));
+  steps = info.test_steps;
+  post({ type: "configured", info, z0, steps, checkpoints: ckptInfos,
+    models: models.map((m) => ({ id: m.id, kind: m.kind, checkpoint: m.checkpoint, name: m.name || null, epoch: m.epoch, n_params: m.n_params })) });
+  await rollouts(); // the truth appears at once
+  for (const m of models.filter((m) => m.checkpoint)) await evaluateModel(m);
+  if (models.some((m) => m.checkpoint)) await rollouts();
+}
+
+async function evaluateModel(m) {
+  const t0 = performance.now();
+  const r = JSON.parse(await pg.evaluate(m.id));
+  m.evaluatedAt = m.epoch;
+  post({ type: "eval", id: m.id, epoch: m.epoch, result: r });
+  return (performance.now() - t0) / 1000;
+}
+
+async function rollouts(req) {
+  if (!pg || !info || !z0) return;
+  const zf = new Float64Array(z0);
+  let truth = null;
+  if (info.has_truth) {
+    try {
+      truth = pg.truth(zf, steps);
+    } catch (e) {
+      notice("warn", `ground truth: ${message(e)}`);
+    }
+  }
+  const out = {};
+  const transfer = truth ? [truth.buffer] : [];
+  for (const m of models) {
+    if (m.epoch === 0 && !m.checkpoint) continue; // an untrained model's rollout says nothing
+    try {
+      const r = await pg.rollout(m.id, zf, steps);
+      out[m.id] = r;
+      transfer.push(r.buffer);
+    } catch (e) {
+      out[m.id] = null;
+    }
+  }
+  post({ type: "rollouts", req: req ?? rolloutReq, z0, truth, models: out }, transfer);
+}
+
+// Evaluates the models (those not evaluated at their current epoch when onlyStale), then rolls
+// them out for the phase portrait and the animation; -> seconds spent.
+async function evaluateAll(onlyStale) {
+  const t0 = performance.now();
+  for (const m of models) {
+    if (onlyStale && m.evaluatedAt === m.epoch) continue;
+    if (!m.checkpoint && m.epoch === 0) continue;
+    await evaluateModel(m);
+    await tick();
+  }
+  await rollouts();
+  return (performance.now() - t0) / 1000;
+}
+
+// One epoch of the next model in round-robin order; evaluations every few rounds; `done` at the end.
+async function trainOne() {
+  const todo = trainable();
+  if (todo.length === 0) {
+    await finish();
+    return;
+  }
+  const m = todo[rr % todo.length];
+  rr = (rr + 1) % Math.max(1, todo.length);
+  try {
+    const t0 = performance.now();
+    const r = JSON.parse(await pg.train_epoch(m.id));
+    const wall = (performance.now() - t0) / 1000;
+    m.epoch = r.epoch;
+    m.done = !!r.done;
+    round.trainSeconds += wall;
+    post({ type: "epoch", id: m.id, epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: wall, done: m.done });
+  } catch (e) {
+    m.failed = true;
+    post({ type: "model_failed", id: m.id, message: message(e) });
+  }
+  if (rr === 0) {
+    // a full round: maybe evaluate
+    roundsSinceEval += 1;
+    const remaining = trainable();
+    if (remaining.length > 0 && roundsSinceEval >= evalEvery) {
+      const trainSecs = round.trainSeconds;
+      const evalSecs = await evaluateAll(true);
+      // keep evaluation under about a third of the time
+      if (evalSecs > 0.5 * trainSecs) evalEvery = Math.min(200, evalEvery * 2);
+      roundsSinceEval = 0;
+      round.trainSeconds = 0;
+    }
+  }
+  if (trainable().length === 0) await finish();
+}
+
+async function finish() {
+  if (!running && !stepping) return;
+  running = false;
+  await evaluateAll(true);
+  post({ type: "done" });
+  post({ type: "running", running: false });
+}
+
+let pumping = false;
+let stepping = false;
+function pump() {
+  if (!running || pumping) return;
+  pumping = true;
+  tick().then(() => {
+    if (!running) {
+      pumping = false;
+      return;
+    }
+    serial(trainOne).then(() => {
+      pumping = false;
+      pump();
+    });
+  });
+}
+
+async function stepRound() {
+  const todo = trainable();
+  if (todo.length === 0) {
+    post({ type: "running", running: false });
+    return;
+  }
+  stepping = true;
+  for (const m of todo) {
+    try {
+      const t0 = performance.now();
+      const r = JSON.parse(await pg.train_epoch(m.id));
+      const wall = (performance.now() - t0) / 1000;
+      m.epoch = r.epoch;
+      m.done = !!r.done;
+      post({ type: "epoch", id: m.id, epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: wall, done: m.done });
+    } catch (e) {
+      m.failed = true;
+      post({ type: "model_failed", id: m.id, message: message(e) });
+    }
+  }
+  rr = 0;
+  if (trainable().length === 0) await finish();
+  else await evaluateAll(true);
+  stepping = false;
+}
+
+self.onmessage = (ev) => {
+  const msg = ev.data || {};
+  switch (msg.type) {
+    case "init":
+      serial(() => start(msg)).then(() => {
+        if (!pg) post({ type: "fatal", message: "could not start the compute worker" });
+      });
+      break;
+    case "configure":
+      serial(() => configure(msg));
+      break;
+    case "play":
+      if (!running) {
+        running = true;
+        post({ type: "running", running: true });
+      }
+      pump();
+      break;
+    case "pause":
+      if (running) {
+        running = false;
+        post({ type: "running", running: false });
+      }
+      break;
+    case "step":
+      if (running) {
+        running = false;
+        post({ type: "running", running: false });
+      }
+      serial(stepRound);
+      break;
+    case "rollout":
+      if (msg.z0) z0 = Array.from(msg.z0);
+      rolloutReq = msg.req || 0;
+      serial(() => rollouts(msg.req));
+      break;
+    case "evaluate":
+      serial(() => evaluateAll(false));
+      break;
+    case "checkpoint":
+      serial(async () => {
+        if (models.some((x) => x.key === msg.key)) return; // a configure since has added it
+        let ci;
+        try {
+          ci = JSON.parse(pg.add_checkpoint(msg.bytes));
+        } catch (e) {
+          post({ type: "checkpoint_failed", key: msg.key, name: msg.name, message: message(e) });
+          return;
+        }
+        const m = { id: ci.id, key: msg.key, kind: ci.kind, checkpoint: true, name: msg.name, epoch: ci.trained_epochs || 0, done: true, failed: false, evaluatedAt: -1, n_params: ci.n_params };
+        models.push(m);
+        post({ type: "checkpoint", key: msg.key, info: ci, model: { id: m.id, kind: m.kind, checkpoint: true, name: m.name, epoch: m.epoch, n_params: m.n_params } });
+        await evaluateModel(m);
+        await rollouts();
+      });
+      break;
+    case "export":
+      serial(async () => {
+        const m = models.find((x) => x.id === msg.id);
+        const bytes = await pg.export_checkpoint(msg.id);
+        post({ type: "exported", id: msg.id, kind: m ? m.kind : "model", bytes }, [bytes.buffer]);
+      });
+      break;
+    default:
+      notice("warn", `worker: unknown message ${msg.type}`);
+  }
+};
+
+self.addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  notice("error", message(e.reason));
+});
