@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# phaselab's whole test suite: unit and end-to-end tests (native), and the browser crate built for
-# wasm32 so the core never grows something that breaks the playground.
+# phaselab's whole test suite: unit and end-to-end tests (native), the real MuJoCo engine path, and
+# the browser playground built and tested in headless chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || rustup target add wasm32-unknown-unknown
@@ -20,5 +20,8 @@ bash tools/mujoco/ci.sh "$mujoco"
 tools/mujoco/.venv/bin/python -B tools/mujoco/test_generate.py
 target/release/phaselab control --data "$mujoco" --epochs 1 --width 32 --out "$mujoco/runs"
 rm -rf "$mujoco"
-cargo build --release --target wasm32-unknown-unknown -p phaselab-wasm
-echo "wasm32: built $(du -h target/wasm32-unknown-unknown/release/phaselab_wasm.wasm | cut -f1) phaselab_wasm.wasm"
+# The playground: build the site (wasm32, wasm-bindgen, wasm-opt; installs its tools if missing),
+# then the browser tests in headless Debian chromium (CPU and SwiftShader WebGPU), which also check
+# checkpoints both ways against the CLI built above.
+bash web/build.sh
+bash tests/browser/run.sh

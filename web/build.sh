@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 out="$root/www"
-wasm="$root/target/wasm32-unknown-unknown/release/phaselab_wasm.wasm"
+wasm="$root/target/wasm32-unknown-unknown/wasm/phaselab_wasm.wasm"
 log() { echo "web/build.sh: $*" >&2; }
 
 # The wasm-bindgen CLI must equal the wasm-bindgen crate exactly (the lock file has the version).
@@ -20,7 +20,7 @@ wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, "");
 if [ -z "${SKIP_CARGO:-}" ]; then
   rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
     || rustup target add wasm32-unknown-unknown
-  cargo build --release --target wasm32-unknown-unknown -p phaselab-wasm
+  cargo build --profile wasm --target wasm32-unknown-unknown -p phaselab-wasm
 fi
 [ -f "$wasm" ] || { log "$wasm is missing (build the crate first)"; exit 1; }
 

@@ -545,7 +545,7 @@ function specFor(view) {
       .map((m) => ({ name: m.series, points: finitePoints(m.losses, true) }))
       .filter((s) => s.points.length);
     if (!series.length) return { empty: "the training loss appears after the first epoch" };
-    return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, series };
+    return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, legend: "upper-right", series };
   }
   if (view === "gerr") {
     const series = ordered().filter((m) => m.eval && m.eval.gerr_curve)
@@ -556,7 +556,7 @@ function specFor(view) {
       })
       .filter((s) => s.points.length);
     if (!series.length) return { empty: "rollout errors appear after the first evaluation" };
-    return { title: "", x_label: "time (s)", y_label: "relative error", log_y: true, series };
+    return { title: "", x_label: "time (s)", y_label: "relative error", log_y: true, legend: "lower-right", series };
   }
   if (view === "herr") {
     const series = ordered().filter((m) => m.eval && Array.isArray(m.eval.herr_curve))
@@ -568,7 +568,7 @@ function specFor(view) {
     if (!series.length) {
       return { empty: S.info && !S.info.has_truth ? "no known energy for this dataset" : "energy errors appear after the first evaluation" };
     }
-    return { title: "", x_label: "time (s)", y_label: "relative energy error", log_y: true, series };
+    return { title: "", x_label: "time (s)", y_label: "relative energy error", log_y: true, legend: "lower-right", series };
   }
   if (view === "energy") {
     const withE = ordered().filter((m) => m.eval && Array.isArray(m.eval.energy) && m.eval.energy.length);
@@ -583,7 +583,7 @@ function specFor(view) {
     for (const m of withE) {
       series.push({ name: m.series, dashed: m.checkpoint, points: finitePoints(m.eval.energy, false).map(([t, h]) => [t, clampTo(h, b)]) });
     }
-    return { title: "", x_label: "time (s)", y_label: "energy", log_y: false, series: series.filter((s) => s.points.length) };
+    return { title: "", x_label: "time (s)", y_label: "energy", log_y: false, legend: "lower-left", series: series.filter((s) => s.points.length) };
   }
   if (view === "phase") {
     const series = [];
@@ -606,7 +606,7 @@ function specFor(view) {
     }
     if (!series.length || !S.z0) return { empty: "rollouts appear after the first evaluation" };
     return {
-      title: "", x_label: "q1", y_label: "v1", log_y: false, series: series.filter((s) => s.points.length),
+      title: "", x_label: "q1", y_label: "v1", log_y: false, legend: "upper-right", series: series.filter((s) => s.points.length),
       marker: [S.z0[0], S.z0[D]],
     };
   }

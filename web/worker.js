@@ -196,8 +196,8 @@ async function trainOne() {
     if (remaining.length > 0 && roundsSinceEval >= evalEvery) {
       const trainSecs = round.trainSeconds;
       const evalSecs = await evaluateAll(true);
-      // keep evaluation under about a third of the time
-      if (evalSecs > 0.5 * trainSecs) evalEvery = Math.min(200, evalEvery * 2);
+      // keep evaluation under about a fifth of the time
+      if (evalSecs > 0.25 * trainSecs) evalEvery = Math.min(200, evalEvery * 2);
       roundsSinceEval = 0;
       round.trainSeconds = 0;
     }

@@ -431,7 +431,7 @@ impl Playground {
         let test = self.with_data(|d| Ok(d.test.clone()))?;
         let (mut out, pred) = match &model {
             AnyModel::Autonomous(m) => {
-                let (ev, pred) = evaluate_async(m, &test, &solver, &self.device)
+                let (ev, pred) = evaluate_async(m, &test, &solver, &self.device, false)
                     .await
                     .map_err(err)?;
                 (serde_json::to_value(&ev).map_err(err)?, pred)

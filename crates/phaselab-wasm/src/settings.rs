@@ -53,7 +53,7 @@ impl Default for Settings {
             width: 64,
             depth: 2,
             lr: 5e-3,
-            epochs: 60,
+            epochs: 50,
             integrator: "rk4-38".into(),
             n_train: 100,
             chunk: 5,

@@ -2,7 +2,7 @@
 //! playground draws them in the page, and they return where the data sits in pixels so a click
 //! maps back to data coordinates.
 
-use super::{colour_for, err, legend, log_range, PlotError};
+use super::{colour_for, err, legend_at, log_range, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,10 @@ pub struct LinesSpec {
     /// A point to mark (the phase portrait's chosen initial condition).
     #[serde(default)]
     pub marker: Option<(f64, f64)>,
+    /// Where the legend goes: "upper-left" (default), "upper-right", "lower-left",
+    /// "lower-right", or "none".
+    #[serde(default)]
+    pub legend: Option<String>,
 }
 
 /// Where the plotting area lies: pixels [left, top, right, bottom] and the data ranges shown.
@@ -83,6 +87,7 @@ pub fn lines<DB: DrawingBackend>(
             let mut chart = $chart;
             chart
                 .configure_mesh()
+                .y_labels(6)
                 .x_desc(spec.x_label.as_str())
                 .y_desc(spec.y_label.as_str())
                 .y_label_formatter(&|y| {
@@ -126,8 +131,15 @@ pub fn lines<DB: DrawingBackend>(
                     .draw_series(std::iter::once(Circle::new(m, 5, BLACK.filled())))
                     .map_err(err)?;
             }
-            if !spec.series.is_empty() {
-                legend(&mut chart)?;
+            let pos = match spec.legend.as_deref() {
+                Some("none") => None,
+                Some("upper-right") => Some(SeriesLabelPosition::UpperRight),
+                Some("lower-left") => Some(SeriesLabelPosition::LowerLeft),
+                Some("lower-right") => Some(SeriesLabelPosition::LowerRight),
+                _ => Some(SeriesLabelPosition::UpperLeft),
+            };
+            if let Some(pos) = pos.filter(|_| !spec.series.is_empty()) {
+                legend_at(&mut chart, pos)?;
             }
             let (px, py) = chart.plotting_area().get_pixel_range();
             [px.start, py.start, px.end, py.end]

@@ -81,11 +81,19 @@ fn err<E: std::fmt::Debug>(e: E) -> PlotError {
 fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
 ) -> Result<(), PlotError> {
+    legend_at(chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// The legend box at `pos` (translucent, so curves under it stay visible).
+fn legend_at<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> Result<(), PlotError> {
     chart
         .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.7))
+        .border_style(BLACK.mix(0.4))
+        .position(pos)
         .draw()
         .map_err(err)
 }

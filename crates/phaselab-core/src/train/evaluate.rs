@@ -40,6 +40,8 @@ struct Block {
 struct Scores {
     pred: TrajectorySet,
     sym_total: f64,
+    /// Whether the symplectic error was computed.
+    sym_seen: bool,
     drift_total: f64,
 }
 
@@ -62,6 +64,7 @@ fn block(
     i0: usize,
     solver: &Solver,
     device: &Device,
+    symplectic: bool,
 ) -> Block {
     let (t, w) = (test.t, 2 * test.d);
     let b = BLOCK.min(test.n - i0);
@@ -73,8 +76,9 @@ fn block(
     let z0 = Tensor::<2>::from_data(TensorData::new(z0, [b, w]), device);
     let (pred, states) = model.rollout(z0, t, test.dt, solver);
     let flat = states.reshape([b * t, w]);
-    let symplectic = matches!(model.kind(), ModelKind::NodeSo | ModelKind::NodeSoSymreg)
-        .then(|| symplectic_penalty(node_so_jacobian(model, flat.clone())));
+    let symplectic = (symplectic
+        && matches!(model.kind(), ModelKind::NodeSo | ModelKind::NodeSoSymreg))
+    .then(|| symplectic_penalty(node_so_jacobian(model, flat.clone())));
     Block {
         i0,
         pred,
@@ -94,6 +98,7 @@ impl Scores {
         Scores {
             pred: test.clone(),
             sym_total: 0.0,
+            sym_seen: false,
             drift_total: 0.0,
         }
     }
@@ -111,6 +116,7 @@ impl Scores {
             }
         }
         if let Some(p) = sym {
+            self.sym_seen = true;
             self.sym_total += p as f64 * b as f64;
         }
         if let Some(h) = h {
@@ -142,8 +148,7 @@ impl Scores {
             herr: e.as_ref().map(|e| e.herr),
             herr_curve: e.map(|e| e.curve),
             mse: mse(test, pred).map_err(|e| e.to_string())?,
-            symplectic_error: matches!(model.kind(), ModelKind::NodeSo | ModelKind::NodeSoSymreg)
-                .then_some(self.sym_total / n),
+            symplectic_error: self.sym_seen.then_some(self.sym_total / n),
             learned_h_drift: model
                 .kind()
                 .is_hamiltonian()
@@ -174,7 +179,7 @@ pub fn evaluate_with_rollouts(
     check_dims(model, test)?;
     let mut scores = Scores::new(test);
     for i0 in (0..test.n).step_by(BLOCK) {
-        let bl = block(model, test, i0, solver, device);
+        let bl = block(model, test, i0, solver, device, true);
         let vals = floats(bl.pred.into_data())?;
         let sym = bl.symplectic.map(|p| p.into_scalar::<f32>());
         let h = bl.hamiltonian.map(|h| floats(h.into_data())).transpose()?;
@@ -184,18 +189,21 @@ pub fn evaluate_with_rollouts(
     Ok((scores.finish(model, test)?, pred))
 }
 
-/// [`evaluate_with_rollouts`] with asynchronous reads (required on WebGPU in the browser).
+/// [`evaluate_with_rollouts`] with asynchronous reads (required on WebGPU in the browser). With
+/// `symplectic` false the symplectic error (an exact Jacobian at every state, the costliest part)
+/// is skipped and reported as None.
 pub async fn evaluate_async(
     model: &DynamicsModel,
     test: &TrajectorySet,
     solver: &Solver,
     device: &Device,
+    symplectic: bool,
 ) -> Result<(Evaluation, TrajectorySet), String> {
     check_dims(model, test)?;
     let mut scores = Scores::new(test);
     let err = |e| format!("{e:?}");
     for i0 in (0..test.n).step_by(BLOCK) {
-        let bl = block(model, test, i0, solver, device);
+        let bl = block(model, test, i0, solver, device, symplectic);
         let vals = floats(bl.pred.into_data_async().await.map_err(err)?)?;
         let sym = match bl.symplectic {
             Some(p) => Some(p.into_scalar_async::<f32>().await.map_err(err)?),

@@ -241,7 +241,7 @@ fn async_epochs_evaluation_and_export_equal_the_synchronous_ones() {
     }
     let cpu = Device::flex();
     let sync = evaluate(&a.model(), &test, &cfg.solver, &cpu).unwrap();
-    let (asy, _) = ready(evaluate_async(&b.model(), &test, &cfg.solver, &cpu)).unwrap();
+    let (asy, _) = ready(evaluate_async(&b.model(), &test, &cfg.solver, &cpu, true)).unwrap();
     assert_eq!(sync, asy);
     let norm = checkpoint::Normalisation::identity(2);
     let meta = serde_json::json!({});

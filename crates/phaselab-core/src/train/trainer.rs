@@ -431,6 +431,6 @@ fn web_time_now() -> f64 {
     }
     #[cfg(target_arch = "wasm32")]
     {
-        0.0
+        js_sys::Date::now() / 1e3
     }
 }
