@@ -381,3 +381,23 @@ test("(8) pause, play, step and reset answer mid-run; space toggles play", { tim
   await assertNoErrorNotices(page, "controls");
   await context.close();
 });
+
+test("(9) a MuJoCo dataset with controls trains the control-aware models in the page", { timeout: 300000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${srv.url}#width=16&depth=2&batch=8&chunk=3&epochs=3&seed=0&models=node,node-so,hnn-forced&backend=cpu`);
+  await page.waitForFunction(() => document.body.dataset.state !== "loading");
+  await page.click("#play"); // pause the default system's run
+  const fixture = join(ROOT, "crates", "phaselab-core", "tests", "data", "mujoco", "hopper_test.npz");
+  await page.setInputFiles("#dataset-file", { name: "hopper_test.npz", mimeType: "application/zip", buffer: readFileSync(fixture) });
+  await page.waitForFunction(() => /mujoco:Hopper/.test(document.getElementById("data-info").textContent), null, { timeout: 60000 });
+  if ((await page.evaluate(() => document.body.dataset.state)) !== "training") await page.click("#play");
+  await waitDone(page, 240000);
+  const rows = await metrics(page);
+  assert.deepEqual(rows.map((r) => r.kind).sort(), ["hnn-forced", "node", "node-so"]);
+  for (const r of rows) {
+    assert.equal(r.epoch, 3, `${r.kind} trained its epochs`);
+    assert.ok(Number.isFinite(r.gerr) && r.gerr > 0, `${r.kind} evaluated on the held-out trajectories: ${r.gerr}`);
+  }
+  assertClean(problems, "control dataset");
+  await context.close();
+});
