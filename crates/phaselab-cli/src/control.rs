@@ -492,6 +492,7 @@ fn rollout_figure(
     let rows_n = panels.len().div_ceil(cols);
     let name = format!("fig7_rollout_{}", env.to_lowercase());
     let drawn = phaselab_core::png_and_svg!(1200, 260 * rows_n as u32, |root| {
+        plot::blank(&root)?;
         let areas = root.split_evenly((rows_n, cols));
         panels
             .iter()

@@ -87,6 +87,7 @@ pub fn lines<DB: DrawingBackend>(
             let mut chart = $chart;
             chart
                 .configure_mesh()
+                .x_labels(6)
                 .y_labels(6)
                 .x_desc(spec.x_label.as_str())
                 .y_desc(spec.y_label.as_str())

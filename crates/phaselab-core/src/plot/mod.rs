@@ -98,6 +98,11 @@ fn legend_at<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
         .map_err(err)
 }
 
+/// Fill an area white (the unused cells of a grid of panels).
+pub fn blank<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+    root.fill(&WHITE).map_err(err)
+}
+
 /// Bars (group, series, mean, standard error) on a log axis, grouped by their first field.
 pub fn grouped_bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
