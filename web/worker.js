@@ -168,6 +168,23 @@ async function evaluateAll(onlyStale) {
   return (performance.now() - t0) / 1000;
 }
 
+// One epoch of model m, reported to the page; -> its wall-clock seconds (0 when it failed).
+async function trainEpoch(m) {
+  try {
+    const t0 = performance.now();
+    const r = JSON.parse(await pg.train_epoch(m.id));
+    const wall = (performance.now() - t0) / 1000;
+    m.epoch = r.epoch;
+    m.done = !!r.done;
+    post({ type: "epoch", id: m.id, epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: wall, done: m.done });
+    return wall;
+  } catch (e) {
+    m.failed = true;
+    post({ type: "model_failed", id: m.id, message: message(e) });
+    return 0;
+  }
+}
+
 // One epoch of the next model in round-robin order; evaluations every few rounds; `done` at the end.
 async function trainOne() {
   const todo = trainable();
@@ -177,18 +194,7 @@ async function trainOne() {
   }
   const m = todo[rr % todo.length];
   rr = (rr + 1) % Math.max(1, todo.length);
-  try {
-    const t0 = performance.now();
-    const r = JSON.parse(await pg.train_epoch(m.id));
-    const wall = (performance.now() - t0) / 1000;
-    m.epoch = r.epoch;
-    m.done = !!r.done;
-    round.trainSeconds += wall;
-    post({ type: "epoch", id: m.id, epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: wall, done: m.done });
-  } catch (e) {
-    m.failed = true;
-    post({ type: "model_failed", id: m.id, message: message(e) });
-  }
+  round.trainSeconds += await trainEpoch(m);
   if (rr === 0) {
     // a full round: maybe evaluate
     roundsSinceEval += 1;
@@ -238,17 +244,7 @@ async function stepRound() {
   }
   stepping = true;
   for (const m of todo) {
-    try {
-      const t0 = performance.now();
-      const r = JSON.parse(await pg.train_epoch(m.id));
-      const wall = (performance.now() - t0) / 1000;
-      m.epoch = r.epoch;
-      m.done = !!r.done;
-      post({ type: "epoch", id: m.id, epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: wall, done: m.done });
-    } catch (e) {
-      m.failed = true;
-      post({ type: "model_failed", id: m.id, message: message(e) });
-    }
+    await trainEpoch(m);
   }
   rr = 0;
   if (trainable().length === 0) await finish();

@@ -1,7 +1,7 @@
 //! `phaselab control` (train and score the control-aware models on a dataset with actions) and
 //! `phaselab reproduce fig7` (those models on every MuJoCo environment, with plots).
 
-use crate::output::{bar, read, write_atomic};
+use crate::output::{bar, read, write_atomic, write_history};
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
@@ -140,15 +140,7 @@ pub fn train_control(
     });
     pb.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
-    let history: Vec<String> = std::iter::once("epoch,loss,lr,seconds".to_string())
-        .chain(
-            outcome
-                .history
-                .iter()
-                .map(|h| format!("{},{},{},{}", h.epoch, h.loss, h.lr, h.seconds)),
-        )
-        .collect();
-    write_atomic(&out.join("history.csv"), history.join("\n").as_bytes())?;
+    write_history(out, &outcome.history)?;
     if let Some(e) = outcome.error {
         bail!("{}: {e}", mc.kind);
     }

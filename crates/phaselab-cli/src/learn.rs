@@ -1,7 +1,7 @@
 //! `train`, `eval` and `compare`: files, devices and progress around the core's trainer.
 
 use crate::commands::SystemArg;
-use crate::output::{read, write_atomic};
+use crate::output::{read, write_atomic, write_history};
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
@@ -237,16 +237,7 @@ pub fn train_one(
         return Err(e.context("saving the checkpoint"));
     }
     let secs = start.elapsed().as_secs_f64();
-    let history: String = std::iter::once("epoch,loss,lr,seconds".to_string())
-        .chain(
-            outcome
-                .history
-                .iter()
-                .map(|h| format!("{},{},{},{}", h.epoch, h.loss, h.lr, h.seconds)),
-        )
-        .collect::<Vec<_>>()
-        .join("\n");
-    write_atomic(&out.join("history.csv"), history.as_bytes())?;
+    write_history(out, &outcome.history)?;
     if let Some(e) = outcome.error {
         if let TrainError::Diverged { epoch, .. } = e {
             // Keep the last model whose loss was finite.

@@ -41,3 +41,15 @@ pub fn bar(len: u64, what: &str) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// A run's loss history as `history.csv` (epoch, loss, lr, seconds) in `dir`, written atomically.
+pub fn write_history(dir: &Path, history: &[phaselab_core::train::EpochStats]) -> Result<()> {
+    let rows: Vec<String> = std::iter::once("epoch,loss,lr,seconds".to_string())
+        .chain(
+            history
+                .iter()
+                .map(|h| format!("{},{},{},{}", h.epoch, h.loss, h.lr, h.seconds)),
+        )
+        .collect();
+    write_atomic(&dir.join("history.csv"), rows.join("\n").as_bytes())
+}

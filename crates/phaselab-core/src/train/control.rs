@@ -204,6 +204,13 @@ struct ControlScores {
 }
 
 impl ControlScores {
+    fn new(set: &TrajectorySet) -> Self {
+        ControlScores {
+            pred: set.clone(),
+            curve: vec![0.0; set.t],
+        }
+    }
+
     fn add(&mut self, i0: usize, pred: &[f32], per_step: &[f32]) {
         let (t, d) = (self.pred.t, self.pred.d);
         for (j, row) in pred.chunks(2 * d).enumerate() {
@@ -256,10 +263,7 @@ pub fn evaluate_control_with_rollouts(
     device: &Device,
 ) -> Result<(ControlEvaluation, TrajectorySet), String> {
     let c = model.prepare(set)?;
-    let mut s = ControlScores {
-        pred: set.clone(),
-        curve: vec![0.0; c.t],
-    };
+    let mut s = ControlScores::new(set);
     for b in control_blocks(model, &c, device) {
         s.add(
             b.i0,
@@ -286,10 +290,7 @@ pub async fn evaluate_control_async(
     device: &Device,
 ) -> Result<(ControlEvaluation, TrajectorySet), String> {
     let c = model.prepare(set)?;
-    let mut s = ControlScores {
-        pred: set.clone(),
-        curve: vec![0.0; c.t],
-    };
+    let mut s = ControlScores::new(set);
     let err = |e| format!("{e:?}");
     for b in control_blocks(model, &c, device) {
         let pred = floats(b.pred.into_data_async().await.map_err(err)?)?;
