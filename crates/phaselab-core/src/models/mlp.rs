@@ -6,10 +6,10 @@
 //!   reverse: g <- g W^T, then g <- g (1 - a_k^2) going down;
 //!   forward: t <- t W, then t <- t (1 - a_k^2) going up.
 
+use super::fused_tanh::{bias_tanh, dtanh_mul};
 use crate::rng::Rng;
 use burn::module::Param;
 use burn::prelude::*;
-use burn::tensor::activation::sigmoid;
 
 /// One affine layer x W + b, with W stored [in, out].
 #[derive(Module, Debug)]
@@ -50,16 +50,6 @@ pub fn orthogonal(rows: usize, cols: usize, gain: f64, rng: &mut Rng) -> Vec<f64
         }
     }
     m
-}
-
-/// tanh(x) = 2 sigmoid(2x) - 1. burn-flex evaluates `tanh` with scalar libm, several times slower
-/// than its `sigmoid` (one `exp`); this form cuts the activation cost and stays finite with finite
-/// gradients for any x (`phaselab bench train-step` measures it; PHASELAB_LIBM_TANH=1 switches back).
-pub fn tanh(x: Tensor<2>) -> Tensor<2> {
-    if std::env::var_os("PHASELAB_LIBM_TANH").is_some() {
-        return x.tanh();
-    }
-    sigmoid(x.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
 }
 
 fn tensor2(v: Vec<f64>, shape: [usize; 2], device: &Device) -> Tensor<2> {
@@ -112,17 +102,19 @@ impl Mlp {
         x.matmul(l.w.val()) + l.b.val().unsqueeze::<2>()
     }
 
+    /// Layer k's output: tanh(x W + b) for hidden layers, x W + b for the last.
+    fn layer(&self, k: usize, x: Tensor<2>) -> Tensor<2> {
+        let l = &self.layers[k];
+        if k + 1 < self.layers.len() {
+            bias_tanh(x.matmul(l.w.val()), l.b.val())
+        } else {
+            Self::affine(l, x)
+        }
+    }
+
     /// Output for inputs x [B, in].
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let last = self.layers.len() - 1;
-        let mut a = x;
-        for (k, l) in self.layers.iter().enumerate() {
-            a = Self::affine(l, a);
-            if k < last {
-                a = tanh(a);
-            }
-        }
-        a
+        (0..self.layers.len()).fold(x, |a, k| self.layer(k, a))
     }
 
     /// Output and the hidden activations (for the derivative passes).
@@ -130,10 +122,9 @@ impl Mlp {
         let last = self.layers.len() - 1;
         let mut acts = Vec::with_capacity(last);
         let mut a = x;
-        for (k, l) in self.layers.iter().enumerate() {
-            a = Self::affine(l, a);
+        for k in 0..=last {
+            a = self.layer(k, a);
             if k < last {
-                a = tanh(a);
                 acts.push(a.clone());
             }
         }
@@ -150,8 +141,7 @@ impl Mlp {
         let mut g = cot;
         for k in (0..layers.len()).rev() {
             if k < acts.len() {
-                let a = acts[k].clone();
-                g = g * (a.clone() * a).neg().add_scalar(1.0);
+                g = dtanh_mul(g, acts[k].clone());
             }
             g = g.matmul(layers[k].w.val().transpose());
         }
@@ -171,10 +161,9 @@ impl Mlp {
         let mut a = x;
         let mut t = t;
         for (k, l) in self.layers.iter().enumerate() {
-            a = Self::affine(l, a);
+            a = self.layer(k, a);
             t = t.matmul(l.w.val().unsqueeze::<3>());
             if k < last {
-                a = tanh(a);
                 let d = (a.clone() * a.clone()).neg().add_scalar(1.0);
                 t = t * d.unsqueeze_dim::<3>(1);
             }

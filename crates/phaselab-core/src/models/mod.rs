@@ -4,10 +4,12 @@
 pub mod control;
 pub mod dynamics;
 pub mod features;
+pub mod fused_tanh;
 pub mod kind;
 pub mod mass_matrix;
 pub mod mlp;
 pub mod symplectic;
+pub mod tanh_kernels;
 
 pub use control::{ControlConfig, ControlKind, ControlModel};
 pub use dynamics::{DynamicsModel, ModelConfig};

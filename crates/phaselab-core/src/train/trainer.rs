@@ -146,7 +146,7 @@ pub struct TrainOutcome<M = DynamicsModel> {
 /// A model the trainer can fit: the host copy of the training data its loss reads, and its loss
 /// on a minibatch of that data (differentiable, on the trainer's autodiff device).
 pub trait Learner: Module {
-    type Data;
+    type Data: Send;
     /// Check `set` against the model and copy it into the layout `batch_loss` reads.
     fn prepare(&self, set: &TrajectorySet) -> Result<Self::Data, String>;
     /// Number of training samples in `data`.
@@ -356,7 +356,7 @@ impl<M: Learner> Trainer<M> {
     /// One epoch, reading the losses back synchronously (CPU, native wgpu).
     pub fn epoch(&mut self) -> Result<EpochStats, TrainError> {
         let start = web_time_now();
-        let losses = self.run_steps();
+        let losses = on_pool_thread(|| self.run_steps());
         let values = read_losses(Tensor::cat(losses, 0).into_data())?;
         self.finish_epoch(&values, start)
     }
@@ -368,6 +368,21 @@ impl<M: Learner> Trainer<M> {
         let data = Tensor::cat(losses, 0).into_data_async().await;
         let values = read_losses(data.map_err(|e| TrainError::Data(format!("{e:?}")))?)?;
         self.finish_epoch(&values, start)
+    }
+}
+
+/// Runs `f` on a thread of the global thread pool, the caller waiting. The CPU kernels split large
+/// products and loops across the pool; started from a pool thread, a split runs its first half on
+/// that thread instead of waking every pool thread while the caller sleeps. On 2 cores this is
+/// the difference between threads helping and hurting (`phaselab bench train-step`).
+fn on_pool_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+    {
+        rayon::scope(|_| f())
+    }
+    #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
+    {
+        f()
     }
 }
 

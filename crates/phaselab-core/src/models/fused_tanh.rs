@@ -1,0 +1,227 @@
+//! The tanh layer's element-wise work as fused burn operations on the CPU backend (flex):
+//!   a = tanh(h + b)          backward: dh = G (1 - a^2), db = sum_rows dh;
+//!   y = g (1 - a^2)          backward: dg = G (1 - a^2), da = -2 G g a.
+//! One pass each way instead of burn's four to six (tanh, bias add, square, negate, add, multiply),
+//! with vectorised loops (`tanh_kernels`). Other devices (wgpu, WebGPU) run the same formulas as
+//! ordinary tensor ops, so results agree to rounding on every backend.
+
+use super::tanh_kernels as k;
+use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{
+    backend_extension, Autodiff, Backend, Dispatch, DispatchDevice, Flex, TensorMetadata,
+};
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+use burn::tensor::DType;
+use std::borrow::Cow;
+
+/// Fused tanh-layer operations (implemented for flex and for autodiff over it).
+#[backend_extension(Flex, Autodiff)]
+pub trait TanhLayerOps: Backend {
+    /// tanh(h + b), h [rows, n], b [n].
+    fn bias_tanh(h: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// g (1 - a^2), same shapes.
+    fn dtanh_mul(g: FloatTensor<Self>, a: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// -2 grad g a, same shapes (the a-gradient of `dtanh_mul`).
+    fn dtanh_mul_da(
+        grad: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let ga = Self::float_mul(g, a);
+        Self::float_mul(grad, Self::float_mul_scalar(ga, (-2.0f32).into()))
+    }
+}
+
+/// Applies `f` to the f32 values of `out` in place when this call owns them outright, else to a
+/// fresh contiguous copy; the shape is kept.
+fn map_into(out: FlexTensor, f: impl FnOnce(&mut [f32])) -> FlexTensor {
+    let shape = out.shape();
+    let n = shape.num_elements();
+    let owned = out.is_unique()
+        && out.is_contiguous()
+        && out.layout().start_offset() == 0
+        && out.bytes().len() == n * 4;
+    let mut w = if owned {
+        out
+    } else {
+        let data: Vec<f32> = out
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("an f32 tensor");
+        FlexTensor::from_data(TensorData::new(data, shape.clone()))
+    };
+    f(w.storage_mut::<f32>());
+    w.with_layout(Layout::contiguous(shape))
+}
+
+/// Contiguous f32 view of a flex tensor (copying only when it is strided).
+fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(t.to_contiguous().as_slice::<f32>().unwrap().to_vec()),
+    }
+}
+
+fn all_f32(ts: &[&FlexTensor]) -> bool {
+    ts.iter().all(|t| t.dtype() == DType::F32)
+}
+
+impl TanhLayerOps for Flex {
+    fn bias_tanh(h: FlexTensor, b: FlexTensor) -> FlexTensor {
+        if !all_f32(&[&h, &b]) {
+            let n = b.shape().num_elements();
+            let b = Flex::float_reshape(b, [1, n].into());
+            return Flex::float_tanh(Flex::float_add(h, b));
+        }
+        let bias = values(&b).into_owned();
+        map_into(h, |out| k::bias_tanh(out, &bias))
+    }
+
+    fn dtanh_mul(g: FlexTensor, a: FlexTensor) -> FlexTensor {
+        if !all_f32(&[&g, &a]) {
+            let one_minus = Flex::float_add_scalar(
+                Flex::float_neg(Flex::float_mul(a.clone(), a)),
+                1.0f32.into(),
+            );
+            return Flex::float_mul(g, one_minus);
+        }
+        let av = values(&a);
+        map_into(g, |out| k::dtanh_mul(out, &av))
+    }
+
+    fn dtanh_mul_da(grad: FlexTensor, g: FlexTensor, a: FlexTensor) -> FlexTensor {
+        if !all_f32(&[&grad, &g, &a]) {
+            let ga = Flex::float_mul(g, a);
+            return Flex::float_mul(grad, Flex::float_mul_scalar(ga, (-2.0f32).into()));
+        }
+        let (gv, av) = (values(&g), values(&a));
+        map_into(grad, |out| k::dtanh_mul_da(out, &gv, &av))
+    }
+}
+
+#[derive(Debug)]
+struct BiasTanhBackward;
+
+impl<B: TanhLayerOps> Backward<B, 2> for BiasTanhBackward {
+    /// a = tanh(h + b) and the length of b.
+    type State = (FloatTensor<B>, usize);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_h, node_b] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (a, n) = ops.state;
+        let dh = B::dtanh_mul(grad, a);
+        if let Some(node) = node_b {
+            let db = B::float_reshape(B::float_sum_dim(dh.clone(), 0), [n].into());
+            grads.register::<B>(node.id, db);
+        }
+        if let Some(node) = node_h {
+            grads.register::<B>(node.id, dh);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct DtanhMulBackward;
+
+impl<B: TanhLayerOps> Backward<B, 2> for DtanhMulBackward {
+    /// g and a.
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_g, node_a] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (g, a) = ops.state;
+        if let Some(node) = node_a {
+            let da = B::dtanh_mul_da(grad.clone(), g, a.clone());
+            grads.register::<B>(node.id, da);
+        }
+        if let Some(node) = node_g {
+            grads.register::<B>(node.id, B::dtanh_mul(grad, a));
+        }
+    }
+}
+
+impl<B: TanhLayerOps, C: CheckpointStrategy> TanhLayerOps for Autodiff<B, C> {
+    fn bias_tanh(h: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self> {
+        let n = b.primitive().shape().num_elements();
+        let (h, node_h) = h.into_parts();
+        let (b, node_b) = b.into_parts();
+        match BiasTanhBackward
+            .prepare::<C>([node_h, node_b])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let a = B::bias_tanh(h, b);
+                prep.finish((a.clone(), n), a)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::bias_tanh(h, b)),
+        }
+    }
+
+    fn dtanh_mul(g: FloatTensor<Self>, a: FloatTensor<Self>) -> FloatTensor<Self> {
+        let (g, node_g) = g.into_parts();
+        let (a, node_a) = a.into_parts();
+        match DtanhMulBackward
+            .prepare::<C>([node_g, node_a])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let out = B::dtanh_mul(g.clone(), a.clone());
+                prep.finish((g, a), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::dtanh_mul(g, a)),
+        }
+    }
+}
+
+/// True where the fused flex kernels apply: a flex device, with or without autodiff, unless
+/// PHASELAB_PLAIN_OPS is set (to compare against burn's own ops in `phaselab bench`).
+fn fused(device: &Device) -> bool {
+    static PLAIN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *PLAIN.get_or_init(|| std::env::var_os("PHASELAB_PLAIN_OPS").is_some()) {
+        return false;
+    }
+    match device.as_dispatch() {
+        DispatchDevice::Flex(_) => true,
+        DispatchDevice::Autodiff(inner) => matches!(&**inner, DispatchDevice::Flex(_)),
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+/// tanh(x) = 2 sigmoid(2x) - 1 as tensor ops (the form used off flex: one exp per element and
+/// finite gradients for any x).
+pub fn tanh_ops(x: Tensor<2>) -> Tensor<2> {
+    sigmoid(x.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
+}
+
+/// tanh(h + b) for h [rows, n] and b [n].
+pub fn bias_tanh(h: Tensor<2>, b: Tensor<1>) -> Tensor<2> {
+    if fused(&h.device()) {
+        return Tensor::from_dispatch(<Dispatch as TanhLayerOps>::bias_tanh(
+            h.into_dispatch(),
+            b.into_dispatch(),
+        ));
+    }
+    tanh_ops(h + b.unsqueeze::<2>())
+}
+
+/// g (1 - a^2) for g and a of the same shape [rows, n] (the tanh layer's derivative product).
+pub fn dtanh_mul(g: Tensor<2>, a: Tensor<2>) -> Tensor<2> {
+    if g.dims() == a.dims() && fused(&g.device()) {
+        return Tensor::from_dispatch(<Dispatch as TanhLayerOps>::dtanh_mul(
+            g.into_dispatch(),
+            a.into_dispatch(),
+        ));
+    }
+    g * (a.clone() * a).neg().add_scalar(1.0)
+}
