@@ -183,19 +183,26 @@ impl<B: TanhLayerOps, C: CheckpointStrategy> TanhLayerOps for Autodiff<B, C> {
     }
 }
 
-/// True where the fused flex kernels apply: a flex device, with or without autodiff, unless
-/// PHASELAB_PLAIN_OPS is set (to compare against burn's own ops in `phaselab bench`).
-fn fused(device: &Device) -> bool {
-    static PLAIN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if *PLAIN.get_or_init(|| std::env::var_os("PHASELAB_PLAIN_OPS").is_some()) {
-        return false;
-    }
+/// Whether `device` is the CPU backend (flex), with or without autodiff.
+pub fn on_flex(device: &Device) -> bool {
     match device.as_dispatch() {
         DispatchDevice::Flex(_) => true,
         DispatchDevice::Autodiff(inner) => matches!(&**inner, DispatchDevice::Flex(_)),
         #[allow(unreachable_patterns)]
         _ => false,
     }
+}
+
+/// PHASELAB_PLAIN_OPS set: burn's own element-wise ops and per-operation threading only, no fused
+/// kernels and no split batches (to measure what they buy with `phaselab bench train-step`).
+pub fn plain_ops() -> bool {
+    static PLAIN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PLAIN.get_or_init(|| std::env::var_os("PHASELAB_PLAIN_OPS").is_some())
+}
+
+/// True where the fused flex kernels apply.
+fn fused(device: &Device) -> bool {
+    !plain_ops() && on_flex(device)
 }
 
 /// tanh(x) = 2 sigmoid(2x) - 1 as tensor ops (the form used off flex: one exp per element and

@@ -5,6 +5,7 @@
 pub mod checkpoint;
 pub mod clip;
 pub mod control;
+pub mod data_parallel;
 pub mod denormals;
 pub mod evaluate;
 pub mod trainer;

@@ -1,13 +1,14 @@
 //! The training loop.
 
 use super::clip::clip_global_norm;
+use super::data_parallel::loss_and_grads;
 use crate::data::TrajectorySet;
 use crate::models::symplectic::{node_so_jacobian, symplectic_penalty};
 use crate::models::{DynamicsModel, ModelKind};
 use crate::rng::Rng;
 use crate::solve::Solver;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -145,8 +146,8 @@ pub struct TrainOutcome<M = DynamicsModel> {
 
 /// A model the trainer can fit: the host copy of the training data its loss reads, and its loss
 /// on a minibatch of that data (differentiable, on the trainer's autodiff device).
-pub trait Learner: Module {
-    type Data: Send;
+pub trait Learner: Module + Sync {
+    type Data: Send + Sync;
     /// Check `set` against the model and copy it into the layout `batch_loss` reads.
     fn prepare(&self, set: &TrajectorySet) -> Result<Self::Data, String>;
     /// Number of training samples in `data`.
@@ -312,9 +313,9 @@ impl<M: Learner> Trainer<M> {
         for s in 0..self.steps_per_epoch {
             let batch = &order[s * self.batch..(s + 1) * self.batch];
             let model = &self.model;
-            let loss = model.batch_loss(&self.data, batch, &self.cfg, &self.device);
-            losses.push(loss.clone().detach());
-            let mut grads = GradientsParams::from_grads(loss.backward(), model);
+            let (loss, mut grads) =
+                loss_and_grads(model, &self.data, batch, &self.cfg, &self.device);
+            losses.push(loss);
             clip_global_norm(model, &mut grads, self.cfg.clip);
             let lr = self.lr_now();
             self.model = self.optim.step(lr, self.model.clone(), grads);
