@@ -232,3 +232,96 @@ pub fn dtanh_mul(g: Tensor<2>, a: Tensor<2>) -> Tensor<2> {
     }
     g * (a.clone() * a).neg().add_scalar(1.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn random(shape: [usize; 2], seed: u64, scale: f64, dev: &Device) -> Tensor<2> {
+        let mut r = Rng::new(seed);
+        let v: Vec<f32> = (0..shape[0] * shape[1])
+            .map(|_| (scale * r.normal()) as f32)
+            .collect();
+        Tensor::from_data(TensorData::new(v, shape), dev)
+    }
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn assert_close(a: Vec<f32>, b: Vec<f32>, tol: f32, what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        let worst = a
+            .iter()
+            .zip(&b)
+            .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(worst <= tol, "{what}: max difference {worst}");
+    }
+
+    /// Value and gradients of sum(w * f(leaves)) at fresh leaves.
+    fn value_and_grads(
+        f: &dyn Fn(&[Tensor<2>]) -> Tensor<2>,
+        inputs: &[Tensor<2>],
+        w: &Tensor<2>,
+    ) -> (Vec<f32>, Vec<Vec<f32>>) {
+        let leaves: Vec<Tensor<2>> = inputs
+            .iter()
+            .map(|x| Tensor::from_data(x.to_data(), &x.device()).require_grad())
+            .collect();
+        let y = f(&leaves);
+        let g = (y.clone() * w.clone()).sum().backward();
+        let grads = leaves.iter().map(|x| values(x.grad(&g).unwrap())).collect();
+        (values(y), grads)
+    }
+
+    #[test]
+    fn fused_ops_equal_burn_ops_in_value_and_gradient() {
+        let dev = Device::flex().autodiff();
+        assert!(on_flex(&dev) && on_flex(&Device::flex()));
+        // Saturated and small arguments both; a strided (transposed) h as well as a plain one.
+        let h = random([37, 19], 1, 3.0, &dev);
+        let h_strided = random([19, 37], 2, 3.0, &dev).transpose();
+        let b = random([1, 19], 3, 1.0, &dev);
+        let w = random([37, 19], 4, 1.0, &dev);
+        for (name, h) in [("contiguous", h), ("strided", h_strided)] {
+            let fused = |x: &[Tensor<2>]| bias_tanh(x[0].clone(), x[1].clone().squeeze_dim(0));
+            let plain = |x: &[Tensor<2>]| (x[0].clone() + x[1].clone()).tanh();
+            let (y1, g1) = value_and_grads(&fused, &[h.clone(), b.clone()], &w);
+            let (y2, g2) = value_and_grads(&plain, &[h.clone(), b.clone()], &w);
+            assert_close(y1, y2, 1e-6, &format!("bias_tanh value ({name})"));
+            assert_close(g1[0].clone(), g2[0].clone(), 1e-5, "d/dh");
+            assert_close(g1[1].clone(), g2[1].clone(), 1e-4, "d/db");
+        }
+        let g = random([37, 19], 5, 2.0, &dev);
+        let a = random([37, 19], 6, 1.0, &dev).tanh();
+        let fused = |x: &[Tensor<2>]| dtanh_mul(x[0].clone(), x[1].clone());
+        let plain = |x: &[Tensor<2>]| {
+            let a = x[1].clone();
+            x[0].clone() * (a.clone() * a).neg().add_scalar(1.0)
+        };
+        let (y1, g1) = value_and_grads(&fused, &[g.clone(), a.clone()], &w);
+        let (y2, g2) = value_and_grads(&plain, &[g, a], &w);
+        assert_close(y1, y2, 1e-6, "dtanh_mul value");
+        assert_close(g1[0].clone(), g2[0].clone(), 1e-6, "d/dg");
+        assert_close(g1[1].clone(), g2[1].clone(), 1e-5, "d/da");
+    }
+
+    #[test]
+    fn fused_ops_leave_shared_inputs_alone_and_keep_nan() {
+        let dev = Device::flex();
+        let h = random([8, 5], 7, 1.0, &dev);
+        let before = values(h.clone());
+        let b = Tensor::<1>::zeros([5], &dev);
+        let y = bias_tanh(h.clone(), b);
+        assert_eq!(values(h.clone()), before, "h was overwritten");
+        let expect: Vec<f32> = before.iter().map(|x| x.tanh()).collect();
+        assert_close(values(y.clone()), expect, 1e-6, "tanh");
+        let d = dtanh_mul(h.clone(), y);
+        assert_eq!(values(h), before, "g was overwritten");
+        assert_eq!(d.dims(), [8, 5]);
+        let nan = Tensor::<2>::from_data(TensorData::new(vec![f32::NAN, 1.0], [1, 2]), &dev);
+        let y = values(bias_tanh(nan, Tensor::zeros([2], &dev)));
+        assert!(y[0].is_nan() && (y[1] - 1f32.tanh()).abs() < 1e-6);
+    }
+}

@@ -23,7 +23,20 @@ pub fn loss_and_grads<M: Learner>(
     cfg: &TrainConfig,
     device: &Device,
 ) -> (Tensor<1>, GradientsParams) {
-    if !splits(batch.len(), device) {
+    let split = splits(batch.len(), device);
+    loss_and_grads_with(model, data, batch, cfg, device, split)
+}
+
+/// As `loss_and_grads`, with the split chosen by the caller (tests compare both).
+pub(crate) fn loss_and_grads_with<M: Learner>(
+    model: &M,
+    data: &M::Data,
+    batch: &[usize],
+    cfg: &TrainConfig,
+    device: &Device,
+    split: bool,
+) -> (Tensor<1>, GradientsParams) {
+    if !split || batch.len() < 2 {
         let loss = model.batch_loss(data, batch, cfg, device);
         let grads = GradientsParams::from_grads(loss.backward(), model);
         return (loss.detach(), grads);
@@ -81,5 +94,80 @@ impl ModuleVisitor for AddGrads<'_> {
             None => g,
         };
         self.into.register(param.id, sum);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::protocol::Protocol;
+    use crate::models::{DynamicsModel, ModelConfig, ModelKind};
+    use crate::physics::system;
+
+    struct Flat<'a>(&'a GradientsParams, Vec<f32>);
+
+    impl ModuleVisitor for Flat<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            // Parameters the loss does not reach (an energy's output bias) have no gradient; a
+            // marker keeps the two runs comparable.
+            match self.0.get::<D>(param.id) {
+                Some(g) => self.1.extend(g.into_data().try_to_vec::<f32>().unwrap()),
+                None => self.1.push(-1e30),
+            }
+        }
+    }
+
+    #[test]
+    fn halves_give_the_whole_batch_loss_and_gradient() {
+        let sys = system("chain-pendulum:2").unwrap();
+        let p = Protocol {
+            n_trajectories: 40,
+            n_test: 1,
+            ..Protocol::default()
+        };
+        let set = p.generate(sys.as_ref(), &|_| {}).unwrap().train;
+        let dev = Device::flex().autodiff();
+        let cfg = TrainConfig::default();
+        for kind in [ModelKind::Node, ModelKind::Hnn, ModelKind::NodeSoSymreg] {
+            let mc = ModelConfig {
+                width: 24,
+                ..ModelConfig::new(kind, 2, sys.angular())
+            };
+            let model = mc.init(&dev).train();
+            let data = model.prepare(&set).unwrap();
+            // An odd batch: halves of 15 and 16 weigh 15/31 and 16/31.
+            let n = DynamicsModel::samples(&data);
+            let batch: Vec<usize> = (0..31).map(|i| (i * 7) % n).collect();
+            let run = |split| {
+                let (loss, grads) = loss_and_grads_with(&model, &data, &batch, &cfg, &dev, split);
+                let mut flat = Flat(&grads, Vec::new());
+                model.visit(&mut flat);
+                (loss.into_scalar::<f32>(), flat.1)
+            };
+            let (whole, g_whole) = run(false);
+            let (halves, g_halves) = run(true);
+            assert!(
+                (whole - halves).abs() <= 1e-5 * whole.abs(),
+                "{kind}: {whole} vs {halves}"
+            );
+            let marked = |g: &[f32]| g.iter().map(|x| *x == -1e30).collect::<Vec<_>>();
+            assert_eq!(
+                marked(&g_whole),
+                marked(&g_halves),
+                "{kind}: gradients present"
+            );
+            let scale = g_whole
+                .iter()
+                .filter(|x| **x != -1e30)
+                .fold(0f32, |m, x| m.max(x.abs()));
+            let worst = g_whole
+                .iter()
+                .zip(&g_halves)
+                .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(
+                scale > 0.0 && worst <= 1e-4 * scale,
+                "{kind}: {worst} of {scale}"
+            );
+        }
     }
 }
