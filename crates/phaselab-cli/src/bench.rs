@@ -197,7 +197,12 @@ fn train_step(a: TrainStepArgs) -> Result<()> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    println!("phaselab {kind} on {} ({threads} threads): one step (chain-pendulum:2, width {}, batch {}, chunk 5, rk4) median {:.1} ms, p10 {:.1}, p90 {:.1} over {} steps",
+    let ops = if phaselab_core::models::fused_tanh::plain_ops() {
+        ", PHASELAB_PLAIN_OPS: burn's own ops, no split batch"
+    } else {
+        ""
+    };
+    println!("phaselab {kind} on {} ({threads} threads{ops}): one step (chain-pendulum:2, width {}, batch {}, chunk 5, rk4) median {:.1} ms, p10 {:.1}, p90 {:.1} over {} steps",
         a.device, a.width, a.batch, pct(0.5), pct(0.1), pct(0.9), times.len());
     if a.torch.exists() {
         let o = std::process::Command::new("python3")
