@@ -4,7 +4,7 @@
 //!   L = sum_i (n_i / n) L_i,   dL/dtheta = sum_i (n_i / n) dL_i/dtheta,
 //! the whole batch's mean loss and gradient up to rounding. burn's per-operation threading is too
 //! fine-grained for these small networks; a thread per half is what lets a step use two cores.
-//! The split is fixed (two halves wherever it applies), so results do not depend on the core count.
+//! The split is fixed (two halves wherever it applies), whatever the number of cores.
 
 use super::trainer::{Learner, TrainConfig};
 use crate::models::fused_tanh;
