@@ -720,10 +720,7 @@ function rebuildTable() {
     tr.dataset.checkpoint = m.checkpoint ? "1" : "0";
     const name = document.createElement("th");
     name.scope = "row";
-    const sw = document.createElement("span");
-    sw.className = "swatch" + (m.checkpoint ? " dashed" : "");
-    sw.style.setProperty("--c", m.colour);
-    name.append(sw, document.createTextNode(" " + m.label));
+    name.append(modelSwatch(m), document.createTextNode(" " + m.label));
     if (m.name) name.title = m.name;
     tr.append(name);
     for (const c of ["epoch", "loss", "gerr", "herr", "params", "ms"]) {
@@ -797,6 +794,14 @@ function computePositions() {
   renderAnimLegend();
 }
 
+/** A model's colour swatch (dashed for a loaded checkpoint), as in the plots' legends. */
+function modelSwatch(m) {
+  const sw = document.createElement("span");
+  sw.className = "swatch" + (m.checkpoint ? " dashed" : "");
+  sw.style.setProperty("--c", m.colour);
+  return sw;
+}
+
 function renderAnimLegend() {
   const box = $("anim-legend");
   const items = [];
@@ -804,10 +809,7 @@ function renderAnimLegend() {
     if (!S.positions || !S.positions.models || !S.positions.models.has(m.id)) continue;
     const s = document.createElement("span");
     s.className = "item";
-    const sw = document.createElement("span");
-    sw.className = "swatch" + (m.checkpoint ? " dashed" : "");
-    sw.style.setProperty("--c", m.colour);
-    s.append(sw, document.createTextNode(" " + m.label));
+    s.append(modelSwatch(m), document.createTextNode(" " + m.label));
     items.push(s);
   }
   box.replaceChildren(...items);

@@ -79,7 +79,7 @@ impl TanhLayerOps for Flex {
             let b = Flex::float_reshape(b, [1, n].into());
             return Flex::float_tanh(Flex::float_add(h, b));
         }
-        let bias = values(&b).into_owned();
+        let bias = values(&b);
         map_into(h, |out| k::bias_tanh(out, &bias))
     }
 
