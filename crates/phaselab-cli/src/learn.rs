@@ -45,6 +45,10 @@ pub struct LearnArgs {
     /// Symplectic penalty weight 1/alpha (node-so-symreg).
     #[arg(long, default_value_t = 1e3)]
     alpha: f64,
+    /// Turn off the HNN family's stabiliser (as the reference, the field is zeroed in every
+    /// component where |z| > 1e3, so runaway rollouts stop instead of overflowing).
+    #[arg(long)]
+    no_stabiliser: bool,
     /// Seed of the initial weights and the minibatch order.
     #[arg(long, default_value_t = 0)]
     model_seed: u64,
@@ -112,6 +116,7 @@ impl LearnArgs {
             depth: self.depth,
             alpha: self.alpha,
             seed: self.model_seed,
+            stabiliser: kind.is_hamiltonian() && !self.no_stabiliser,
             ..ModelConfig::new(kind, sys.dof(), sys.angular())
         }
     }
@@ -126,7 +131,7 @@ impl LearnArgs {
         out: &Path,
     ) -> Result<(Evaluation, usize, f64)> {
         let mc = self.model_config(kind, sys);
-        train_one(
+        let t = train_one(
             mc,
             &self.train_config()?,
             &self.device()?,
@@ -135,7 +140,8 @@ impl LearnArgs {
             te,
             out,
             true,
-        )
+        )?;
+        Ok((t.eval, t.parameters, t.seconds))
     }
 
     /// Train and test sets: read from --data or generated with the paper's protocol.
@@ -179,8 +185,17 @@ fn bar(epochs: usize, model: &str) -> ProgressBar {
     pb
 }
 
+/// What `train_one` leaves besides its files.
+pub struct Trained {
+    pub eval: Evaluation,
+    pub parameters: usize,
+    pub seconds: f64,
+    pub history: Vec<phaselab_core::train::EpochStats>,
+}
+
 /// Train one model into `out`: checkpoint (written atomically every 25 epochs, at the end, and on
-/// divergence with the last model whose loss was finite), loss history, metrics.
+/// divergence with the last model whose loss was finite), loss history, metrics. A divergence is
+/// an error that downcasts to `TrainError::Diverged`.
 pub fn train_one(
     mc: ModelConfig,
     cfg: &TrainConfig,
@@ -190,7 +205,7 @@ pub fn train_one(
     test: &TrajectorySet,
     out: &Path,
     show_progress: bool,
-) -> Result<(Evaluation, usize, f64)> {
+) -> Result<Trained> {
     let kind = mc.kind;
     let cfg = cfg.clone();
     let model = mc.init(&device.clone().autodiff());
@@ -246,10 +261,11 @@ pub fn train_one(
             let ck = Checkpoint::from_model(&outcome.model, norm, record(done, f64::NAN))?;
             write_atomic(&out.join(CHECKPOINT), &ck.to_bytes())?;
             let path = out.join(CHECKPOINT);
-            bail!(
+            let msg = format!(
                 "{kind}: {e}; {} holds the last model with a finite loss",
                 path.display()
             );
+            return Err(anyhow::Error::new(e).context(msg));
         }
         bail!("{kind}: {e}");
     }
@@ -260,7 +276,12 @@ pub fn train_one(
         &out.join("metrics.json"),
         serde_json::to_string_pretty(&metrics)?.as_bytes(),
     )?;
-    Ok((ev, n_params, secs))
+    Ok(Trained {
+        eval: ev,
+        parameters: n_params,
+        seconds: secs,
+        history: outcome.history,
+    })
 }
 
 #[derive(Args)]

@@ -1,4 +1,4 @@
-//! `phaselab`: generate data, (later) train and evaluate dynamics models, reproduce the paper.
+//! `phaselab`: generate data, train and evaluate dynamics models, reproduce the paper.
 //! A thin layer over `phaselab-core`: parsing flags, files, progress bars and tables.
 
 mod bench;
@@ -7,6 +7,7 @@ mod control;
 mod learn;
 mod output;
 mod reproduce;
+mod results;
 
 use clap::{Parser, Subcommand};
 
@@ -16,7 +17,7 @@ use clap::{Parser, Subcommand};
     version,
     about = "Learn the dynamics of physical systems and see what each inductive bias buys",
     long_about = "phaselab reproduces 'Deconstructing the Inductive Biases of Hamiltonian Neural Networks' \
-(Gruver et al., ICLR 2022): exact ground-truth physics, the paper's datasets, and (next) NODE, NODE+SO and HNN models.",
+(Gruver et al., ICLR 2022): exact ground-truth physics, the paper's datasets, NODE, NODE+SO and HNN models, and every figure's reproduction.",
     after_help = "Examples:\n  phaselab systems\n  phaselab data gen --system chain-pendulum:2 --out data/chain2\n  phaselab data info data/chain2/train.npz\n  phaselab simulate --system gyroscope --n 4 --out gyro.npz"
 )]
 struct Cli {
@@ -69,9 +70,16 @@ phaselab compare --system spring-pendulum-drag:2 --models node-so,hnn,hnn-forced
     /// Reproduce a figure of the paper: run its grid (resumable), write a table, a CSV and the plot.
     #[command(
         after_help = "Examples:\n  phaselab reproduce fig4 --tier quick --jobs 2\n  phaselab reproduce fig2 --tier smoke --out /tmp/figs\n  \
+phaselab reproduce fig4 --tier reference --records docs/results/reference/runs --out out/reference\n  \
 phaselab reproduce fig4 --tier paper --seeds 5 --jobs 8 --out runs/fig4\n\nRerunning the same command skips finished runs, so an interrupted reproduction resumes."
     )]
     Reproduce(reproduce::ReproduceArgs),
+    /// Fill RESULTS.md's tables and claim verdicts from committed run records (or --check them).
+    #[command(
+        after_help = "Examples:\n  phaselab results\n  phaselab results --check\n  \
+phaselab results --tier quick --records out/reproduce-quick/records --page my-results.md"
+    )]
+    Results(results::ResultsArgs),
     /// Benchmarks (timings are measured here, never asserted in tests).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -117,6 +125,7 @@ fn main() {
         Command::Eval(a) => learn::eval_cmd(a),
         Command::Compare(a) => learn::compare_cmd(a),
         Command::Reproduce(a) => reproduce::reproduce_cmd(a),
+        Command::Results(a) => results::results_cmd(a),
         Command::Bench(b) => bench::run(b),
     };
     if let Err(e) = result {

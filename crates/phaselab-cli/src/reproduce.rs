@@ -7,15 +7,18 @@ use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
 use phaselab_core::data::protocol::Protocol;
+use phaselab_core::data::TrajectorySet;
+use phaselab_core::experiments::record::{Outcome, RunRecord};
 use phaselab_core::experiments::{mean_and_standard_error, Figure, Layout, RunSpec, Tier, ALPHAS};
 use phaselab_core::models::ModelConfig;
 use phaselab_core::models::ModelKind;
 use phaselab_core::physics::system;
 use phaselab_core::plot;
-use phaselab_core::train::TrainConfig;
+use phaselab_core::train::{steps_per_epoch, TrainConfig, TrainError};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Args)]
 pub struct ReproduceArgs {
@@ -24,13 +27,13 @@ pub struct ReproduceArgs {
     /// tools/mujoco), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor),
     /// rollouts (error over time per system beside the chaos floor).
     figure: String,
-    /// smoke (seconds), quick (minutes on 2 cores) or paper (the paper's settings; GPU or long run).
-    #[arg(long, default_value = "quick")]
+    /// The tier (help text computed from the tiers' settings).
+    #[arg(long, default_value = "quick", help = tier_help())]
     tier: String,
     /// Seeds per setting (default: the tier's).
     #[arg(long)]
     seeds: Option<usize>,
-    /// Train nothing: draw the figure from the runs that have finished.
+    /// Train nothing: draw the figure from the records of the runs that have finished.
     #[arg(long)]
     draw_only: bool,
     /// Runs in parallel.
@@ -40,11 +43,24 @@ pub struct ReproduceArgs {
     /// figures need is trained once), each figure's files go to <figure>/.
     #[arg(long, short)]
     out: Option<PathBuf>,
+    /// Directory of run records (default <out>/records): one small JSON file per finished run
+    /// (spec, commit, scores, loss history; no weights). A run with a record is finished, so a
+    /// reproduction resumes from committed records (docs/results/reference/runs).
+    #[arg(long)]
+    records: Option<PathBuf>,
 }
 
-/// The scores of one finished run, as stored in its metrics.json.
+/// `--tier`'s help: every tier's sizes and the optimiser steps they make, as the code computes them.
+fn tier_help() -> String {
+    format!(
+        "smoke (seconds), quick (minutes on 2 cores), reference (the reference code's short budget, hours on 2 cores; RESULTS.md) or paper (GPU or cluster). {}",
+        Tier::describe_all()
+    )
+}
+
+/// The scores of one finished run, as its record holds them.
 #[derive(Clone, Debug)]
-struct Row {
+pub(crate) struct Row {
     spec: RunSpec,
     gerr: f64,
     herr: Option<f64>,
@@ -56,7 +72,27 @@ struct Row {
     seconds: f64,
 }
 
-fn run_one(spec: &RunSpec, dir: &Path) -> Result<()> {
+impl Row {
+    fn of(r: &RunRecord) -> Option<Row> {
+        let t = r.test()?;
+        Some(Row {
+            spec: r.spec.clone(),
+            gerr: t.gerr,
+            herr: t.herr,
+            herr_curve: t.herr_curve.clone(),
+            gerr_curve: Some(t.gerr_curve.clone()),
+            symplectic_error: t.symplectic_error,
+            mse: t.mse,
+            params: r.parameters,
+            seconds: r.train_seconds,
+        })
+    }
+}
+
+/// The train and test sets of one (system, data seed) at a tier's sizes.
+type Datasets = (TrajectorySet, TrajectorySet);
+
+fn datasets(spec: &RunSpec) -> Result<Datasets> {
     let sys = system(&spec.system)?;
     let s = &spec.settings;
     let p = Protocol {
@@ -67,6 +103,13 @@ fn run_one(spec: &RunSpec, dir: &Path) -> Result<()> {
         ..Protocol::default()
     };
     let data = p.generate(sys.as_ref(), &|_| {})?;
+    Ok((data.train, data.test))
+}
+
+/// Train one run into `dir` and return its record (a divergence is a record too).
+fn run_one(spec: &RunSpec, data: &Datasets, dir: &Path) -> Result<RunRecord> {
+    let sys = system(&spec.system)?;
+    let s = &spec.settings;
     let mut mc = ModelConfig {
         width: s.width,
         seed: 0,
@@ -75,45 +118,83 @@ fn run_one(spec: &RunSpec, dir: &Path) -> Result<()> {
     if let Some(a) = spec.alpha {
         mc.alpha = a;
     }
+    let parameters = mc.n_params().unwrap_or(0);
     let cfg = TrainConfig {
         epochs: s.epochs,
         loss: spec.loss,
         ..TrainConfig::default()
     };
-    train_one(
+    let per_epoch = steps_per_epoch(data.0.n, cfg.batch);
+    let record = |epochs: usize, seconds: f64, loss_history: Vec<f32>, outcome: Outcome| {
+        RunRecord {
+            spec: spec.clone(),
+            phaselab_version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: env!("PHASELAB_GIT_COMMIT").into(),
+            parameters,
+            optimiser_steps: epochs * per_epoch,
+            train_seconds: seconds,
+            loss_history,
+            outcome,
+        }
+    };
+    let t = std::time::Instant::now();
+    let trained = train_one(
         mc,
         &cfg,
         &Device::flex(),
         sys.as_ref(),
-        &data.train,
-        &data.test,
+        &data.0,
+        &data.1,
         dir,
         false,
-    )?;
+    );
     write_atomic(
         &dir.join("spec.json"),
         serde_json::to_string_pretty(spec)?.as_bytes(),
-    )
+    )?;
+    match trained {
+        Ok(tr) => {
+            let losses = tr.history.iter().map(|h| h.loss as f32).collect();
+            Ok(record(
+                s.epochs,
+                tr.seconds,
+                losses,
+                Outcome::Finished { test: tr.eval },
+            ))
+        }
+        Err(e) => match e.downcast_ref::<TrainError>() {
+            Some(&TrainError::Diverged { epoch, .. }) => {
+                let h = std::fs::read_to_string(dir.join("history.csv")).unwrap_or_default();
+                let losses = h
+                    .lines()
+                    .skip(1)
+                    .filter_map(|l| l.split(',').nth(1)?.parse::<f32>().ok())
+                    .collect();
+                let secs = t.elapsed().as_secs_f64();
+                Ok(record(
+                    epoch.saturating_sub(1),
+                    secs,
+                    losses,
+                    Outcome::Diverged { epoch },
+                ))
+            }
+            _ => Err(e),
+        },
+    }
 }
 
-fn read_row(spec: &RunSpec, dir: &Path) -> Option<Row> {
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).ok()?).ok()?;
-    Some(Row {
-        spec: spec.clone(),
-        gerr: m["test"]["gerr"].as_f64()?,
-        herr: m["test"]["herr"].as_f64(),
-        herr_curve: m["test"]["herr_curve"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_f64()).collect()),
-        gerr_curve: m["test"]["gerr_curve"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_f64()).collect()),
-        symplectic_error: m["test"]["symplectic_error"].as_f64(),
-        mse: m["test"]["mse"].as_f64()?,
-        params: m["parameters"].as_u64()? as usize,
-        seconds: m["train_seconds"].as_f64().unwrap_or(f64::NAN),
-    })
+/// The record of `spec` in `dir`, if there is a usable one (a damaged one is reported and the
+/// run counts as not finished).
+pub(crate) fn read_record(spec: &RunSpec, dir: &Path) -> Option<RunRecord> {
+    let path = dir.join(RunRecord::file_name(spec));
+    let bytes = std::fs::read(&path).ok()?;
+    match RunRecord::from_bytes(&bytes, Some(spec)) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("{}: {e}; the run will be trained again", path.display());
+            None
+        }
+    }
 }
 
 pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
@@ -128,42 +209,75 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     if a.figure == "fig7" {
         return crate::control::reproduce_fig7(tier, a.seeds, &out, a.draw_only);
     }
+    let records = a.records.clone().unwrap_or_else(|| out.join("records"));
     let fig: Figure = a.figure.parse().map_err(anyhow::Error::msg)?;
     let runs = fig.runs(tier, a.seeds);
     let dir_of = |r: &RunSpec| out.join("runs").join(r.id());
-    let todo: Vec<&RunSpec> = runs
+    let mut todo: Vec<&RunSpec> = runs
         .iter()
-        .filter(|r| !dir_of(r).join("metrics.json").exists())
+        .filter(|r| read_record(r, &records).is_none())
         .collect();
+    // Runs that share a dataset run one after another, so each dataset is generated once.
+    todo.sort_by(|x, y| (&x.system, x.seed).cmp(&(&y.system, y.seed)));
     let finished = runs.len() - todo.len();
     let todo: Vec<&RunSpec> = if a.draw_only { Vec::new() } else { todo };
     println!(
-        "{} ({tier} tier): {} runs, {} already finished, {} to do, {} at a time -> {}",
+        "{} ({tier} tier, {} optimiser steps a run): {} runs, {} already finished, {} to do, {} at a time -> {} (records in {})",
         fig.name(),
+        tier.settings().optimiser_steps(),
         runs.len(),
         finished,
         todo.len(),
         a.jobs,
-        out.display()
+        out.display(),
+        records.display()
     );
+    if !todo.is_empty() {
+        std::fs::create_dir_all(&records)
+            .with_context(|| format!("cannot create {}", records.display()))?;
+    }
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
+    let cache: Mutex<HashMap<(String, u64), Arc<Datasets>>> = Mutex::new(HashMap::new());
     std::thread::scope(|scope| {
         for _ in 0..a.jobs.min(todo.len().max(1)) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(spec) = todo.get(i) else { break };
                 let t = std::time::Instant::now();
-                let r = run_one(spec, &dir_of(spec));
+                let key = (spec.system.clone(), spec.seed);
+                let data = {
+                    let mut c = cache.lock().expect("lock");
+                    // Keep only datasets runs still to come will use.
+                    c.retain(|k, _| todo[i..].iter().any(|r| (&r.system, r.seed) == (&k.0, k.1)));
+                    match c.get(&key) {
+                        Some(d) => Ok(d.clone()),
+                        None => datasets(spec).map(|d| {
+                            let d = Arc::new(d);
+                            c.insert(key, d.clone());
+                            d
+                        }),
+                    }
+                };
+                let r = data.and_then(|d| run_one(spec, &d, &dir_of(spec))).and_then(|rec| {
+                    write_atomic(&records.join(RunRecord::file_name(spec)), &rec.to_bytes())?;
+                    Ok(rec)
+                });
                 let k = done.fetch_add(1, Ordering::SeqCst) + 1;
                 match r {
-                    Ok(()) => println!(
-                        "[{k}/{}] {} ({:.1} s)",
-                        todo.len(),
-                        spec.id(),
-                        t.elapsed().as_secs_f64()
-                    ),
+                    Ok(rec) => {
+                        let how = match &rec.outcome {
+                            Outcome::Finished { test } => format!("gerr {:.3e}", test.gerr),
+                            Outcome::Diverged { epoch } => format!("DIVERGED at epoch {epoch}"),
+                        };
+                        println!(
+                            "[{k}/{}] {} {how} ({:.1} s)",
+                            todo.len(),
+                            spec.id(),
+                            t.elapsed().as_secs_f64()
+                        )
+                    }
                     Err(e) => {
                         println!("[{k}/{}] {} FAILED: {e:#}", todo.len(), spec.id());
                         failures.lock().expect("lock").push(spec.id());
@@ -172,15 +286,28 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
             });
         }
     });
-    let rows: Vec<Row> = runs
+    let recs: Vec<RunRecord> = runs
         .iter()
-        .filter_map(|r| read_row(r, &dir_of(r)))
+        .filter_map(|r| read_record(r, &records))
         .collect();
+    let diverged: Vec<String> = recs
+        .iter()
+        .filter(|r| r.test().is_none())
+        .map(|r| r.spec.id())
+        .collect();
+    let rows: Vec<Row> = recs.iter().filter_map(Row::of).collect();
     write_outputs(fig, tier, &rows, &out.join(fig.name()))?;
+    if !diverged.is_empty() {
+        println!(
+            "{} runs diverged (recorded; left out of the table): {}",
+            diverged.len(),
+            diverged.join(", ")
+        );
+    }
     let failures = failures.into_inner().expect("lock");
     if !failures.is_empty() {
         bail!(
-            "{} runs failed (diverged or errored): {}; rerun to retry them",
+            "{} runs failed: {}; rerun to retry them",
             failures.len(),
             failures.join(", ")
         );
@@ -326,7 +453,7 @@ fn energy(
         .filter(|p| p.0 > 0.0 && p.1 > 0.0)
         .map(|p| (p.0.ln(), p.1.ln()))
         .collect();
-    let corr = correlation(&logs);
+    let corr = phaselab_core::experiments::report::correlation(&logs);
     md += &format!("Over {} runs (systems x models x seeds): log Herr = {:.3} log gerr + {:.3} (log10), correlation of the logs {corr:.3}.\n\n", all.len(), fit.map_or(f64::NAN, |f| f.0), fit.map_or(f64::NAN, |f| f.1));
     let title = format!(
         "{} ({tier} tier): energy violation vs rollout error",
@@ -537,19 +664,4 @@ fn rollouts(
         files.extend(save(out, &name, drawn)?);
     }
     Ok((md, files))
-}
-
-fn correlation(p: &[(f64, f64)]) -> f64 {
-    let n = p.len() as f64;
-    if p.len() < 2 {
-        return f64::NAN;
-    }
-    let (mx, my) = (
-        p.iter().map(|q| q.0).sum::<f64>() / n,
-        p.iter().map(|q| q.1).sum::<f64>() / n,
-    );
-    let sxy: f64 = p.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
-    let sxx: f64 = p.iter().map(|q| (q.0 - mx).powi(2)).sum();
-    let syy: f64 = p.iter().map(|q| (q.1 - my).powi(2)).sum();
-    sxy / (sxx * syy).sqrt()
 }

@@ -1,13 +1,16 @@
 //! The paper's figures as data: for each figure, the grid of runs (system, model, seed, setting)
 //! it needs, at three sizes. Running, resuming and drawing live in the CLI and `plot`.
 
+use crate::data::protocol::Protocol;
 use crate::models::ModelKind;
-use crate::train::Loss;
+use crate::train::{steps_per_epoch, Loss, TrainConfig};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 pub mod mujoco;
+pub mod record;
+pub mod report;
 
 /// How big a reproduction is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,8 +18,12 @@ pub mod mujoco;
 pub enum Tier {
     /// Seconds: every code path, meaningless numbers (CI).
     Smoke,
-    /// Minutes on a 2-core machine: same protocol, smaller widths, data and epochs.
+    /// Minutes on a 2-core machine: the protocol with less data, width and training (a smoke
+    /// check of the science, too short to decide the paper's claims).
     Quick,
+    /// The reference code's default protocol at its short budget (500 epochs of 800 chunks),
+    /// 3 data seeds: hours on 2 cores, the tier RESULTS.md is measured at.
+    Reference,
     /// The paper's settings: width 256, 1000 trajectories, 2000 epochs, 5 seeds.
     Paper,
 }
@@ -27,8 +34,11 @@ impl FromStr for Tier {
         match s {
             "smoke" => Ok(Tier::Smoke),
             "quick" => Ok(Tier::Quick),
+            "reference" => Ok(Tier::Reference),
             "paper" => Ok(Tier::Paper),
-            _ => Err(format!("unknown tier '{s}' (smoke, quick, paper)")),
+            _ => Err(format!(
+                "unknown tier '{s}' (smoke, quick, reference, paper)"
+            )),
         }
     }
 }
@@ -38,6 +48,7 @@ impl fmt::Display for Tier {
         f.write_str(match self {
             Tier::Smoke => "smoke",
             Tier::Quick => "quick",
+            Tier::Reference => "reference",
             Tier::Paper => "paper",
         })
     }
@@ -54,7 +65,45 @@ pub struct TierSettings {
     pub seeds: usize,
 }
 
+impl TierSettings {
+    /// Training chunks the protocol makes from `n_trajectories` (one per trajectory, 80% train).
+    pub fn training_chunks(&self) -> usize {
+        Protocol {
+            n_trajectories: self.n_trajectories,
+            ..Protocol::default()
+        }
+        .n_train()
+    }
+
+    /// Optimiser steps one run takes: epochs x floor(training chunks / batch).
+    pub fn optimiser_steps(&self) -> usize {
+        self.epochs * steps_per_epoch(self.training_chunks(), TrainConfig::default().batch)
+    }
+}
+
 impl Tier {
+    pub const ALL: [Tier; 4] = [Tier::Smoke, Tier::Quick, Tier::Reference, Tier::Paper];
+
+    /// One line per tier with its sizes and the optimiser steps they make, for `--help` and docs.
+    pub fn describe_all() -> String {
+        Tier::ALL
+            .iter()
+            .map(|t| {
+                let s = t.settings();
+                format!(
+                    "{t}: {} trajectories ({} training chunks), width {}, {} epochs = {} optimiser steps, {} seed(s)",
+                    s.n_trajectories,
+                    s.training_chunks(),
+                    s.width,
+                    s.epochs,
+                    s.optimiser_steps(),
+                    s.seeds
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     pub fn settings(self) -> TierSettings {
         match self {
             Tier::Smoke => TierSettings {
@@ -65,13 +114,22 @@ impl Tier {
                 width: 16,
                 seeds: 1,
             },
+            // 500 trajectories give 400 training chunks: two whole batches of 200 per epoch.
             Tier::Quick => TierSettings {
-                n_trajectories: 400,
+                n_trajectories: 500,
                 n_test: 50,
                 test_chunk: 100,
                 epochs: 150,
                 width: 128,
                 seeds: 2,
+            },
+            Tier::Reference => TierSettings {
+                n_trajectories: 1000,
+                n_test: 200,
+                test_chunk: 100,
+                epochs: 500,
+                width: 256,
+                seeds: 3,
             },
             Tier::Paper => TierSettings {
                 n_trajectories: 1000,

@@ -141,8 +141,9 @@ impl ControlConfig {
             ControlKind::HnnForced => (sizes(n, 1), Some(sizes(2 * n + m, n))),
         };
         ControlModel {
-            net: Mlp::new(&main, Some(&mut rng), device),
-            force: force.map(|s| Mlp::new(&s, Some(&mut rng), device)),
+            // The reference's MuJoCo models zero every output bias.
+            net: Mlp::new(&main, true, Some(&mut rng), device),
+            force: force.map(|s| Mlp::new(&s, true, Some(&mut rng), device)),
             config: self.clone(),
         }
     }

@@ -27,6 +27,20 @@ pub struct ModelConfig {
     pub alpha: f64,
     /// Seed of the initial weights.
     pub seed: u64,
+    /// Zero every component of a Hamiltonian field where the state has |z_i| > 1e3 (the
+    /// reference's `HamiltonianDynamics`), so a rollout that runs away stops instead of
+    /// overflowing. On by default for the HNN family; checkpoints from before it load without it,
+    /// as they were trained.
+    #[serde(default)]
+    pub stabiliser: bool,
+}
+
+/// The state magnitude beyond which the stabiliser zeroes the field (the reference's 1e3).
+pub const STABILISER_BOUND: f64 = 1e3;
+
+/// f with f_i = 0 wherever |s_i| > 1e3, elementwise (the reference's `f[|z| > 1e3] = 0`).
+pub fn stabilise(f: Tensor<2>, s: Tensor<2>) -> Tensor<2> {
+    f.mask_fill(s.abs().greater_elem(STABILISER_BOUND), 0.0)
 }
 
 impl ModelConfig {
@@ -39,6 +53,7 @@ impl ModelConfig {
             depth: 2,
             alpha: 1e3,
             seed: 0,
+            stabiliser: kind.is_hamiltonian(),
         }
     }
 
@@ -94,12 +109,13 @@ impl ModelConfig {
     fn build(&self, mut rng: Option<&mut Rng>, device: &Device) -> DynamicsModel {
         let emb = CosSin::new(&self.angular);
         let (main, mass, extra) = self.layout();
-        let main = Mlp::new(&main, rng.as_deref_mut(), device);
+        // As the reference: PyTorch's default output bias everywhere but the mass network's.
+        let main = Mlp::new(&main, false, rng.as_deref_mut(), device);
         let mass = mass.map(|s| MassNet {
-            net: Mlp::new(&s, rng.as_deref_mut(), device),
+            net: Mlp::new(&s, true, rng.as_deref_mut(), device),
             dof: self.dof,
         });
-        let extra = extra.map(|s| Mlp::new(&s, rng.as_deref_mut(), device));
+        let extra = extra.map(|s| Mlp::new(&s, false, rng.as_deref_mut(), device));
         DynamicsModel {
             main,
             mass,
@@ -154,7 +170,11 @@ impl DynamicsModel {
 
     /// The vector field in the model's own state ([q, v] or [q, p]), [B, 2D] -> [B, 2D].
     pub fn field(&self, s: Tensor<2>) -> Tensor<2> {
-        let (q, x) = halves(s);
+        let stable = |f: Tensor<2>| match self.config.stabiliser {
+            true => stabilise(f, s.clone()),
+            false => f,
+        };
+        let (q, x) = halves(s.clone());
         match self.kind() {
             ModelKind::Node => self.main.forward(self.input(q, x)),
             ModelKind::NodeSoDirect => {
@@ -176,7 +196,7 @@ impl DynamicsModel {
                     q.clone(),
                     self.main.input_gradient(self.emb.embed(q.clone())),
                 );
-                let f = Tensor::cat(vec![dq, (dk + dv).neg()], 1);
+                let f = stable(Tensor::cat(vec![dq, (dk + dv).neg()], 1));
                 match &self.extra {
                     Some(nn) => f + nn.forward(self.input(q, x)),
                     None => f,
@@ -187,7 +207,7 @@ impl DynamicsModel {
                 let w = self.emb.width();
                 let gq = self.emb.vjp(q, g.clone().narrow(1, 0, w));
                 let gp = g.narrow(1, w, self.config.dof);
-                Tensor::cat(vec![gp, gq.neg()], 1)
+                stable(Tensor::cat(vec![gp, gq.neg()], 1))
             }
         }
     }

@@ -64,10 +64,16 @@ fn tensor1(v: Vec<f64>, device: &Device) -> Tensor<1> {
 }
 
 impl Mlp {
-    /// Layer sizes [in, h, ..., h, out]: orthogonal weights (gain 0.5, as the reference), hidden
-    /// biases U(+-1/sqrt(fan_in)) (PyTorch's default), zero output bias.
+    /// Layer sizes [in, h, ..., h, out]: orthogonal weights (gain 0.5, as the reference) and
+    /// biases U(+-1/sqrt(fan_in)) (PyTorch's default), except a zero output bias where
+    /// `zero_output_bias` (the reference's mass network and its MuJoCo models).
     /// With `rng` None the weights are zeros (a shell for loading stored weights, built cheaply).
-    pub fn new(sizes: &[usize], mut rng: Option<&mut Rng>, device: &Device) -> Self {
+    pub fn new(
+        sizes: &[usize],
+        zero_output_bias: bool,
+        mut rng: Option<&mut Rng>,
+        device: &Device,
+    ) -> Self {
         let n = sizes.len() - 1;
         let layers = (0..n)
             .map(|k| {
@@ -82,10 +88,10 @@ impl Mlp {
                 let bound = 1.0 / (i as f64).sqrt();
                 let b: Vec<f64> = (0..o)
                     .map(|_| {
-                        if k + 1 < n {
-                            bound * (2.0 * rng.uniform() - 1.0)
-                        } else {
+                        if k + 1 == n && zero_output_bias {
                             0.0
+                        } else {
+                            bound * (2.0 * rng.uniform() - 1.0)
                         }
                     })
                     .collect();

@@ -59,7 +59,7 @@ fn config(kind: ModelKind, angular: Vec<bool>) -> ModelConfig {
 fn mlp_input_gradient_and_tangents_match_autodiff() {
     let dev = device();
     let mut rng = Rng::new(1);
-    let net = mlp::Mlp::new(&[5, 16, 16, 1], Some(&mut rng), &dev);
+    let net = mlp::Mlp::new(&[5, 16, 16, 1], false, Some(&mut rng), &dev);
     let x = random(7, 5, 2, 1.0, &dev);
     let ours = to_vec(net.input_gradient(x.clone()));
     let xg = x.clone().require_grad();
@@ -70,7 +70,7 @@ fn mlp_input_gradient_and_tangents_match_autodiff() {
         "{ours:?} vs {theirs:?}"
     );
     // Forward tangents: one direction per input coordinate = the Jacobian.
-    let net3 = mlp::Mlp::new(&[5, 16, 16, 3], Some(&mut rng), &dev);
+    let net3 = mlp::Mlp::new(&[5, 16, 16, 3], false, Some(&mut rng), &dev);
     let eye = Tensor::<2>::eye(5, &dev).unsqueeze::<3>().repeat_dim(0, 7);
     let (_, t) = net3.jvp(x.clone(), eye);
     let t = to_vec(t); // [7, 5, 3]
@@ -193,4 +193,64 @@ fn hnn_conserves_its_own_energy() {
             "trajectory {i}: H drifted by {drift} from {h0}"
         );
     }
+}
+
+#[test]
+fn stabiliser_zeroes_the_hamiltonian_field_where_the_state_is_large() {
+    let dev = device();
+    // Rows: a small state, and states with one coordinate or momentum beyond 1e3.
+    let mut s = to_vec(random(3, 4, 5, 1.0, &dev));
+    s[4] = 2e3; // row 1, q_0
+    s[8 + 3] = -1.5e3; // row 2, p_1
+    let s = Tensor::<2>::from_data(TensorData::new(s, [3, 4]), &dev);
+    for kind in [ModelKind::Hnn, ModelKind::HnnGeneral, ModelKind::HnnForced] {
+        let on = config(kind, vec![true, false]);
+        assert!(on.stabiliser, "{kind}: on by default");
+        let off = ModelConfig {
+            stabiliser: false,
+            ..on.clone()
+        };
+        let f_on = to_vec(on.init(&dev).field(s.clone()));
+        let model_off = off.init(&dev);
+        let f_off = to_vec(model_off.field(s.clone()));
+        // The raw J grad H part (hnn-forced adds a free network after the stabiliser).
+        let extra = model_off.extra.as_ref().map(|nn| {
+            let (q, x) = dynamics::halves(s.clone());
+            to_vec(nn.forward(Tensor::cat(vec![model_off.emb.embed(q), x], 1)))
+        });
+        for i in 0..12 {
+            let big = i == 4 || i == 11;
+            let free = extra.as_ref().map_or(0.0, |e| e[i]);
+            if big {
+                assert!((f_on[i] - free).abs() < 1e-6, "{kind}: component {i} not zeroed");
+                // (hnn-general's MLP saturates on a raw momentum of 1.5e3: its field is ~0 there anyway.)
+                if i == 4 || kind != ModelKind::HnnGeneral {
+                    assert!((f_off[i] - free).abs() > 1e-6, "{kind}: component {i} zero without it");
+                }
+            } else {
+                assert_eq!(f_on[i], f_off[i], "{kind}: component {i} changed");
+            }
+        }
+    }
+    // Models without a Hamiltonian have no stabiliser.
+    for kind in [ModelKind::Node, ModelKind::NodeSo, ModelKind::NodeSoDirect, ModelKind::NodeSoSymreg] {
+        assert!(!config(kind, vec![false]).stabiliser, "{kind}");
+    }
+}
+
+#[test]
+fn output_biases_follow_the_reference() {
+    // PyTorch's default U(+-1/sqrt(fan_in)) on every output layer but the mass network's.
+    let dev = device();
+    let m = config(ModelKind::HnnForced, vec![true, false]).init(&dev);
+    let nonzero = |mlp: &mlp::Mlp| {
+        let b = to_vec(mlp.layers.last().unwrap().b.val());
+        let bound = 1.0 / (mlp.layers.last().unwrap().w.val().dims()[0] as f32).sqrt();
+        assert!(b.iter().all(|x| x.abs() <= bound));
+        b.iter().any(|&x| x != 0.0)
+    };
+    assert!(nonzero(&m.main));
+    assert!(nonzero(m.extra.as_ref().unwrap()));
+    assert!(!nonzero(&m.mass.as_ref().unwrap().net));
+    assert!(nonzero(&config(ModelKind::Node, vec![false]).init(&dev).main));
 }

@@ -122,6 +122,13 @@ pub struct EpochStats {
     pub seconds: f64,
 }
 
+/// Optimiser steps in one epoch over n samples: floor(n / batch), the last partial batch dropped
+/// as in the reference (a batch larger than the data shrinks to it).
+pub fn steps_per_epoch(n: usize, batch: usize) -> usize {
+    let batch = batch.min(n).max(1);
+    n / batch
+}
+
 /// Training that could not finish.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum TrainError {
@@ -281,7 +288,7 @@ impl<M: Learner> Trainer<M> {
             data: prepared,
             n,
             batch,
-            steps_per_epoch: n / batch, // drop_last, as the reference
+            steps_per_epoch: steps_per_epoch(n, cfg.batch),
             rng: Rng::new(cfg.seed),
             step: 0,
             epoch: 0,

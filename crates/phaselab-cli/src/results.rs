@@ -1,0 +1,96 @@
+//! `phaselab results`: fill RESULTS.md's generated blocks (budget, tables, claims) from run
+//! records, or check that the page agrees with them.
+
+use crate::output::{read, write_atomic};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use phaselab_core::experiments::record::RunRecord;
+use phaselab_core::experiments::report;
+use phaselab_core::experiments::Tier;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct ResultsArgs {
+    /// Tier the records were trained at.
+    #[arg(long, default_value = "reference")]
+    tier: String,
+    /// Directory of run records (`reproduce --records`).
+    #[arg(long, default_value = "docs/results/reference/runs")]
+    records: PathBuf,
+    /// The page whose `<!-- generated: NAME -->` blocks are filled.
+    #[arg(long, default_value = "docs/results/RESULTS.md")]
+    page: PathBuf,
+    /// Change nothing: exit with an error if the page differs from what the records give.
+    #[arg(long)]
+    check: bool,
+}
+
+/// Every record in `dir` (each file checked; a damaged one is an error naming it).
+pub fn read_records(dir: &Path) -> Result<Vec<RunRecord>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the records in {}", dir.display()))?
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let r = RunRecord::from_bytes(&read(p)?, None)
+                .with_context(|| format!("{}", p.display()))?;
+            if p.file_name().and_then(|n| n.to_str()) != Some(&RunRecord::file_name(&r.spec)) {
+                bail!("{} holds the record of run {}", p.display(), r.spec.id());
+            }
+            Ok(r)
+        })
+        .collect()
+}
+
+pub fn results_cmd(a: ResultsArgs) -> Result<()> {
+    let tier: Tier = a.tier.parse().map_err(anyhow::Error::msg)?;
+    let records = read_records(&a.records)?;
+    let page = String::from_utf8(read(&a.page)?)
+        .with_context(|| format!("{} is not UTF-8 text", a.page.display()))?;
+    let filled = report::fill_page(&page, &report::blocks(tier, &records))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.page.display()))?;
+    if a.check {
+        if filled != page {
+            bail!(
+                "{} differs from what the {} records in {} give; run `phaselab results` to regenerate it",
+                a.page.display(),
+                records.len(),
+                a.records.display()
+            );
+        }
+        println!("{} agrees with its {} records", a.page.display(), records.len());
+        return Ok(());
+    }
+    write_atomic(&a.page, filled.as_bytes())?;
+    println!(
+        "wrote {} from {} records in {}",
+        a.page.display(),
+        records.len(),
+        a.records.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phaselab_core::experiments::report::{blocks, fill_page};
+
+    /// RESULTS.md is what the committed records give: regenerated here, compared number for number.
+    #[test]
+    fn committed_results_page_equals_what_its_records_give() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let records = read_records(&root.join("docs/results/reference/runs")).unwrap();
+        let page = std::fs::read_to_string(root.join("docs/results/RESULTS.md")).unwrap();
+        let filled = fill_page(&page, &blocks(Tier::Reference, &records)).unwrap();
+        assert!(
+            filled == page,
+            "docs/results/RESULTS.md differs from what its {} records give: run `phaselab results`",
+            records.len()
+        );
+    }
+}
