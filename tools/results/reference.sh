@@ -17,7 +17,7 @@ commit=${COMMIT:-1}
 src=${PHASELAB:-target/release/phaselab}
 [ -x "$src" ] || { echo "build it first: cargo build --release -p phaselab-cli" >&2; exit 1; }
 bin=$(mktemp /tmp/phaselab-reference.XXXXXX)
-cp "$src" "$bin"
+cp "$src" "$bin" && chmod +x "$bin"
 mkdir -p "$records"
 
 # New records and RESULTS.md regenerated from them go into one commit, so that the committed page
