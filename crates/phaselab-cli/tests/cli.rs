@@ -394,12 +394,12 @@ fn reproduce_resumes_after_a_real_kill() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Kill it once some runs have finished but not all.
-    let runs = root.join("runs");
+    // Kill it once some runs have finished (left a record) but not all.
+    let runs = root.join("records");
     let finished = |p: &Path| -> usize {
         std::fs::read_dir(p)
             .map(|it| {
-                it.filter(|e| e.as_ref().unwrap().path().join("metrics.json").exists())
+                it.filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
                     .count()
             })
             .unwrap_or(0)
@@ -443,6 +443,35 @@ fn reproduce_resumes_after_a_real_kill() {
         "{}",
         text(&o)
     );
+    // Records alone draw the figure: with every run directory gone, --draw-only gives the same table.
+    let table = std::fs::read_to_string(out.join("table.md")).unwrap();
+    std::fs::remove_dir_all(root.join("runs")).unwrap();
+    let mut draw = args.to_vec();
+    draw.push("--draw-only");
+    let o = phaselab(&draw);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(out.join("table.md")).unwrap(), table);
+    // A damaged record is reported by name and its run trained again; the others are kept.
+    let rec = runs.join("chain-pendulum-1__node__l2__seed3.json");
+    std::fs::write(&rec, "{ \"spec\": ").unwrap();
+    let o = phaselab(&args);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("chain-pendulum-1__node__l2__seed3.json: not a phaselab run record"), "{t}");
+    assert!(t.contains("95 already finished, 1 to do"), "{t}");
+    // results fills a page from the records, and --check refuses a page that differs from them.
+    let page = root.join("RESULTS.md");
+    std::fs::write(&page, "# r\n<!-- generated: fig4 -->\n<!-- end generated -->\n").unwrap();
+    let r = ["results", "--tier", "smoke", "--records", s(&runs), "--page", s(&page)];
+    assert!(phaselab(&r).status.success());
+    let filled = std::fs::read_to_string(&page).unwrap();
+    assert!(filled.contains("| chain-pendulum:1 |") && filled.contains("(n=12)"), "{filled}");
+    let mut check = r.to_vec();
+    check.push("--check");
+    assert!(phaselab(&check).status.success());
+    std::fs::write(&page, filled.replace("(n=12)", "(n=11)")).unwrap();
+    let o = phaselab(&check);
+    assert!(!o.status.success() && text(&o).contains("differs from what the 96 records"), "{}", text(&o));
 }
 
 #[test]
