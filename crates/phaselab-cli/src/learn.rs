@@ -49,6 +49,10 @@ pub struct LearnArgs {
     /// component where |z| > 1e3, so runaway rollouts stop instead of overflowing).
     #[arg(long)]
     no_stabiliser: bool,
+    /// Start every output bias at zero instead of the reference's PyTorch defaults (phaselab's
+    /// earlier initialisation; for ablations).
+    #[arg(long)]
+    zero_output_biases: bool,
     /// Seed of the initial weights and the minibatch order.
     #[arg(long, default_value_t = 0)]
     model_seed: u64,
@@ -86,6 +90,15 @@ impl LearnArgs {
         parse_device(&self.device)
     }
 
+    /// The settings a run was made with, for the files that report it.
+    fn settings(&self) -> serde_json::Value {
+        json!({"epochs": self.epochs, "width": self.width, "depth": self.depth, "lr": self.lr,
+               "batch": self.batch, "loss": self.loss, "solver": self.solver, "model_seed": self.model_seed,
+               "data": self.data, "n": self.n, "n_test": self.n_test, "data_seed": self.data_seed,
+               "stabiliser": !self.no_stabiliser, "zero_output_biases": self.zero_output_biases,
+               "phaselab_version": env!("CARGO_PKG_VERSION"), "git_commit": env!("PHASELAB_GIT_COMMIT")})
+    }
+
     fn train_config(&self) -> Result<TrainConfig> {
         if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 1.0) {
             bail!("--lr must be in (0, 1], got {}", self.lr);
@@ -117,6 +130,7 @@ impl LearnArgs {
             alpha: self.alpha,
             seed: self.model_seed,
             stabiliser: kind.is_hamiltonian() && !self.no_stabiliser,
+            zero_output_biases: self.zero_output_biases,
             ..ModelConfig::new(kind, sys.dof(), sys.angular())
         }
     }
@@ -412,7 +426,8 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
     let summary: Vec<_> = rows.iter().map(|(k, ev, n, s)| json!({"model": k.name(), "parameters": n, "train_seconds": s, "test": ev})).collect();
     write_atomic(
         &a.out.join("compare.json"),
-        serde_json::to_string_pretty(&json!({"system": sys.name(), "runs": summary}))?.as_bytes(),
+        serde_json::to_string_pretty(&json!({"system": sys.name(), "settings": a.learn.settings(),
+            "optimiser_steps": a.learn.epochs * phaselab_core::train::steps_per_epoch(tr.n, a.learn.batch), "runs": summary}))?.as_bytes(),
     )?;
     print_table(&rows);
     if rows.is_empty() {

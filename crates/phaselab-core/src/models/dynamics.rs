@@ -33,6 +33,10 @@ pub struct ModelConfig {
     /// as they were trained.
     #[serde(default)]
     pub stabiliser: bool,
+    /// Start every output bias at zero (phaselab's initialisation before it matched the
+    /// reference, which zeroes only the mass network's), for ablations.
+    #[serde(default)]
+    pub zero_output_biases: bool,
 }
 
 /// The state magnitude beyond which the stabiliser zeroes the field (the reference's 1e3).
@@ -54,6 +58,7 @@ impl ModelConfig {
             alpha: 1e3,
             seed: 0,
             stabiliser: kind.is_hamiltonian(),
+            zero_output_biases: false,
         }
     }
 
@@ -110,12 +115,13 @@ impl ModelConfig {
         let emb = CosSin::new(&self.angular);
         let (main, mass, extra) = self.layout();
         // As the reference: PyTorch's default output bias everywhere but the mass network's.
-        let main = Mlp::new(&main, false, rng.as_deref_mut(), device);
+        let zero = self.zero_output_biases;
+        let main = Mlp::new(&main, zero, rng.as_deref_mut(), device);
         let mass = mass.map(|s| MassNet {
             net: Mlp::new(&s, true, rng.as_deref_mut(), device),
             dof: self.dof,
         });
-        let extra = extra.map(|s| Mlp::new(&s, false, rng.as_deref_mut(), device));
+        let extra = extra.map(|s| Mlp::new(&s, zero, rng.as_deref_mut(), device));
         DynamicsModel {
             main,
             mass,

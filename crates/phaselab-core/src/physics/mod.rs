@@ -2,6 +2,7 @@
 //! coordinates z = [q, v] with v = dq/dt, and the integrators that produce trajectories.
 
 pub mod chain_pendulum;
+pub mod constraint_projection;
 pub mod coupled_pendulum;
 pub mod dopri5;
 pub mod gyroscope;
@@ -21,7 +22,7 @@ pub mod spring_pendulum;
 
 use crate::rng::Rng;
 pub use lagrangian::{Mechanism, SingularMassMatrix};
-pub use spec::{Family, SpecError, SystemSpec, DEFAULT_DRAG};
+pub use spec::{Family, Projection, SpecError, SystemSpec, DEFAULT_DRAG};
 
 /// Standard gravity used by every system (the reference hard-codes 9.81).
 pub const GRAVITY: f64 = 9.81;

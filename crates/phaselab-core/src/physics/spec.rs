@@ -62,7 +62,28 @@ impl Family {
     }
 }
 
-/// A fully specified system: family, body count and drag coefficient.
+/// How the chain pendulum's perturbed Cartesian initial states are brought back onto its
+/// constraints (`ic=` in a system name).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Projection {
+    /// phaselab's: the angles of the perturbed link vectors, least-squares angular rates.
+    #[default]
+    Angles,
+    /// The reference's: joint Newton projection of positions and velocities in Cartesian
+    /// coordinates (`physics::constraint_projection`).
+    Newton,
+}
+
+impl Projection {
+    pub fn name(self) -> &'static str {
+        match self {
+            Projection::Angles => "angles",
+            Projection::Newton => "newton",
+        }
+    }
+}
+
+/// A fully specified system: family, body count, drag coefficient and initial-condition projection.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SystemSpec {
     pub family: Family,
@@ -70,6 +91,8 @@ pub struct SystemSpec {
     pub n: usize,
     /// Drag coefficient f in dp/dt += -f p (0 for conservative systems).
     pub drag: f64,
+    /// Initial-condition projection (chain pendulums only).
+    pub ic: Projection,
 }
 
 /// A system name that could not be understood.
@@ -83,7 +106,12 @@ pub struct SpecError {
 impl SystemSpec {
     pub fn new(family: Family, n: usize) -> Self {
         let drag = if family.has_drag() { DEFAULT_DRAG } else { 0.0 };
-        SystemSpec { family, n, drag }
+        SystemSpec {
+            family,
+            n,
+            drag,
+            ic: Projection::Angles,
+        }
     }
 
     /// The same system with drag coefficient f (only meaningful for drag families).
@@ -187,7 +215,29 @@ impl FromStr for SystemSpec {
                         .map_err(|_| err(format!("drag must be a number, got '{v}'")))?;
                     spec.drag = f;
                 }
-                other => return Err(err(format!("unknown parameter '{other}' (known: f)"))),
+                "ic" => {
+                    let chain = matches!(
+                        family,
+                        Family::ChainPendulum | Family::ChainPendulumDrag
+                    );
+                    spec.ic = match v.trim() {
+                        _ if !chain => {
+                            return Err(err(format!("{name} takes no ic= (chain pendulums only)")))
+                        }
+                        "angles" => Projection::Angles,
+                        "newton" => Projection::Newton,
+                        o => {
+                            return Err(err(format!(
+                                "ic must be angles (phaselab's) or newton (the reference's), got '{o}'"
+                            )))
+                        }
+                    };
+                }
+                other => {
+                    return Err(err(format!(
+                        "unknown parameter '{other}' (known: f, ic)"
+                    )))
+                }
             }
         }
         spec.check(input)
@@ -202,6 +252,9 @@ impl fmt::Display for SystemSpec {
         }
         if self.family.has_drag() {
             write!(f, ",f={}", self.drag)?;
+        }
+        if self.ic != Projection::Angles {
+            write!(f, ",ic={}", self.ic.name())?;
         }
         Ok(())
     }
@@ -220,6 +273,8 @@ mod tests {
             "rotor",
             "coupled-pendulum:3",
             "chain-pendulum-drag:1,f=0.4",
+            "chain-pendulum:2,ic=newton",
+            "chain-pendulum-drag:3,f=0.4,ic=newton",
         ] {
             let spec: SystemSpec = s.parse().unwrap();
             assert_eq!(spec.to_string(), s);
@@ -243,6 +298,8 @@ mod tests {
             "chain-pendulum-drag:2,f=nan",
             "chain-pendulum-drag:2,k=1",
             "chain-pendulum-drag:2,f",
+            "chain-pendulum:2,ic=exact",
+            "spring-pendulum:2,ic=newton",
         ] {
             let e = s.parse::<SystemSpec>().unwrap_err();
             assert!(e.to_string().contains(s), "{e}");
