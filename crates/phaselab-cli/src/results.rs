@@ -20,6 +20,9 @@ pub struct ResultsArgs {
     /// The page whose `<!-- generated: NAME -->` blocks are filled.
     #[arg(long, default_value = "docs/results/RESULTS.md")]
     page: PathBuf,
+    /// Directory of ablations: `phaselab compare` outputs (compare.json) saved as NAME.json.
+    #[arg(long, default_value = "docs/results/reference/ablations")]
+    ablations: PathBuf,
     /// Change nothing: exit with an error if the page differs from what the records give.
     #[arg(long)]
     check: bool,
@@ -46,12 +49,34 @@ pub fn read_records(dir: &Path) -> Result<Vec<RunRecord>> {
         .collect()
 }
 
+/// Every NAME.json in `dir` (none if it does not exist), sorted by name.
+pub fn read_ablations(dir: &Path) -> Result<Vec<(String, serde_json::Value)>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for p in entries.filter_map(|e| Some(e.ok()?.path())) {
+        if p.extension().is_some_and(|x| x == "json") {
+            let v: serde_json::Value = serde_json::from_slice(&read(&p)?)
+                .with_context(|| format!("{} is not JSON", p.display()))?;
+            if !v["runs"].is_array() {
+                bail!("{} is not a `phaselab compare` output (compare.json)", p.display());
+            }
+            let name = p.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
+            out.push((name, v));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
 pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let tier: Tier = a.tier.parse().map_err(anyhow::Error::msg)?;
     let records = read_records(&a.records)?;
+    let ablations = read_ablations(&a.ablations)?;
     let page = String::from_utf8(read(&a.page)?)
         .with_context(|| format!("{} is not UTF-8 text", a.page.display()))?;
-    let filled = report::fill_page(&page, &report::blocks(tier, &records))
+    let filled = report::fill_page(&page, &report::blocks(tier, &records, &ablations))
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.page.display()))?;
     if a.check {
         if filled != page {
@@ -86,7 +111,8 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let records = read_records(&root.join("docs/results/reference/runs")).unwrap();
         let page = std::fs::read_to_string(root.join("docs/results/RESULTS.md")).unwrap();
-        let filled = fill_page(&page, &blocks(Tier::Reference, &records)).unwrap();
+        let ablations = read_ablations(&root.join("docs/results/reference/ablations")).unwrap();
+        let filled = fill_page(&page, &blocks(Tier::Reference, &records, &ablations)).unwrap();
         assert!(
             filled == page,
             "docs/results/RESULTS.md differs from what its {} records give: run `phaselab results`",

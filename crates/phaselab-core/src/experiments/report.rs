@@ -413,9 +413,50 @@ pub fn claims_markdown(claims: &[Claim]) -> String {
         .collect()
 }
 
+/// A table of ablations, each a committed `phaselab compare` output (compare.json) under a name:
+/// per model its test MSE and gerr, with the optimiser steps and settings it names.
+pub fn ablation_table(ablations: &[(String, serde_json::Value)]) -> String {
+    let models = ["node", "node-so", "hnn"];
+    let mut md = String::from("| ablation | system | steps | data seed |");
+    for m in models {
+        md += &format!(" {m} MSE | {m} gerr |");
+    }
+    md += "\n|---|---|---|---|";
+    md += &"---|---|".repeat(models.len());
+    md += "\n";
+    for (name, c) in ablations {
+        let s = &c["settings"];
+        md += &format!(
+            "| {name} | {} | {} | {} |",
+            c["system"].as_str().unwrap_or("?"),
+            c["optimiser_steps"].as_u64().map_or("?".into(), |x| x.to_string()),
+            s["data_seed"].as_u64().map_or("?".into(), |x| x.to_string()),
+        );
+        for m in models {
+            let run = c["runs"]
+                .as_array()
+                .and_then(|r| r.iter().find(|r| r["model"].as_str() == Some(m)));
+            let get = |k: &str| {
+                run.and_then(|r| r["test"][k].as_f64())
+                    .map_or("–".into(), |x| format!("{x:.3e}"))
+            };
+            md += &format!(" {} | {} |", get("mse"), get("gerr"));
+        }
+        md += "\n";
+    }
+    md
+}
+
 /// Every generated block of the results page, by name.
-pub fn blocks(tier: Tier, records: &[RunRecord]) -> Vec<(String, String)> {
-    let mut out = vec![("budget".to_string(), budget(tier, records))];
+pub fn blocks(
+    tier: Tier,
+    records: &[RunRecord],
+    ablations: &[(String, serde_json::Value)],
+) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("budget".to_string(), budget(tier, records)),
+        ("ablations".to_string(), ablation_table(ablations)),
+    ];
     for fig in Figure::ALL {
         if fig.layout() == Layout::Bars || fig.layout() == Layout::AlphaSweep {
             out.push((fig.name().to_string(), figure_table(fig, tier, records)));
