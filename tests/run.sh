@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# phaselab's whole test suite: unit and end-to-end tests (native), the real MuJoCo engine path, and
-# the browser playground built and tested in headless chromium.
+# phaselab's whole test suite: unit and end-to-end tests (native), the real MuJoCo engine path, a
+# real Slurm cluster, and the browser playground built and tested in headless chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || rustup target add wasm32-unknown-unknown
@@ -20,6 +20,9 @@ bash tools/mujoco/ci.sh "$mujoco"
 tools/mujoco/.venv/bin/python -B tools/mujoco/test_generate.py
 target/release/phaselab control --data "$mujoco" --epochs 1 --width 32 --out "$mujoco/runs"
 rm -rf "$mujoco"
+# A real Slurm (a one-node cluster on 127.0.0.1): fig4 at the smoke tier as a job array through
+# tools/slurm/submit.sh, compared record for record with a local run.
+bash tests/slurm/run.sh target/release/phaselab
 # The playground: build the site (wasm32, wasm-bindgen, wasm-opt; installs its tools if missing),
 # then the browser tests in headless Debian chromium (CPU and SwiftShader WebGPU), which also check
 # checkpoints both ways against the CLI built above.

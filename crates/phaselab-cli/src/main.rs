@@ -8,6 +8,7 @@ mod learn;
 mod output;
 mod reproduce;
 mod results;
+mod tasks;
 
 use clap::{Parser, Subcommand};
 

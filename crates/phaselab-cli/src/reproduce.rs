@@ -8,6 +8,8 @@ use burn::prelude::Device;
 use clap::Args;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
+use crate::tasks;
+use phaselab_core::experiments::plan::Plan;
 use phaselab_core::experiments::record::{Outcome, RunRecord};
 use phaselab_core::experiments::{mean_and_standard_error, Figure, Layout, RunSpec, Tier, ALPHAS};
 use phaselab_core::models::ModelConfig;
@@ -25,8 +27,9 @@ pub struct ReproduceArgs {
     /// fig2 (energy), fig3 (symplectic penalty sweep), fig4 (second-order ablation), fig5 (node-so vs
     /// hnn by coordinates), fig6 (drag), fig7 (MuJoCo, control-aware models; generates its data with
     /// tools/mujoco), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor),
-    /// rollouts (error over time per system beside the chaos floor).
-    figure: String,
+    /// rollouts (error over time per system beside the chaos floor). Not needed with --task or
+    /// --status, which read the figure from the plan.
+    figure: Option<String>,
     /// The tier (help text computed from the tiers' settings).
     #[arg(long, default_value = "quick", help = tier_help())]
     tier: String,
@@ -48,6 +51,19 @@ pub struct ReproduceArgs {
     /// reproduction resumes from committed records (docs/results/reference/runs).
     #[arg(long)]
     records: Option<PathBuf>,
+    /// With a figure: write its grid as a plan of independent tasks (one per run, with the shared
+    /// output and record directories as absolute paths) and run nothing. With --task or --status:
+    /// the plan to read.
+    #[arg(long)]
+    plan: Option<PathBuf>,
+    /// Run task I of --plan (a Slurm array index): train its run into the shared directories,
+    /// unless it has a record; a task already running elsewhere is waited for, not repeated.
+    #[arg(long, requires = "plan")]
+    task: Option<usize>,
+    /// With --plan: how many of its tasks are finished, running, failed or missing (exit status 1
+    /// unless all are finished).
+    #[arg(long, requires = "plan", conflicts_with = "task")]
+    status: bool,
 }
 
 /// `--tier`'s help: every tier's sizes and the optimiser steps they make, as the code computes them.
@@ -197,7 +213,101 @@ pub(crate) fn read_record(spec: &RunSpec, dir: &Path) -> Option<RunRecord> {
     }
 }
 
+/// An absolute form of `p` (tasks on other machines read the plan's paths as they are).
+fn absolute(p: &Path) -> Result<String> {
+    let abs = std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()))?;
+    abs.to_str()
+        .map(str::to_string)
+        .with_context(|| format!("{} is not valid UTF-8", abs.display()))
+}
+
+fn read_plan(path: &Path) -> Result<Plan> {
+    Plan::from_bytes(&crate::output::read(path)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// `--plan P --task I`: one run into the plan's shared directories.
+fn run_task(plan_path: &Path, index: usize) -> Result<()> {
+    let plan = read_plan(plan_path)?;
+    let task = plan.tasks.get(index).with_context(|| {
+        format!(
+            "{} has tasks 0..={}, not {index}",
+            plan_path.display(),
+            plan.tasks.len().saturating_sub(1)
+        )
+    })?;
+    let (out, records) = (PathBuf::from(&plan.out), PathBuf::from(&plan.records));
+    std::fs::create_dir_all(&records)
+        .with_context(|| format!("cannot create {}", records.display()))?;
+    let spec = &task.spec;
+    let t = std::time::Instant::now();
+    let done = tasks::train_claimed(spec, &out, &records, || {
+        run_one(spec, &datasets(spec)?, &out.join("runs").join(&task.id))
+    })?;
+    match done {
+        tasks::Done::Finished => println!("task {index}: {} already finished", task.id),
+        tasks::Done::FinishedElsewhere => {
+            println!("task {index}: {} finished by another task meanwhile", task.id)
+        }
+        tasks::Done::Trained(rec) => println!(
+            "task {index}: {} {} ({:.1} s)",
+            task.id,
+            describe(&rec),
+            t.elapsed().as_secs_f64()
+        ),
+    }
+    Ok(())
+}
+
+/// `--plan P --status`: counts of finished, running, failed and missing tasks.
+fn plan_status(plan_path: &Path) -> Result<()> {
+    let plan = read_plan(plan_path)?;
+    let (out, records) = (PathBuf::from(&plan.out), PathBuf::from(&plan.records));
+    let mut count = [0usize; 4];
+    let mut failed = Vec::new();
+    for t in &plan.tasks {
+        let s = tasks::state(&t.spec, &out, &records)?;
+        count[s as usize] += 1;
+        if s == tasks::State::Failed {
+            failed.push(format!("{} ({})", t.index, t.id));
+        }
+    }
+    println!(
+        "{} ({} tier): {} tasks: {} finished, {} running, {} failed, {} missing",
+        plan.figure,
+        plan.tier,
+        plan.tasks.len(),
+        count[0],
+        count[1],
+        count[2],
+        count[3]
+    );
+    if !failed.is_empty() {
+        println!("failed (errors in {}/failed/): {}", plan.out, failed.join(", "));
+    }
+    if count[0] != plan.tasks.len() {
+        bail!("{} of {} tasks are not finished", plan.tasks.len() - count[0], plan.tasks.len());
+    }
+    Ok(())
+}
+
+fn describe(rec: &RunRecord) -> String {
+    match &rec.outcome {
+        Outcome::Finished { test } => format!("gerr {:.3e}", test.gerr),
+        Outcome::Diverged { epoch } => format!("DIVERGED at epoch {epoch}"),
+    }
+}
+
 pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
+    if let (Some(plan), Some(i)) = (&a.plan, a.task) {
+        return run_task(plan, i);
+    }
+    if let (Some(plan), true) = (&a.plan, a.status) {
+        return plan_status(plan);
+    }
+    let Some(figure) = a.figure.clone() else {
+        bail!("name a figure (fig2, fig3, fig4, fig5, fig6, fig7, fig8, fig9, rollouts), or give --plan with --task or --status");
+    };
     let tier: Tier = a.tier.parse().map_err(anyhow::Error::msg)?;
     if a.jobs == 0 || a.jobs > 64 || a.seeds == Some(0) || a.seeds.is_some_and(|s| s > 100) {
         bail!("--jobs must be in 1..=64 and --seeds in 1..=100");
@@ -206,12 +316,29 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("out/reproduce-{tier}")));
-    if a.figure == "fig7" {
+    if figure == "fig7" {
+        if a.plan.is_some() {
+            bail!("fig7 has no plans yet: its datasets come from the MuJoCo generator first");
+        }
         return crate::control::reproduce_fig7(tier, a.seeds, &out, a.draw_only);
     }
     let records = a.records.clone().unwrap_or_else(|| out.join("records"));
-    let fig: Figure = a.figure.parse().map_err(anyhow::Error::msg)?;
+    let fig: Figure = figure.parse().map_err(anyhow::Error::msg)?;
     let runs = fig.runs(tier, a.seeds);
+    if let Some(plan_path) = &a.plan {
+        let plan = Plan::new(fig, tier, &runs, absolute(&out)?, absolute(&records)?);
+        write_atomic(plan_path, &plan.to_bytes())?;
+        println!(
+            "wrote {}: {} ({tier} tier, {} optimiser steps a run) into {}, records in {}",
+            plan_path.display(),
+            fig.name(),
+            tier.settings().optimiser_steps(),
+            plan.out,
+            plan.records
+        );
+        println!("tasks: {}", plan.tasks.len());
+        return Ok(());
+    }
     let dir_of = |r: &RunSpec| out.join("runs").join(r.id());
     let mut todo: Vec<&RunSpec> = runs
         .iter()
@@ -260,24 +387,25 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                         }),
                     }
                 };
-                let r = data.and_then(|d| run_one(spec, &d, &dir_of(spec))).and_then(|rec| {
-                    write_atomic(&records.join(RunRecord::file_name(spec)), &rec.to_bytes())?;
-                    Ok(rec)
+                let r = data.and_then(|d| {
+                    tasks::train_claimed(spec, &out, &records, || {
+                        run_one(spec, &d, &dir_of(spec))
+                    })
                 });
                 let k = done.fetch_add(1, Ordering::SeqCst) + 1;
                 match r {
-                    Ok(rec) => {
-                        let how = match &rec.outcome {
-                            Outcome::Finished { test } => format!("gerr {:.3e}", test.gerr),
-                            Outcome::Diverged { epoch } => format!("DIVERGED at epoch {epoch}"),
-                        };
-                        println!(
-                            "[{k}/{}] {} {how} ({:.1} s)",
-                            todo.len(),
-                            spec.id(),
-                            t.elapsed().as_secs_f64()
-                        )
-                    }
+                    Ok(tasks::Done::Trained(rec)) => println!(
+                        "[{k}/{}] {} {} ({:.1} s)",
+                        todo.len(),
+                        spec.id(),
+                        describe(&rec),
+                        t.elapsed().as_secs_f64()
+                    ),
+                    Ok(_) => println!(
+                        "[{k}/{}] {} finished by another process",
+                        todo.len(),
+                        spec.id()
+                    ),
                     Err(e) => {
                         println!("[{k}/{}] {} FAILED: {e:#}", todo.len(), spec.id());
                         failures.lock().expect("lock").push(spec.id());

@@ -629,3 +629,55 @@ fn control_trains_on_mujoco_files_and_refuses_bad_ones() {
     );
     assert!(!text(&o).contains("panicked"));
 }
+
+#[test]
+fn plan_tasks_are_safe_to_kill_and_to_run_twice_at_once() {
+    let d = tmpdir("plan");
+    let plan = d.join("fig4.plan.json");
+    let out = d.join("shared");
+    let o = phaselab(&["reproduce", "fig4", "--tier", "quick", "--out", s(&out), "--plan", s(&plan)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("tasks: 48"), "{}", text(&o));
+    let status = |expect: &str| {
+        let o = phaselab(&["reproduce", "--plan", s(&plan), "--status"]);
+        assert!(text(&o).contains(expect), "{}", text(&o));
+        o
+    };
+    status("48 tasks: 0 finished, 0 running, 0 failed, 48 missing");
+    let record = out.join("records").join("chain-pendulum-1__node__l2__seed0.json");
+    let task = |i: &str| {
+        Command::new(env!("CARGO_BIN_EXE_phaselab"))
+            .args(["reproduce", "--plan", s(&plan), "--task", i])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Killed while training: no record, no stale claim (status says missing, not running).
+    let mut a = task("0");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    a.kill().unwrap();
+    a.wait().unwrap();
+    assert!(!record.exists(), "a killed task left a record");
+    status("0 finished, 0 running, 0 failed, 48 missing");
+    // The same task twice at once: one trains, the other waits for it and does nothing.
+    let (a, b) = (task("0"), task("0"));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success());
+    let both = text(&a) + &text(&b);
+    assert_eq!(both.matches("gerr").count(), 1, "{both}");
+    assert!(both.contains("finished by another task meanwhile") || both.contains("already finished"), "{both}");
+    let rec = std::fs::read(&record).unwrap();
+    assert!(String::from_utf8_lossy(&rec).contains("\"finished\""));
+    let o = phaselab(&["reproduce", "--plan", s(&plan), "--task", "0"]);
+    assert!(text(&o).contains("already finished"), "{}", text(&o));
+    let o = status("1 finished, 0 running, 0 failed, 47 missing");
+    assert!(!o.status.success(), "status is an error until every task has finished");
+    // Bad input: an index past the plan, a file that is no plan.
+    let o = phaselab(&["reproduce", "--plan", s(&plan), "--task", "48"]);
+    assert!(!o.status.success() && text(&o).contains("has tasks 0..=47, not 48"), "{}", text(&o));
+    std::fs::write(d.join("bad.json"), "{\"format\": 1}").unwrap();
+    let o = phaselab(&["reproduce", "--plan", s(&d.join("bad.json")), "--task", "0"]);
+    assert!(!o.status.success() && text(&o).contains("not a phaselab plan"), "{}", text(&o));
+    let o = phaselab(&["reproduce"]);
+    assert!(!o.status.success() && text(&o).contains("name a figure"), "{}", text(&o));
+}

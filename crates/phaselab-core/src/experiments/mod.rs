@@ -9,6 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub mod mujoco;
+pub mod plan;
 pub mod record;
 pub mod report;
 

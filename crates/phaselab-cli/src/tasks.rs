@@ -1,0 +1,121 @@
+//! A figure's runs as independent tasks over shared directories, safe to run at once on several
+//! machines: a run is claimed by an exclusive lock on `<out>/locks/<id>.lock` (released by the
+//! kernel when its process dies, so a killed task leaves no stale claim), its record is written
+//! atomically last (so a task killed halfway leaves nothing that looks finished), and an error
+//! leaves `<out>/failed/<id>.txt` until a later attempt succeeds.
+
+use crate::output::write_atomic;
+use crate::reproduce::read_record;
+use anyhow::{Context, Result};
+use phaselab_core::experiments::record::RunRecord;
+use phaselab_core::experiments::RunSpec;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// An exclusive claim on one run, held while the value lives.
+pub struct Claim {
+    _file: File,
+}
+
+fn lock_path(out: &Path, spec: &RunSpec) -> PathBuf {
+    out.join("locks").join(format!("{}.lock", spec.id()))
+}
+
+fn failed_path(out: &Path, spec: &RunSpec) -> PathBuf {
+    out.join("failed").join(format!("{}.txt", spec.id()))
+}
+
+/// Claim `spec` for this process: None if another process holds it and `wait` is false, else
+/// once the other process lets go.
+pub fn claim(out: &Path, spec: &RunSpec, wait: bool) -> Result<Option<Claim>> {
+    let path = lock_path(out, spec);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a descriptor this function owns; it does not touch memory.
+        let how = if wait { libc::LOCK_EX } else { libc::LOCK_EX | libc::LOCK_NB };
+        let r = unsafe { libc::flock(file.as_raw_fd(), how) };
+        if r != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                return Ok(None);
+            }
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    Ok(Some(Claim { _file: file }))
+}
+
+/// Where one run stands in the shared directories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Finished,
+    Running,
+    Failed,
+    Missing,
+}
+
+pub fn state(spec: &RunSpec, out: &Path, records: &Path) -> Result<State> {
+    if read_record(spec, records).is_some() {
+        return Ok(State::Finished);
+    }
+    if claim(out, spec, false)?.is_none() {
+        return Ok(State::Running);
+    }
+    Ok(if failed_path(out, spec).exists() {
+        State::Failed
+    } else {
+        State::Missing
+    })
+}
+
+/// What `train_claimed` did.
+pub enum Done {
+    /// The run had a record already.
+    Finished,
+    /// Another process trained it while this one waited for its claim.
+    FinishedElsewhere,
+    Trained(RunRecord),
+}
+
+/// Train `spec` with `train` and write its record, unless it is finished. A run another process
+/// holds is waited for: if that process finishes it, this one does nothing; if it died or
+/// failed, this one trains it.
+pub fn train_claimed(
+    spec: &RunSpec,
+    out: &Path,
+    records: &Path,
+    train: impl FnOnce() -> Result<RunRecord>,
+) -> Result<Done> {
+    if read_record(spec, records).is_some() {
+        return Ok(Done::Finished);
+    }
+    let _claim = claim(out, spec, true)?;
+    // It may have finished between the first look and the claim.
+    if read_record(spec, records).is_some() {
+        return Ok(Done::FinishedElsewhere);
+    }
+    let failed = failed_path(out, spec);
+    match train().and_then(|rec| {
+        write_atomic(&records.join(RunRecord::file_name(spec)), &rec.to_bytes())?;
+        Ok(rec)
+    }) {
+        Ok(rec) => {
+            let _ = std::fs::remove_file(&failed);
+            Ok(Done::Trained(rec))
+        }
+        Err(e) => {
+            let _ = write_atomic(&failed, format!("{e:#}\n").as_bytes());
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! A figure's grid written out as independent tasks, for whatever runs them (a Slurm job array,
+//! GNU parallel, a Kubernetes Indexed Job): one entry per run, each naming its spec, the shared
+//! output and record directories, and what it needs. The format is engine-neutral: a list of tasks
+//! and an index into it.
+
+use super::{Figure, RunSpec, Tier};
+use serde::{Deserialize, Serialize};
+
+/// The value of `format` in every plan file.
+pub const PLAN_FORMAT: &str = "phaselab-plan";
+pub const PLAN_VERSION: u32 = 1;
+
+/// One unit of work: a run, trained into the shared directories.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub index: usize,
+    /// The run's id (its run directory and record file name).
+    pub id: String,
+    pub spec: RunSpec,
+    /// CPU cores the task uses (the training step splits its batch over two threads).
+    pub cpus: usize,
+    /// cpu, or wgpu for a GPU.
+    pub device: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format: String,
+    pub version: u32,
+    pub figure: String,
+    pub tier: Tier,
+    /// Shared output directory (run directories, locks, failures), an absolute path.
+    pub out: String,
+    /// Shared record directory, an absolute path.
+    pub records: String,
+    pub tasks: Vec<Task>,
+}
+
+impl Plan {
+    /// The plan of `runs` (a figure's grid, finished runs included: a task whose run has a record
+    /// does nothing, so one plan serves a fresh and a resumed reproduction alike).
+    pub fn new(fig: Figure, tier: Tier, runs: &[RunSpec], out: String, records: String) -> Plan {
+        Plan {
+            format: PLAN_FORMAT.into(),
+            version: PLAN_VERSION,
+            figure: fig.name().into(),
+            tier,
+            out,
+            records,
+            tasks: runs
+                .iter()
+                .enumerate()
+                .map(|(index, spec)| Task {
+                    index,
+                    id: spec.id(),
+                    spec: spec.clone(),
+                    cpus: 2,
+                    device: "cpu".into(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Parse a plan file, refusing other files and plans from a newer phaselab.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Plan, String> {
+        let v: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+        if v["format"] != PLAN_FORMAT {
+            return Err("not a phaselab plan (no \"format\": \"phaselab-plan\")".into());
+        }
+        if v["version"].as_u64() != Some(PLAN_VERSION as u64) {
+            return Err(format!(
+                "plan version {} (this phaselab reads version {PLAN_VERSION})",
+                v["version"]
+            ));
+        }
+        let p: Plan = serde_json::from_value(v).map_err(|e| format!("a damaged plan: {e}"))?;
+        for (i, t) in p.tasks.iter().enumerate() {
+            if t.index != i || t.id != t.spec.id() {
+                return Err(format!("a damaged plan: task {i} is out of place or misnamed"));
+            }
+        }
+        Ok(p)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut s = serde_json::to_string_pretty(self).expect("plans serialise");
+        s.push('\n');
+        s.into_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_round_trip_and_refuse_other_files() {
+        let runs = Figure::Fig4.runs(Tier::Smoke, None);
+        let p = Plan::new(Figure::Fig4, Tier::Smoke, &runs, "/o".into(), "/r".into());
+        assert_eq!(p.tasks.len(), 8);
+        assert_eq!(Plan::from_bytes(&p.to_bytes()).unwrap(), p);
+        assert!(Plan::from_bytes(b"{}").unwrap_err().contains("not a phaselab plan"));
+        let mut newer = p.clone();
+        newer.version = 9;
+        assert!(Plan::from_bytes(&newer.to_bytes()).unwrap_err().contains("version 9"));
+        let mut swapped = p.clone();
+        swapped.tasks.swap(0, 1);
+        assert!(Plan::from_bytes(&swapped.to_bytes()).unwrap_err().contains("damaged"));
+        assert!(Plan::from_bytes(&p.to_bytes()[..50]).is_err());
+    }
+}
