@@ -11,6 +11,7 @@ use phaselab_core::data::TrajectorySet;
 use crate::tasks;
 use phaselab_core::experiments::plan::Plan;
 use phaselab_core::experiments::record::{Outcome, RunRecord};
+use phaselab_core::experiments::report;
 use phaselab_core::experiments::{mean_and_standard_error, Figure, Layout, RunSpec, Tier, ALPHAS};
 use phaselab_core::models::ModelConfig;
 use phaselab_core::models::ModelKind;
@@ -424,7 +425,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         .map(|r| r.spec.id())
         .collect();
     let rows: Vec<Row> = recs.iter().filter_map(Row::of).collect();
-    write_outputs(fig, tier, &rows, &out.join(fig.name()))?;
+    write_outputs(fig, tier, &rows, &recs, &out.join(fig.name()))?;
     if !diverged.is_empty() {
         println!(
             "{} runs diverged (recorded; left out of the table): {}",
@@ -444,7 +445,13 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
 }
 
 /// results.csv (every run), table.md, and the figure as PNG and SVG.
-fn write_outputs(fig: Figure, tier: Tier, rows: &[Row], out: &Path) -> Result<()> {
+fn write_outputs(
+    fig: Figure,
+    tier: Tier,
+    rows: &[Row],
+    records: &[RunRecord],
+    out: &Path,
+) -> Result<()> {
     let mut csv = String::from("figure,tier,system,model,seed,loss,alpha,gerr,herr,mse,symplectic_error,parameters,train_seconds\n");
     let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
     for r in rows {
@@ -467,9 +474,15 @@ fn write_outputs(fig: Figure, tier: Tier, rows: &[Row], out: &Path) -> Result<()
     write_atomic(&out.join("results.csv"), csv.as_bytes())?;
     let head = format!("# {} — {}\n\nTier `{tier}`; test rollout error `gerr` and energy violation `Herr` on the test chunks; mean ± standard error over seeds (n).\n\n", fig.name(), fig.title());
     let (md, files) = match fig.layout() {
-        Layout::Bars => bars(fig, tier, rows, out, head)?,
+        Layout::Bars => bars(fig, tier, rows, out, head + &report::figure_table(fig, tier, records))?,
         Layout::Energy => energy(fig, tier, rows, out, head)?,
-        Layout::AlphaSweep => alpha_sweep(fig, tier, rows, out, head)?,
+        Layout::AlphaSweep => alpha_sweep(
+            fig,
+            tier,
+            rows,
+            out,
+            head + &report::figure_table(fig, tier, records),
+        )?,
         Layout::Rollouts => rollouts(fig, tier, rows, out, head)?,
     };
     write_atomic(&out.join("table.md"), md.as_bytes())?;
@@ -480,14 +493,6 @@ fn write_outputs(fig: Figure, tier: Tier, rows: &[Row], out: &Path) -> Result<()
         files.join(", ")
     );
     Ok(())
-}
-
-fn cell(xs: &[f64]) -> String {
-    if xs.is_empty() {
-        return " – |".into();
-    }
-    let (mean, se) = mean_and_standard_error(xs);
-    format!(" {mean:.3e} ± {se:.1e} (n={}) |", xs.len())
 }
 
 fn save(
@@ -518,27 +523,18 @@ fn bars(
             }
         }
     }
-    md += "| system |";
-    for s in &series {
-        md += &format!(" {s} |");
-    }
-    md += "\n|---|";
-    md += &"---|".repeat(series.len());
-    md += "\n";
+    // The table (in md already) and the bars come from the same records.
     let mut data = Vec::new();
     for sys in &systems {
-        md += &format!("| {sys} |");
         for s in &series {
             let xs: Vec<f64> = rows
                 .iter()
                 .filter(|r| &r.spec.system == sys && &fig.series(&r.spec) == s)
                 .map(|r| r.gerr)
                 .collect();
-            md += &cell(&xs);
             let (mean, se) = mean_and_standard_error(&xs);
             data.push((sys.clone(), s.clone(), mean, se));
         }
-        md += "\n";
     }
     md += "\nParameters per model:";
     for s in &series {
@@ -652,17 +648,9 @@ fn alpha_sweep(
     out: &Path,
     mut md: String,
 ) -> Result<(String, Vec<String>)> {
-    md += "| system |";
-    for a in ALPHAS {
-        md += &format!(" alpha {a:e} |");
-    }
-    md += "\n|---|";
-    md += &"---|".repeat(ALPHAS.len());
-    md += "\n";
     let mut vs_alpha = Vec::new();
     let mut vs_sym = Vec::new();
     for sys in fig.systems(tier) {
-        md += &format!("| {sys} |");
         let mut line = Vec::new();
         for a in ALPHAS {
             let xs: Vec<f64> = rows
@@ -670,12 +658,10 @@ fn alpha_sweep(
                 .filter(|r| r.spec.system == sys && r.spec.alpha == Some(a))
                 .map(|r| r.gerr)
                 .collect();
-            md += &cell(&xs);
             if !xs.is_empty() {
                 line.push((1.0 / a, mean_and_standard_error(&xs).0));
             }
         }
-        md += "\n";
         vs_alpha.push((sys.clone(), line));
         let pts: Vec<(f64, f64)> = rows
             .iter()
