@@ -9,6 +9,28 @@ O=${OUT:-out/gpu}
 mkdir -p "$O"
 exec > >(tee "$O/gpu-bench.log") 2>&1
 date -u
+# Vulkan set-up for a container with the NVIDIA driver but no loader: unpack the loader packages
+# brought from a build machine (tools/gpu/fetch-loader.sh), and point the loader at the driver's
+# manifest under the runtime's mount. phaselab also searches these folders itself.
+if ! ldconfig -p | grep -q 'libvulkan.so.1'; then
+  debs=${DEBS:-out/gpu/debs}
+  if ls "$debs"/*.deb >/dev/null 2>&1; then
+    root="$O/vulkan-root"
+    for d in "$debs"/*.deb; do dpkg -x "$d" "$root"; done
+    export LD_LIBRARY_PATH="$root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    echo "Vulkan loader unpacked from $debs into $root"
+  else
+    echo "no libvulkan.so.1 and no loader packages in $debs (run tools/gpu/fetch-loader.sh on a build machine)"
+  fi
+fi
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+if [ -f "$icd" ]; then
+  export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+  [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$egl
+  [ -d /usr/local/nvidia/lib64 ] && export LD_LIBRARY_PATH="/usr/local/nvidia/lib64:$LD_LIBRARY_PATH"
+  echo "VK_DRIVER_FILES=$icd"
+fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>/dev/null || echo "no Vulkan ICD directory"
 nproc

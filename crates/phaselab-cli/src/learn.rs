@@ -78,9 +78,7 @@ pub fn parse_device(name: &str) -> Result<Device> {
     match name {
         "cpu" => Ok(Device::flex()),
         // Initialised here, so a machine without a usable GPU driver gets a message, not a panic.
-        "wgpu" => Device::wgpu_options().init().map_err(|e| {
-            anyhow::anyhow!("--device wgpu: no usable GPU adapter ({e}); Vulkan needs the vendor's driver and libvulkan1 (on a CPU-only machine: Mesa's mesa-vulkan-drivers)")
-        }),
+        "wgpu" => crate::gpu::wgpu_device(),
         d => bail!("unknown --device '{d}' (cpu, wgpu)"),
     }
 }

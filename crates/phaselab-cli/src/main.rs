@@ -4,6 +4,7 @@
 mod bench;
 mod commands;
 mod control;
+mod gpu;
 mod learn;
 mod output;
 mod reproduce;

@@ -237,7 +237,7 @@ fn run_task(plan_path: &Path, index: usize) -> Result<()> {
             plan.tasks.len().saturating_sub(1)
         )
     })?;
-    let (out, records) = (PathBuf::from(&plan.out), PathBuf::from(&plan.records));
+    let (out, records) = (PathBuf::from(&task.out), PathBuf::from(&task.records));
     std::fs::create_dir_all(&records)
         .with_context(|| format!("cannot create {}", records.display()))?;
     let spec = &task.spec;
@@ -263,10 +263,10 @@ fn run_task(plan_path: &Path, index: usize) -> Result<()> {
 /// `--plan P --status`: counts of finished, running, failed and missing tasks.
 fn plan_status(plan_path: &Path) -> Result<()> {
     let plan = read_plan(plan_path)?;
-    let (out, records) = (PathBuf::from(&plan.out), PathBuf::from(&plan.records));
     let mut count = [0usize; 4];
     let mut failed = Vec::new();
     for t in &plan.tasks {
+        let (out, records) = (PathBuf::from(&t.out), PathBuf::from(&t.records));
         let s = tasks::state(&t.spec, &out, &records)?;
         count[s as usize] += 1;
         if s == tasks::State::Failed {

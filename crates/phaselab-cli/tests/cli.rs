@@ -681,3 +681,4 @@ fn plan_tasks_are_safe_to_kill_and_to_run_twice_at_once() {
     let o = phaselab(&["reproduce"]);
     assert!(!o.status.success() && text(&o).contains("name a figure"), "{}", text(&o));
 }
+

@@ -17,6 +17,10 @@ pub struct Task {
     /// The run's id (its run directory and record file name).
     pub id: String,
     pub spec: RunSpec,
+    /// The shared output directory (run directories, locks, failures), an absolute path.
+    pub out: String,
+    /// The shared record directory, an absolute path.
+    pub records: String,
     /// CPU cores the task uses (the training step splits its batch over two threads).
     pub cpus: usize,
     /// cpu, or wgpu for a GPU.
@@ -40,6 +44,19 @@ impl Plan {
     /// The plan of `runs` (a figure's grid, finished runs included: a task whose run has a record
     /// does nothing, so one plan serves a fresh and a resumed reproduction alike).
     pub fn new(fig: Figure, tier: Tier, runs: &[RunSpec], out: String, records: String) -> Plan {
+        let tasks = runs
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| Task {
+                index,
+                id: spec.id(),
+                spec: spec.clone(),
+                out: out.clone(),
+                records: records.clone(),
+                cpus: 2,
+                device: "cpu".into(),
+            })
+            .collect();
         Plan {
             format: PLAN_FORMAT.into(),
             version: PLAN_VERSION,
@@ -47,17 +64,7 @@ impl Plan {
             tier,
             out,
             records,
-            tasks: runs
-                .iter()
-                .enumerate()
-                .map(|(index, spec)| Task {
-                    index,
-                    id: spec.id(),
-                    spec: spec.clone(),
-                    cpus: 2,
-                    device: "cpu".into(),
-                })
-                .collect(),
+            tasks,
         }
     }
 

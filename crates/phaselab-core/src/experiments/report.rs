@@ -55,10 +55,11 @@ impl Cell {
         s
     }
 
-    /// Whether self is below other by more than two standard errors of the difference.
+    /// Whether self is below other by more than two standard errors of the difference (which
+    /// needs two seeds on each side).
     fn clearly_below(&self, other: &Cell) -> bool {
-        self.n > 0
-            && other.n > 0
+        self.n > 1
+            && other.n > 1
             && other.mean - self.mean > 2.0 * (self.se.powi(2) + other.se.powi(2)).sqrt()
     }
 }
@@ -188,12 +189,28 @@ fn still_falling(runs: &[&RunRecord]) -> String {
     )
 }
 
-fn verdict(k: usize, n: usize) -> String {
-    match (k, n) {
-        (_, 0) => "no runs yet".into(),
-        (k, n) if k == n => "holds".into(),
-        (0, _) => "does not hold".into(),
-        _ => "partly".into(),
+/// The verdict on a claim tested on n of `total` settings, holding on k; "so far" while some
+/// settings have no runs yet.
+fn verdict(k: usize, n: usize, total: usize) -> String {
+    let v = match (k, n) {
+        (_, 0) => return "no runs yet".into(),
+        (k, n) if k == n => "holds",
+        (0, _) => "does not hold",
+        _ => "partly",
+    };
+    if n < total {
+        format!("{v} so far ({n} of {total} settings have runs)")
+    } else {
+        v.into()
+    }
+}
+
+/// Evidence text: the parts, or a plain statement that nothing has run.
+fn listed(parts: &[String]) -> String {
+    if parts.is_empty() {
+        "No runs are recorded yet.".into()
+    } else {
+        format!("{}.", parts.join("; "))
     }
 }
 
@@ -226,7 +243,7 @@ fn pairwise(
             clear += 1;
         }
         parts.push(format!(
-            "{sys}: {a} {:.3e} vs {b} {:.3e} ({:.2}x)",
+            "{sys}: {a} {:.3e} vs {b} {:.3e} ({b}/{a} = {:.2})",
             ca.mean,
             cb.mean,
             cb.mean / ca.mean
@@ -236,10 +253,10 @@ fn pairwise(
     Claim {
         figure: fig,
         statement,
-        verdict: verdict(lower, n),
+        verdict: verdict(lower, n, systems.len()),
         evidence: format!(
-            "{a} is lower on {lower} of {n} systems, by more than two standard errors on {clear}. {}.",
-            parts.join("; ")
+            "{a} is lower on {lower} of {n} systems, by more than two standard errors on {clear}. {}",
+            listed(&parts)
         ),
     }
 }
@@ -281,8 +298,8 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
     out.push(Claim {
         figure: Figure::Fig5,
         statement: "In Cartesian coordinates (spring pendulums) node-so matches hnn (within a factor 1.5, or within two standard errors).",
-        verdict: verdict(same, n),
-        evidence: format!("They match on {same} of {n} systems. {}.{}", parts.join("; "),
+        verdict: verdict(same, n, springs.len()),
+        evidence: format!("They match on {same} of {n} systems. {}{}", listed(&parts),
             still_falling(&f5.iter().copied().filter(|r| r.spec.system.starts_with("spring")).collect::<Vec<_>>())),
     });
     // Fig2: energy violation against rollout error, one line for every architecture.
@@ -301,7 +318,13 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
     out.push(Claim {
         figure: Figure::Fig2,
         statement: "Energy violation tracks rollout error whatever the architecture (a log-log line through NODEs and HNNs alike).",
-        verdict: if pts.len() < 3 { "no runs yet".into() } else if corr > 0.7 { "holds".into() } else { "does not hold".into() },
+        verdict: if pts.len() < 3 {
+            "no runs yet".into()
+        } else {
+            let total = Figure::Fig2.runs(tier, None).len();
+            verdict(usize::from(corr > 0.7), 1, 1)
+                + &if pts.len() < total { format!(" so far ({} of {total} runs)", pts.len()) } else { String::new() }
+        },
         evidence: format!(
             "Over {} runs: log Herr = {:.2} log gerr + {:.2}, correlation of the logs {corr:.2} (the verdict asks for more than 0.7).",
             pts.len(), fit.map_or(f64::NAN, |f| f.0), fit.map_or(f64::NAN, |f| f.1)
@@ -336,8 +359,8 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
     out.push(Claim {
         figure: Figure::Fig8,
         statement: "Training on an L1 loss instead of L2 lowers the rollout error.",
-        verdict: verdict(better, n),
-        evidence: format!("L1 is lower for {better} of {n} (system, model) pairs. {}.", parts.join("; ")),
+        verdict: verdict(better, n, Figure::Fig8.systems(tier).len() * Figure::Fig8.models().len()),
+        evidence: format!("L1 is lower for {better} of {n} (system, model) pairs. {}", listed(&parts)),
     });
     // Fig9: second-order models on the other systems.
     let f9 = of_figure(Figure::Fig9, tier, records);
@@ -374,7 +397,7 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
         figure: Figure::Fig3,
         statement: "Symplectic regularisation of node-so gives no consistent gain.",
         verdict: if n == 0 { "no runs yet".into() } else if helps * 2 <= n { "holds".into() } else { "does not hold".into() },
-        evidence: format!("A stronger penalty is better than the weakest by more than two standard errors on {helps} of {n} systems. {}.", parts.join("; ")),
+        evidence: format!("A stronger penalty is better than the weakest by more than two standard errors on {helps} of {n} systems. {}", listed(&parts)),
     });
     out
 }
