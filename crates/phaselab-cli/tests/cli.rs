@@ -652,12 +652,15 @@ fn plan_tasks_are_safe_to_kill_and_to_run_twice_at_once() {
             .spawn()
             .unwrap()
     };
-    // Killed while training: no record, no stale claim (status says missing, not running).
-    let mut a = task("0");
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Killed while training (task 6, an hnn: seconds of training): no record, no stale claim
+    // (status says missing, not running).
+    let mut a = task("6");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
     a.kill().unwrap();
     a.wait().unwrap();
-    assert!(!record.exists(), "a killed task left a record");
+    let hnn = out.join("records").join("chain-pendulum-1__hnn__l2__seed0.json");
+    assert!(!hnn.exists(), "a killed task left a record");
+    assert!(out.join("runs").join("chain-pendulum-1__hnn__l2__seed0").exists(), "task 6 never started");
     status("0 finished, 0 running, 0 failed, 48 missing");
     // The same task twice at once: one trains, the other waits for it and does nothing.
     let (a, b) = (task("0"), task("0"));
