@@ -1,5 +1,6 @@
-//! phaselab core: ground-truth physics, datasets and (later) the learned dynamics models of
-//! *Deconstructing the Inductive Biases of Hamiltonian Neural Networks* (Gruver et al., ICLR 2022).
+//! phaselab core: ground-truth physics, datasets, the learned dynamics models, their training and
+//! the paper's experiments, for *Deconstructing the Inductive Biases of Hamiltonian Neural
+//! Networks* (Gruver et al., ICLR 2022).
 //!
 //! `physics` and `data` know nothing of the learning framework; everything here compiles for
 //! native targets and for `wasm32-unknown-unknown`.
