@@ -64,11 +64,17 @@ impl RunRecord {
         let r: RunRecord =
             serde_json::from_slice(bytes).map_err(|e| RecordError(e.to_string()))?;
         if let Some(spec) = expected {
-            if &r.spec != spec {
+            if r.spec.id() != spec.id() {
                 return Err(RecordError(format!(
                     "it holds run {}, not {}",
                     r.spec.id(),
                     spec.id()
+                )));
+            }
+            if &r.spec != spec {
+                return Err(RecordError(format!(
+                    "it was trained at other sizes ({:?}; this tier: {:?})",
+                    r.spec.settings, spec.settings
                 )));
             }
         }
@@ -128,6 +134,10 @@ mod tests {
         let other = Figure::Fig4.runs(Tier::Smoke, None)[1].clone();
         let e = RunRecord::from_bytes(&r.to_bytes(), Some(&other)).unwrap_err();
         assert!(e.to_string().contains("not "), "{e}");
+        let mut resized = r.spec.clone();
+        resized.settings.epochs += 1;
+        let e = RunRecord::from_bytes(&r.to_bytes(), Some(&resized)).unwrap_err();
+        assert!(e.to_string().contains("trained at other sizes"), "{e}");
         assert!(RunRecord::from_bytes(b"{\"spec\": 1}", None).is_err());
         assert!(RunRecord::from_bytes(&r.to_bytes()[..40], None).is_err());
     }
