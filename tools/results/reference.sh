@@ -24,22 +24,31 @@ mkdir -p "$records"
 # always equals what the committed records give (a test checks it).
 commit_records() {
   [ "$commit" = 1 ] || return 0
-  git add "$records" 2>/dev/null || return 0
+  # Stage, regenerate, and stage again until no record landed in between, so that the page counts
+  # exactly the staged records.
+  for _ in 1 2 3; do
+    git add "$records" 2>/dev/null || return 0
+    "$bin" results >/dev/null || { git reset -q -- "$records"; return 0; }
+    git status --porcelain --untracked-files=all -- "$records" | grep -q '^??' || break
+  done
   local n
   n=$(git diff --cached --name-only -- "$records" | wc -l)
   [ "$n" -gt 0 ] || return 0
-  "$bin" results >/dev/null || return 0
   for _ in 1 2 3 4 5; do
     git commit -q -m "results: $n reference-tier run record(s), RESULTS.md regenerated" \
       --only -- "$records" docs/results/RESULTS.md && return 0
     sleep 5 # another git command holds the index
   done
+  git reset -q -- "$records" # leave nothing staged for someone else's commit
 }
 
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -f "$bin"' EXIT
+trap 'exit 130' INT TERM
 for f in $figures; do
   # fig3's 108 runs of the exact-Jacobian penalty do not fit in 2 cores' hours: 2 seeds.
   seeds=(); [ "$f" = fig3 ] && seeds=(--seeds "${FIG3_SEEDS:-2}")
-  nice -n 10 "$bin" reproduce "$f" --tier reference "${seeds[@]}" --records "$records" \
+  nice -n 10 "$bin" reproduce "$f" --tier reference ${seeds[@]+"${seeds[@]}"} --records "$records" \
     --out out/reference &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do

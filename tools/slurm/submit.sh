@@ -28,7 +28,7 @@ n=$("$phaselab" reproduce "$figure" --tier "$tier" --out "$out" --records "$reco
 array=$(sbatch --parsable --array="0-$((n - 1))" --chdir="$out" \
   --export="ALL,PLAN=$plan,PHASELAB=$phaselab" "$@" "$here/reproduce.sbatch")
 array=${array%%;*}
-draw=$(sbatch --parsable --dependency="afterok:$array" --chdir="$out" --job-name=phaselab-draw \
+draw=$(sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes --chdir="$out" --job-name=phaselab-draw \
   --output="$out/slurm-phaselab-draw-%j.out" "$@" \
   --wrap="'$phaselab' reproduce '$figure' --tier '$tier' --out '$out' --records '$records' --draw-only")
 draw=${draw%%;*}

@@ -84,8 +84,31 @@ fn use_manifest(icd: &Path) {
     }
 }
 
-/// A wgpu device, searching the known driver manifests when the loader finds none itself.
+/// The wgpu device, initialised once per process (a second initialisation is an error in burn, and
+/// `compare` asks once per model).
 pub fn wgpu_device() -> Result<Device> {
+    static DEVICE: std::sync::Mutex<Option<Device>> = std::sync::Mutex::new(None);
+    let mut cached = DEVICE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(d) = cached.as_ref() {
+        return Ok(d.clone());
+    }
+    let d = find_wgpu_device()?;
+    *cached = Some(d.clone());
+    Ok(d)
+}
+
+/// A wgpu device, searching the known driver manifests when the loader finds none itself. Where
+/// the NVIDIA runtime mounts its manifest and no VK_* variable names one, that manifest is used
+/// from the start, so that a software driver in the standard folders (Mesa's lavapipe) does not
+/// win over the GPU.
+fn find_wgpu_device() -> Result<Device> {
+    let nvidia = Path::new(ICD_DIRS[0]).join("nvidia_icd.json");
+    let named = ["VK_DRIVER_FILES", "VK_ICD_FILENAMES"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if !named && nvidia.is_file() {
+        use_manifest(&nvidia);
+    }
     let first = match Device::wgpu_options().init() {
         Ok(d) => return Ok(d),
         Err(e) => e.to_string(),

@@ -241,6 +241,7 @@ fn run_task(plan_path: &Path, index: usize) -> Result<()> {
     std::fs::create_dir_all(&records)
         .with_context(|| format!("cannot create {}", records.display()))?;
     let spec = &task.spec;
+    refuse_other_sizes(std::slice::from_ref(spec), &records)?;
     let t = std::time::Instant::now();
     let done = tasks::train_claimed(spec, &out, &records, || {
         run_one(spec, &datasets(spec)?, &out.join("runs").join(&task.id))
@@ -299,6 +300,25 @@ fn describe(rec: &RunRecord) -> String {
     }
 }
 
+/// Records of these runs trained at other sizes (another tier) are not overwritten: an error.
+fn refuse_other_sizes(runs: &[RunSpec], records: &Path) -> Result<()> {
+    for spec in runs {
+        let Ok(bytes) = std::fs::read(records.join(RunRecord::file_name(spec))) else {
+            continue;
+        };
+        if let Ok(r) = RunRecord::from_bytes(&bytes, None) {
+            if r.spec.id() == spec.id() && r.spec.settings != spec.settings {
+                bail!(
+                    "{} holds records of {} trained at other sizes (another tier?); give this tier its own --records",
+                    records.display(),
+                    spec.id()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     if let (Some(plan), Some(i)) = (&a.plan, a.task) {
         return run_task(plan, i);
@@ -341,6 +361,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         return Ok(());
     }
     let dir_of = |r: &RunSpec| out.join("runs").join(r.id());
+    refuse_other_sizes(&runs, &records)?;
     let mut todo: Vec<&RunSpec> = runs
         .iter()
         .filter(|r| read_record(r, &records).is_none())

@@ -472,6 +472,11 @@ fn reproduce_resumes_after_a_real_kill() {
     std::fs::write(&page, filled.replace("(n=12)", "(n=11)")).unwrap();
     let o = phaselab(&check);
     assert!(!o.status.success() && text(&o).contains("differs from what the 96 records"), "{}", text(&o));
+    // Another tier's reproduction into these records is refused, not trained over them.
+    let before = std::fs::read(runs.join("chain-pendulum-1__node__l2__seed0.json")).unwrap();
+    let o = phaselab(&["reproduce", "fig4", "--tier", "quick", "--out", s(&root), "--records", s(&runs)]);
+    assert!(!o.status.success() && text(&o).contains("trained at other sizes"), "{}", text(&o));
+    assert_eq!(std::fs::read(runs.join("chain-pendulum-1__node__l2__seed0.json")).unwrap(), before);
 }
 
 #[test]
