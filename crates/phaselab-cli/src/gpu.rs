@@ -64,7 +64,10 @@ fn has_vulkan_loader() -> bool {
     {
         // SAFETY: dlopen/dlclose of a C library name; the handle is closed at once.
         unsafe {
-            let h = libc::dlopen(c"libvulkan.so.1".as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL);
+            let h = libc::dlopen(
+                c"libvulkan.so.1".as_ptr(),
+                libc::RTLD_NOW | libc::RTLD_LOCAL,
+            );
             if h.is_null() {
                 return false;
             }
@@ -152,7 +155,11 @@ mod tests {
         let (nv, std_dir) = (d.join("nvidia/icd.d"), d.join("share/icd.d"));
         std::fs::create_dir_all(&nv).unwrap();
         std::fs::create_dir_all(&std_dir).unwrap();
-        for f in [nv.join("nvidia_icd.json"), std_dir.join("lvp_icd.json"), std_dir.join("b.json")] {
+        for f in [
+            nv.join("nvidia_icd.json"),
+            std_dir.join("lvp_icd.json"),
+            std_dir.join("b.json"),
+        ] {
             std::fs::write(f, "{}").unwrap();
         }
         std::fs::write(std_dir.join("notes.txt"), "").unwrap();
@@ -161,7 +168,10 @@ mod tests {
         let (a, b) = (nv.to_str().unwrap(), std_dir.to_str().unwrap());
         let got = candidates_in(&[var], &["/nonexistent-phaselab", a, b]);
         // The named file first, then each folder's manifests in order, each once.
-        assert_eq!(got, vec![named, nv.join("nvidia_icd.json"), std_dir.join("b.json")]);
+        assert_eq!(
+            got,
+            vec![named, nv.join("nvidia_icd.json"), std_dir.join("b.json")]
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

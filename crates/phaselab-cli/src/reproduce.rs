@@ -3,12 +3,12 @@
 
 use crate::learn::train_one;
 use crate::output::write_atomic;
+use crate::tasks;
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
-use crate::tasks;
 use phaselab_core::experiments::plan::Plan;
 use phaselab_core::experiments::record::{Outcome, RunRecord};
 use phaselab_core::experiments::report;
@@ -142,8 +142,8 @@ fn run_one(spec: &RunSpec, data: &Datasets, dir: &Path) -> Result<RunRecord> {
         ..TrainConfig::default()
     };
     let per_epoch = steps_per_epoch(data.0.n, cfg.batch);
-    let record = |epochs: usize, seconds: f64, loss_history: Vec<f32>, outcome: Outcome| {
-        RunRecord {
+    let record =
+        |epochs: usize, seconds: f64, loss_history: Vec<f32>, outcome: Outcome| RunRecord {
             spec: spec.clone(),
             phaselab_version: env!("CARGO_PKG_VERSION").into(),
             git_commit: env!("PHASELAB_GIT_COMMIT").into(),
@@ -152,8 +152,7 @@ fn run_one(spec: &RunSpec, data: &Datasets, dir: &Path) -> Result<RunRecord> {
             train_seconds: seconds,
             loss_history,
             outcome,
-        }
-    };
+        };
     let t = std::time::Instant::now();
     let trained = train_one(
         mc,
@@ -249,7 +248,10 @@ fn run_task(plan_path: &Path, index: usize) -> Result<()> {
     match done {
         tasks::Done::Finished => println!("task {index}: {} already finished", task.id),
         tasks::Done::FinishedElsewhere => {
-            println!("task {index}: {} finished by another task meanwhile", task.id)
+            println!(
+                "task {index}: {} finished by another task meanwhile",
+                task.id
+            )
         }
         tasks::Done::Trained(rec) => println!(
             "task {index}: {} {} ({:.1} s)",
@@ -285,10 +287,18 @@ fn plan_status(plan_path: &Path) -> Result<()> {
         count[3]
     );
     if !failed.is_empty() {
-        println!("failed (errors in {}/failed/): {}", plan.out, failed.join(", "));
+        println!(
+            "failed (errors in {}/failed/): {}",
+            plan.out,
+            failed.join(", ")
+        );
     }
     if count[0] != plan.tasks.len() {
-        bail!("{} of {} tasks are not finished", plan.tasks.len() - count[0], plan.tasks.len());
+        bail!(
+            "{} of {} tasks are not finished",
+            plan.tasks.len() - count[0],
+            plan.tasks.len()
+        );
     }
     Ok(())
 }
@@ -410,9 +420,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                     }
                 };
                 let r = data.and_then(|d| {
-                    tasks::train_claimed(spec, &out, &records, || {
-                        run_one(spec, &d, &dir_of(spec))
-                    })
+                    tasks::train_claimed(spec, &out, &records, || run_one(spec, &d, &dir_of(spec)))
                 });
                 let k = done.fetch_add(1, Ordering::SeqCst) + 1;
                 match r {
@@ -495,7 +503,13 @@ fn write_outputs(
     write_atomic(&out.join("results.csv"), csv.as_bytes())?;
     let head = format!("# {} — {}\n\nTier `{tier}`; test rollout error `gerr` and energy violation `Herr` on the test chunks; mean ± standard error over seeds (n).\n\n", fig.name(), fig.title());
     let (md, files) = match fig.layout() {
-        Layout::Bars => bars(fig, tier, rows, out, head + &report::figure_table(fig, tier, records))?,
+        Layout::Bars => bars(
+            fig,
+            tier,
+            rows,
+            out,
+            head + &report::figure_table(fig, tier, records),
+        )?,
         Layout::Energy => energy(fig, tier, rows, out, head)?,
         Layout::AlphaSweep => alpha_sweep(
             fig,

@@ -60,9 +60,16 @@ pub fn read_ablations(dir: &Path) -> Result<Vec<(String, serde_json::Value)>> {
             let v: serde_json::Value = serde_json::from_slice(&read(&p)?)
                 .with_context(|| format!("{} is not JSON", p.display()))?;
             if !v["runs"].is_array() {
-                bail!("{} is not a `phaselab compare` output (compare.json)", p.display());
+                bail!(
+                    "{} is not a `phaselab compare` output (compare.json)",
+                    p.display()
+                );
             }
-            let name = p.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
+            let name = p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("?")
+                .to_string();
             out.push((name, v));
         }
     }
@@ -87,7 +94,11 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
                 a.records.display()
             );
         }
-        println!("{} agrees with its {} records", a.page.display(), records.len());
+        println!(
+            "{} agrees with its {} records",
+            a.page.display(),
+            records.len()
+        );
         return Ok(());
     }
     write_atomic(&a.page, filled.as_bytes())?;

@@ -42,7 +42,11 @@ pub fn claim(out: &Path, spec: &RunSpec, wait: bool) -> Result<Option<Claim>> {
     {
         use std::os::unix::io::AsRawFd;
         // SAFETY: flock on a descriptor this function owns; it does not touch memory.
-        let how = if wait { libc::LOCK_EX } else { libc::LOCK_EX | libc::LOCK_NB };
+        let how = if wait {
+            libc::LOCK_EX
+        } else {
+            libc::LOCK_EX | libc::LOCK_NB
+        };
         let r = unsafe { libc::flock(file.as_raw_fd(), how) };
         if r != 0 {
             let e = std::io::Error::last_os_error();

@@ -399,8 +399,14 @@ fn reproduce_resumes_after_a_real_kill() {
     let finished = |p: &Path| -> usize {
         std::fs::read_dir(p)
             .map(|it| {
-                it.filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
-                    .count()
+                it.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "json")
+                })
+                .count()
             })
             .unwrap_or(0)
     };
@@ -450,33 +456,74 @@ fn reproduce_resumes_after_a_real_kill() {
     draw.push("--draw-only");
     let o = phaselab(&draw);
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(std::fs::read_to_string(out.join("table.md")).unwrap(), table);
+    assert_eq!(
+        std::fs::read_to_string(out.join("table.md")).unwrap(),
+        table
+    );
     // A damaged record is reported by name and its run trained again; the others are kept.
     let rec = runs.join("chain-pendulum-1__node__l2__seed3.json");
     std::fs::write(&rec, "{ \"spec\": ").unwrap();
     let o = phaselab(&args);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    assert!(t.contains("chain-pendulum-1__node__l2__seed3.json: not a phaselab run record"), "{t}");
+    assert!(
+        t.contains("chain-pendulum-1__node__l2__seed3.json: not a phaselab run record"),
+        "{t}"
+    );
     assert!(t.contains("95 already finished, 1 to do"), "{t}");
     // results fills a page from the records, and --check refuses a page that differs from them.
     let page = root.join("RESULTS.md");
-    std::fs::write(&page, "# r\n<!-- generated: fig4 -->\n<!-- end generated -->\n").unwrap();
-    let r = ["results", "--tier", "smoke", "--records", s(&runs), "--page", s(&page)];
+    std::fs::write(
+        &page,
+        "# r\n<!-- generated: fig4 -->\n<!-- end generated -->\n",
+    )
+    .unwrap();
+    let r = [
+        "results",
+        "--tier",
+        "smoke",
+        "--records",
+        s(&runs),
+        "--page",
+        s(&page),
+    ];
     assert!(phaselab(&r).status.success());
     let filled = std::fs::read_to_string(&page).unwrap();
-    assert!(filled.contains("| chain-pendulum:1 |") && filled.contains("(n=12)"), "{filled}");
+    assert!(
+        filled.contains("| chain-pendulum:1 |") && filled.contains("(n=12)"),
+        "{filled}"
+    );
     let mut check = r.to_vec();
     check.push("--check");
     assert!(phaselab(&check).status.success());
     std::fs::write(&page, filled.replace("(n=12)", "(n=11)")).unwrap();
     let o = phaselab(&check);
-    assert!(!o.status.success() && text(&o).contains("differs from what the 96 records"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("differs from what the 96 records"),
+        "{}",
+        text(&o)
+    );
     // Another tier's reproduction into these records is refused, not trained over them.
     let before = std::fs::read(runs.join("chain-pendulum-1__node__l2__seed0.json")).unwrap();
-    let o = phaselab(&["reproduce", "fig4", "--tier", "quick", "--out", s(&root), "--records", s(&runs)]);
-    assert!(!o.status.success() && text(&o).contains("trained at other sizes"), "{}", text(&o));
-    assert_eq!(std::fs::read(runs.join("chain-pendulum-1__node__l2__seed0.json")).unwrap(), before);
+    let o = phaselab(&[
+        "reproduce",
+        "fig4",
+        "--tier",
+        "quick",
+        "--out",
+        s(&root),
+        "--records",
+        s(&runs),
+    ]);
+    assert!(
+        !o.status.success() && text(&o).contains("trained at other sizes"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read(runs.join("chain-pendulum-1__node__l2__seed0.json")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -640,7 +687,16 @@ fn plan_tasks_are_safe_to_kill_and_to_run_twice_at_once() {
     let d = tmpdir("plan");
     let plan = d.join("fig4.plan.json");
     let out = d.join("shared");
-    let o = phaselab(&["reproduce", "fig4", "--tier", "quick", "--out", s(&out), "--plan", s(&plan)]);
+    let o = phaselab(&[
+        "reproduce",
+        "fig4",
+        "--tier",
+        "quick",
+        "--out",
+        s(&out),
+        "--plan",
+        s(&plan),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("tasks: 48"), "{}", text(&o));
     let status = |expect: &str| {
@@ -649,7 +705,9 @@ fn plan_tasks_are_safe_to_kill_and_to_run_twice_at_once() {
         o
     };
     status("48 tasks: 0 finished, 0 running, 0 failed, 48 missing");
-    let record = out.join("records").join("chain-pendulum-1__node__l2__seed0.json");
+    let record = out
+        .join("records")
+        .join("chain-pendulum-1__node__l2__seed0.json");
     let task = |i: &str| {
         Command::new(env!("CARGO_BIN_EXE_phaselab"))
             .args(["reproduce", "--plan", s(&plan), "--task", i])
@@ -663,9 +721,16 @@ fn plan_tasks_are_safe_to_kill_and_to_run_twice_at_once() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     a.kill().unwrap();
     a.wait().unwrap();
-    let hnn = out.join("records").join("chain-pendulum-1__hnn__l2__seed0.json");
+    let hnn = out
+        .join("records")
+        .join("chain-pendulum-1__hnn__l2__seed0.json");
     assert!(!hnn.exists(), "a killed task left a record");
-    assert!(out.join("runs").join("chain-pendulum-1__hnn__l2__seed0").exists(), "task 6 never started");
+    assert!(
+        out.join("runs")
+            .join("chain-pendulum-1__hnn__l2__seed0")
+            .exists(),
+        "task 6 never started"
+    );
     status("0 finished, 0 running, 0 failed, 48 missing");
     // The same task twice at once: one trains, the other waits for it and does nothing.
     let (a, b) = (task("0"), task("0"));
@@ -673,20 +738,37 @@ fn plan_tasks_are_safe_to_kill_and_to_run_twice_at_once() {
     assert!(a.status.success() && b.status.success());
     let both = text(&a) + &text(&b);
     assert_eq!(both.matches("gerr").count(), 1, "{both}");
-    assert!(both.contains("finished by another task meanwhile") || both.contains("already finished"), "{both}");
+    assert!(
+        both.contains("finished by another task meanwhile") || both.contains("already finished"),
+        "{both}"
+    );
     let rec = std::fs::read(&record).unwrap();
     assert!(String::from_utf8_lossy(&rec).contains("\"finished\""));
     let o = phaselab(&["reproduce", "--plan", s(&plan), "--task", "0"]);
     assert!(text(&o).contains("already finished"), "{}", text(&o));
     let o = status("1 finished, 0 running, 0 failed, 47 missing");
-    assert!(!o.status.success(), "status is an error until every task has finished");
+    assert!(
+        !o.status.success(),
+        "status is an error until every task has finished"
+    );
     // Bad input: an index past the plan, a file that is no plan.
     let o = phaselab(&["reproduce", "--plan", s(&plan), "--task", "48"]);
-    assert!(!o.status.success() && text(&o).contains("has tasks 0..=47, not 48"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("has tasks 0..=47, not 48"),
+        "{}",
+        text(&o)
+    );
     std::fs::write(d.join("bad.json"), "{\"format\": 1}").unwrap();
     let o = phaselab(&["reproduce", "--plan", s(&d.join("bad.json")), "--task", "0"]);
-    assert!(!o.status.success() && text(&o).contains("not a phaselab plan"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("not a phaselab plan"),
+        "{}",
+        text(&o)
+    );
     let o = phaselab(&["reproduce"]);
-    assert!(!o.status.success() && text(&o).contains("name a figure"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("name a figure"),
+        "{}",
+        text(&o)
+    );
 }
-

@@ -84,7 +84,9 @@ impl Plan {
         let p: Plan = serde_json::from_value(v).map_err(|e| format!("a damaged plan: {e}"))?;
         for (i, t) in p.tasks.iter().enumerate() {
             if t.index != i || t.id != t.spec.id() {
-                return Err(format!("a damaged plan: task {i} is out of place or misnamed"));
+                return Err(format!(
+                    "a damaged plan: task {i} is out of place or misnamed"
+                ));
             }
         }
         Ok(p)
@@ -107,13 +109,19 @@ mod tests {
         let p = Plan::new(Figure::Fig4, Tier::Smoke, &runs, "/o".into(), "/r".into());
         assert_eq!(p.tasks.len(), 8);
         assert_eq!(Plan::from_bytes(&p.to_bytes()).unwrap(), p);
-        assert!(Plan::from_bytes(b"{}").unwrap_err().contains("not a phaselab plan"));
+        assert!(Plan::from_bytes(b"{}")
+            .unwrap_err()
+            .contains("not a phaselab plan"));
         let mut newer = p.clone();
         newer.version = 9;
-        assert!(Plan::from_bytes(&newer.to_bytes()).unwrap_err().contains("version 9"));
+        assert!(Plan::from_bytes(&newer.to_bytes())
+            .unwrap_err()
+            .contains("version 9"));
         let mut swapped = p.clone();
         swapped.tasks.swap(0, 1);
-        assert!(Plan::from_bytes(&swapped.to_bytes()).unwrap_err().contains("damaged"));
+        assert!(Plan::from_bytes(&swapped.to_bytes())
+            .unwrap_err()
+            .contains("damaged"));
         assert!(Plan::from_bytes(&p.to_bytes()[..50]).is_err());
     }
 }

@@ -61,8 +61,7 @@ impl RunRecord {
     /// Parse a record, checking that it is the record of `expected` when given (a renamed or
     /// edited file is refused, not silently drawn under the wrong run).
     pub fn from_bytes(bytes: &[u8], expected: Option<&RunSpec>) -> Result<Self, RecordError> {
-        let r: RunRecord =
-            serde_json::from_slice(bytes).map_err(|e| RecordError(e.to_string()))?;
+        let r: RunRecord = serde_json::from_slice(bytes).map_err(|e| RecordError(e.to_string()))?;
         if let Some(spec) = expected {
             if r.spec.id() != spec.id() {
                 return Err(RecordError(format!(

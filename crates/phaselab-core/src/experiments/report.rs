@@ -84,7 +84,10 @@ pub fn budget(tier: Tier, records: &[RunRecord]) -> String {
         .collect();
     let seeds: BTreeSet<u64> = records.iter().map(|r| r.spec.seed).collect();
     let commits: BTreeSet<&str> = records.iter().map(|r| r.git_commit.as_str()).collect();
-    let versions: BTreeSet<&str> = records.iter().map(|r| r.phaselab_version.as_str()).collect();
+    let versions: BTreeSet<&str> = records
+        .iter()
+        .map(|r| r.phaselab_version.as_str())
+        .collect();
     let seconds: f64 = records.iter().map(|r| r.train_seconds).sum();
     let s = tier.settings();
     let list = |v: Vec<String>| v.join(", ");
@@ -126,7 +129,9 @@ pub fn figure_table(fig: Figure, tier: Tier, records: &[RunRecord]) -> String {
             ALPHAS.iter().map(|a| format!("alpha {a:e}")).collect(),
             ALPHAS
                 .iter()
-                .map(|&a| Box::new(move |s: &RunSpec| s.alpha == Some(a)) as Box<dyn Fn(&RunSpec) -> bool>)
+                .map(|&a| {
+                    Box::new(move |s: &RunSpec| s.alpha == Some(a)) as Box<dyn Fn(&RunSpec) -> bool>
+                })
                 .collect(),
         ),
         _ => {
@@ -226,7 +231,10 @@ fn tally(runs: &[&RunRecord], systems: &[String], a: ModelKind, b: ModelKind) ->
     let (mut lower, mut clear, mut n) = (0, 0, 0);
     let mut parts = Vec::new();
     for sys in systems {
-        let (ca, cb) = (cell_of(runs, sys, a, Loss::L2), cell_of(runs, sys, b, Loss::L2));
+        let (ca, cb) = (
+            cell_of(runs, sys, a, Loss::L2),
+            cell_of(runs, sys, b, Loss::L2),
+        );
         if ca.n == 0 || cb.n == 0 {
             continue;
         }
@@ -275,31 +283,61 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
     let s4 = Figure::Fig4.systems(tier);
     out.push(pairwise(Figure::Fig4, &f4, &s4, (NodeSo, Node),
         "Second-order structure is what helps: node-so's rollout error is below node's on the chain and spring pendulums."));
-    out.push(pairwise(Figure::Fig4, &f4, &s4, (Hnn, HnnGeneral),
-        "The same holds inside the HNN family: hnn (separable, second-order) is below hnn-general."));
+    out.push(pairwise(
+        Figure::Fig4,
+        &f4,
+        &s4,
+        (Hnn, HnnGeneral),
+        "The same holds inside the HNN family: hnn (separable, second-order) is below hnn-general.",
+    ));
     let f5 = of_figure(Figure::Fig5, tier, records);
-    let chains: Vec<String> = s4.iter().filter(|s| s.starts_with("chain")).cloned().collect();
-    let springs: Vec<String> = s4.iter().filter(|s| s.starts_with("spring")).cloned().collect();
-    let mut c = pairwise(Figure::Fig5, &f5, &chains, (Hnn, NodeSo),
-        "In non-Cartesian coordinates (chain pendulums) hnn is below node-so.");
-    c.evidence += &still_falling(&f5.iter().copied().filter(|r| r.spec.system.starts_with("chain")).collect::<Vec<_>>());
+    let chains: Vec<String> = s4
+        .iter()
+        .filter(|s| s.starts_with("chain"))
+        .cloned()
+        .collect();
+    let springs: Vec<String> = s4
+        .iter()
+        .filter(|s| s.starts_with("spring"))
+        .cloned()
+        .collect();
+    let mut c = pairwise(
+        Figure::Fig5,
+        &f5,
+        &chains,
+        (Hnn, NodeSo),
+        "In non-Cartesian coordinates (chain pendulums) hnn is below node-so.",
+    );
+    c.evidence += &still_falling(
+        &f5.iter()
+            .copied()
+            .filter(|r| r.spec.system.starts_with("chain"))
+            .collect::<Vec<_>>(),
+    );
     out.push(c);
     // "Matches": within a factor 1.5, or the gap within two standard errors.
     let mut n = 0;
     let mut same = 0;
     let mut parts = Vec::new();
     for sys in &springs {
-        let (h, s) = (cell_of(&f5, sys, Hnn, Loss::L2), cell_of(&f5, sys, NodeSo, Loss::L2));
+        let (h, s) = (
+            cell_of(&f5, sys, Hnn, Loss::L2),
+            cell_of(&f5, sys, NodeSo, Loss::L2),
+        );
         if h.n == 0 || s.n == 0 {
             continue;
         }
         n += 1;
         let ratio = h.mean / s.mean;
-        let close = (1.0 / 1.5..=1.5).contains(&ratio) || !(h.clearly_below(&s) || s.clearly_below(&h));
+        let close =
+            (1.0 / 1.5..=1.5).contains(&ratio) || !(h.clearly_below(&s) || s.clearly_below(&h));
         if close {
             same += 1;
         }
-        parts.push(format!("{sys}: hnn {:.3e} vs node-so {:.3e} (hnn/node-so {ratio:.2})", h.mean, s.mean));
+        parts.push(format!(
+            "{sys}: hnn {:.3e} vs node-so {:.3e} (hnn/node-so {ratio:.2})",
+            h.mean, s.mean
+        ));
     }
     out.push(Claim {
         figure: Figure::Fig5,
@@ -351,7 +389,10 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
     let mut parts = Vec::new();
     for sys in Figure::Fig8.systems(tier) {
         for m in Figure::Fig8.models() {
-            let (l1, l2) = (cell_of(&f8, &sys, m, Loss::L1), cell_of(&f8, &sys, m, Loss::L2));
+            let (l1, l2) = (
+                cell_of(&f8, &sys, m, Loss::L1),
+                cell_of(&f8, &sys, m, Loss::L2),
+            );
             if l1.n == 0 || l2.n == 0 {
                 continue;
             }
@@ -359,20 +400,32 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
             if l1.mean < l2.mean {
                 better += 1;
             }
-            parts.push(format!("{sys} {m}: L1 {:.3e} vs L2 {:.3e}", l1.mean, l2.mean));
+            parts.push(format!(
+                "{sys} {m}: L1 {:.3e} vs L2 {:.3e}",
+                l1.mean, l2.mean
+            ));
         }
     }
     out.push(Claim {
         figure: Figure::Fig8,
         statement: "Training on an L1 loss instead of L2 lowers the rollout error.",
-        verdict: verdict(better, n, Figure::Fig8.systems(tier).len() * Figure::Fig8.models().len()),
-        evidence: format!("L1 is lower for {better} of {n} (system, model) pairs. {}", listed(&parts)),
+        verdict: verdict(
+            better,
+            n,
+            Figure::Fig8.systems(tier).len() * Figure::Fig8.models().len(),
+        ),
+        evidence: format!(
+            "L1 is lower for {better} of {n} (system, model) pairs. {}",
+            listed(&parts)
+        ),
     });
     // Fig9: the paper finds second-order structure ahead on the gyroscope, and the NODE slightly
     // ahead on the magnet pendulum and the rotor.
     let f9 = of_figure(Figure::Fig9, tier, records);
-    let (gyro, others): (Vec<String>, Vec<String>) =
-        Figure::Fig9.systems(tier).into_iter().partition(|s| s == "gyroscope");
+    let (gyro, others): (Vec<String>, Vec<String>) = Figure::Fig9
+        .systems(tier)
+        .into_iter()
+        .partition(|s| s == "gyroscope");
     let g = tally(&f9, &gyro, NodeSo, Node);
     let o = tally(&f9, &others, Node, NodeSo);
     let h = tally(&f9, &Figure::Fig9.systems(tier), Hnn, Node);
@@ -404,12 +457,22 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
         }
         n += 1;
         // The weakest penalty (largest alpha) against the best stronger one.
-        let (weak_a, weak) = cells.iter().max_by(|x, y| x.0.total_cmp(&y.0)).expect("two cells");
-        let best = cells.iter().filter(|(a, _)| a != weak_a).min_by(|x, y| x.1.mean.total_cmp(&y.1.mean)).expect("one more");
+        let (weak_a, weak) = cells
+            .iter()
+            .max_by(|x, y| x.0.total_cmp(&y.0))
+            .expect("two cells");
+        let best = cells
+            .iter()
+            .filter(|(a, _)| a != weak_a)
+            .min_by(|x, y| x.1.mean.total_cmp(&y.1.mean))
+            .expect("one more");
         if best.1.clearly_below(weak) {
             helps += 1;
         }
-        parts.push(format!("{sys}: weakest penalty (alpha {weak_a:e}) {:.3e}, best stronger (alpha {:e}) {:.3e}", weak.mean, best.0, best.1.mean));
+        parts.push(format!(
+            "{sys}: weakest penalty (alpha {weak_a:e}) {:.3e}, best stronger (alpha {:e}) {:.3e}",
+            weak.mean, best.0, best.1.mean
+        ));
     }
     out.push(Claim {
         figure: Figure::Fig3,
@@ -470,8 +533,12 @@ pub fn ablation_table(ablations: &[(String, serde_json::Value)]) -> String {
         md += &format!(
             "| {name} | {} | {} | {} |",
             c["system"].as_str().unwrap_or("?"),
-            c["optimiser_steps"].as_u64().map_or("?".into(), |x| x.to_string()),
-            s["data_seed"].as_u64().map_or("?".into(), |x| x.to_string()),
+            c["optimiser_steps"]
+                .as_u64()
+                .map_or("?".into(), |x| x.to_string()),
+            s["data_seed"]
+                .as_u64()
+                .map_or("?".into(), |x| x.to_string()),
         );
         for m in models {
             let run = c["runs"]
@@ -500,7 +567,10 @@ pub fn ablation_table(ablations: &[(String, serde_json::Value)]) -> String {
                 .filter_map(|m| Some(format!("{m} {:.2}", mse(c, m)? / mse(base, m)?)))
                 .collect();
             if !ratios.is_empty() {
-                md += &format!("\n{name}: test MSE over the as-trained run's: {}.\n", ratios.join(", "));
+                md += &format!(
+                    "\n{name}: test MSE over the as-trained run's: {}.\n",
+                    ratios.join(", ")
+                );
             }
         }
     }
@@ -522,7 +592,10 @@ pub fn blocks(
             out.push((fig.name().to_string(), figure_table(fig, tier, records)));
         }
     }
-    out.push(("claims".to_string(), claims_markdown(&claims(tier, records))));
+    out.push((
+        "claims".to_string(),
+        claims_markdown(&claims(tier, records)),
+    ));
     out
 }
 
@@ -545,7 +618,9 @@ pub fn fill_page(page: &str, blocks: &[(String, String)]) -> Result<String, Stri
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, b)| b)
-            .ok_or_else(|| format!("the page marks a block '{name}' that the report does not make"))?;
+            .ok_or_else(|| {
+                format!("the page marks a block '{name}' that the report does not make")
+            })?;
         let end = rest[head_end..]
             .find(BLOCK_END)
             .map(|j| head_end + j)
@@ -609,10 +684,18 @@ mod tests {
             .collect();
         let c = claims(Tier::Smoke, &records);
         assert_eq!(c[0].verdict, "holds", "{:?}", c[0]);
-        assert!(c[0].evidence.contains("by more than two standard errors on 2"), "{}", c[0].evidence);
+        assert!(
+            c[0].evidence
+                .contains("by more than two standard errors on 2"),
+            "{}",
+            c[0].evidence
+        );
         assert_eq!(c[1].verdict, "does not hold", "{:?}", c[1]);
         let table = figure_table(Figure::Fig4, Tier::Smoke, &records);
-        assert!(table.contains("| chain-pendulum:1 | 1.010e0 ± 5.8e-3 (n=3) |"), "{table}");
+        assert!(
+            table.contains("| chain-pendulum:1 | 1.010e0 ± 5.8e-3 (n=3) |"),
+            "{table}"
+        );
         assert!(budget(Tier::Smoke, &records).contains("24 runs recorded"));
     }
 
@@ -624,9 +707,15 @@ mod tests {
                 "runs": [{"model": "node", "test": {"mse": mse, "gerr": 0.1}},
                          {"model": "hnn", "test": {"mse": 2.0 * mse, "gerr": 0.01}}]})
         };
-        let t = ablation_table(&[("as-trained".into(), run(1.0)), ("variant".into(), run(1.5))]);
+        let t = ablation_table(&[
+            ("as-trained".into(), run(1.0)),
+            ("variant".into(), run(1.5)),
+        ]);
         assert!(t.contains("| as-trained | chain-pendulum:2 | 2000 | 0 | 1.000e0 | 1.000e-1 | – | – | 2.000e0 |"), "{t}");
-        assert!(t.contains("variant: test MSE over the as-trained run's: node 1.50, hnn 1.50."), "{t}");
+        assert!(
+            t.contains("variant: test MSE over the as-trained run's: node 1.50, hnn 1.50."),
+            "{t}"
+        );
     }
 
     #[test]
@@ -634,7 +723,10 @@ mod tests {
         let blocks = vec![("a".to_string(), "new\n".to_string())];
         let page = "x\n<!-- generated: a -->\nold\n<!-- end generated -->\ny\n";
         let filled = fill_page(page, &blocks).unwrap();
-        assert_eq!(filled, "x\n<!-- generated: a -->\nnew\n<!-- end generated -->\ny\n");
+        assert_eq!(
+            filled,
+            "x\n<!-- generated: a -->\nnew\n<!-- end generated -->\ny\n"
+        );
         assert_eq!(fill_page(&filled, &blocks).unwrap(), filled);
         assert!(fill_page("<!-- generated: b -->\n<!-- end generated -->", &blocks).is_err());
         assert!(fill_page("<!-- generated: a -->\nold", &blocks).is_err());

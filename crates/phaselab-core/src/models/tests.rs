@@ -222,10 +222,16 @@ fn stabiliser_zeroes_the_hamiltonian_field_where_the_state_is_large() {
             let big = i == 4 || i == 11;
             let free = extra.as_ref().map_or(0.0, |e| e[i]);
             if big {
-                assert!((f_on[i] - free).abs() < 1e-6, "{kind}: component {i} not zeroed");
+                assert!(
+                    (f_on[i] - free).abs() < 1e-6,
+                    "{kind}: component {i} not zeroed"
+                );
                 // (hnn-general's MLP saturates on a raw momentum of 1.5e3: its field is ~0 there anyway.)
                 if i == 4 || kind != ModelKind::HnnGeneral {
-                    assert!((f_off[i] - free).abs() > 1e-6, "{kind}: component {i} zero without it");
+                    assert!(
+                        (f_off[i] - free).abs() > 1e-6,
+                        "{kind}: component {i} zero without it"
+                    );
                 }
             } else {
                 assert_eq!(f_on[i], f_off[i], "{kind}: component {i} changed");
@@ -233,7 +239,12 @@ fn stabiliser_zeroes_the_hamiltonian_field_where_the_state_is_large() {
         }
     }
     // Models without a Hamiltonian have no stabiliser.
-    for kind in [ModelKind::Node, ModelKind::NodeSo, ModelKind::NodeSoDirect, ModelKind::NodeSoSymreg] {
+    for kind in [
+        ModelKind::Node,
+        ModelKind::NodeSo,
+        ModelKind::NodeSoDirect,
+        ModelKind::NodeSoSymreg,
+    ] {
         assert!(!config(kind, vec![false]).stabiliser, "{kind}");
     }
 }
@@ -252,5 +263,7 @@ fn output_biases_follow_the_reference() {
     assert!(nonzero(&m.main));
     assert!(nonzero(m.extra.as_ref().unwrap()));
     assert!(!nonzero(&m.mass.as_ref().unwrap().net));
-    assert!(nonzero(&config(ModelKind::Node, vec![false]).init(&dev).main));
+    assert!(nonzero(
+        &config(ModelKind::Node, vec![false]).init(&dev).main
+    ));
 }

@@ -1,11 +1,11 @@
 //! N-link chain pendulum in the plane, in absolute link angles theta_i from the downward vertical:
 //! x_i = x_{i-1} + l_i (sin theta_i, -cos theta_i), V = g sum_i m_i y_i.
 
+use super::constraint_projection::{project, Distance};
 use super::jet::Scalar;
 use super::lagrangian::{Mechanism, NodeMass};
 use super::linalg::least_squares;
 use super::reference_constants::{chain_lengths, node_masses};
-use super::constraint_projection::{project, Distance};
 use super::spec::Projection;
 use super::{Describe, Link, State, SystemSpec, GRAVITY};
 use crate::rng::Rng;
@@ -192,7 +192,10 @@ mod tests {
         let flat: Vec<f64> = xd.iter().flat_map(|p| [p[0], p[1]]).collect();
         let s = sys.newton_projected(&x, &flat).unwrap();
         for k in 0..3 {
-            assert!((s.q[k] - q[k]).abs() < 1e-9 && (s.v[k] - v[k]).abs() < 1e-9, "{s:?}");
+            assert!(
+                (s.q[k] - q[k]).abs() < 1e-9 && (s.v[k] - v[k]).abs() < 1e-9,
+                "{s:?}"
+            );
         }
     }
 

@@ -103,8 +103,16 @@ mod tests {
     #[test]
     fn projects_a_perturbed_chain_onto_its_constraints() {
         let cons = [
-            Distance { i: 0, j: None, length: 1.2 },
-            Distance { i: 1, j: Some(0), length: 0.9 },
+            Distance {
+                i: 0,
+                j: None,
+                length: 1.2,
+            },
+            Distance {
+                i: 1,
+                j: Some(0),
+                length: 0.9,
+            },
         ];
         let mut x = [[0.3, -1.0], [1.0, -1.6]];
         let mut v = [[0.5, 0.4], [-0.7, 1.1]];

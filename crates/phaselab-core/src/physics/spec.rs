@@ -216,28 +216,19 @@ impl FromStr for SystemSpec {
                     spec.drag = f;
                 }
                 "ic" => {
-                    let chain = matches!(
-                        family,
-                        Family::ChainPendulum | Family::ChainPendulumDrag
-                    );
+                    let chain = matches!(family, Family::ChainPendulum | Family::ChainPendulumDrag);
                     spec.ic = match v.trim() {
                         _ if !chain => {
                             return Err(err(format!("{name} takes no ic= (chain pendulums only)")))
                         }
                         "angles" => Projection::Angles,
                         "newton" => Projection::Newton,
-                        o => {
-                            return Err(err(format!(
-                                "ic must be angles (phaselab's) or newton (the reference's), got '{o}'"
-                            )))
-                        }
+                        o => return Err(err(format!(
+                            "ic must be angles (phaselab's) or newton (the reference's), got '{o}'"
+                        ))),
                     };
                 }
-                other => {
-                    return Err(err(format!(
-                        "unknown parameter '{other}' (known: f, ic)"
-                    )))
-                }
+                other => return Err(err(format!("unknown parameter '{other}' (known: f, ic)"))),
             }
         }
         spec.check(input)

@@ -18,8 +18,8 @@ pub use control::{
 pub use denormals::flush_denormals;
 pub use evaluate::{evaluate, evaluate_async, evaluate_with_rollouts, Evaluation};
 pub use trainer::{
-    steps_per_epoch, train, EpochStats, Learner, Loss, OptimizerKind, Schedule, TrainConfig, TrainError,
-    TrainOutcome, Trainer,
+    steps_per_epoch, train, EpochStats, Learner, Loss, OptimizerKind, Schedule, TrainConfig,
+    TrainError, TrainOutcome, Trainer,
 };
 
 #[cfg(test)]
