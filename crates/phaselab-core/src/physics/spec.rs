@@ -223,9 +223,11 @@ impl FromStr for SystemSpec {
                         }
                         "angles" => Projection::Angles,
                         "newton" => Projection::Newton,
-                        o => return Err(err(format!(
+                        o => {
+                            return Err(err(format!(
                             "ic must be angles (phaselab's) or newton (the reference's), got '{o}'"
-                        ))),
+                        )))
+                        }
                     };
                 }
                 other => return Err(err(format!("unknown parameter '{other}' (known: f, ic)"))),
