@@ -145,6 +145,7 @@ impl ControlConfig {
             net: Mlp::new(&main, true, Some(&mut rng), device),
             force: force.map(|s| Mlp::new(&s, true, Some(&mut rng), device)),
             config: self.clone(),
+            members: Vec::new(),
         }
     }
 }
@@ -157,6 +158,10 @@ pub struct ControlModel {
     pub force: Option<Mlp>,
     #[module(skip)]
     pub config: ControlConfig,
+    /// Each member's configuration (its own standardisation) when this is a stacked population
+    /// (`train::population`); empty for a single model, whose configuration is `config`.
+    #[module(skip)]
+    pub members: Vec<ControlConfig>,
 }
 
 /// Standardisation constants as [1, w] rows on the device, built once per rollout.
@@ -172,8 +177,32 @@ impl ControlModel {
         self.net.n_params() + self.force.as_ref().map_or(0, |f| f.n_params())
     }
 
-    fn rows(&self, device: &Device) -> Rows {
-        let c = &self.config;
+    /// The standardisation rows for a batch of `n` states: [1, w] for one model; for a
+    /// population, [n, w] with each member's constants on its own n / K rows.
+    fn rows(&self, n: usize, device: &Device) -> Rows {
+        if self.members.len() <= 1 {
+            return Self::rows_of(&self.config, device);
+        }
+        let k = self.members.len();
+        let per: Vec<Rows> = self
+            .members
+            .iter()
+            .map(|c| Self::rows_of(c, device))
+            .collect();
+        let tile = |f: &dyn Fn(&Rows) -> Tensor<2>| {
+            let t = Tensor::cat(per.iter().map(|r| f(r).unsqueeze::<3>()).collect(), 0);
+            let w = t.dims()[2];
+            t.repeat_dim(1, n / k).reshape([n, w])
+        };
+        Rows {
+            in_loc: tile(&|r| r.in_loc.clone()),
+            in_scale: tile(&|r| r.in_scale.clone()),
+            out_loc: tile(&|r| r.out_loc.clone()),
+            out_scale: tile(&|r| r.out_scale.clone()),
+        }
+    }
+
+    fn rows_of(c: &ControlConfig, device: &Device) -> Rows {
         let (in_loc, in_scale) = c.input.tensors(device);
         let (out_loc, out_scale) = if c.output.loc.is_empty() {
             let w = match c.kind {
@@ -241,7 +270,7 @@ impl ControlModel {
     /// Roll out from z0 [B, 2n] under controls u [B, T, m] (u_k drives step k -> k+1): states
     /// [B, T, 2n] with the first equal to z0.
     pub fn rollout(&self, z0: Tensor<2>, u: Tensor<3>, dt: f64) -> Tensor<3> {
-        let r = self.rows(&z0.device());
+        let r = self.rows(z0.dims()[0], &z0.device());
         zoh_rollout(z0, u, |z, uk| self.step(&r, z, uk, dt))
     }
 }

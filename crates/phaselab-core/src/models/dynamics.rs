@@ -128,6 +128,7 @@ impl ModelConfig {
             extra,
             config: self.clone(),
             emb,
+            members: Vec::new(),
         }
     }
 }
@@ -141,6 +142,10 @@ pub struct DynamicsModel {
     pub config: ModelConfig,
     #[module(skip)]
     pub emb: CosSin,
+    /// Each member's configuration when this is a stacked population (`models::population`);
+    /// empty for a single model, whose configuration is `config`.
+    #[module(skip)]
+    pub members: Vec<ModelConfig>,
 }
 
 /// Split [B, 2D] into its halves.

@@ -23,7 +23,8 @@ use std::borrow::Cow;
 /// Fused tanh-layer operations (implemented for flex and for autodiff over it).
 #[backend_extension(Flex, Autodiff)]
 pub trait TanhLayerOps: Backend {
-    /// tanh(h + b), h [rows, n], b [n].
+    /// tanh(h + b), h [rows, n], b [G n]: G groups of consecutive rows, group g adding the
+    /// g-th n entries of b (G = 1 for one network; G members of a population).
     fn bias_tanh(h: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self>;
     /// g (1 - a^2), same shapes.
     fn dtanh_mul(g: FloatTensor<Self>, a: FloatTensor<Self>) -> FloatTensor<Self>;
@@ -75,12 +76,22 @@ fn all_f32(ts: &[&FlexTensor]) -> bool {
 impl TanhLayerOps for Flex {
     fn bias_tanh(h: FlexTensor, b: FlexTensor) -> FlexTensor {
         if !all_f32(&[&h, &b]) {
-            let n = b.shape().num_elements();
-            let b = Flex::float_reshape(b, [1, n].into());
-            return Flex::float_tanh(Flex::float_add(h, b));
+            let dims = h.shape().dims::<2>();
+            let groups = b.shape().num_elements() / dims[1];
+            let b = Flex::float_reshape(b, [groups, 1, dims[1]].into());
+            let h = Flex::float_reshape(h, [groups, dims[0] / groups, dims[1]].into());
+            let a = Flex::float_tanh(Flex::float_add(h, b));
+            return Flex::float_reshape(a, dims.into());
         }
         let bias = values(&b);
-        map_into(h, |out| k::bias_tanh(out, &bias))
+        let n = h.shape().dims::<2>()[1];
+        let groups = bias.len() / n;
+        map_into(h, |out| {
+            let rows = out.len() / groups;
+            for (g, chunk) in out.chunks_mut(rows).enumerate() {
+                k::bias_tanh(chunk, &bias[g * n..(g + 1) * n]);
+            }
+        })
     }
 
     fn dtanh_mul(g: FlexTensor, a: FlexTensor) -> FlexTensor {
@@ -118,8 +129,13 @@ impl<B: TanhLayerOps> Backward<B, 2> for BiasTanhBackward {
         let (a, n) = ops.state;
         let dh = B::dtanh_mul(grad, a);
         if let Some(node) = node_b {
-            let db = B::float_reshape(B::float_sum_dim(dh.clone(), 0), [n].into());
-            grads.register::<B>(node.id, db);
+            // db_g = sum of dh over group g's rows.
+            let [rows, w] = dh.shape().dims::<2>();
+            let db = match n / w {
+                1 => B::float_sum_dim(dh.clone(), 0),
+                g => B::float_sum_dim(B::float_reshape(dh.clone(), [g, rows / g, w].into()), 1),
+            };
+            grads.register::<B>(node.id, B::float_reshape(db, [n].into()));
         }
         if let Some(node) = node_h {
             grads.register::<B>(node.id, dh);
@@ -211,7 +227,8 @@ pub fn tanh_ops(x: Tensor<2>) -> Tensor<2> {
     sigmoid(x.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
 }
 
-/// tanh(h + b) for h [rows, n] and b [n].
+/// tanh(h + b) for h [rows, n] and b [G n]: consecutive blocks of rows/G rows each add their own
+/// n biases (G = 1: one network; G > 1: the members of a population).
 pub fn bias_tanh(h: Tensor<2>, b: Tensor<1>) -> Tensor<2> {
     if fused(&h.device()) {
         return Tensor::from_dispatch(<Dispatch as TanhLayerOps>::bias_tanh(
@@ -219,7 +236,16 @@ pub fn bias_tanh(h: Tensor<2>, b: Tensor<1>) -> Tensor<2> {
             b.into_dispatch(),
         ));
     }
-    tanh_ops(h + b.unsqueeze::<2>())
+    tanh_ops(add_group_bias(h, b))
+}
+
+/// h + b for h [rows, n] and b [G n], group by group as in [`bias_tanh`].
+pub fn add_group_bias(h: Tensor<2>, b: Tensor<1>) -> Tensor<2> {
+    let [rows, n] = h.dims();
+    match b.dims()[0] / n {
+        1 => h + b.unsqueeze::<2>(),
+        g => (h.reshape([g, rows / g, n]) + b.reshape([g, 1, n])).reshape([rows, n]),
+    }
 }
 
 /// g (1 - a^2) for g and a of the same shape [rows, n] (the tanh layer's derivative product).
@@ -305,6 +331,27 @@ mod tests {
         assert_close(y1, y2, 1e-6, "dtanh_mul value");
         assert_close(g1[0].clone(), g2[0].clone(), 1e-6, "d/dg");
         assert_close(g1[1].clone(), g2[1].clone(), 1e-5, "d/da");
+    }
+
+    #[test]
+    fn grouped_bias_tanh_equals_burn_ops_per_group() {
+        // Three members' biases on consecutive blocks of 12 rows (a population's layer).
+        let dev = Device::flex().autodiff();
+        let h = random([36, 19], 7, 3.0, &dev);
+        let b = random([3, 19], 8, 1.0, &dev);
+        let w = random([36, 19], 9, 1.0, &dev);
+        let fused = |x: &[Tensor<2>]| bias_tanh(x[0].clone(), x[1].clone().reshape([57]));
+        let plain = |x: &[Tensor<2>]| {
+            let h = x[0].clone().reshape([3, 12, 19]);
+            (h + x[1].clone().unsqueeze_dim::<3>(1))
+                .tanh()
+                .reshape([36, 19])
+        };
+        let (y1, g1) = value_and_grads(&fused, &[h.clone(), b.clone()], &w);
+        let (y2, g2) = value_and_grads(&plain, &[h, b], &w);
+        assert_close(y1, y2, 1e-6, "grouped bias_tanh value");
+        assert_close(g1[0].clone(), g2[0].clone(), 1e-5, "d/dh");
+        assert_close(g1[1].clone(), g2[1].clone(), 1e-4, "d/db per group");
     }
 
     #[test]

@@ -5,13 +5,18 @@
 //! For h_k = a_{k-1} W_k + b_k, a_k = tanh(h_k), out = a_L W_out + b_out:
 //!   reverse: g <- g W^T, then g <- g (1 - a_k^2) going down;
 //!   forward: t <- t W, then t <- t (1 - a_k^2) going up.
+//!
+//! A population of K networks of one shape (trained in lock-step, `train::population`) stacks
+//! them: W [K in, out] and b [K out], with each member's rows consecutive in every batch, so that
+//! x W becomes K products [B, in] x [in, out] in one batched matmul. K = 1 is a single network, in
+//! the same layout as ever.
 
-use super::fused_tanh::{bias_tanh, dtanh_mul};
+use super::fused_tanh::{add_group_bias, bias_tanh, dtanh_mul};
 use crate::rng::Rng;
 use burn::module::Param;
 use burn::prelude::*;
 
-/// One affine layer x W + b, with W stored [in, out].
+/// One affine layer x W + b, with W stored [in, out] ([K in, out] for K stacked members).
 #[derive(Module, Debug)]
 pub struct Dense {
     pub w: Param<Tensor<2>>,
@@ -104,15 +109,93 @@ impl Mlp {
         Mlp { layers }
     }
 
+    /// Members stacked in this network (1 for a single network).
+    pub fn members(&self) -> usize {
+        let l = &self.layers[0];
+        l.b.dims()[0] / l.w.dims()[1]
+    }
+
+    /// Networks of one shape stacked into a population (member k = `nets[k]`), as new leaves.
+    pub fn stack(nets: &[Mlp]) -> Mlp {
+        let layers = (0..nets[0].layers.len())
+            .map(|k| Dense {
+                w: Param::from_tensor(
+                    Tensor::cat(nets.iter().map(|n| n.layers[k].w.val()).collect(), 0).detach(),
+                ),
+                b: Param::from_tensor(
+                    Tensor::cat(nets.iter().map(|n| n.layers[k].b.val()).collect(), 0).detach(),
+                ),
+            })
+            .collect();
+        Mlp { layers }
+    }
+
+    /// Member k of a stacked population, as a single network.
+    pub fn member(&self, k: usize) -> Mlp {
+        let m = self.members();
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                let ([rows, _], n) = (l.w.dims(), l.b.dims()[0] / m);
+                let i = rows / m;
+                Dense {
+                    w: Param::from_tensor(l.w.val().narrow(0, k * i, i).detach()),
+                    b: Param::from_tensor(l.b.val().narrow(0, k * n, n).detach()),
+                }
+            })
+            .collect();
+        Mlp { layers }
+    }
+
+    /// x W for x [N, in]: one product, or per member on its N/K rows.
+    fn times_w(l: &Dense, x: Tensor<2>) -> Tensor<2> {
+        let [rows, out] = l.w.dims();
+        let k = l.b.dims()[0] / out;
+        if k == 1 {
+            return x.matmul(l.w.val());
+        }
+        let [n, i] = x.dims();
+        x.reshape([k, n / k, i])
+            .matmul(l.w.val().reshape([k, rows / k, out]))
+            .reshape([n, out])
+    }
+
+    /// g W^T for g [N, out] (the reverse pass), per member as [`Self::times_w`].
+    fn times_wt(l: &Dense, g: Tensor<2>) -> Tensor<2> {
+        let [rows, out] = l.w.dims();
+        let k = l.b.dims()[0] / out;
+        if k == 1 {
+            return g.matmul(l.w.val().transpose());
+        }
+        let n = g.dims()[0];
+        g.reshape([k, n / k, out])
+            .matmul(l.w.val().reshape([k, rows / k, out]).swap_dims(1, 2))
+            .reshape([n, rows / k])
+    }
+
+    /// Tangents t [N, D, in] -> t W [N, D, out], per member.
+    fn tangents_times_w(l: &Dense, t: Tensor<3>) -> Tensor<3> {
+        let [rows, out] = l.w.dims();
+        let k = l.b.dims()[0] / out;
+        if k == 1 {
+            return t.matmul(l.w.val().unsqueeze::<3>());
+        }
+        let [n, d, i] = t.dims();
+        t.reshape([k, n / k * d, i])
+            .matmul(l.w.val().reshape([k, rows / k, out]))
+            .reshape([n, d, out])
+    }
+
     fn affine(l: &Dense, x: Tensor<2>) -> Tensor<2> {
-        x.matmul(l.w.val()) + l.b.val().unsqueeze::<2>()
+        add_group_bias(Self::times_w(l, x), l.b.val())
     }
 
     /// Layer k's output: tanh(x W + b) for hidden layers, x W + b for the last.
     fn layer(&self, k: usize, x: Tensor<2>) -> Tensor<2> {
         let l = &self.layers[k];
         if k + 1 < self.layers.len() {
-            bias_tanh(x.matmul(l.w.val()), l.b.val())
+            bias_tanh(Self::times_w(l, x), l.b.val())
         } else {
             Self::affine(l, x)
         }
@@ -149,7 +232,7 @@ impl Mlp {
             if k < acts.len() {
                 g = dtanh_mul(g, acts[k].clone());
             }
-            g = g.matmul(layers[k].w.val().transpose());
+            g = Self::times_wt(&layers[k], g);
         }
         g
     }
@@ -168,7 +251,7 @@ impl Mlp {
         let mut t = t;
         for (k, l) in self.layers.iter().enumerate() {
             a = self.layer(k, a);
-            t = t.matmul(l.w.val().unsqueeze::<3>());
+            t = Self::tangents_times_w(l, t);
             if k < last {
                 let d = (a.clone() * a.clone()).neg().add_scalar(1.0);
                 t = t * d.unsqueeze_dim::<3>(1);

@@ -8,12 +8,14 @@ pub mod fused_tanh;
 pub mod kind;
 pub mod mass_matrix;
 pub mod mlp;
+pub mod population;
 pub mod symplectic;
 pub mod tanh_kernels;
 
 pub use control::{ControlConfig, ControlKind, ControlModel};
 pub use dynamics::{DynamicsModel, ModelConfig};
 pub use kind::ModelKind;
+pub use population::Stack;
 
 #[cfg(test)]
 mod tests;

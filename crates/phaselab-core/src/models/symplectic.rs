@@ -44,9 +44,15 @@ pub fn node_so_jacobian(model: &DynamicsModel, s: Tensor<2>) -> Tensor<3> {
 
 /// mean((J DF - (J DF)^T)^2) from a tangent-layout Jacobian [N, 2D, 2D].
 pub fn symplectic_penalty(t: Tensor<3>) -> Tensor<1> {
+    symplectic_penalty_terms(t).mean()
+}
+
+/// The squared entries (J DF - (J DF)^T)^2 [N, 2D, 2D] whose mean is the penalty (a population's
+/// members take the mean over their own states).
+pub fn symplectic_penalty_terms(t: Tensor<3>) -> Tensor<3> {
     let d = t.dims()[2] / 2;
     // (J DF)_{i k} = DF_{i+D, k} (i < D), -DF_{i-D, k}: in tangent layout, columns swap with a sign.
     let jt = Tensor::cat(vec![t.clone().narrow(2, d, d), t.narrow(2, 0, d).neg()], 2);
     let asym = jt.clone() - jt.swap_dims(1, 2);
-    (asym.clone() * asym).mean()
+    asym.clone() * asym
 }

@@ -2,7 +2,7 @@
 //! data, the loss mean(((z_pred - z) / s_z)^2) over the rolled-out chunk, and the same standardised
 //! MSE per step over long test rollouts (the paper's Figure 7 metric).
 
-use super::trainer::{Learner, TrainConfig};
+use super::trainer::{member_mean, Learner, Minibatch, TrainConfig};
 use crate::data::TrajectorySet;
 use crate::models::control::{ControlConfig, ControlKind, ControlModel, Standardise};
 use burn::prelude::*;
@@ -110,11 +110,24 @@ impl ControlChunks {
 
 impl ControlModel {
     /// Squared error of predicted states in units of the state's scale, [B, T, 2n].
+    /// (A population's members each use their own scale, on their own rows.)
     fn scaled_sq_error(&self, pred: Tensor<3>, truth: Tensor<3>) -> Tensor<3> {
-        let s: Vec<f32> = self.config.state_scale.iter().map(|&x| x as f32).collect();
-        let w = s.len();
-        let scale = Tensor::<3>::from_data(TensorData::new(s, [1, 1, w]), &truth.device());
-        let e = (pred - truth) / scale;
+        let configs = match self.members.len() {
+            0 | 1 => std::slice::from_ref(&self.config),
+            _ => &self.members[..],
+        };
+        let k = configs.len();
+        let s: Vec<f32> = configs
+            .iter()
+            .flat_map(|c| c.state_scale.iter().map(|&x| x as f32))
+            .collect();
+        let w = s.len() / k;
+        let scale = Tensor::<3>::from_data(TensorData::new(s, [k, 1, w]), &truth.device());
+        let [n, t, _] = truth.dims();
+        let e = match k {
+            1 => (pred - truth) / scale,
+            _ => ((pred - truth).reshape([k, n / k * t, w]) / scale).reshape([n, t, w]),
+        };
         e.clone() * e
     }
 
@@ -146,16 +159,15 @@ impl Learner for ControlModel {
         data.n
     }
 
-    fn batch_loss(
-        &self,
-        c: &ControlChunks,
-        batch: &[usize],
-        _: &TrainConfig,
-        device: &Device,
-    ) -> Tensor<1> {
-        let (x, u) = c.tensors(batch, device);
-        let pred = self.rollout_chunks(&x, u, c.dt);
-        self.scaled_sq_error(pred, x).mean()
+    fn batch_loss(&self, batches: &[Minibatch<'_, ControlChunks>], device: &Device) -> Tensor<1> {
+        let parts: Vec<(Tensor<3>, Tensor<3>)> = batches
+            .iter()
+            .map(|m| m.data.tensors(m.rows, device))
+            .collect();
+        let (x, u): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+        let (x, u) = (Tensor::cat(x, 0), Tensor::cat(u, 0));
+        let pred = self.rollout_chunks(&x, u, batches[0].data.dt);
+        member_mean(self.scaled_sq_error(pred, x), batches.len())
     }
 }
 

@@ -6,7 +6,7 @@
 //! fine-grained for these small networks; a thread per half is what lets a step use two cores.
 //! The split is fixed (two halves wherever it applies), whatever the number of cores.
 
-use super::trainer::{Learner, TrainConfig};
+use super::trainer::{Learner, Minibatch};
 use crate::models::fused_tanh;
 use burn::module::{ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -15,43 +15,55 @@ use burn::prelude::*;
 /// Smallest batch that is split (below it the halves' fixed costs outweigh the second core).
 const SPLIT_MIN: usize = 64;
 
-/// The batch's mean loss (detached) and the gradient of the mean loss.
+/// Each member's minibatch mean loss [K] (detached) and the gradient of their sum (members share
+/// no parameter, so each member's slice of it is that member's own gradient).
 pub fn loss_and_grads<M: Learner>(
     model: &M,
-    data: &M::Data,
-    batch: &[usize],
-    cfg: &TrainConfig,
+    batches: &[Minibatch<'_, M::Data>],
     device: &Device,
 ) -> (Tensor<1>, GradientsParams) {
-    let split = splits(batch.len(), device);
-    loss_and_grads_with(model, data, batch, cfg, device, split)
+    let split = splits(batches[0].rows.len() * batches.len(), device);
+    loss_and_grads_with(model, batches, device, split)
 }
 
 /// As `loss_and_grads`, with the split chosen by the caller (tests compare both).
 pub(crate) fn loss_and_grads_with<M: Learner>(
     model: &M,
-    data: &M::Data,
-    batch: &[usize],
-    cfg: &TrainConfig,
+    batches: &[Minibatch<'_, M::Data>],
     device: &Device,
     split: bool,
 ) -> (Tensor<1>, GradientsParams) {
-    if !split || batch.len() < 2 {
-        let loss = model.batch_loss(data, batch, cfg, device);
-        let grads = GradientsParams::from_grads(loss.backward(), model);
+    let n = batches[0].rows.len();
+    if !split || n < 2 {
+        let loss = model.batch_loss(batches, device);
+        let grads = GradientsParams::from_grads(loss.clone().sum().backward(), model);
         return (loss.detach(), grads);
     }
-    let (a, b) = batch.split_at(batch.len() / 2);
-    let part = |idx: &[usize]| {
+    // Every member's minibatch is halved at the same place, so the halves weigh alike.
+    let half = |first: bool| -> Vec<Minibatch<'_, M::Data>> {
+        batches
+            .iter()
+            .map(|m| {
+                let (a, b) = m.rows.split_at(n / 2);
+                Minibatch {
+                    data: m.data,
+                    rows: if first { a } else { b },
+                    cfg: m.cfg,
+                }
+            })
+            .collect()
+    };
+    let (a, b) = (half(true), half(false));
+    let part = |parts: &[Minibatch<'_, M::Data>]| {
         // A copy with its own autodiff leaves: the halves' graphs share nothing, so neither
         // thread waits on the other's graph.
         let copy = model.valid().train();
-        let weight = idx.len() as f64 / batch.len() as f64;
-        let loss = copy.batch_loss(data, idx, cfg, device).mul_scalar(weight);
-        let grads = GradientsParams::from_grads(loss.backward(), &copy);
+        let weight = parts[0].rows.len() as f64 / n as f64;
+        let loss = copy.batch_loss(parts, device).mul_scalar(weight);
+        let grads = GradientsParams::from_grads(loss.clone().sum().backward(), &copy);
         (loss.detach(), grads)
     };
-    let ((loss_a, mut grads), (loss_b, grads_b)) = join(|| part(a), || part(b));
+    let ((loss_a, mut grads), (loss_b, grads_b)) = join(|| part(&a), || part(&b));
     model.visit(&mut AddGrads {
         into: &mut grads,
         from: grads_b,
@@ -103,6 +115,7 @@ mod tests {
     use crate::data::protocol::Protocol;
     use crate::models::{DynamicsModel, ModelConfig, ModelKind};
     use crate::physics::system;
+    use crate::train::TrainConfig;
 
     struct Flat<'a>(&'a GradientsParams, Vec<f32>);
 
@@ -139,7 +152,12 @@ mod tests {
             let n = DynamicsModel::samples(&data);
             let batch: Vec<usize> = (0..31).map(|i| (i * 7) % n).collect();
             let run = |split| {
-                let (loss, grads) = loss_and_grads_with(&model, &data, &batch, &cfg, &dev, split);
+                let one = [Minibatch {
+                    data: &data,
+                    rows: &batch,
+                    cfg: &cfg,
+                }];
+                let (loss, grads) = loss_and_grads_with(&model, &one, &dev, split);
                 let mut flat = Flat(&grads, Vec::new());
                 model.visit(&mut flat);
                 (loss.into_scalar::<f32>(), flat.1)

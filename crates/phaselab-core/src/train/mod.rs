@@ -8,6 +8,8 @@ pub mod control;
 pub mod data_parallel;
 pub mod denormals;
 pub mod evaluate;
+pub mod member_adam;
+pub mod population;
 pub mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
@@ -17,6 +19,7 @@ pub use control::{
 };
 pub use denormals::flush_denormals;
 pub use evaluate::{evaluate, evaluate_async, evaluate_with_rollouts, Evaluation};
+pub use population::{train_population, PopulationTrainer};
 pub use trainer::{
     steps_per_epoch, train, EpochStats, Learner, Loss, OptimizerKind, Schedule, TrainConfig,
     TrainError, TrainOutcome, Trainer,
@@ -27,3 +30,6 @@ mod tests;
 
 #[cfg(test)]
 mod control_tests;
+
+#[cfg(test)]
+mod population_tests;

@@ -3,7 +3,7 @@
 use super::clip::clip_global_norm;
 use super::data_parallel::loss_and_grads;
 use crate::data::TrajectorySet;
-use crate::models::symplectic::{node_so_jacobian, symplectic_penalty};
+use crate::models::symplectic::{node_so_jacobian, symplectic_penalty_terms};
 use crate::models::{DynamicsModel, ModelKind};
 use crate::rng::Rng;
 use crate::solve::Solver;
@@ -151,6 +151,14 @@ pub struct TrainOutcome<M = DynamicsModel> {
     pub error: Option<TrainError>,
 }
 
+/// One member's minibatch: its prepared data, the rows drawn, and its settings (a single run is
+/// a population of one).
+pub struct Minibatch<'a, D> {
+    pub data: &'a D,
+    pub rows: &'a [usize],
+    pub cfg: &'a TrainConfig,
+}
+
 /// A model the trainer can fit: the host copy of the training data its loss reads, and its loss
 /// on a minibatch of that data (differentiable, on the trainer's autodiff device).
 pub trait Learner: Module + Sync {
@@ -159,13 +167,39 @@ pub trait Learner: Module + Sync {
     fn prepare(&self, set: &TrajectorySet) -> Result<Self::Data, String>;
     /// Number of training samples in `data`.
     fn samples(data: &Self::Data) -> usize;
-    fn batch_loss(
-        &self,
-        data: &Self::Data,
-        batch: &[usize],
-        cfg: &TrainConfig,
-        device: &Device,
-    ) -> Tensor<1>;
+    /// The loss of each member [K] on its own minibatch (`batches[k]`, all of one size), for a
+    /// model of K stacked members (K = 1: one run).
+    fn batch_loss(&self, batches: &[Minibatch<'_, Self::Data>], device: &Device) -> Tensor<1>;
+}
+
+/// Mean of x per member, [K], for x whose leading axis holds the K members' blocks in order
+/// (K = 1: the plain mean).
+pub fn member_mean<const D: usize>(x: Tensor<D>, k: usize) -> Tensor<1> {
+    if k == 1 {
+        return x.mean();
+    }
+    let n = x.shape().num_elements();
+    x.reshape([k, n / k]).mean_dim(1).reshape([k])
+}
+
+/// Each member's L2 or L1 mean of `diff` [K b, ...], in its own norm.
+fn member_loss<const D: usize>(diff: Tensor<D>, losses: &[Loss]) -> Tensor<1> {
+    let k = losses.len();
+    let l2 = |d: Tensor<D>| member_mean(d.clone() * d, k);
+    let l1 = |d: Tensor<D>| member_mean(d.abs(), k);
+    if losses.iter().all(|&l| l == Loss::L2) {
+        return l2(diff);
+    }
+    if losses.iter().all(|&l| l == Loss::L1) {
+        return l1(diff);
+    }
+    let is_l2: Vec<f32> = losses
+        .iter()
+        .map(|&l| (l == Loss::L2) as u8 as f32)
+        .collect();
+    let mask = Tensor::<1>::from_data(TensorData::new(is_l2, [k]), &diff.device());
+    let (a, b) = (l2(diff.clone()), l1(diff));
+    a * mask.clone() + b * mask.neg().add_scalar(1.0)
 }
 
 /// Training chunks as f32 rows [N, T, 2D] of [q, v].
@@ -211,32 +245,28 @@ impl Learner for DynamicsModel {
     }
 
     /// L2 or L1 error of the rollout from each chunk's first state, plus the symplectic penalty
-    /// / alpha for node-so-symreg.
-    fn batch_loss(
-        &self,
-        c: &Chunks,
-        batch: &[usize],
-        cfg: &TrainConfig,
-        device: &Device,
-    ) -> Tensor<1> {
-        let (t, w, b) = (c.t, c.w, batch.len());
+    /// / alpha for node-so-symreg; every member's rows rolled out together.
+    fn batch_loss(&self, batches: &[Minibatch<'_, Chunks>], device: &Device) -> Tensor<1> {
+        let c = batches[0].data;
+        let (t, w, k) = (c.t, c.w, batches.len());
+        let b: usize = batches.iter().map(|m| m.rows.len()).sum();
         let mut buf = Vec::with_capacity(b * t * w);
-        for &i in batch {
-            buf.extend_from_slice(&c.rows[i * t * w..(i + 1) * t * w]);
+        for m in batches {
+            for &i in m.rows {
+                buf.extend_from_slice(&m.data.rows[i * t * w..(i + 1) * t * w]);
+            }
         }
         let truth = Tensor::<3>::from_data(TensorData::new(buf, [b, t, w]), device);
         let z0 = truth.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
+        let cfg = batches[0].cfg;
         let (pred, states) = self.rollout(z0, t, c.dt, &cfg.solver);
-        let diff = pred - truth;
-        let loss = match cfg.loss {
-            Loss::L2 => (diff.clone() * diff).mean(),
-            Loss::L1 => diff.abs().mean(),
-        };
+        let losses: Vec<Loss> = batches.iter().map(|m| m.cfg.loss).collect();
+        let loss = member_loss(pred - truth, &losses);
         if self.kind() != ModelKind::NodeSoSymreg {
             return loss;
         }
-        let penalty = symplectic_penalty(node_so_jacobian(self, states.reshape([b * t, w])));
-        loss + penalty.div_scalar(self.config.alpha)
+        let jac = node_so_jacobian(self, states.reshape([b * t, w]));
+        loss + member_mean(symplectic_penalty_terms(jac), k).div_scalar(self.config.alpha)
     }
 }
 
@@ -320,8 +350,12 @@ impl<M: Learner> Trainer<M> {
         for s in 0..self.steps_per_epoch {
             let batch = &order[s * self.batch..(s + 1) * self.batch];
             let model = &self.model;
-            let (loss, mut grads) =
-                loss_and_grads(model, &self.data, batch, &self.cfg, &self.device);
+            let one = [Minibatch {
+                data: &self.data,
+                rows: batch,
+                cfg: &self.cfg,
+            }];
+            let (loss, mut grads) = loss_and_grads(model, &one, &self.device);
             losses.push(loss);
             clip_global_norm(model, &mut grads, self.cfg.clip);
             let lr = self.lr_now();
@@ -383,7 +417,7 @@ impl<M: Learner> Trainer<M> {
 /// products and loops across the pool; started from a pool thread, a split runs its first half on
 /// that thread instead of waking every pool thread while the caller sleeps. On 2 cores this is
 /// the difference between threads helping and hurting (`phaselab bench train-step`).
-fn on_pool_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+pub(crate) fn on_pool_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
     {
         rayon::scope(|_| f())
@@ -394,7 +428,7 @@ fn on_pool_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-fn read_losses(data: TensorData) -> Result<Vec<f32>, TrainError> {
+pub(crate) fn read_losses(data: TensorData) -> Result<Vec<f32>, TrainError> {
     data.convert::<f32>()
         .try_into_vec::<f32>()
         .map_err(|e| TrainError::Data(format!("reading the losses back: {e:?}")))
@@ -443,7 +477,7 @@ pub fn train<M: Learner>(
 }
 
 /// Seconds from an arbitrary origin (std's clock is unavailable on wasm32-unknown-unknown).
-fn web_time_now() -> f64 {
+pub(crate) fn web_time_now() -> f64 {
     #[cfg(not(target_arch = "wasm32"))]
     {
         use std::sync::OnceLock;

@@ -1,0 +1,252 @@
+//! Population training equals solo training: for every model kind, each member of a population
+//! whose members differ in weight seed, data seed, learning rate and loss follows its own solo
+//! run (losses within 1e-5 relative over the first 50 steps, test gerr within 1e-3); a diverging
+//! member stops alone.
+
+use super::control::{evaluate_control, fit_standardisation, mujoco_train_config};
+use super::*;
+use crate::data::protocol::Protocol;
+use crate::data::TrajectorySet;
+use crate::models::{ControlConfig, ControlKind, ModelConfig, ModelKind, Stack};
+use crate::physics::system;
+use burn::prelude::*;
+
+/// (train, test) of chain-pendulum:1 from data seed `seed`: 64 training chunks, so a batch of 64
+/// is one optimiser step per epoch.
+fn data(seed: u64) -> (TrajectorySet, TrajectorySet) {
+    let sys = system("chain-pendulum:1").unwrap();
+    let p = Protocol {
+        n_trajectories: 80,
+        n_test: 6,
+        test_chunk: 30,
+        seed,
+        ..Protocol::default()
+    };
+    let s = p.generate(sys.as_ref(), &|_| {}).unwrap();
+    (s.train, s.test)
+}
+
+fn cfg(lr: f64, loss: Loss, seed: u64) -> TrainConfig {
+    TrainConfig {
+        epochs: 50,
+        batch: 64,
+        lr,
+        loss,
+        seed,
+        ..TrainConfig::default()
+    }
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs())
+}
+
+fn assert_same_history(kind: &str, k: usize, pop: &[EpochStats], solo: &[EpochStats]) {
+    assert_eq!(pop.len(), solo.len(), "{kind} member {k}: epochs");
+    for (p, s) in pop.iter().zip(solo) {
+        assert!(
+            close(p.loss, s.loss, 1e-5),
+            "{kind} member {k}, step {}: population loss {} vs solo {}",
+            p.epoch,
+            p.loss,
+            s.loss
+        );
+        assert_eq!(p.lr, s.lr, "{kind} member {k}: lr at step {}", p.epoch);
+    }
+}
+
+#[test]
+fn every_models_population_members_equal_their_solo_runs() {
+    let (a, b) = (data(0), data(1));
+    let dev = Device::flex();
+    let ad = dev.clone().autodiff();
+    // Members: (weight seed, data, lr, loss, minibatch seed).
+    let members = [
+        (0, &a, 5e-3, Loss::L2, 0),
+        (1, &b, 2e-3, Loss::L2, 1),
+        (2, &a, 5e-3, Loss::L1, 2),
+    ];
+    for kind in ModelKind::ALL {
+        let mc = |seed| ModelConfig {
+            width: 24,
+            seed,
+            ..ModelConfig::new(kind, 1, vec![true])
+        };
+        let models = members.iter().map(|m| mc(m.0).init(&ad)).collect();
+        let sets: Vec<&TrajectorySet> = members.iter().map(|m| &m.1 .0).collect();
+        let cfgs: Vec<TrainConfig> = members.iter().map(|m| cfg(m.2, m.3, m.4)).collect();
+        let pop = train_population(models, &sets, cfgs.clone(), &ad, &mut |_, _| true).unwrap();
+        for (k, m) in members.iter().enumerate() {
+            let solo = train(mc(m.0).init(&ad), &m.1 .0, &cfgs[k], &ad, &mut |_, _| true);
+            assert!(solo.error.is_none() && pop[k].error.is_none(), "{kind}");
+            assert_same_history(kind.name(), k, &pop[k].history, &solo.history);
+            assert_eq!(pop[k].model.config, solo.model.config, "{kind}: config");
+            let test = &m.1 .1;
+            let solver = &cfgs[k].solver;
+            let gp = evaluate(&pop[k].model, test, solver, &dev).unwrap().gerr;
+            let gs = evaluate(&solo.model, test, solver, &dev).unwrap().gerr;
+            assert!(close(gp, gs, 1e-3), "{kind} member {k}: gerr {gp} vs {gs}");
+        }
+    }
+}
+
+#[test]
+fn stacking_and_splitting_keep_every_member() {
+    let dev = Device::flex();
+    let mc = |seed| ModelConfig {
+        width: 8,
+        seed,
+        ..ModelConfig::new(ModelKind::Hnn, 2, vec![true, true])
+    };
+    let models: Vec<_> = (0..3).map(|s| mc(s).init(&dev)).collect();
+    let pop = crate::models::DynamicsModel::stack(&models).unwrap();
+    assert_eq!(pop.members(), 3);
+    let z = Tensor::<2>::from_data(TensorData::new(vec![0.3f32, -0.2, 0.5, 0.1], [1, 4]), &dev);
+    for (k, m) in models.iter().enumerate() {
+        let back = pop.member(k);
+        assert_eq!(back.config, m.config);
+        let (f, g) = (m.field(z.clone()), back.field(z.clone()));
+        assert_eq!(
+            f.into_data().try_to_vec::<f32>().unwrap(),
+            g.into_data().try_to_vec::<f32>().unwrap()
+        );
+    }
+    let other = ModelConfig { width: 16, ..mc(0) }.init(&dev);
+    let e = crate::models::DynamicsModel::stack(&[models[0].clone(), other]).unwrap_err();
+    assert!(e.contains("member 1"), "{e}");
+}
+
+#[test]
+fn a_diverging_member_stops_alone_and_keeps_its_last_good_weights() {
+    let (a, _) = data(0);
+    let mut bad = a.clone();
+    bad.q[3] = f64::NAN;
+    let ad = Device::flex().autodiff();
+    let mc = |seed| ModelConfig {
+        width: 16,
+        seed,
+        ..ModelConfig::new(ModelKind::NodeSo, 1, vec![true])
+    };
+    let c = TrainConfig {
+        epochs: 3,
+        ..cfg(5e-3, Loss::L2, 0)
+    };
+    let models = vec![mc(0).init(&ad), mc(1).init(&ad)];
+    let out = train_population(models, &[&a, &bad], vec![c.clone(); 2], &ad, &mut |_, _| {
+        true
+    })
+    .unwrap();
+    match &out[1].error {
+        Some(TrainError::Diverged { epoch: 1, .. }) => {}
+        e => panic!("member 1 should diverge at epoch 1, got {e:?}"),
+    }
+    assert!(out[1].history.is_empty());
+    // Its weights are its initial ones, as a solo run's last good model.
+    let z = Tensor::<2>::from_data(TensorData::new(vec![0.3f32, -0.2], [1, 2]), &ad);
+    let init = mc(1).init(&ad).field(z.clone()).into_data();
+    assert_eq!(out[1].model.field(z).into_data(), init);
+    // The other member trains on, as alone.
+    let solo = train(mc(0).init(&ad), &a, &c, &ad, &mut |_, _| true);
+    assert!(out[0].error.is_none());
+    assert_same_history("node-so", 0, &out[0].history, &solo.history);
+}
+
+#[test]
+fn bad_populations_are_refused_with_a_reason() {
+    let (a, _) = data(0);
+    let ad = Device::flex().autodiff();
+    let m = || ModelConfig::new(ModelKind::Node, 1, vec![true]).init(&ad);
+    let c = cfg(5e-3, Loss::L2, 0);
+    let other = TrainConfig {
+        epochs: 7,
+        ..c.clone()
+    };
+    let err = |r: Result<Vec<TrainOutcome>, TrainError>| r.err().unwrap().to_string();
+    let e = err(train_population(
+        vec![m(), m()],
+        &[&a, &a],
+        vec![c.clone(), other],
+        &ad,
+        &mut |_, _| true,
+    ));
+    assert!(e.contains("member 1"), "{e}");
+    let e = err(train_population(
+        vec![m()],
+        &[&a, &a],
+        vec![c],
+        &ad,
+        &mut |_, _| true,
+    ));
+    assert!(e.contains("as many"), "{e}");
+}
+
+#[test]
+fn every_control_models_population_members_equal_their_solo_runs() {
+    let train_set = TrajectorySet::from_npz(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/mujoco/hopper_train.npz"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let test = TrajectorySet::from_npz(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/mujoco/hopper_test.npz"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let dev = Device::flex();
+    let ad = dev.clone().autodiff();
+    let base = TrainConfig {
+        epochs: 12,
+        batch: 16,
+        ..mujoco_train_config()
+    };
+    for kind in ControlKind::ALL {
+        // Member 1 has another seed, lr, and a standardisation fitted to other data.
+        let mc = |seed, fit: &TrajectorySet| {
+            let mut c = ControlConfig {
+                width: 24,
+                seed,
+                ..ControlConfig::new(kind, 6, 3)
+            };
+            fit_standardisation(&mut c, fit).unwrap();
+            c
+        };
+        let configs = [mc(0, &train_set), mc(1, &test)];
+        let cfgs = vec![
+            base.clone(),
+            TrainConfig {
+                lr: 2e-3,
+                seed: 1,
+                ..base.clone()
+            },
+        ];
+        let models = configs.iter().map(|c| c.init(&ad)).collect();
+        let pop = train_population(
+            models,
+            &[&train_set, &train_set],
+            cfgs.clone(),
+            &ad,
+            &mut |_, _| true,
+        )
+        .unwrap();
+        for k in 0..2 {
+            let solo = train(
+                configs[k].init(&ad),
+                &train_set,
+                &cfgs[k],
+                &ad,
+                &mut |_, _| true,
+            );
+            assert!(solo.error.is_none() && pop[k].error.is_none(), "{kind}");
+            assert_same_history(kind.name(), k, &pop[k].history, &solo.history);
+            let mp = evaluate_control(&pop[k].model, &test, &dev).unwrap().mse;
+            let ms = evaluate_control(&solo.model, &test, &dev).unwrap().mse;
+            assert!(close(mp, ms, 1e-3), "{kind} member {k}: mse {mp} vs {ms}");
+        }
+    }
+}
