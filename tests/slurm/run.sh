@@ -89,7 +89,7 @@ while squeue -h -j "$array,$draw" 2>/dev/null | grep -q .; do
   sleep 2
 done
 "$phaselab" reproduce --plan "$tmp/cluster/fig4.plan.json" --status
-"$phaselab" reproduce fig4 --tier smoke --out "$tmp/local" >/dev/null
+"$phaselab" reproduce fig4 --tier smoke --population 1 --out "$tmp/local" >/dev/null
 diff "$tmp/local/fig4/table.md" "$tmp/cluster/fig4/table.md"
 # Run for run: every record's scores equal the local run's.
 for f in "$tmp"/local/records/*.json; do

@@ -18,7 +18,7 @@ pub enum BenchCommand {
     /// Time one training step in the reference configuration (chain-pendulum:2, width 256, batch 200,
     /// chunk 5, RK4) and, where PyTorch is installed, the same step in PyTorch on this machine.
     #[command(
-        after_help = "Examples:\n  phaselab bench train-step --model node-so\n  phaselab bench train-step --model hnn --steps 50 --torch ../shared/bench/torch_step.py"
+        after_help = "Examples:\n  phaselab bench train-step --model node-so\n  phaselab bench train-step --model hnn --steps 50 --torch ../shared/bench/torch_step.py\n  phaselab bench train-step --model node-so --population 1,2,4,8,16,32"
     )]
     TrainStep(TrainStepArgs),
 }
@@ -41,6 +41,13 @@ pub struct TrainStepArgs {
     /// Path of torch_step.py to run beside (skipped if python3 or torch is missing).
     #[arg(long, default_value = "../shared/bench/torch_step.py")]
     torch: std::path::PathBuf,
+    /// Population sizes K to time side by side (comma-separated, e.g. 1,2,4,8): K runs with
+    /// weight seeds 0..K trained as one population; throughput in runs x steps per second.
+    #[arg(long, value_delimiter = ',')]
+    population: Vec<usize>,
+    /// Batched PyTorch script run beside `--population` (skipped if python3 or torch is missing).
+    #[arg(long, default_value = "tools/bench/torch_population.py")]
+    torch_population: std::path::PathBuf,
 }
 
 #[derive(Args)]
@@ -157,6 +164,13 @@ fn energy_drift(sys: &dyn System) {
     println!("energy drift over 10 s at the default tolerances ({k} trajectories): mean {mean:.1e}, worst {worst:.1e} (relative to |T| + |V|)");
 }
 
+/// Median, p10 and p90 of per-step times in ms.
+fn percentiles(mut times: Vec<f64>) -> (f64, f64, f64) {
+    times.sort_by(|x, y| x.total_cmp(y));
+    let pct = |f: f64| times[((times.len() - 1) as f64 * f).round() as usize];
+    (pct(0.5), pct(0.1), pct(0.9))
+}
+
 fn train_step(a: TrainStepArgs) -> Result<()> {
     use phaselab_core::models::{ModelConfig, ModelKind};
     use phaselab_core::train::{train, TrainConfig};
@@ -169,8 +183,9 @@ fn train_step(a: TrainStepArgs) -> Result<()> {
         ..Protocol::default()
     };
     let data = p.generate(sys.as_ref(), &|_| {})?.train;
-    let mc = ModelConfig {
+    let mc = |seed| ModelConfig {
         width: a.width,
+        seed,
         ..ModelConfig::new(kind, 2, sys.angular())
     };
     let ad = device.autodiff();
@@ -180,6 +195,12 @@ fn train_step(a: TrainStepArgs) -> Result<()> {
         batch: a.batch,
         ..TrainConfig::default()
     };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    if !a.population.is_empty() {
+        return population_steps(&a, kind, &data, &mc, &cfg, &ad, threads);
+    }
     let mut times = Vec::new();
     let mut on_epoch = |s: &phaselab_core::train::EpochStats,
                         _: &phaselab_core::models::DynamicsModel| {
@@ -188,61 +209,143 @@ fn train_step(a: TrainStepArgs) -> Result<()> {
         }
         true
     };
-    let out = train(mc.init(&ad), &data, &cfg, &ad, &mut on_epoch);
+    let out = train(mc(0).init(&ad), &data, &cfg, &ad, &mut on_epoch);
     if let Some(e) = out.error {
         anyhow::bail!("{e}");
     }
-    times.sort_by(|x, y| x.total_cmp(y));
-    let pct = |f: f64| times[((times.len() - 1) as f64 * f).round() as usize];
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let (med, p10, p90) = percentiles(times);
+    let n = a.steps.max(1);
     let ops = if phaselab_core::models::fused_tanh::plain_ops() {
         ", PHASELAB_PLAIN_OPS: burn's own ops, no split batch"
     } else {
         ""
     };
-    println!("phaselab {kind} on {} ({threads} threads{ops}): one step (chain-pendulum:2, width {}, batch {}, chunk 5, rk4) median {:.1} ms, p10 {:.1}, p90 {:.1} over {} steps",
-        a.device, a.width, a.batch, pct(0.5), pct(0.1), pct(0.9), times.len());
-    if a.torch.exists() {
-        let o = std::process::Command::new("python3")
-            .arg(&a.torch)
-            .args([
-                "--model",
-                kind.name(),
-                "--hidden",
-                &a.width.to_string(),
-                "--batch",
-                &a.batch.to_string(),
-                "--threads",
-                &threads.to_string(),
-            ])
-            .output();
-        match o {
-            Ok(o) if o.status.success() => {
-                let line = String::from_utf8_lossy(&o.stdout);
-                println!("pytorch: {}", line.trim());
-                if let Some(ms) = serde_json::from_str::<serde_json::Value>(line.trim())
-                    .ok()
-                    .and_then(|v| v["median_ms"].as_f64())
-                {
-                    println!("ratio phaselab / pytorch: {:.2}", pct(0.5) / ms);
-                }
-            }
-            Ok(o) => println!(
-                "pytorch: not run ({})",
-                String::from_utf8_lossy(&o.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("failed")
-            ),
-            Err(e) => println!("pytorch: not run ({e})"),
-        }
-    } else {
-        println!(
-            "pytorch: {} not found; pass --torch PATH",
-            a.torch.display()
-        );
-    }
+    println!("phaselab {kind} on {} ({threads} threads{ops}): one step (chain-pendulum:2, width {}, batch {}, chunk 5, rk4) median {med:.1} ms, p10 {p10:.1}, p90 {p90:.1} over {n} steps",
+        a.device, a.width, a.batch);
+    run_torch(
+        &a.torch,
+        &[
+            "--model",
+            kind.name(),
+            "--hidden",
+            &a.width.to_string(),
+            "--batch",
+            &a.batch.to_string(),
+            "--threads",
+            &threads.to_string(),
+        ],
+        Some(med),
+    );
     Ok(())
+}
+
+/// `train-step --population K,...`: K runs (weight seeds 0..K, one data set) as one population,
+/// K = 1 being the ordinary single run; throughput in runs x steps per second, side by side.
+fn population_steps(
+    a: &TrainStepArgs,
+    kind: phaselab_core::models::ModelKind,
+    data: &phaselab_core::data::TrajectorySet,
+    mc: &dyn Fn(u64) -> phaselab_core::models::ModelConfig,
+    cfg: &phaselab_core::train::TrainConfig,
+    ad: &burn::prelude::Device,
+    threads: usize,
+) -> Result<()> {
+    use phaselab_core::train::{train, train_population, EpochStats};
+    if a.population.contains(&0) {
+        anyhow::bail!("--population sizes must be at least 1");
+    }
+    println!("phaselab {kind} on {} ({threads} threads): population training steps (chain-pendulum:2, width {}, batch {} per member, chunk 5, rk4), median over {} steps", a.device, a.width, a.batch, a.steps.max(1));
+    let mut solo_rate = None;
+    for &k in &a.population {
+        let mut times = Vec::new();
+        if k == 1 {
+            let mut on_epoch = |s: &EpochStats, _: &phaselab_core::models::DynamicsModel| {
+                if s.epoch > 3 {
+                    times.push(s.seconds * 1e3);
+                }
+                true
+            };
+            if let Some(e) = train(mc(0).init(ad), data, cfg, ad, &mut on_epoch).error {
+                anyhow::bail!("{e}");
+            }
+        } else {
+            let models = (0..k as u64).map(|s| mc(s).init(ad)).collect();
+            let mut on_epoch = |m: usize, s: &EpochStats| {
+                if m == 0 && s.epoch > 3 {
+                    times.push(s.seconds * 1e3);
+                }
+                true
+            };
+            let outs = train_population(
+                models,
+                &vec![data; k],
+                vec![cfg.clone(); k],
+                ad,
+                &mut on_epoch,
+            )?;
+            if let Some(e) = outs.iter().find_map(|o| o.error.as_ref()) {
+                anyhow::bail!("{e}");
+            }
+        }
+        let (med, p10, p90) = percentiles(times);
+        let rate = k as f64 * 1e3 / med;
+        if k == 1 {
+            solo_rate = Some(rate);
+        }
+        let vs = solo_rate.map_or(String::new(), |s| format!(", {:.2}x solo", rate / s));
+        println!("  population {k:>3}: step median {med:.1} ms (p10 {p10:.1}, p90 {p90:.1}), {rate:.1} runs x steps/s{vs}");
+    }
+    let list: Vec<String> = a.population.iter().map(|k| k.to_string()).collect();
+    run_torch(
+        &a.torch_population,
+        &[
+            "--model",
+            kind.name(),
+            "--hidden",
+            &a.width.to_string(),
+            "--batch",
+            &a.batch.to_string(),
+            "--threads",
+            &threads.to_string(),
+            "--population",
+            &list.join(","),
+        ],
+        None,
+    );
+    Ok(())
+}
+
+/// Runs a PyTorch timing script beside phaselab's figure and prints its JSON lines (and the
+/// ratio to `ours` ms, for one-line output), or says why it did not run.
+fn run_torch(script: &std::path::Path, args: &[&str], ours: Option<f64>) {
+    if !script.exists() {
+        println!("pytorch: {} not found; pass its path", script.display());
+        return;
+    }
+    match std::process::Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+    {
+        Ok(o) if o.status.success() => {
+            let out = String::from_utf8_lossy(&o.stdout);
+            for line in out.lines().filter(|l| !l.trim().is_empty()) {
+                println!("pytorch: {}", line.trim());
+            }
+            let ms = serde_json::from_str::<serde_json::Value>(out.trim())
+                .ok()
+                .and_then(|v| v["median_ms"].as_f64());
+            if let (Some(ours), Some(ms)) = (ours, ms) {
+                println!("ratio phaselab / pytorch: {:.2}", ours / ms);
+            }
+        }
+        Ok(o) => println!(
+            "pytorch: not run ({})",
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
+        ),
+        Err(e) => println!("pytorch: not run ({e})"),
+    }
 }

@@ -13,7 +13,8 @@ use phaselab_core::physics::System;
 use phaselab_core::solve::Solver;
 use phaselab_core::train::checkpoint::Normalisation;
 use phaselab_core::train::{
-    evaluate, train, Checkpoint, Evaluation, Loss, TrainConfig, TrainError,
+    evaluate, Checkpoint, EpochStats, Evaluation, Loss, PopulationTrainer, TrainConfig, TrainError,
+    Trainer,
 };
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -68,9 +69,47 @@ pub struct LearnArgs {
     /// Seed of the generated data.
     #[arg(long, default_value_t = 0)]
     data_seed: u64,
+    /// Train several weight seeds (each with its own minibatch order) as one population: a list
+    /// or a range, e.g. 0,1,2 or 0..3 (instead of --model-seed). Each run gets its own directory.
+    #[arg(long)]
+    seeds: Option<String>,
+    /// Train on several generated data sets of the same size (instead of --data-seed), e.g. 0..3;
+    /// with --seeds, every pair of a weight seed and a data seed is a run.
+    #[arg(long)]
+    data_seeds: Option<String>,
+    /// Most runs trained together as one population (more runs go in several); 1 trains them
+    /// one at a time, as separate computations.
+    #[arg(long, default_value_t = 16)]
+    population: usize,
     /// cpu (burn flex) or wgpu (Vulkan/Metal/DX12 GPU).
     #[arg(long, default_value = "cpu")]
     device: String,
+}
+
+/// A seed list `0,1,2` or a half-open range `0..3`.
+pub fn parse_seeds(s: &str) -> Result<Vec<u64>> {
+    let bad = || anyhow::anyhow!("bad seed list '{s}': give seeds like 0,1,2 or a range like 0..3");
+    let seeds: Vec<u64> = if let Some((a, b)) = s.split_once("..") {
+        let (a, b): (u64, u64) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
+        (a..b).collect()
+    } else {
+        s.split(',')
+            .map(|x| x.trim().parse::<u64>().map_err(|_| bad()))
+            .collect::<Result<_>>()?
+    };
+    if seeds.is_empty() || seeds.len() > 1000 {
+        bail!("seed list '{s}' must name 1 to 1000 seeds");
+    }
+    let mut sorted = seeds.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != seeds.len() {
+        bail!("seed list '{s}' names a seed twice");
+    }
+    Ok(seeds)
 }
 
 /// `--device`: cpu (burn flex) or wgpu.
@@ -94,6 +133,7 @@ impl LearnArgs {
                "batch": self.batch, "loss": self.loss, "solver": self.solver, "model_seed": self.model_seed,
                "data": self.data, "n": self.n, "n_test": self.n_test, "data_seed": self.data_seed,
                "stabiliser": !self.no_stabiliser, "zero_output_biases": self.zero_output_biases,
+               "seeds": self.seeds, "data_seeds": self.data_seeds,
                "phaselab_version": env!("CARGO_PKG_VERSION"), "git_commit": env!("PHASELAB_GIT_COMMIT")})
     }
 
@@ -110,6 +150,10 @@ impl LearnArgs {
         if !(self.alpha.is_finite() && self.alpha > 0.0) {
             bail!("--alpha must be positive, got {}", self.alpha);
         }
+        if self.population == 0 {
+            bail!("--population must be at least 1");
+        }
+        self.runs()?;
         Ok(TrainConfig {
             epochs: self.epochs,
             batch: self.batch,
@@ -133,31 +177,89 @@ impl LearnArgs {
         }
     }
 
-    /// Train one model of `kind` with these settings into `out`.
-    fn run(
+    /// The (weight seed, data seed) of every run these settings ask for.
+    fn runs(&self) -> Result<Vec<(u64, u64)>> {
+        let weights = match &self.seeds {
+            Some(s) => parse_seeds(s)?,
+            None => vec![self.model_seed],
+        };
+        let data = match &self.data_seeds {
+            Some(_) if self.data.is_some() => {
+                bail!("--data-seeds generates data; it cannot go with --data")
+            }
+            Some(s) => parse_seeds(s)?,
+            None => vec![self.data_seed],
+        };
+        Ok(data
+            .iter()
+            .flat_map(|&d| weights.iter().map(move |&w| (w, d)))
+            .collect())
+    }
+
+    /// Train every run of `kind` (see [`Self::runs`]) into `out` (or, for several runs,
+    /// `out/seed<w>-data<d>`), in populations of at most --population; each run's label and result.
+    fn run_all(
         &self,
         kind: ModelKind,
         sys: &dyn System,
-        tr: &TrajectorySet,
-        te: &TrajectorySet,
+        data: &[(u64, TrajectorySet, TrajectorySet)],
         out: &Path,
-    ) -> Result<(Evaluation, usize, f64)> {
-        let mc = self.model_config(kind, sys);
-        let t = train_one(
-            mc,
-            &self.train_config()?,
-            &self.device()?,
-            sys,
-            tr,
-            te,
-            out,
-            true,
-        )?;
-        Ok((t.eval, t.parameters, t.seconds))
+    ) -> Result<Vec<(String, Result<(Evaluation, usize, f64)>)>> {
+        let runs = self.runs()?;
+        let cfg = self.train_config()?;
+        let device = self.device()?;
+        let several = runs.len() > 1;
+        let members: Vec<(String, Member)> = runs
+            .iter()
+            .map(|&(w, d)| {
+                let (_, tr, te) = data
+                    .iter()
+                    .find(|x| x.0 == d)
+                    .expect("every data seed generated");
+                let label = if several {
+                    format!("{kind} seed {w} data {d}")
+                } else {
+                    kind.name().to_string()
+                };
+                let dir = if several {
+                    out.join(format!("seed{w}-data{d}"))
+                } else {
+                    out.to_path_buf()
+                };
+                let member = Member {
+                    mc: ModelConfig {
+                        seed: w,
+                        ..self.model_config(kind, sys)
+                    },
+                    cfg: TrainConfig {
+                        seed: w,
+                        ..cfg.clone()
+                    },
+                    train_set: tr,
+                    test: te,
+                    out: dir,
+                };
+                (label, member)
+            })
+            .collect();
+        let mut results = Vec::new();
+        let mut members = members.into_iter().peekable();
+        while members.peek().is_some() {
+            let group: Vec<(String, Member)> = members.by_ref().take(self.population).collect();
+            let (labels, group): (Vec<String>, Vec<Member>) = group.into_iter().unzip();
+            for (label, r) in labels
+                .into_iter()
+                .zip(train_members(group, &device, sys, true)?)
+            {
+                results.push((label, r.map(|t| (t.eval, t.parameters, t.seconds))));
+            }
+        }
+        Ok(results)
     }
 
-    /// Train and test sets: read from --data or generated with the paper's protocol.
-    fn datasets(&self, sys: &dyn System) -> Result<(TrajectorySet, TrajectorySet)> {
+    /// Train and test sets of every data seed: read from --data or generated with the paper's
+    /// protocol.
+    fn datasets(&self, sys: &dyn System) -> Result<Vec<(u64, TrajectorySet, TrajectorySet)>> {
         if let Some(dir) = &self.data {
             let load = |name: &str| -> Result<TrajectorySet> {
                 let p = dir.join(name);
@@ -173,16 +275,23 @@ impl LearnArgs {
                     sys.name()
                 );
             }
-            return Ok((tr, te));
+            return Ok(vec![(self.data_seed, tr, te)]);
         }
-        let p = Protocol {
-            n_trajectories: self.n,
-            n_test: self.n_test,
-            seed: self.data_seed,
-            ..Protocol::default()
-        };
-        let s = p.generate(sys, &|_| {})?;
-        Ok((s.train, s.test))
+        let mut seeds: Vec<u64> = self.runs()?.iter().map(|r| r.1).collect();
+        seeds.dedup();
+        seeds
+            .into_iter()
+            .map(|seed| {
+                let p = Protocol {
+                    n_trajectories: self.n,
+                    n_test: self.n_test,
+                    seed,
+                    ..Protocol::default()
+                };
+                let s = p.generate(sys, &|_| {})?;
+                Ok((seed, s.train, s.test))
+            })
+            .collect()
     }
 }
 
@@ -205,95 +314,176 @@ pub struct Trained {
     pub history: Vec<phaselab_core::train::EpochStats>,
 }
 
-/// Train one model into `out`: checkpoint (written atomically every 25 epochs, at the end, and on
-/// divergence with the last model whose loss was finite), loss history, metrics. A divergence is
-/// an error that downcasts to `TrainError::Diverged`.
-pub fn train_one(
-    mc: ModelConfig,
-    cfg: &TrainConfig,
+/// One run of a population trained by [`train_members`].
+pub struct Member<'a> {
+    pub mc: ModelConfig,
+    pub cfg: TrainConfig,
+    pub train_set: &'a TrajectorySet,
+    pub test: &'a TrajectorySet,
+    pub out: PathBuf,
+}
+
+/// A single run's trainer, or a population's (K > 1), behind one epoch-at-a-time interface.
+enum Engine {
+    Solo(Trainer),
+    Population(PopulationTrainer<DynamicsModel>),
+}
+
+impl Engine {
+    fn epoch(&mut self) -> Result<Vec<Option<Result<EpochStats, TrainError>>>, TrainError> {
+        match self {
+            Engine::Solo(t) => Ok(vec![Some(t.epoch())]),
+            Engine::Population(p) => {
+                let before: Vec<bool> = (0..p.members()).map(|k| p.error(k).is_none()).collect();
+                let stats = p.epoch()?;
+                Ok(stats
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, s)| match (s, before[k], p.error(k)) {
+                        (Some(s), _, _) => Some(Ok(s)),
+                        (None, true, Some(e)) => Some(Err(e.clone())),
+                        _ => None,
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    fn model(&self, k: usize) -> DynamicsModel {
+        match self {
+            Engine::Solo(t) => t.model(),
+            Engine::Population(p) => p.member(k),
+        }
+    }
+
+    fn history(&self, k: usize) -> Vec<EpochStats> {
+        match self {
+            Engine::Solo(t) => t.history().to_vec(),
+            Engine::Population(p) => p.history(k).to_vec(),
+        }
+    }
+}
+
+/// Train the members (one system, one architecture) as one population, each into its own
+/// directory: checkpoint (written atomically every 25 epochs, at the end, and on divergence with
+/// the last model whose loss was finite), loss history, metrics. A single member trains alone.
+/// Member k's result at index k; a divergence is an error that downcasts to
+/// `TrainError::Diverged`.
+pub fn train_members(
+    members: Vec<Member<'_>>,
     device: &Device,
     sys: &dyn System,
-    train_set: &TrajectorySet,
-    test: &TrajectorySet,
-    out: &Path,
     show_progress: bool,
-) -> Result<Trained> {
-    let kind = mc.kind;
-    let cfg = cfg.clone();
-    let model = mc.init(&device.clone().autodiff());
-    let n_params = model.n_params();
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let record = |epochs_done: usize, loss: f64| {
-        json!({"system": sys.name(), "train_file_seed": train_set.meta.seed, "n_train": train_set.n, "chunk": train_set.t,
-               "dt": train_set.dt, "epochs_done": epochs_done, "final_loss": loss, "config": cfg})
+) -> Result<Vec<Result<Trained>>> {
+    let k = members.len();
+    let kind = members[0].mc.kind;
+    let ad = device.clone().autodiff();
+    for m in &members {
+        std::fs::create_dir_all(&m.out)
+            .with_context(|| format!("cannot create {}", m.out.display()))?;
+    }
+    let n_params = members[0].mc.init_for_loading(device).n_params();
+    let record = |m: &Member, epochs_done: usize, loss: f64| {
+        json!({"system": sys.name(), "train_file_seed": m.train_set.meta.seed, "n_train": m.train_set.n, "chunk": m.train_set.t,
+               "dt": m.train_set.dt, "epochs_done": epochs_done, "final_loss": loss, "config": m.cfg})
     };
-    let pb = bar(cfg.epochs, kind.name());
+    let save = |m: &Member, model: &DynamicsModel, done: usize, loss: f64| -> Result<()> {
+        let ck = Checkpoint::from_model(
+            model,
+            Normalisation::identity(2 * sys.dof()),
+            record(m, done, loss),
+        )?;
+        write_atomic(&m.out.join(CHECKPOINT), &ck.to_bytes())
+    };
+    let mut engine = if k == 1 {
+        let m = &members[0];
+        match Trainer::new(m.mc.init(&ad), m.train_set, &m.cfg, &ad) {
+            Ok(t) => Engine::Solo(t),
+            Err((_, e)) => bail!("{kind}: {e}"),
+        }
+    } else {
+        let models = members.iter().map(|m| m.mc.init(&ad)).collect();
+        let sets: Vec<&TrajectorySet> = members.iter().map(|m| m.train_set).collect();
+        let cfgs = members.iter().map(|m| m.cfg.clone()).collect();
+        Engine::Population(
+            PopulationTrainer::new(models, &sets, cfgs, &ad)
+                .map_err(|e| anyhow::anyhow!("{kind}: {e}"))?,
+        )
+    };
+    let label = if k == 1 {
+        kind.name().to_string()
+    } else {
+        format!("{kind} x{k}")
+    };
+    let epochs = members[0].cfg.epochs;
+    let pb = bar(epochs, &label);
     if !show_progress {
         pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let start = std::time::Instant::now();
-    let mut save_error = None;
-    let mut on_epoch = |s: &phaselab_core::train::EpochStats, m: &DynamicsModel| {
-        pb.set_position(s.epoch as u64);
-        pb.set_message(format!("loss {:.3e} lr {:.1e}", s.loss, s.lr));
-        let last = s.epoch == cfg.epochs;
-        if last || s.epoch % 25 == 0 {
-            let r = Checkpoint::from_model(
-                m,
-                Normalisation::identity(2 * sys.dof()),
-                record(s.epoch, s.loss),
-            )
-            .map_err(anyhow::Error::from)
-            .and_then(|c| write_atomic(&out.join(CHECKPOINT), &c.to_bytes()));
-            if let Err(e) = r {
-                save_error = Some(e);
-                return false;
+    let mut errors: Vec<Option<TrainError>> = vec![None; k];
+    for epoch in 1..=epochs {
+        let stats = engine.epoch().map_err(|e| anyhow::anyhow!("{kind}: {e}"))?;
+        let mut shown = None;
+        for (i, s) in stats.into_iter().enumerate() {
+            match s {
+                Some(Ok(s)) => {
+                    shown.get_or_insert(s.clone());
+                    if epoch == epochs || epoch % 25 == 0 {
+                        save(&members[i], &engine.model(i), s.epoch, s.loss)
+                            .context("saving the checkpoint")?;
+                    }
+                }
+                Some(Err(e)) => errors[i] = Some(e),
+                None => {}
             }
         }
-        true
-    };
-    let outcome = train(
-        model,
-        train_set,
-        &cfg,
-        &device.clone().autodiff(),
-        &mut on_epoch,
-    );
-    pb.finish_and_clear();
-    if let Some(e) = save_error {
-        return Err(e.context("saving the checkpoint"));
-    }
-    let secs = start.elapsed().as_secs_f64();
-    write_history(out, &outcome.history)?;
-    if let Some(e) = outcome.error {
-        if let TrainError::Diverged { epoch, .. } = e {
-            // Keep the last model whose loss was finite.
-            let done = epoch.saturating_sub(1);
-            let norm = Normalisation::identity(2 * sys.dof());
-            let ck = Checkpoint::from_model(&outcome.model, norm, record(done, f64::NAN))?;
-            write_atomic(&out.join(CHECKPOINT), &ck.to_bytes())?;
-            let path = out.join(CHECKPOINT);
-            let msg = format!(
-                "{kind}: {e}; {} holds the last model with a finite loss",
-                path.display()
-            );
-            return Err(anyhow::Error::new(e).context(msg));
+        pb.set_position(epoch as u64);
+        if let Some(s) = shown {
+            pb.set_message(format!("loss {:.3e} lr {:.1e}", s.loss, s.lr));
         }
-        bail!("{kind}: {e}");
+        if errors.iter().all(Option::is_some) {
+            break;
+        }
     }
-    let ev = evaluate(&outcome.model, test, &cfg.solver, device).map_err(anyhow::Error::msg)?;
-    let metrics = json!({"model": kind.name(), "system": sys.name(), "parameters": n_params, "train_seconds": secs,
-        "seconds_per_epoch": secs / cfg.epochs as f64, "final_loss": outcome.history.last().map(|h| h.loss), "test": ev});
-    write_atomic(
-        &out.join("metrics.json"),
-        serde_json::to_string_pretty(&metrics)?.as_bytes(),
-    )?;
-    Ok(Trained {
-        eval: ev,
-        parameters: n_params,
-        seconds: secs,
-        history: outcome.history,
-    })
+    pb.finish_and_clear();
+    let secs = start.elapsed().as_secs_f64();
+    let mut out = Vec::with_capacity(k);
+    for (i, m) in members.iter().enumerate() {
+        let history = engine.history(i);
+        let model = engine.model(i);
+        let result = (|| -> Result<Trained> {
+            write_history(&m.out, &history)?;
+            if let Some(e) = errors[i].clone() {
+                if let TrainError::Diverged { epoch, .. } = e {
+                    // Keep the last model whose loss was finite.
+                    save(m, &model, epoch.saturating_sub(1), f64::NAN)?;
+                    let msg = format!(
+                        "{kind}: {e}; {} holds the last model with a finite loss",
+                        m.out.join(CHECKPOINT).display()
+                    );
+                    return Err(anyhow::Error::new(e).context(msg));
+                }
+                bail!("{kind}: {e}");
+            }
+            let ev = evaluate(&model, m.test, &m.cfg.solver, device).map_err(anyhow::Error::msg)?;
+            let metrics = json!({"model": kind.name(), "system": sys.name(), "parameters": n_params, "train_seconds": secs,
+                "seconds_per_epoch": secs / epochs as f64, "final_loss": history.last().map(|h| h.loss), "test": ev,
+                "population": k});
+            write_atomic(
+                &m.out.join("metrics.json"),
+                serde_json::to_string_pretty(&metrics)?.as_bytes(),
+            )?;
+            Ok(Trained {
+                eval: ev,
+                parameters: n_params,
+                seconds: secs,
+                history,
+            })
+        })();
+        out.push(result);
+    }
+    Ok(out)
 }
 
 #[derive(Args)]
@@ -314,11 +504,29 @@ pub fn train_cmd(a: TrainArgs) -> Result<()> {
     let sys = a.system.build()?;
     let kind: ModelKind = a.model.parse().map_err(anyhow::Error::msg)?;
     a.learn.train_config()?;
-    let (tr, te) = a.learn.datasets(sys.as_ref())?;
-    let (ev, n, secs) = a.learn.run(kind, sys.as_ref(), &tr, &te, &a.out)?;
-    print_table(&[(kind, ev, n, secs)]);
+    let data = a.learn.datasets(sys.as_ref())?;
+    let results = a.learn.run_all(kind, sys.as_ref(), &data, &a.out)?;
+    let rows = finished_rows(results);
+    print_table(&rows);
+    if rows.is_empty() {
+        bail!("no run finished training");
+    }
     println!("wrote {}", a.out.display());
     Ok(())
+}
+
+/// The finished runs' rows; each failure is reported on stderr.
+fn finished_rows(
+    results: Vec<(String, Result<(Evaluation, usize, f64)>)>,
+) -> Vec<(String, Evaluation, usize, f64)> {
+    let mut rows = Vec::new();
+    for (label, r) in results {
+        match r {
+            Ok((ev, n, s)) => rows.push((label, ev, n, s)),
+            Err(e) => eprintln!("{label}: {e:#}"),
+        }
+    }
+    rows
 }
 
 #[derive(Args)]
@@ -370,7 +578,12 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_table(&[(ck.meta.model.kind, ev, model.n_params(), f64::NAN)]);
+        print_table(&[(
+            ck.meta.model.kind.name().to_string(),
+            ev,
+            model.n_params(),
+            f64::NAN,
+        )]);
         println!("wrote {}", json_path.display());
     }
     Ok(())
@@ -399,35 +612,50 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
         .collect::<Result<_, _>>()
         .map_err(anyhow::Error::msg)?;
     a.learn.train_config()?;
-    let (tr, te) = a.learn.datasets(sys.as_ref())?;
+    let data = a.learn.datasets(sys.as_ref())?;
+    let (tr, te) = (&data[0].1, &data[0].2);
+    let runs = a.learn.runs()?.len();
     println!(
-        "{}: {} training chunks of {} points, {} test chunks of {} points; {} epochs, width {}",
+        "{}: {} training chunks of {} points, {} test chunks of {} points; {} epochs, width {}; {} run(s) per model",
         sys.name(),
         tr.n,
         tr.t,
         te.n,
         te.t,
         a.learn.epochs,
-        a.learn.width
+        a.learn.width,
+        runs
     );
     let mut rows = Vec::new();
+    let mut json_rows = Vec::new();
+    let mut summary = Vec::new();
     for k in kinds {
-        match a
+        let results = a
             .learn
-            .run(k, sys.as_ref(), &tr, &te, &a.out.join(k.name()))
-        {
-            Ok((ev, n, s)) => rows.push((k, ev, n, s)),
-            Err(e) => eprintln!("{e:#}"),
+            .run_all(k, sys.as_ref(), &data, &a.out.join(k.name()))?;
+        let finished = finished_rows(results);
+        json_rows.extend(finished.iter().map(|(l, ev, n, s)| json!({"model": k.name(), "run": l, "parameters": n, "train_seconds": s, "test": ev})));
+        let gerrs: Vec<f64> = finished.iter().map(|r| r.1.gerr).collect();
+        if runs > 1 && !gerrs.is_empty() {
+            let (m, se) = phaselab_core::experiments::mean_and_standard_error(&gerrs);
+            summary.push((k, m, se, gerrs.len()));
         }
+        rows.extend(finished);
     }
     rows.sort_by(|x, y| x.1.gerr.total_cmp(&y.1.gerr));
-    let summary: Vec<_> = rows.iter().map(|(k, ev, n, s)| json!({"model": k.name(), "parameters": n, "train_seconds": s, "test": ev})).collect();
     write_atomic(
         &a.out.join("compare.json"),
         serde_json::to_string_pretty(&json!({"system": sys.name(), "settings": a.learn.settings(),
-            "optimiser_steps": a.learn.epochs * phaselab_core::train::steps_per_epoch(tr.n, a.learn.batch), "runs": summary}))?.as_bytes(),
+            "optimiser_steps": a.learn.epochs * phaselab_core::train::steps_per_epoch(tr.n, a.learn.batch), "runs": json_rows}))?.as_bytes(),
     )?;
     print_table(&rows);
+    if !summary.is_empty() {
+        summary.sort_by(|x, y| x.1.total_cmp(&y.1));
+        println!("\nmean gerr over seeds (+- standard error):");
+        for (k, m, se, n) in summary {
+            println!("  {:<16} {m:.3e} +- {se:.1e} ({n} runs)", k.name());
+        }
+    }
     if rows.is_empty() {
         bail!("no model finished training");
     }
@@ -439,7 +667,7 @@ fn opt(x: Option<f64>) -> String {
 }
 
 /// Ranked table: rollout error, energy violation, MSE, parameters, time.
-fn print_table(rows: &[(ModelKind, Evaluation, usize, f64)]) {
+fn print_table(rows: &[(String, Evaluation, usize, f64)]) {
     println!(
         "{:<16} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}",
         "model", "gerr", "Herr", "MSE", "symp.err", "params", "train s"
@@ -452,7 +680,7 @@ fn print_table(rows: &[(ModelKind, Evaluation, usize, f64)]) {
         };
         println!(
             "{:<16} {:>10.3e} {:>10} {:>10.3e} {:>10} {:>9} {:>9}",
-            k.name(),
+            k,
             ev.gerr,
             opt(ev.herr),
             ev.mse,

@@ -1,7 +1,7 @@
 //! `phaselab reproduce <figure>`: run a figure's grid (resuming: finished runs are skipped, so a
 //! killed reproduction picks up where it stopped), then write its table, CSV and plots.
 
-use crate::learn::train_one;
+use crate::learn::{train_members, Member};
 use crate::output::write_atomic;
 use crate::tasks;
 use anyhow::{bail, Context, Result};
@@ -40,9 +40,14 @@ pub struct ReproduceArgs {
     /// Train nothing: draw the figure from the records of the runs that have finished.
     #[arg(long)]
     draw_only: bool,
-    /// Runs in parallel.
+    /// Runs in parallel (populations in parallel, with --population above 1).
     #[arg(long, short, default_value_t = 1)]
     jobs: usize,
+    /// Runs that differ only in data seed or loss train together as one population of at most
+    /// N members (one computation, each member equal to its run trained alone); 1 trains every
+    /// run by itself.
+    #[arg(long, default_value_t = 16)]
+    population: usize,
     /// Output directory (default out/reproduce-<tier>): runs/ is shared by all figures (a run two
     /// figures need is trained once), each figure's files go to <figure>/.
     #[arg(long, short)]
@@ -125,6 +130,18 @@ fn datasets(spec: &RunSpec) -> Result<Datasets> {
 
 /// Train one run into `dir` and return its record (a divergence is a record too).
 fn run_one(spec: &RunSpec, data: &Datasets, dir: &Path) -> Result<RunRecord> {
+    let mut r = run_group(&[spec], &[data], &[dir.to_path_buf()])?;
+    r.pop().expect("one run")
+}
+
+/// Train runs that differ only in data seed and loss as one population (one run: alone), each
+/// into its own directory; each run's record (a divergence is a record too), in order.
+fn run_group(
+    specs: &[&RunSpec],
+    data: &[&Datasets],
+    dirs: &[PathBuf],
+) -> Result<Vec<Result<RunRecord>>> {
+    let spec = specs[0];
     let sys = system(&spec.system)?;
     let s = &spec.settings;
     let mut mc = ModelConfig {
@@ -136,67 +153,102 @@ fn run_one(spec: &RunSpec, data: &Datasets, dir: &Path) -> Result<RunRecord> {
         mc.alpha = a;
     }
     let parameters = mc.n_params().unwrap_or(0);
-    let cfg = TrainConfig {
-        epochs: s.epochs,
-        loss: spec.loss,
-        ..TrainConfig::default()
-    };
-    let per_epoch = steps_per_epoch(data.0.n, cfg.batch);
-    let record =
-        |epochs: usize, seconds: f64, loss_history: Vec<f32>, outcome: Outcome| RunRecord {
-            spec: spec.clone(),
-            phaselab_version: env!("CARGO_PKG_VERSION").into(),
-            git_commit: env!("PHASELAB_GIT_COMMIT").into(),
-            parameters,
-            optimiser_steps: epochs * per_epoch,
-            train_seconds: seconds,
-            loss_history,
-            outcome,
-        };
+    let members = specs
+        .iter()
+        .zip(data)
+        .zip(dirs)
+        .map(|((sp, d), dir)| Member {
+            mc: mc.clone(),
+            cfg: TrainConfig {
+                epochs: s.epochs,
+                loss: sp.loss,
+                ..TrainConfig::default()
+            },
+            train_set: &d.0,
+            test: &d.1,
+            out: dir.clone(),
+        })
+        .collect();
     let t = std::time::Instant::now();
-    let trained = train_one(
-        mc,
-        &cfg,
-        &Device::flex(),
-        sys.as_ref(),
-        &data.0,
-        &data.1,
-        dir,
-        false,
-    );
-    write_atomic(
-        &dir.join("spec.json"),
-        serde_json::to_string_pretty(spec)?.as_bytes(),
-    )?;
-    match trained {
-        Ok(tr) => {
-            let losses = tr.history.iter().map(|h| h.loss as f32).collect();
-            Ok(record(
-                s.epochs,
-                tr.seconds,
-                losses,
-                Outcome::Finished { test: tr.eval },
-            ))
-        }
-        Err(e) => match e.downcast_ref::<TrainError>() {
-            Some(&TrainError::Diverged { epoch, .. }) => {
-                let h = std::fs::read_to_string(dir.join("history.csv")).unwrap_or_default();
-                let losses = h
-                    .lines()
-                    .skip(1)
-                    .filter_map(|l| l.split(',').nth(1)?.parse::<f32>().ok())
-                    .collect();
-                let secs = t.elapsed().as_secs_f64();
-                Ok(record(
-                    epoch.saturating_sub(1),
-                    secs,
-                    losses,
-                    Outcome::Diverged { epoch },
-                ))
+    let trained = train_members(members, &Device::flex(), sys.as_ref(), false)?;
+    let mut out = Vec::with_capacity(specs.len());
+    for (((sp, d), dir), trained) in specs.iter().zip(data).zip(dirs).zip(trained) {
+        let per_epoch = steps_per_epoch(d.0.n, TrainConfig::default().batch);
+        let record =
+            |epochs: usize, seconds: f64, loss_history: Vec<f32>, outcome: Outcome| RunRecord {
+                spec: (*sp).clone(),
+                phaselab_version: env!("CARGO_PKG_VERSION").into(),
+                git_commit: env!("PHASELAB_GIT_COMMIT").into(),
+                parameters,
+                optimiser_steps: epochs * per_epoch,
+                train_seconds: seconds,
+                population: specs.len(),
+                loss_history,
+                outcome,
+            };
+        let r = (|| -> Result<RunRecord> {
+            write_atomic(
+                &dir.join("spec.json"),
+                serde_json::to_string_pretty(sp)?.as_bytes(),
+            )?;
+            match trained {
+                Ok(tr) => {
+                    let losses = tr.history.iter().map(|h| h.loss as f32).collect();
+                    Ok(record(
+                        s.epochs,
+                        tr.seconds,
+                        losses,
+                        Outcome::Finished { test: tr.eval },
+                    ))
+                }
+                Err(e) => match e.downcast_ref::<TrainError>() {
+                    Some(&TrainError::Diverged { epoch, .. }) => {
+                        let h =
+                            std::fs::read_to_string(dir.join("history.csv")).unwrap_or_default();
+                        let losses = h
+                            .lines()
+                            .skip(1)
+                            .filter_map(|l| l.split(',').nth(1)?.parse::<f32>().ok())
+                            .collect();
+                        let secs = t.elapsed().as_secs_f64();
+                        Ok(record(
+                            epoch.saturating_sub(1),
+                            secs,
+                            losses,
+                            Outcome::Diverged { epoch },
+                        ))
+                    }
+                    _ => Err(e),
+                },
             }
-            _ => Err(e),
-        },
+        })();
+        out.push(r);
     }
+    Ok(out)
+}
+
+/// `runs` in groups that can train as one population (same system, model, penalty and tier
+/// settings; data seed and loss may differ), each of at most `cap` runs, in the order given.
+fn populations<'a>(runs: &[&'a RunSpec], cap: usize) -> Vec<Vec<&'a RunSpec>> {
+    let key = |r: &RunSpec| {
+        (
+            r.system.clone(),
+            r.model,
+            r.alpha.map(f64::to_bits),
+            serde_json::to_string(&r.settings).unwrap_or_default(),
+        )
+    };
+    let mut groups: Vec<Vec<&RunSpec>> = Vec::new();
+    for &r in runs {
+        match groups
+            .iter_mut()
+            .find(|g| g.len() < cap && key(g[0]) == key(r))
+        {
+            Some(g) => g.push(r),
+            None => groups.push(vec![r]),
+        }
+    }
+    groups
 }
 
 /// The record of `spec` in `dir`, if there is a usable one (a damaged one is reported and the
@@ -343,6 +395,9 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     if a.jobs == 0 || a.jobs > 64 || a.seeds == Some(0) || a.seeds.is_some_and(|s| s > 100) {
         bail!("--jobs must be in 1..=64 and --seeds in 1..=100");
     }
+    if a.population == 0 || a.population > 1024 {
+        bail!("--population must be in 1..=1024");
+    }
     let out = a
         .out
         .clone()
@@ -395,51 +450,108 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         std::fs::create_dir_all(&records)
             .with_context(|| format!("cannot create {}", records.display()))?;
     }
+    // Populations: runs that differ only in data seed or loss, at most --population at once.
+    let groups = populations(&todo, a.population);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let cache: Mutex<HashMap<(String, u64), Arc<Datasets>>> = Mutex::new(HashMap::new());
+    let report = |spec: &RunSpec, r: tasks::GroupDone, secs: f64| {
+        let k = done.fetch_add(1, Ordering::SeqCst) + 1;
+        match r {
+            tasks::GroupDone::Done(tasks::Done::Trained(rec)) => println!(
+                "[{k}/{}] {} {} ({secs:.1} s)",
+                todo.len(),
+                spec.id(),
+                describe(&rec)
+            ),
+            tasks::GroupDone::Done(_) => println!(
+                "[{k}/{}] {} finished by another process",
+                todo.len(),
+                spec.id()
+            ),
+            tasks::GroupDone::Elsewhere => println!(
+                "[{k}/{}] {} is being trained by another process; left to it",
+                todo.len(),
+                spec.id()
+            ),
+            tasks::GroupDone::Failed(e) => {
+                println!("[{k}/{}] {} FAILED: {e:#}", todo.len(), spec.id());
+                failures.lock().expect("lock").push(spec.id());
+            }
+        }
+    };
     std::thread::scope(|scope| {
-        for _ in 0..a.jobs.min(todo.len().max(1)) {
+        for _ in 0..a.jobs.min(groups.len().max(1)) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(spec) = todo.get(i) else { break };
+                let Some(group) = groups.get(i) else { break };
                 let t = std::time::Instant::now();
-                let key = (spec.system.clone(), spec.seed);
-                let data = {
-                    let mut c = cache.lock().expect("lock");
-                    // Keep only datasets runs still to come will use.
-                    c.retain(|k, _| todo[i..].iter().any(|r| (&r.system, r.seed) == (&k.0, k.1)));
-                    match c.get(&key) {
-                        Some(d) => Ok(d.clone()),
-                        None => datasets(spec).map(|d| {
-                            let d = Arc::new(d);
-                            c.insert(key, d.clone());
-                            d
-                        }),
+                let data: Result<Vec<Arc<Datasets>>> = group
+                    .iter()
+                    .map(|spec| {
+                        let key = (spec.system.clone(), spec.seed);
+                        let mut c = cache.lock().expect("lock");
+                        // Keep only datasets groups still to come will use.
+                        c.retain(|k, _| {
+                            groups[i..]
+                                .iter()
+                                .flatten()
+                                .any(|r| (&r.system, r.seed) == (&k.0, k.1))
+                        });
+                        match c.get(&key) {
+                            Some(d) => Ok(d.clone()),
+                            None => datasets(spec).map(|d| {
+                                let d = Arc::new(d);
+                                c.insert(key, d.clone());
+                                d
+                            }),
+                        }
+                    })
+                    .collect();
+                let data = match data {
+                    Ok(d) => d,
+                    Err(e) => {
+                        let msg = format!("{e:#}");
+                        for spec in group {
+                            report(
+                                spec,
+                                tasks::GroupDone::Failed(anyhow::anyhow!("{msg}")),
+                                0.0,
+                            );
+                        }
+                        continue;
                     }
                 };
-                let r = data.and_then(|d| {
-                    tasks::train_claimed(spec, &out, &records, || run_one(spec, &d, &dir_of(spec)))
+                if a.population == 1 {
+                    // One run at a time, waiting for a run another process holds (as ever).
+                    let spec = group[0];
+                    let r = tasks::train_claimed(spec, &out, &records, || {
+                        run_one(spec, &data[0], &dir_of(spec))
+                    });
+                    let r = match r {
+                        Ok(d) => tasks::GroupDone::Done(d),
+                        Err(e) => tasks::GroupDone::Failed(e),
+                    };
+                    report(spec, r, t.elapsed().as_secs_f64());
+                    continue;
+                }
+                let results = tasks::train_claimed_group(group, &out, &records, |mine| {
+                    let d: Vec<&Datasets> = mine
+                        .iter()
+                        .map(|m| {
+                            &*data[group
+                                .iter()
+                                .position(|g| std::ptr::eq(*g, *m))
+                                .expect("member")]
+                        })
+                        .collect();
+                    let dirs: Vec<PathBuf> = mine.iter().map(|m| dir_of(m)).collect();
+                    run_group(mine, &d, &dirs)
                 });
-                let k = done.fetch_add(1, Ordering::SeqCst) + 1;
-                match r {
-                    Ok(tasks::Done::Trained(rec)) => println!(
-                        "[{k}/{}] {} {} ({:.1} s)",
-                        todo.len(),
-                        spec.id(),
-                        describe(&rec),
-                        t.elapsed().as_secs_f64()
-                    ),
-                    Ok(_) => println!(
-                        "[{k}/{}] {} finished by another process",
-                        todo.len(),
-                        spec.id()
-                    ),
-                    Err(e) => {
-                        println!("[{k}/{}] {} FAILED: {e:#}", todo.len(), spec.id());
-                        failures.lock().expect("lock").push(spec.id());
-                    }
+                let secs = t.elapsed().as_secs_f64();
+                for (spec, r) in results {
+                    report(spec, r, secs);
                 }
             });
         }

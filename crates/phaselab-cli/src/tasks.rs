@@ -123,3 +123,72 @@ pub fn train_claimed(
         }
     }
 }
+
+/// What happened to one run of a group given to `train_claimed_group`.
+pub enum GroupDone {
+    Done(Done),
+    /// Another process holds it; left to that process.
+    Elsewhere,
+    Failed(anyhow::Error),
+}
+
+/// As `train_claimed` for a group of runs trained together by `train`: the runs this process can
+/// claim at once (without waiting) and that have no record are trained, each record written
+/// atomically as soon as the group ends; runs held elsewhere are left to their holder.
+pub fn train_claimed_group<'a>(
+    specs: &[&'a RunSpec],
+    out: &Path,
+    records: &Path,
+    train: impl FnOnce(&[&'a RunSpec]) -> Result<Vec<Result<RunRecord>>>,
+) -> Vec<(&'a RunSpec, GroupDone)> {
+    let mut done = Vec::new();
+    let mut mine = Vec::new();
+    let mut claims = Vec::new();
+    for &spec in specs {
+        if read_record(spec, records).is_some() {
+            done.push((spec, GroupDone::Done(Done::Finished)));
+            continue;
+        }
+        match claim(out, spec, false) {
+            Ok(Some(c)) if read_record(spec, records).is_some() => {
+                drop(c);
+                done.push((spec, GroupDone::Done(Done::FinishedElsewhere)));
+            }
+            Ok(Some(c)) => {
+                claims.push(c);
+                mine.push(spec);
+            }
+            Ok(None) => done.push((spec, GroupDone::Elsewhere)),
+            Err(e) => done.push((spec, GroupDone::Failed(e))),
+        }
+    }
+    if mine.is_empty() {
+        return done;
+    }
+    let results = match train(&mine) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = format!("{e:#}");
+            mine.iter().map(|_| Err(anyhow::anyhow!("{msg}"))).collect()
+        }
+    };
+    for (spec, r) in mine.into_iter().zip(results) {
+        let failed = failed_path(out, spec);
+        let r = r.and_then(|rec| {
+            write_atomic(&records.join(RunRecord::file_name(spec)), &rec.to_bytes())?;
+            Ok(rec)
+        });
+        match r {
+            Ok(rec) => {
+                let _ = std::fs::remove_file(&failed);
+                done.push((spec, GroupDone::Done(Done::Trained(rec))));
+            }
+            Err(e) => {
+                let _ = write_atomic(&failed, format!("{e:#}\n").as_bytes());
+                done.push((spec, GroupDone::Failed(e)));
+            }
+        }
+    }
+    drop(claims);
+    done
+}

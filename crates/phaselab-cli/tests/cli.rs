@@ -772,3 +772,130 @@ fn plan_tasks_are_safe_to_kill_and_to_run_twice_at_once() {
         text(&o)
     );
 }
+
+fn gerr_of(metrics: &Path) -> f64 {
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(metrics).unwrap()).unwrap();
+    m["test"]["gerr"].as_f64().unwrap()
+}
+
+#[test]
+fn train_with_seeds_trains_a_population_whose_members_equal_solo_runs() {
+    let d = tmpdir("seeds");
+    let small = [
+        "--system",
+        "chain-pendulum:1",
+        "--model",
+        "node-so",
+        "--epochs",
+        "6",
+        "--width",
+        "32",
+        "--n",
+        "100",
+        "--n-test",
+        "4",
+        "--batch",
+        "20",
+    ];
+    let pop = d.join("pop");
+    let mut args = vec!["train"];
+    args.extend(small);
+    args.extend(["--seeds", "0,1", "--data-seeds", "0..2", "--out", s(&pop)]);
+    let o = phaselab(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    for (w, dseed) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+        let run = pop.join(format!("seed{w}-data{dseed}"));
+        assert!(run.join("model.phaselab").exists(), "{}", run.display());
+        // The member equals the same run trained alone.
+        let solo = d.join(format!("solo{w}{dseed}"));
+        let mut args = vec!["train"];
+        args.extend(small);
+        let (ws, ds) = (w.to_string(), dseed.to_string());
+        args.extend(["--model-seed", &ws, "--data-seed", &ds, "--out", s(&solo)]);
+        let o = phaselab(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        let (a, b) = (
+            gerr_of(&run.join("metrics.json")),
+            gerr_of(&solo.join("metrics.json")),
+        );
+        let losses = |dir: &Path| -> Vec<f64> {
+            std::fs::read_to_string(dir.join("history.csv"))
+                .unwrap()
+                .lines()
+                .skip(1)
+                .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+                .collect()
+        };
+        let (la, lb) = (losses(&run), losses(&solo));
+        assert_eq!(la.len(), 6);
+        for (x, y) in la.iter().zip(&lb) {
+            assert!(
+                (x - y).abs() <= 1e-5 * x.max(*y),
+                "seed {w} data {dseed}: loss {x} vs {y}"
+            );
+        }
+        assert!(
+            (a - b).abs() <= 1e-3 * a.max(b),
+            "seed {w} data {dseed}: {a} vs {b}"
+        );
+    }
+    // Bad seed lists are named.
+    let bad_out = d.join("bad");
+    for bad in ["1,x", "3..1", "0,0"] {
+        let mut args = vec!["train"];
+        args.extend(small);
+        args.extend(["--seeds", bad, "--out", s(&bad_out)]);
+        let o = phaselab(&args);
+        assert!(
+            !o.status.success() && text(&o).contains(bad),
+            "{bad}: {}",
+            text(&o)
+        );
+    }
+}
+
+#[test]
+fn reproduce_in_populations_gives_the_solo_runs_records() {
+    let d = tmpdir("repro-pop");
+    let run = |pop: &str, out: &Path| {
+        let o = phaselab(&[
+            "reproduce",
+            "fig8",
+            "--tier",
+            "smoke",
+            "--seeds",
+            "2",
+            "--population",
+            pop,
+            "--out",
+            s(out),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    let (a, b) = (d.join("pop"), d.join("solo"));
+    run("16", &a);
+    run("1", &b);
+    let mut n = 0;
+    for e in std::fs::read_dir(b.join("records")).unwrap() {
+        let p = e.unwrap().path();
+        let read = |p: &Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        };
+        let (solo, pop) = (
+            read(&p),
+            read(&a.join("records").join(p.file_name().unwrap())),
+        );
+        assert_eq!(solo["population"], 1);
+        assert!(pop["population"].as_u64().unwrap() > 1, "{}", p.display());
+        let g = |r: &serde_json::Value| r["outcome"]["finished"]["test"]["gerr"].as_f64();
+        if let (Some(x), Some(y)) = (g(&solo), g(&pop)) {
+            assert!(
+                (x - y).abs() <= 1e-3 * x.max(y),
+                "{}: {x} vs {y}",
+                p.display()
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "{n} finished runs compared");
+}

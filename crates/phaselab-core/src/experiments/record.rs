@@ -27,10 +27,19 @@ pub struct RunRecord {
     pub parameters: usize,
     /// Optimiser steps taken (epochs x steps per epoch, up to a divergence).
     pub optimiser_steps: usize,
+    /// Wall time of its training (shared with the other members when it trained in a population).
     pub train_seconds: f64,
+    /// Runs trained together with it as one population, itself included (1: alone); each member
+    /// follows its solo run (`train::population`).
+    #[serde(default = "one")]
+    pub population: usize,
     /// Mean minibatch loss of each epoch trained.
     pub loss_history: Vec<f32>,
     pub outcome: Outcome,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// A record file that cannot be used.
@@ -120,6 +129,7 @@ mod tests {
             parameters: 10,
             optimiser_steps: 2,
             train_seconds: 1.0,
+            population: 1,
             loss_history: history,
             outcome: Outcome::Diverged { epoch: 3 },
         }

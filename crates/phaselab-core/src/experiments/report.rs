@@ -88,7 +88,11 @@ pub fn budget(tier: Tier, records: &[RunRecord]) -> String {
         .iter()
         .map(|r| r.phaselab_version.as_str())
         .collect();
-    let seconds: f64 = records.iter().map(|r| r.train_seconds).sum();
+    // A population's wall time is shared by its members.
+    let seconds: f64 = records
+        .iter()
+        .map(|r| r.train_seconds / r.population.max(1) as f64)
+        .sum();
     let s = tier.settings();
     let list = |v: Vec<String>| v.join(", ");
     let mut md = format!(
@@ -649,6 +653,7 @@ mod tests {
             parameters: 1,
             optimiser_steps: 2,
             train_seconds: 1.0,
+            population: 1,
             loss_history: vec![1.0, 0.5],
             outcome: Outcome::Finished {
                 test: Evaluation {

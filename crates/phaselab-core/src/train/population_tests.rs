@@ -250,3 +250,52 @@ fn every_control_models_population_members_equal_their_solo_runs() {
         }
     }
 }
+
+#[test]
+fn members_draw_their_own_minibatches() {
+    // Below the data size the minibatch seed changes the weights (epoch-mean losses barely show
+    // it), so each member's trained field must equal its own solo run's, not another order's.
+    let (a, _) = data(0);
+    let ad = Device::flex().autodiff();
+    let mc = ModelConfig {
+        width: 16,
+        ..ModelConfig::new(ModelKind::NodeSo, 1, vec![true])
+    };
+    let c = |seed| TrainConfig {
+        epochs: 3,
+        batch: 16,
+        seed,
+        ..TrainConfig::default()
+    };
+    let z = Tensor::<2>::from_data(TensorData::new(vec![0.3f32, -0.2], [1, 2]), &ad);
+    let field = |m: &crate::models::DynamicsModel| -> Vec<f32> {
+        m.field(z.clone()).into_data().try_to_vec::<f32>().unwrap()
+    };
+    let solo = |seed| field(&train(mc.init(&ad), &a, &c(seed), &ad, &mut |_, _| true).model);
+    let (s0, s1) = (solo(0), solo(1));
+    let differ = |x: &[f32], y: &[f32]| {
+        x.iter()
+            .zip(y)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max)
+    };
+    assert!(
+        differ(&s0, &s1) > 1e-4,
+        "the minibatch order changes the run"
+    );
+    let pop = train_population(
+        vec![mc.init(&ad), mc.init(&ad)],
+        &[&a, &a],
+        vec![c(0), c(1)],
+        &ad,
+        &mut |_, _| true,
+    )
+    .unwrap();
+    for (k, solo) in [s0, s1].iter().enumerate() {
+        let d = differ(&field(&pop[k].model), solo);
+        assert!(
+            d < 1e-5,
+            "member {k}: field differs from its solo run's by {d}"
+        );
+    }
+}
