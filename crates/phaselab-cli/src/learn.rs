@@ -79,7 +79,7 @@ pub struct LearnArgs {
     data_seeds: Option<String>,
     /// Most runs trained together as one population (more runs go in several); 1 trains them
     /// one at a time, as separate computations.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 1)]
     population: usize,
     /// cpu (burn flex) or wgpu (Vulkan/Metal/DX12 GPU).
     #[arg(long, default_value = "cpu")]

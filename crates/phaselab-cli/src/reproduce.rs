@@ -46,7 +46,7 @@ pub struct ReproduceArgs {
     /// Runs that differ only in data seed or loss train together as one population of at most
     /// N members (one computation, each member equal to its run trained alone); 1 trains every
     /// run by itself.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 1)]
     population: usize,
     /// Output directory (default out/reproduce-<tier>): runs/ is shared by all figures (a run two
     /// figures need is trained once), each figure's files go to <figure>/.
