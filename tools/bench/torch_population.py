@@ -105,11 +105,12 @@ def time_population(a, k, device):
         losses = ((torch.stack(zs, 2) - target) ** 2).mean(dim=(1, 2, 3))
         opt.zero_grad()
         losses.sum().backward()
-        # Per-member global-norm clipping at 1.
-        sq = sum(p.grad.reshape(k, -1).pow(2).sum(1) for p in params)
-        scale = (1.0 / sq.sqrt().clamp_min(1.0))
-        for p in params:
-            p.grad.mul_(scale.reshape(k, *([1] * (p.grad.dim() - 1))))
+        # Per-member global-norm clipping at 1 (an energy's output bias gets no gradient).
+        grads = [p.grad for p in params if p.grad is not None]
+        sq = sum(g.reshape(k, -1).pow(2).sum(1) for g in grads)
+        scale = 1.0 / sq.sqrt().clamp_min(1.0)
+        for g in grads:
+            g.mul_(scale.reshape(k, *([1] * (g.dim() - 1))))
         opt.step()
 
     def sync():

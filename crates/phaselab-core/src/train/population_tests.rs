@@ -299,3 +299,46 @@ fn members_draw_their_own_minibatches() {
         );
     }
 }
+
+/// On wgpu (Mesa's Vulkan driver on the CPU in CI) a population's members follow their solo
+/// runs there too.
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_population_members_equal_their_solo_runs() {
+    let (a, b) = (data(0), data(1));
+    let ad = Device::wgpu(Default::default()).autodiff();
+    for kind in [ModelKind::NodeSo, ModelKind::Hnn] {
+        let mc = |seed| ModelConfig {
+            width: 16,
+            seed,
+            ..ModelConfig::new(kind, 1, vec![true])
+        };
+        let c = |lr, seed| TrainConfig {
+            epochs: 4,
+            ..cfg(lr, Loss::L2, seed)
+        };
+        let cfgs = vec![c(5e-3, 0), c(2e-3, 1)];
+        let sets = [&a.0, &b.0];
+        let models = vec![mc(0).init(&ad), mc(1).init(&ad)];
+        let pop = train_population(models, &sets, cfgs.clone(), &ad, &mut |_, _| true).unwrap();
+        for k in 0..2 {
+            let solo = train(
+                mc(k as u64).init(&ad),
+                sets[k],
+                &cfgs[k],
+                &ad,
+                &mut |_, _| true,
+            );
+            assert!(solo.error.is_none() && pop[k].error.is_none(), "{kind}");
+            for (p, s) in pop[k].history.iter().zip(&solo.history) {
+                // GPU reductions may sum in another order for the stacked shapes.
+                assert!(
+                    close(p.loss, s.loss, 1e-4),
+                    "{kind} member {k}: {} vs {}",
+                    p.loss,
+                    s.loss
+                );
+            }
+        }
+    }
+}
