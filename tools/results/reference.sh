@@ -12,13 +12,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 records=docs/results/reference/runs
-figures=${FIGURES:-fig4 fig5 fig2 rollouts fig9 fig6 fig8 fig3}
+fig7_records=docs/results/reference/fig7
+figures=${FIGURES:-fig4 fig5 fig2 rollouts fig7 fig9 fig6 fig8 fig3}
 commit=${COMMIT:-1}
 src=${PHASELAB:-target/release/phaselab}
 [ -x "$src" ] || { echo "build it first: cargo build --release -p phaselab-cli" >&2; exit 1; }
 bin=$(mktemp /tmp/phaselab-reference.XXXXXX)
 cp "$src" "$bin" && chmod +x "$bin"
-mkdir -p "$records"
+mkdir -p "$records" "$fig7_records"
 
 # New records and RESULTS.md regenerated from them go into one commit, so that the committed page
 # always equals what the committed records give (a test checks it).
@@ -27,19 +28,19 @@ commit_records() {
   # Stage, regenerate, and stage again until no record landed in between, so that the page counts
   # exactly the staged records.
   for _ in 1 2 3; do
-    git add "$records" 2>/dev/null || return 0
-    "$bin" results >/dev/null || { git reset -q -- "$records"; return 0; }
-    git status --porcelain --untracked-files=all -- "$records" | grep -q '^??' || break
+    git add "$records" "$fig7_records" 2>/dev/null || return 0
+    "$bin" results >/dev/null || { git reset -q -- "$records" "$fig7_records"; return 0; }
+    git status --porcelain --untracked-files=all -- "$records" "$fig7_records" | grep -q '^??' || break
   done
   local n
-  n=$(git diff --cached --name-only -- "$records" | wc -l)
+  n=$(git diff --cached --name-only -- "$records" "$fig7_records" | wc -l)
   [ "$n" -gt 0 ] || return 0
   for _ in 1 2 3 4 5; do
     git commit -q -m "results: $n reference-tier run record(s), RESULTS.md regenerated" \
-      --only -- "$records" docs/results/RESULTS.md && return 0
+      --only -- "$records" "$fig7_records" docs/results/RESULTS.md && return 0
     sleep 5 # another git command holds the index
   done
-  git reset -q -- "$records" # leave nothing staged for someone else's commit
+  git reset -q -- "$records" "$fig7_records" # leave nothing staged for someone else's commit
 }
 
 pid=
@@ -48,7 +49,8 @@ trap 'exit 130' INT TERM
 for f in $figures; do
   # fig3's 108 runs of the exact-Jacobian penalty do not fit in 2 cores' hours: 2 seeds.
   seeds=(); [ "$f" = fig3 ] && seeds=(--seeds "${FIG3_SEEDS:-2}")
-  nice -n 10 "$bin" reproduce "$f" --tier reference ${seeds[@]+"${seeds[@]}"} --records "$records" \
+  dir=$records; [ "$f" = fig7 ] && dir=$fig7_records
+  nice -n 10 "$bin" reproduce "$f" --tier reference ${seeds[@]+"${seeds[@]}"} --records "$dir" \
     --out out/reference &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do

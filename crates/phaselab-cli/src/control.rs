@@ -7,13 +7,15 @@ use burn::prelude::Device;
 use clap::Args;
 use phaselab_core::data::reference_layout::{from_reference_npy, task_dt};
 use phaselab_core::data::TrajectorySet;
-use phaselab_core::experiments::mujoco::{fig7_runs, fig7_settings, Fig7Run, ENVIRONMENTS};
+use phaselab_core::experiments::mujoco::{
+    fig7_runs, fig7_settings, Fig7Record, Fig7Run, Fig7Settings, ENVIRONMENTS,
+};
 use phaselab_core::experiments::{mean_and_standard_error, Tier};
 use phaselab_core::models::{ControlConfig, ControlKind};
 use phaselab_core::plot::{self, Curve, LinesSpec};
 use phaselab_core::train::{
-    evaluate_control, fit_standardisation, mujoco_train_config, train, ControlEvaluation,
-    TrainConfig,
+    evaluate_control, fit_standardisation, mujoco_train_config, steps_per_epoch, train,
+    ControlEvaluation, TrainConfig,
 };
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -114,6 +116,7 @@ pub struct ControlResult {
     pub test: ControlEvaluation,
     pub params: usize,
     pub seconds: f64,
+    pub history: Vec<phaselab_core::train::EpochStats>,
 }
 
 /// Fit the standardisation, train, score on train and test; write history.csv and metrics.json.
@@ -159,6 +162,7 @@ pub fn train_control(
         train: tr,
         test: te,
         seconds,
+        history: outcome.history,
     })
 }
 
@@ -270,21 +274,49 @@ fn fig7_data(env: &str, tier: Tier, root: &Path) -> Result<(TrajectorySet, Traje
     load_dir(&dir)
 }
 
-/// `reproduce fig7`: train every (environment, model, seed), then write the table and plots.
-pub fn reproduce_fig7(tier: Tier, seeds: Option<usize>, out: &Path, draw_only: bool) -> Result<()> {
+/// The fig7 record of `run` in `records` at these sizes, if there is a usable one (a damaged
+/// one is reported and the run counts as not finished).
+fn read_fig7_record(run: &Fig7Run, settings: &Fig7Settings, records: &Path) -> Option<Fig7Record> {
+    let path = records.join(Fig7Record::file_name(run));
+    let bytes = std::fs::read(&path).ok()?;
+    match Fig7Record::from_bytes(&bytes, Some((run, settings))) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("{}: {e}; the run is trained again", path.display());
+            None
+        }
+    }
+}
+
+/// `reproduce fig7`: train every (environment, model, seed) without a record in `records`,
+/// leaving one per finished run, then write the table and plots from the records.
+pub fn reproduce_fig7(
+    tier: Tier,
+    seeds: Option<usize>,
+    out: &Path,
+    records: &Path,
+    draw_only: bool,
+) -> Result<()> {
     let s = fig7_settings(tier);
     let runs = fig7_runs(tier, seeds);
     let dir_of = |r: &Fig7Run| out.join("runs").join(r.id());
     let todo: Vec<&Fig7Run> = runs
         .iter()
-        .filter(|r| !draw_only && !dir_of(r).join("metrics.json").exists())
+        .filter(|r| !draw_only && read_fig7_record(r, &s, records).is_none())
         .collect();
+    let batch = mujoco_train_config().batch;
     println!(
-        "fig7 ({tier} tier): {} runs, {} to do -> {}",
+        "fig7 ({tier} tier, {} optimiser steps a run): {} runs, {} to do -> {} (records in {})",
+        s.epochs * steps_per_epoch(s.train_chunks, batch),
         runs.len(),
         todo.len(),
-        out.display()
+        out.display(),
+        records.display()
     );
+    if !todo.is_empty() {
+        std::fs::create_dir_all(records)
+            .with_context(|| format!("cannot create {}", records.display()))?;
+    }
     let mut failures = Vec::new();
     for env in ENVIRONMENTS {
         let mine: Vec<&&Fig7Run> = todo.iter().filter(|r| r.env == env).collect();
@@ -304,7 +336,25 @@ pub fn reproduce_fig7(tier: Tier, seeds: Option<usize>, out: &Path, draw_only: b
                 ..mujoco_train_config()
             };
             let t = std::time::Instant::now();
-            match train_control(mc, &cfg, &train_set, &test, &dir_of(r), false) {
+            let result =
+                train_control(mc, &cfg, &train_set, &test, &dir_of(r), false).and_then(|res| {
+                    let rec = Fig7Record {
+                        run: (**r).clone(),
+                        settings: s.clone(),
+                        phaselab_version: env!("CARGO_PKG_VERSION").into(),
+                        git_commit: env!("PHASELAB_GIT_COMMIT").into(),
+                        parameters: res.params,
+                        optimiser_steps: s.epochs * steps_per_epoch(train_set.n, cfg.batch),
+                        train_seconds: res.seconds,
+                        loss_history: res.history.iter().map(|h| h.loss as f32).collect(),
+                        train_mse: res.train.mse,
+                        test_mse: res.test.mse,
+                        test_mse_curve: res.test.mse_curve.clone(),
+                    };
+                    write_atomic(&records.join(Fig7Record::file_name(r)), &rec.to_bytes())?;
+                    Ok(res)
+                });
+            match result {
                 Ok(res) => println!(
                     "[{env} {}/{}] {} test MSE {:.3e} ({:.1} s)",
                     i + 1,
@@ -320,7 +370,11 @@ pub fn reproduce_fig7(tier: Tier, seeds: Option<usize>, out: &Path, draw_only: b
             }
         }
     }
-    draw_fig7(tier, &runs, &dir_of, out, &out.join("fig7"))?;
+    let recs: Vec<Fig7Record> = runs
+        .iter()
+        .filter_map(|r| read_fig7_record(r, &s, records))
+        .collect();
+    draw_fig7(tier, &recs, &dir_of, out, &out.join("fig7"))?;
     if !failures.is_empty() {
         bail!(
             "{} runs failed: {}; rerun to retry them",
@@ -334,19 +388,27 @@ pub fn reproduce_fig7(tier: Tier, seeds: Option<usize>, out: &Path, draw_only: b
 /// results.csv, table.md, bars of train and test MSE, and one rollout figure per environment.
 fn draw_fig7(
     tier: Tier,
-    runs: &[Fig7Run],
+    records: &[Fig7Record],
     dir_of: &dyn Fn(&Fig7Run) -> PathBuf,
     root: &Path,
     out: &Path,
 ) -> Result<()> {
-    let mut rows = Vec::new();
-    for r in runs {
-        let Ok(bytes) = std::fs::read(dir_of(r).join("metrics.json")) else {
-            continue;
-        };
-        let m: serde_json::Value = serde_json::from_slice(&bytes)?;
-        rows.push((r.clone(), m));
-    }
+    // Scores from the records; the rollout figures also need the test example that only a run
+    // directory's metrics.json holds (drawn where it is present).
+    let rows: Vec<(Fig7Run, serde_json::Value)> = records
+        .iter()
+        .map(|r| {
+            let m = std::fs::read(dir_of(&r.run).join("metrics.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+            let mut v = serde_json::json!({"train_mse": r.train_mse, "test_mse": r.test_mse,
+                "parameters": r.parameters, "train_seconds": r.train_seconds});
+            if let Some(test) = m.as_ref().map(|m| m["test"].clone()) {
+                v["test"] = test;
+            }
+            (r.run.clone(), v)
+        })
+        .collect();
     let f = |m: &serde_json::Value, k: &str| m[k].as_f64().unwrap_or(f64::NAN);
     let mut csv = String::from(
         "figure,tier,environment,model,seed,train_mse,test_mse,parameters,train_seconds\n",

@@ -52,7 +52,7 @@ pub struct ReproduceArgs {
     /// figures need is trained once), each figure's files go to <figure>/.
     #[arg(long, short)]
     out: Option<PathBuf>,
-    /// Directory of run records (default <out>/records): one small JSON file per finished run
+    /// Directory of run records (default <out>/records; fig7: <out>/records-fig7): one small JSON file per finished run
     /// (spec, commit, scores, loss history; no weights). A run with a record is finished, so a
     /// reproduction resumes from committed records (docs/results/reference/runs).
     #[arg(long)]
@@ -406,7 +406,11 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         if a.plan.is_some() {
             bail!("fig7 has no plans yet: its datasets come from the MuJoCo generator first");
         }
-        return crate::control::reproduce_fig7(tier, a.seeds, &out, a.draw_only);
+        let records = a
+            .records
+            .clone()
+            .unwrap_or_else(|| out.join("records-fig7"));
+        return crate::control::reproduce_fig7(tier, a.seeds, &out, &records, a.draw_only);
     }
     let records = a.records.clone().unwrap_or_else(|| out.join("records"));
     let fig: Figure = figure.parse().map_err(anyhow::Error::msg)?;

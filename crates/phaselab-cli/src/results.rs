@@ -4,6 +4,7 @@
 use crate::output::{read, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use phaselab_core::experiments::mujoco::Fig7Record;
 use phaselab_core::experiments::record::RunRecord;
 use phaselab_core::experiments::report;
 use phaselab_core::experiments::Tier;
@@ -23,6 +24,9 @@ pub struct ResultsArgs {
     /// Directory of ablations: `phaselab compare` outputs (compare.json) saved as NAME.json.
     #[arg(long, default_value = "docs/results/reference/ablations")]
     ablations: PathBuf,
+    /// Directory of fig7 records (`reproduce fig7 --records`); none if it does not exist.
+    #[arg(long, default_value = "docs/results/reference/fig7")]
+    fig7_records: PathBuf,
     /// Change nothing: exit with an error if the page differs from what the records give.
     #[arg(long)]
     check: bool,
@@ -43,6 +47,30 @@ pub fn read_records(dir: &Path) -> Result<Vec<RunRecord>> {
                 .with_context(|| format!("{}", p.display()))?;
             if p.file_name().and_then(|n| n.to_str()) != Some(&RunRecord::file_name(&r.spec)) {
                 bail!("{} holds the record of run {}", p.display(), r.spec.id());
+            }
+            Ok(r)
+        })
+        .collect()
+}
+
+/// Every fig7 record in `dir` (none if it does not exist; a damaged one is an error naming it).
+pub fn read_fig7_records(dir: &Path) -> Result<Vec<Fig7Record>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let r = Fig7Record::from_bytes(&read(p)?, None)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("{}", p.display()))?;
+            if p.file_name().and_then(|n| n.to_str()) != Some(&Fig7Record::file_name(&r.run)) {
+                bail!("{} holds the record of run {}", p.display(), r.run.id());
             }
             Ok(r)
         })
@@ -81,9 +109,10 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let tier: Tier = a.tier.parse().map_err(anyhow::Error::msg)?;
     let records = read_records(&a.records)?;
     let ablations = read_ablations(&a.ablations)?;
+    let fig7 = read_fig7_records(&a.fig7_records)?;
     let page = String::from_utf8(read(&a.page)?)
         .with_context(|| format!("{} is not UTF-8 text", a.page.display()))?;
-    let filled = report::fill_page(&page, &report::blocks(tier, &records, &ablations))
+    let filled = report::fill_page(&page, &report::blocks(tier, &records, &ablations, &fig7))
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.page.display()))?;
     if a.check {
         if filled != page {
@@ -123,7 +152,9 @@ mod tests {
         let records = read_records(&root.join("docs/results/reference/runs")).unwrap();
         let page = std::fs::read_to_string(root.join("docs/results/RESULTS.md")).unwrap();
         let ablations = read_ablations(&root.join("docs/results/reference/ablations")).unwrap();
-        let filled = fill_page(&page, &blocks(Tier::Reference, &records, &ablations)).unwrap();
+        let fig7 = read_fig7_records(&root.join("docs/results/reference/fig7")).unwrap();
+        let filled =
+            fill_page(&page, &blocks(Tier::Reference, &records, &ablations, &fig7)).unwrap();
         assert!(
             filled == page,
             "docs/results/RESULTS.md differs from what its {} records give: run `phaselab results`",

@@ -899,3 +899,57 @@ fn reproduce_in_populations_gives_the_solo_runs_records() {
     }
     assert!(n >= 4, "{n} finished runs compared");
 }
+
+#[test]
+fn fig7_leaves_records_and_resumes_from_them() {
+    // The committed Hopper fixture stands in for every environment's data (no MuJoCo needed).
+    let d = tmpdir("fig7-records");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../phaselab-core/tests/data/mujoco");
+    for env in ["Hopper-v5", "HalfCheetah-v5", "Swimmer-v5", "Walker2d-v5"] {
+        let dir = d.join(format!("mujoco-data/{env}-smoke"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (from, to) in [
+            ("hopper_train.npz", "train.npz"),
+            ("hopper_test.npz", "test.npz"),
+        ] {
+            std::fs::copy(fixture.join(from), dir.join(to)).unwrap();
+        }
+    }
+    let records = d.join("records");
+    let run = || {
+        phaselab(&[
+            "reproduce",
+            "fig7",
+            "--tier",
+            "smoke",
+            "--out",
+            s(&d),
+            "--records",
+            s(&records),
+        ])
+    };
+    let o = run();
+    assert!(o.status.success(), "{}", text(&o));
+    let count = || std::fs::read_dir(&records).unwrap().count();
+    assert_eq!(count(), 12, "4 environments x 3 models x 1 seed");
+    let one = records.join("fig7__hopper-v5__node-so__seed0.json");
+    let rec: serde_json::Value = serde_json::from_slice(&std::fs::read(&one).unwrap()).unwrap();
+    assert!(
+        rec["test_mse"].as_f64().unwrap().is_finite()
+            && rec["optimiser_steps"].as_u64().unwrap() > 0
+    );
+    // A second run trains nothing; a damaged record is trained again.
+    let o = run();
+    assert!(text(&o).contains("12 runs, 0 to do"), "{}", text(&o));
+    std::fs::write(&one, b"{").unwrap();
+    let o = run();
+    assert!(
+        o.status.success() && text(&o).contains("1 to do"),
+        "{}",
+        text(&o)
+    );
+    assert!(std::fs::read(&one).unwrap().len() > 10);
+    assert!(std::fs::read_to_string(d.join("fig7/table.md"))
+        .unwrap()
+        .contains("Hopper-v5"));
+}

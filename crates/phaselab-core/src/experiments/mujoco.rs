@@ -97,3 +97,64 @@ pub fn fig7_runs(tier: Tier, seeds: Option<usize>) -> Vec<Fig7Run> {
     }
     out
 }
+
+/// One finished Figure 7 run, as committed under `docs/results/<tier>/fig7/<id>.json`: what
+/// trained it, at which sizes, and its scores (no weights).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fig7Record {
+    pub run: Fig7Run,
+    pub settings: Fig7Settings,
+    pub phaselab_version: String,
+    /// The git commit it was built from (`-dirty` when its code had uncommitted changes).
+    pub git_commit: String,
+    pub parameters: usize,
+    /// Optimiser steps taken (epochs x steps per epoch).
+    pub optimiser_steps: usize,
+    pub train_seconds: f64,
+    /// Mean minibatch loss of each epoch.
+    pub loss_history: Vec<f32>,
+    /// Standardised rollout MSE on the training chunks and on the test trajectories.
+    pub train_mse: f64,
+    pub test_mse: f64,
+    /// Test MSE at each step of the rollout (step 0 is the given state).
+    pub test_mse_curve: Vec<f64>,
+}
+
+impl Fig7Record {
+    pub fn file_name(run: &Fig7Run) -> String {
+        format!("{}.json", run.id())
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut s = serde_json::to_string_pretty(self).expect("records serialise");
+        s.push('\n');
+        s.into_bytes()
+    }
+
+    /// Parse a record, checking that it is the record of `expected` at these sizes when given.
+    pub fn from_bytes(
+        bytes: &[u8],
+        expected: Option<(&Fig7Run, &Fig7Settings)>,
+    ) -> Result<Self, String> {
+        let r: Fig7Record = serde_json::from_slice(bytes)
+            .map_err(|e| format!("not a phaselab fig7 record: {e}"))?;
+        if let Some((run, settings)) = expected {
+            if &r.run != run {
+                return Err(format!("it holds run {}, not {}", r.run.id(), run.id()));
+            }
+            if &r.settings != settings {
+                return Err(format!(
+                    "it was trained at other sizes ({:?}; this tier: {settings:?})",
+                    r.settings
+                ));
+            }
+        }
+        if !(r.train_mse.is_finite() && r.test_mse.is_finite()) {
+            return Err(format!(
+                "its MSEs are {} (train) and {} (test)",
+                r.train_mse, r.test_mse
+            ));
+        }
+        Ok(r)
+    }
+}

@@ -3,11 +3,12 @@
 //! paper with its verdict. `phaselab results` writes them between markers in RESULTS.md, and a test
 //! fails when the committed page differs from what the committed records give.
 
+use super::mujoco::{fig7_runs, fig7_settings, Fig7Record, Fig7Settings, ENVIRONMENTS};
 use super::record::RunRecord;
 use super::{mean_and_standard_error, Figure, Layout, RunSpec, Tier, ALPHAS};
-use crate::models::ModelKind;
+use crate::models::{ControlKind, ModelKind};
 use crate::plot::log_log_fit;
-use crate::train::{Loss, TrainConfig};
+use crate::train::{mujoco_train_config, steps_per_epoch, Loss, TrainConfig};
 use std::collections::BTreeSet;
 
 /// The records of `fig`'s grid at `tier` (any number of seeds), in grid order.
@@ -581,15 +582,110 @@ pub fn ablation_table(ablations: &[(String, serde_json::Value)]) -> String {
     md
 }
 
+/// Figure 7 from its records: the budget beside the paper's, test rollout MSE per environment
+/// and model (mean ± standard error over seeds), and the verdict on the paper's MuJoCo claim.
+pub fn fig7_block(tier: Tier, records: &[Fig7Record]) -> String {
+    let s = fig7_settings(tier);
+    let paper = fig7_settings(Tier::Paper);
+    let batch = mujoco_train_config().batch;
+    let steps = |f: &Fig7Settings| f.epochs * steps_per_epoch(f.train_chunks, batch);
+    let runs = fig7_runs(tier, None);
+    let mine: Vec<&Fig7Record> = records
+        .iter()
+        .filter(|r| r.settings == s && runs.contains(&r.run))
+        .collect();
+    let commits: BTreeSet<&str> = mine.iter().map(|r| r.git_commit.as_str()).collect();
+    let seconds = 0.0 + mine.iter().map(|r| r.train_seconds).sum::<f64>();
+    let mut md = format!(
+        "Tier `{tier}`: {} training chunks of 3 steps (batch {batch}), {} test trajectories of {} steps, width {}, {} epochs = **{} optimiser steps per run**, {} seeds; the paper: {} epochs on {} chunks = {} steps. {} of {} runs recorded ({:.1} CPU hours), from commit(s) {}.\n\n",
+        s.train_chunks,
+        s.test_trajectories,
+        s.test_length,
+        s.width,
+        s.epochs,
+        steps(&s),
+        s.seeds,
+        paper.epochs,
+        paper.train_chunks,
+        steps(&paper),
+        mine.len(),
+        runs.len(),
+        seconds / 3600.0,
+        if commits.is_empty() { "–".to_string() } else { commits.into_iter().collect::<Vec<_>>().join(", ") }
+    );
+    md += "| environment |";
+    for k in ControlKind::ALL {
+        md += &format!(" {k} test MSE |");
+    }
+    md += "\n|---|";
+    md += &"---|".repeat(ControlKind::ALL.len());
+    md += "\n";
+    let (mut lowest, mut n, mut parts) = (0, 0, Vec::new());
+    for env in ENVIRONMENTS {
+        let cell = |k: ControlKind| {
+            let xs: Vec<f64> = mine
+                .iter()
+                .filter(|r| r.run.env == env && r.run.model == k)
+                .map(|r| r.test_mse)
+                .collect();
+            (mean_and_standard_error(&xs), xs.len())
+        };
+        let cells: Vec<_> = ControlKind::ALL.iter().map(|&k| (k, cell(k))).collect();
+        let best = cells
+            .iter()
+            .filter(|c| c.1 .1 > 0)
+            .min_by(|a, b| a.1 .0 .0.total_cmp(&b.1 .0 .0))
+            .map(|c| c.0);
+        md += &format!("| {env} |");
+        for (k, ((m, se), count)) in &cells {
+            md += &match (count, Some(*k) == best) {
+                (0, _) => " – |".into(),
+                (_, true) => format!(" **{m:.3e}** ± {se:.1e} (n={count}) |"),
+                (_, false) => format!(" {m:.3e} ± {se:.1e} (n={count}) |"),
+            };
+        }
+        md += "\n";
+        if cells.iter().all(|c| c.1 .1 > 0) {
+            n += 1;
+            let so = cells
+                .iter()
+                .find(|c| c.0 == ControlKind::NodeSo)
+                .expect("node-so")
+                .1
+                 .0
+                 .0;
+            let (other, om) = cells
+                .iter()
+                .filter(|c| c.0 != ControlKind::NodeSo)
+                .map(|c| (c.0, c.1 .0 .0))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .expect("two others");
+            lowest += usize::from(best == Some(ControlKind::NodeSo));
+            parts.push(format!(
+                "{env}: node-so {so:.3e} vs the best other, {other}, {om:.3e} ({:.2}x)",
+                om / so
+            ));
+        }
+    }
+    md += &format!(
+        "\n**Claim** (fig7): NODE+SO's test rollouts are the most accurate of the three control-aware models on MuJoCo. Verdict: **{}**. node-so is lowest on {lowest} of {n} environments. {}\n",
+        verdict(lowest, n, ENVIRONMENTS.len()),
+        listed(&parts)
+    );
+    md
+}
+
 /// Every generated block of the results page, by name.
 pub fn blocks(
     tier: Tier,
     records: &[RunRecord],
     ablations: &[(String, serde_json::Value)],
+    fig7: &[Fig7Record],
 ) -> Vec<(String, String)> {
     let mut out = vec![
         ("budget".to_string(), budget(tier, records)),
         ("ablations".to_string(), ablation_table(ablations)),
+        ("fig7".to_string(), fig7_block(tier, fig7)),
     ];
     for fig in Figure::ALL {
         if fig.layout() == Layout::Bars || fig.layout() == Layout::AlphaSweep {
@@ -642,6 +738,7 @@ pub fn fill_page(page: &str, blocks: &[(String, String)]) -> Result<String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiments::mujoco::Fig7Run;
     use crate::experiments::record::Outcome;
     use crate::train::Evaluation;
 
@@ -735,5 +832,57 @@ mod tests {
         assert_eq!(fill_page(&filled, &blocks).unwrap(), filled);
         assert!(fill_page("<!-- generated: b -->\n<!-- end generated -->", &blocks).is_err());
         assert!(fill_page("<!-- generated: a -->\nold", &blocks).is_err());
+    }
+
+    fn fig7_rec(run: Fig7Run, test_mse: f64) -> Fig7Record {
+        Fig7Record {
+            run,
+            settings: fig7_settings(Tier::Reference),
+            phaselab_version: "test".into(),
+            git_commit: "abc".into(),
+            parameters: 1,
+            optimiser_steps: 3200,
+            train_seconds: 1.0,
+            loss_history: vec![],
+            train_mse: 0.1,
+            test_mse,
+            test_mse_curve: vec![],
+        }
+    }
+
+    #[test]
+    fn fig7_verdict_follows_which_model_is_lowest() {
+        let runs = fig7_runs(Tier::Reference, None);
+        // node-so lowest everywhere but Swimmer, where hnn-forced is.
+        let recs: Vec<Fig7Record> = runs
+            .iter()
+            .map(|r| {
+                let mse = match (r.model, r.env.as_str()) {
+                    (ControlKind::NodeSo, "Swimmer-v5") => 0.5,
+                    (ControlKind::NodeSo, _) => 0.1,
+                    (ControlKind::HnnForced, "Swimmer-v5") => 0.2,
+                    _ => 0.4,
+                };
+                fig7_rec(r.clone(), mse + 0.01 * r.seed as f64)
+            })
+            .collect();
+        let md = fig7_block(Tier::Reference, &recs);
+        assert!(md.contains("Verdict: **partly**"), "{md}");
+        assert!(
+            md.contains("node-so is lowest on 3 of 4 environments"),
+            "{md}"
+        );
+        assert!(
+            md.contains("**3200 optimiser steps per run**") && md.contains("24 of 24 runs"),
+            "{md}"
+        );
+        // Records at other sizes are not counted.
+        let mut other = recs[0].clone();
+        other.settings.epochs = 1;
+        let md = fig7_block(Tier::Reference, &[other]);
+        assert!(
+            md.contains("0 of 24 runs") && md.contains("no runs yet"),
+            "{md}"
+        );
     }
 }
