@@ -222,21 +222,21 @@ fn train_step(a: TrainStepArgs) -> Result<()> {
     };
     println!("phaselab {kind} on {} ({threads} threads{ops}): one step (chain-pendulum:2, width {}, batch {}, chunk 5, rk4) median {med:.1} ms, p10 {p10:.1}, p90 {p90:.1} over {n} steps",
         a.device, a.width, a.batch);
-    run_torch(
-        &a.torch,
-        &[
-            "--model",
-            kind.name(),
-            "--hidden",
-            &a.width.to_string(),
-            "--batch",
-            &a.batch.to_string(),
-            "--threads",
-            &threads.to_string(),
-        ],
-        Some(med),
-    );
+    run_torch(&a.torch, &torch_args(&a, kind, threads), Some(med));
     Ok(())
+}
+
+/// The PyTorch scripts' arguments for the configuration being timed.
+fn torch_args(
+    a: &TrainStepArgs,
+    kind: phaselab_core::models::ModelKind,
+    threads: usize,
+) -> Vec<String> {
+    let mut v = vec!["--model".to_string(), kind.name().to_string()];
+    v.extend(["--hidden".into(), a.width.to_string()]);
+    v.extend(["--batch".into(), a.batch.to_string()]);
+    v.extend(["--threads".into(), threads.to_string()]);
+    v
 }
 
 /// `train-step --population K,...`: K runs (weight seeds 0..K, one data set) as one population,
@@ -296,28 +296,15 @@ fn population_steps(
         println!("  population {k:>3}: step median {med:.1} ms (p10 {p10:.1}, p90 {p90:.1}), {rate:.1} runs x steps/s{vs}");
     }
     let list: Vec<String> = a.population.iter().map(|k| k.to_string()).collect();
-    run_torch(
-        &a.torch_population,
-        &[
-            "--model",
-            kind.name(),
-            "--hidden",
-            &a.width.to_string(),
-            "--batch",
-            &a.batch.to_string(),
-            "--threads",
-            &threads.to_string(),
-            "--population",
-            &list.join(","),
-        ],
-        None,
-    );
+    let mut args = torch_args(a, kind, threads);
+    args.extend(["--population".into(), list.join(",")]);
+    run_torch(&a.torch_population, &args, None);
     Ok(())
 }
 
 /// Runs a PyTorch timing script beside phaselab's figure and prints its JSON lines (and the
 /// ratio to `ours` ms, for one-line output), or says why it did not run.
-fn run_torch(script: &std::path::Path, args: &[&str], ours: Option<f64>) {
+fn run_torch(script: &std::path::Path, args: &[String], ours: Option<f64>) {
     if !script.exists() {
         println!("pytorch: {} not found; pass its path", script.display());
         return;

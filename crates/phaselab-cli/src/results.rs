@@ -32,15 +32,20 @@ pub struct ResultsArgs {
     check: bool,
 }
 
-/// Every record in `dir` (each file checked; a damaged one is an error naming it).
-pub fn read_records(dir: &Path) -> Result<Vec<RunRecord>> {
+/// The .json files in `dir`, sorted.
+fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the records in {}", dir.display()))?
         .filter_map(|e| Some(e.ok()?.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
-    paths
+    Ok(paths)
+}
+
+/// Every record in `dir` (each file checked; a damaged one is an error naming it).
+pub fn read_records(dir: &Path) -> Result<Vec<RunRecord>> {
+    json_files(dir)?
         .iter()
         .map(|p| {
             let r = RunRecord::from_bytes(&read(p)?, None)
@@ -55,15 +60,10 @@ pub fn read_records(dir: &Path) -> Result<Vec<RunRecord>> {
 
 /// Every fig7 record in `dir` (none if it does not exist; a damaged one is an error naming it).
 pub fn read_fig7_records(dir: &Path) -> Result<Vec<Fig7Record>> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    if !dir.is_dir() {
         return Ok(Vec::new());
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    paths
+    }
+    json_files(dir)?
         .iter()
         .map(|p| {
             let r = Fig7Record::from_bytes(&read(p)?, None)

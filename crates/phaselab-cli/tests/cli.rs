@@ -800,12 +800,24 @@ fn train_with_seeds_trains_a_population_whose_members_equal_solo_runs() {
     let pop = d.join("pop");
     let mut args = vec!["train"];
     args.extend(small);
-    args.extend(["--seeds", "0,1", "--data-seeds", "0..2", "--out", s(&pop)]);
+    args.extend([
+        "--seeds",
+        "0,1",
+        "--data-seeds",
+        "0..2",
+        "--population",
+        "4",
+        "--out",
+        s(&pop),
+    ]);
     let o = phaselab(&args);
     assert!(o.status.success(), "{}", text(&o));
     for (w, dseed) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
         let run = pop.join(format!("seed{w}-data{dseed}"));
         assert!(run.join("model.phaselab").exists(), "{}", run.display());
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+        assert_eq!(m["population"], 4, "trained as one population of 4");
         // The member equals the same run trained alone.
         let solo = d.join(format!("solo{w}{dseed}"));
         let mut args = vec!["train"];

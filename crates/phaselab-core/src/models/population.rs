@@ -28,6 +28,22 @@ fn same_shape<C: PartialEq + std::fmt::Debug>(shapes: &[C], what: &str) -> Resul
     }
 }
 
+/// The first of `models` once every member is a single model of one shape.
+fn check_members<'a, M: Stack, C: PartialEq + std::fmt::Debug>(
+    models: &'a [M],
+    shape: impl Fn(&M) -> C,
+    what: &str,
+) -> Result<&'a M, String> {
+    let first = models
+        .first()
+        .ok_or("a population needs at least one member")?;
+    same_shape(&models.iter().map(shape).collect::<Vec<_>>(), what)?;
+    if models.iter().any(|m| m.members() != 1) {
+        return Err("population members must be single models".into());
+    }
+    Ok(first)
+}
+
 fn stack_opt(nets: Vec<Option<&Mlp>>) -> Option<Mlp> {
     let nets: Option<Vec<&Mlp>> = nets.into_iter().collect();
     nets.map(|n| Mlp::stack(&n.into_iter().cloned().collect::<Vec<_>>()))
