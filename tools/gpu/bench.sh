@@ -42,6 +42,19 @@ for b in 2000 20000; do
   timeout 120 "$B" bench train-step --model hnn --device wgpu --batch "$b" --steps 10 --torch /nonexistent
   timeout 120 "$B" bench train-step --model hnn --device cpu --batch "$b" --steps 5 --torch /nonexistent
 done
+# Population training on the GPU (issue 11's K up to 256) beside batched PyTorch on CUDA, then the
+# projected wall time of fig4 at the paper tier from the best measured rate of each model.
+for m in node node-so hnn; do
+  timeout 400 "$B" bench train-step --model "$m" --device wgpu --steps 10 \
+    --population 1,8,32,64,128,256 --torch-population "${TORCH_POP:-tools/bench/torch_population.py}" \
+    --torch-device cuda | tee "$O/population-$m.txt"
+done
+# fig4 at the paper tier: 6 systems x 4 models x 5 seeds x 8000 steps; hnn-general timed as hnn,
+# every system at chain-pendulum:2's rate (the bench's system).
+awk '/^phaselab /{m=$2} /runs x steps\/s/{for(i=1;i<=NF;i++) if($i=="runs"){r=$(i-1)+0; if(r>best[m]) best[m]=r}}
+  END{n=6*5*8000; t=n/best["node"]+n/best["node-so"]+2*n/best["hnn"];
+      printf "fig4 paper tier projected on this GPU: %.0f s (%.1f min) from best rates node %.1f, node-so %.1f, hnn %.1f runs x steps/s\n", t, t/60, best["node"], best["node-so"], best["hnn"]}' \
+  "$O"/population-node.txt "$O"/population-node-so.txt "$O"/population-hnn.txt
 # Parity: the same model, seed and data trained for a few epochs on both devices.
 for d in cpu wgpu; do
   timeout 200 "$B" train --system chain-pendulum:2 --model hnn --epochs 5 --width 64 --n 250 --n-test 20 \

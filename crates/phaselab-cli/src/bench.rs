@@ -48,6 +48,9 @@ pub struct TrainStepArgs {
     /// Batched PyTorch script run beside `--population` (skipped if python3 or torch is missing).
     #[arg(long, default_value = "tools/bench/torch_population.py")]
     torch_population: std::path::PathBuf,
+    /// PyTorch's device for the batched script (cpu, cuda).
+    #[arg(long, default_value = "cpu")]
+    torch_device: String,
 }
 
 #[derive(Args)]
@@ -298,6 +301,7 @@ fn population_steps(
     let list: Vec<String> = a.population.iter().map(|k| k.to_string()).collect();
     let mut args = torch_args(a, kind, threads);
     args.extend(["--population".into(), list.join(",")]);
+    args.extend(["--device".into(), a.torch_device.clone()]);
     run_torch(&a.torch_population, &args, None);
     Ok(())
 }
