@@ -7,9 +7,11 @@
 //! logs are taken, so exact agreement gives 1e-7 rather than 0.
 
 pub mod energy_violation;
+pub mod persistence;
 pub mod rollout_error;
 
 pub use energy_violation::{energy_violation, EnergyViolation};
+pub use persistence::persistence;
 pub use rollout_error::{chaos_floor, mse, rollout_error, RolloutError};
 
 use crate::data::TrajectorySet;

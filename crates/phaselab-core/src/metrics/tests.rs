@@ -90,3 +90,31 @@ fn chaotic_perturbation_grows_and_energy_tracks_it() {
     assert!(h_damp.herr > 10.0 * h_pert.herr);
     assert!(h_damp.curve[h_damp.curve.len() - 1] > h_damp.curve[0]);
 }
+
+#[test]
+fn persistence_holds_every_first_state() {
+    let truth = test_set("chain-pendulum:2");
+    let still = persistence(&truth);
+    for i in 0..truth.n {
+        for k in 0..truth.t {
+            assert_eq!(
+                still.state(i, k),
+                truth.state(i, 0),
+                "trajectory {i}, point {k}"
+            );
+        }
+    }
+    // Its MSE is the mean squared displacement from the start, by hand.
+    let mut s = 0.0;
+    for i in 0..truth.n {
+        for k in 1..truth.t {
+            let ((q0, v0), (q, v)) = (truth.state(i, 0), truth.state(i, k));
+            for (a, b) in q0.iter().chain(v0).zip(q.iter().chain(v)) {
+                s += (a - b).powi(2);
+            }
+        }
+    }
+    let by_hand = s / (truth.n * (truth.t - 1) * 2 * truth.d) as f64;
+    let m = mse(&truth, &still).unwrap();
+    assert!((m - by_hand).abs() <= 1e-12 * by_hand, "{m} vs {by_hand}");
+}
