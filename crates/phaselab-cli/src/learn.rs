@@ -57,7 +57,8 @@ pub struct LearnArgs {
     /// Seed of the initial weights and the minibatch order.
     #[arg(long, default_value_t = 0)]
     model_seed: u64,
-    /// Directory with train.npz and test.npz from `phaselab data gen`; default: generate.
+    /// Data from `phaselab data gen`: its directory (train.npz and test.npz), or its train.npz
+    /// file (test.npz is read beside it); default: generate.
     #[arg(long)]
     data: Option<PathBuf>,
     /// Trajectories generated for training (without --data).
@@ -260,13 +261,20 @@ impl LearnArgs {
     /// Train and test sets of every data seed: read from --data or generated with the paper's
     /// protocol.
     fn datasets(&self, sys: &dyn System) -> Result<Vec<(u64, TrajectorySet, TrajectorySet)>> {
-        if let Some(dir) = &self.data {
-            let load = |name: &str| -> Result<TrajectorySet> {
-                let p = dir.join(name);
-                TrajectorySet::from_npz(&read(&p)?)
+        if let Some(given) = &self.data {
+            let load = |p: &Path| -> Result<TrajectorySet> {
+                TrajectorySet::from_npz(&read(p)?)
                     .with_context(|| format!("{} is not a valid dataset", p.display()))
             };
-            let (tr, te) = (load("train.npz")?, load("test.npz")?);
+            // A directory holds train.npz and test.npz; a file is the training set, with the
+            // test.npz beside it.
+            let (train_path, dir) = if given.is_file() {
+                let dir = given.parent().unwrap_or(Path::new(".")).to_path_buf();
+                (given.clone(), dir)
+            } else {
+                (given.join("train.npz"), given.clone())
+            };
+            let (tr, te) = (load(&train_path)?, load(&dir.join("test.npz"))?);
             if tr.meta.system != sys.name() {
                 bail!(
                     "{} holds {} data, not {}",
@@ -533,7 +541,7 @@ fn finished_rows(
 pub struct EvalArgs {
     /// A run directory from `phaselab train` (or a checkpoint file).
     run: PathBuf,
-    /// Test data (.npz).
+    /// Test data: an .npz file, or a directory from `phaselab data gen` (its test.npz is used).
     #[arg(long)]
     data: PathBuf,
     /// Solver for the rollouts (default: the one the model was trained with).
@@ -556,8 +564,13 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
     let model = ck
         .model(&device)
         .with_context(|| format!("loading {}", path.display()))?;
-    let test = TrajectorySet::from_npz(&read(&a.data)?)
-        .with_context(|| format!("{} is not a valid dataset", a.data.display()))?;
+    let data = if a.data.is_dir() {
+        a.data.join("test.npz")
+    } else {
+        a.data.clone()
+    };
+    let test = TrajectorySet::from_npz(&read(&data)?)
+        .with_context(|| format!("{} is not a valid dataset", data.display()))?;
     let trained: Option<Solver> = ck
         .meta
         .training
@@ -569,7 +582,7 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
         None => trained.unwrap_or_default(),
     };
     let ev = evaluate(&model, &test, &solver, &device).map_err(anyhow::Error::msg)?;
-    let report = json!({"model": ck.meta.model.kind, "checkpoint": path, "data": a.data, "solver": solver.to_string(), "test": ev});
+    let report = json!({"model": ck.meta.model.kind, "checkpoint": path, "data": data, "solver": solver.to_string(), "test": ev});
     let json_path = path.with_file_name("eval.json");
     write_atomic(
         &json_path,

@@ -308,6 +308,21 @@ fn train_eval_compare_end_to_end() {
     assert_eq!(ev["test"]["gerr"], m["test"]["gerr"]);
     assert!(ev["test"]["symplectic_error"].as_f64().is_some());
     assert!(run.join("eval.json").exists());
+    // Both commands take the data directory or a file: eval the directory (its test.npz), train
+    // the train.npz file (with the test.npz beside it); the same data gives the same run.
+    let o = phaselab(&["eval", s(&run), "--data", s(&data), "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let ev2: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(ev2["test"]["gerr"], m["test"]["gerr"]);
+    let run2 = d.join("run2");
+    let train_file = data.join("train.npz");
+    let mut v: Vec<&str> = args.split(' ').collect();
+    v.extend(["--data", s(&train_file), "--out", s(&run2)]);
+    let o = phaselab(&v);
+    assert!(o.status.success(), "{}", text(&o));
+    let m2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run2.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m2["test"]["gerr"], m["test"]["gerr"]);
     // compare ranks models in a table.
     let out = d.join("cmp");
     let args =

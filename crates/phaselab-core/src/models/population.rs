@@ -61,14 +61,7 @@ fn dynamics_shape(c: &ModelConfig) -> ModelConfig {
 
 impl Stack for DynamicsModel {
     fn stack(models: &[Self]) -> Result<Self, String> {
-        let first = models
-            .first()
-            .ok_or("a population needs at least one member")?;
-        let shapes: Vec<ModelConfig> = models.iter().map(|m| dynamics_shape(&m.config)).collect();
-        same_shape(&shapes, "configuration")?;
-        if models.iter().any(|m| m.members() != 1) {
-            return Err("population members must be single models".into());
-        }
+        let first = check_members(models, |m| dynamics_shape(&m.config), "configuration")?;
         Ok(DynamicsModel {
             main: Mlp::stack(&models.iter().map(|m| m.main.clone()).collect::<Vec<_>>()),
             mass: stack_opt(
@@ -122,14 +115,11 @@ fn control_shape(c: &ControlConfig) -> (String, usize, usize, usize, usize, usiz
 
 impl Stack for ControlModel {
     fn stack(models: &[Self]) -> Result<Self, String> {
-        let first = models
-            .first()
-            .ok_or("a population needs at least one member")?;
-        let shapes: Vec<_> = models.iter().map(|m| control_shape(&m.config)).collect();
-        same_shape(&shapes, "(kind, n, m, width, depth, substeps)")?;
-        if models.iter().any(|m| m.members() != 1) {
-            return Err("population members must be single models".into());
-        }
+        let first = check_members(
+            models,
+            |m| control_shape(&m.config),
+            "(kind, n, m, width, depth, substeps)",
+        )?;
         Ok(ControlModel {
             net: Mlp::stack(&models.iter().map(|m| m.net.clone()).collect::<Vec<_>>()),
             force: stack_opt(models.iter().map(|m| m.force.as_ref()).collect()),
