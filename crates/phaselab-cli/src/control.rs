@@ -10,9 +10,10 @@ use phaselab_core::data::TrajectorySet;
 use phaselab_core::experiments::mujoco::{
     fig7_runs, fig7_settings, Fig7Record, Fig7Run, Fig7Settings, ENVIRONMENTS,
 };
-use phaselab_core::experiments::{mean_and_standard_error, Tier};
+use phaselab_core::experiments::Tier;
 use phaselab_core::models::{ControlConfig, ControlKind};
 use phaselab_core::plot::{self, Curve, LinesSpec};
+use phaselab_core::stats::mean_and_standard_error;
 use phaselab_core::train::{
     evaluate_control, fit_standardisation, mujoco_train_config, steps_per_epoch, train,
     ControlEvaluation, TrainConfig,

@@ -650,7 +650,7 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
         json_rows.extend(finished.iter().map(|(l, ev, n, s)| json!({"model": k.name(), "run": l, "parameters": n, "train_seconds": s, "test": ev})));
         let gerrs: Vec<f64> = finished.iter().map(|r| r.1.gerr).collect();
         if runs > 1 && !gerrs.is_empty() {
-            let (m, se) = phaselab_core::experiments::mean_and_standard_error(&gerrs);
+            let (m, se) = phaselab_core::stats::mean_and_standard_error(&gerrs);
             summary.push((k, m, se, gerrs.len()));
         }
         rows.extend(finished);

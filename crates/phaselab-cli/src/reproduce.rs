@@ -12,11 +12,12 @@ use phaselab_core::data::TrajectorySet;
 use phaselab_core::experiments::plan::Plan;
 use phaselab_core::experiments::record::{Outcome, RunRecord};
 use phaselab_core::experiments::report;
-use phaselab_core::experiments::{mean_and_standard_error, Figure, Layout, RunSpec, Tier, ALPHAS};
+use phaselab_core::experiments::{Figure, Layout, RunSpec, Tier, ALPHAS};
 use phaselab_core::models::ModelConfig;
 use phaselab_core::models::ModelKind;
 use phaselab_core::physics::system;
 use phaselab_core::plot;
+use phaselab_core::stats::{correlation, log_log_fit, mean_and_standard_error};
 use phaselab_core::train::{steps_per_epoch, TrainConfig, TrainError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -722,13 +723,13 @@ fn energy(
         series.push((m.name().to_string(), pts));
     }
     let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
-    let fit = plot::log_log_fit(&all);
+    let fit = log_log_fit(&all);
     let logs: Vec<(f64, f64)> = all
         .iter()
         .filter(|p| p.0 > 0.0 && p.1 > 0.0)
         .map(|p| (p.0.ln(), p.1.ln()))
         .collect();
-    let corr = phaselab_core::experiments::report::correlation(&logs);
+    let corr = correlation(&logs);
     md += &format!("Over {} runs (systems x models x seeds): log Herr = {:.3} log gerr + {:.3} (log10), correlation of the logs {corr:.3}.\n\n", all.len(), fit.map_or(f64::NAN, |f| f.0), fit.map_or(f64::NAN, |f| f.1));
     let title = format!(
         "{} ({tier} tier): energy violation vs rollout error",
@@ -768,7 +769,7 @@ fn energy(
             let t = (k + 1) as f64 * cs[0].1;
             pts.push((t, mean.exp(), (mean - sd).exp(), (mean + sd).exp()));
         }
-        let growth = plot::log_log_fit(&pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>())
+        let growth = log_log_fit(&pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>())
             .map_or(f64::NAN, |f| f.0);
         md += &format!(
             "| {m} | {:.3e} | {:.3e} | {growth:.2} |\n",

@@ -13,6 +13,7 @@ pub mod physics;
 pub mod plot;
 pub mod rng;
 pub mod solve;
+pub mod stats;
 pub mod train;
 
 /// phaselab's version, written into every file it produces.

@@ -368,21 +368,6 @@ impl Figure {
     }
 }
 
-/// Mean and standard error of the mean (sample std / sqrt(n)) over seeds; the paper's bars are plain
-/// means (its notebook divides the std by n, not sqrt(n): phaselab uses the standard error).
-pub fn mean_and_standard_error(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    if xs.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let mean = xs.iter().sum::<f64>() / n;
-    if xs.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,7 +400,5 @@ mod tests {
             .runs(Tier::Quick, None)
             .iter()
             .all(|r| f4.contains(&r.id())));
-        let (m, se) = mean_and_standard_error(&[1.0, 2.0, 3.0]);
-        assert!((m - 2.0).abs() < 1e-12 && (se - (1.0f64 / 3.0).sqrt()).abs() < 1e-12);
     }
 }

@@ -5,9 +5,9 @@
 
 use super::mujoco::{fig7_runs, fig7_settings, Fig7Record, Fig7Settings, ENVIRONMENTS};
 use super::record::RunRecord;
-use super::{mean_and_standard_error, Figure, Layout, RunSpec, Tier, ALPHAS};
+use super::{Figure, Layout, RunSpec, Tier, ALPHAS};
 use crate::models::{ControlKind, ModelKind};
-use crate::plot::log_log_fit;
+use crate::stats::{correlation, log_log_fit, mean_and_standard_error};
 use crate::train::{mujoco_train_config, steps_per_epoch, Loss, TrainConfig};
 use std::collections::BTreeSet;
 
@@ -486,22 +486,6 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
         evidence: format!("A stronger penalty is better than the weakest by more than two standard errors on {helps} of {n} systems. {}", listed(&parts)),
     });
     out
-}
-
-/// Pearson correlation of the pairs.
-pub fn correlation(p: &[(f64, f64)]) -> f64 {
-    let n = p.len() as f64;
-    if p.len() < 2 {
-        return f64::NAN;
-    }
-    let (mx, my) = (
-        p.iter().map(|q| q.0).sum::<f64>() / n,
-        p.iter().map(|q| q.1).sum::<f64>() / n,
-    );
-    let sxy: f64 = p.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
-    let sxx: f64 = p.iter().map(|q| (q.0 - mx).powi(2)).sum();
-    let syy: f64 = p.iter().map(|q| (q.1 - my).powi(2)).sum();
-    sxy / (sxx * syy).sqrt()
 }
 
 /// The claims as a numbered markdown list.

@@ -259,29 +259,6 @@ fn log_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo, hi)
 }
 
-/// Least-squares line of log y on log x: (slope, intercept) with log10.
-pub fn log_log_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
-    let p: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(x, y)| *x > 0.0 && *y > 0.0)
-        .map(|(x, y)| (x.log10(), y.log10()))
-        .collect();
-    if p.len() < 2 {
-        return None;
-    }
-    let n = p.len() as f64;
-    let (mx, my) = (
-        p.iter().map(|q| q.0).sum::<f64>() / n,
-        p.iter().map(|q| q.1).sum::<f64>() / n,
-    );
-    let sxx: f64 = p.iter().map(|q| (q.0 - mx).powi(2)).sum();
-    if sxx == 0.0 {
-        return None;
-    }
-    let slope = p.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum::<f64>() / sxx;
-    Some((slope, my - slope * mx))
-}
-
 /// Points (or lines) on log-log axes, with an optional regression line over all points.
 pub fn xy_log_log<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -331,7 +308,7 @@ pub fn xy_log_log<DB: DrawingBackend>(
     }
     if regression {
         let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
-        if let Some((slope, icpt)) = log_log_fit(&all) {
+        if let Some((slope, icpt)) = crate::stats::log_log_fit(&all) {
             let line = [x0, x1].map(|x| (x, 10f64.powf(icpt + slope * x.log10())));
             chart
                 .draw_series(LineSeries::new(line, BLACK.stroke_width(2)))
