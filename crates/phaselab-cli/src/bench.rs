@@ -218,7 +218,7 @@ fn train_step(a: TrainStepArgs) -> Result<()> {
     }
     let (med, p10, p90) = percentiles(times);
     let n = a.steps.max(1);
-    let ops = if phaselab_core::models::fused_tanh::plain_ops() {
+    let ops = if phaselab_core::cpu::plain_ops() {
         ", PHASELAB_PLAIN_OPS: burn's own ops, no split batch"
     } else {
         ""

@@ -110,11 +110,11 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // Subnormal floats slow training tenfold (see phaselab_core::train::denormals); flush them on
+    // Subnormal floats slow training tenfold (see phaselab_core::cpu::denormals); flush them on
     // this thread and on the worker threads the CPU backend computes on.
-    phaselab_core::train::flush_denormals();
+    phaselab_core::cpu::flush_denormals();
     let _ = rayon::ThreadPoolBuilder::new()
-        .start_handler(|_| phaselab_core::train::flush_denormals())
+        .start_handler(|_| phaselab_core::cpu::flush_denormals())
         .build_global();
     let cli = Cli::parse();
     let result = match cli.command {

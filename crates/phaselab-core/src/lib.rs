@@ -5,6 +5,7 @@
 //! `physics` and `data` know nothing of the learning framework; everything here compiles for
 //! native targets and for `wasm32-unknown-unknown`.
 
+pub mod cpu;
 pub mod data;
 pub mod experiments;
 pub mod metrics;

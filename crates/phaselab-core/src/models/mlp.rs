@@ -11,7 +11,7 @@
 //! x W becomes K products [B, in] x [in, out] in one batched matmul. K = 1 is a single network, in
 //! the same layout as ever.
 
-use super::fused_tanh::{add_group_bias, bias_tanh, dtanh_mul};
+use crate::cpu::{add_group_bias, bias_tanh, dtanh_mul};
 use crate::rng::Rng;
 use burn::module::Param;
 use burn::prelude::*;

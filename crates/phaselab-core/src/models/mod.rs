@@ -4,13 +4,11 @@
 pub mod control;
 pub mod dynamics;
 pub mod features;
-pub mod fused_tanh;
 pub mod kind;
 pub mod mass_matrix;
 pub mod mlp;
 pub mod population;
 pub mod symplectic;
-pub mod tanh_kernels;
 
 pub use control::{ControlConfig, ControlKind, ControlModel};
 pub use dynamics::{DynamicsModel, ModelConfig};

@@ -5,9 +5,8 @@
 pub mod checkpoint;
 pub mod clip;
 pub mod control;
-pub mod data_parallel;
-pub mod denormals;
 pub mod evaluate;
+pub mod learner;
 pub mod member_adam;
 pub mod population;
 pub mod trainer;
@@ -17,7 +16,6 @@ pub use control::{
     evaluate_control, evaluate_control_async, evaluate_control_with_rollouts, fit_standardisation,
     mujoco_train_config, ControlEvaluation,
 };
-pub use denormals::flush_denormals;
 pub use evaluate::{evaluate, evaluate_async, evaluate_with_rollouts, Evaluation};
 pub use population::{train_population, PopulationTrainer};
 pub use trainer::{

@@ -5,12 +5,12 @@
 //! to its weights at the start of that epoch and is frozen there (as a single run stops); the
 //! others go on.
 
-use super::data_parallel::loss_and_grads;
 use super::member_adam::{MemberAdam, MemberStep};
 use super::trainer::{
     read_losses, steps_per_epoch, web_time_now, EpochStats, Learner, Minibatch, TrainConfig,
     TrainError, TrainOutcome,
 };
+use crate::cpu::{flush_denormals, loss_and_grads, on_pool_thread};
 use crate::data::TrajectorySet;
 use crate::models::Stack;
 use crate::rng::Rng;
@@ -92,7 +92,7 @@ impl<M: Learner + Stack> PopulationTrainer<M> {
             return Err(TrainError::Data(msg.into()));
         }
         let model = M::stack(&models).map_err(TrainError::Data)?.train();
-        super::flush_denormals();
+        flush_denormals();
         Ok(PopulationTrainer {
             epoch_start: model.clone(),
             model,
@@ -140,7 +140,7 @@ impl<M: Learner + Stack> PopulationTrainer<M> {
 
     /// One epoch's optimiser steps without reading anything back: each step's losses [K].
     fn run_steps(&mut self) -> Vec<Tensor<1>> {
-        super::flush_denormals();
+        flush_denormals();
         let orders: Vec<Vec<usize>> = self
             .rngs
             .iter_mut()
@@ -233,7 +233,7 @@ impl<M: Learner + Stack> PopulationTrainer<M> {
     /// statistics, or None where it has stopped.
     pub fn epoch(&mut self) -> Result<Vec<Option<EpochStats>>, TrainError> {
         let start = web_time_now();
-        let losses = super::trainer::on_pool_thread(|| self.run_steps());
+        let losses = on_pool_thread(|| self.run_steps());
         let values = read_losses(Tensor::cat(losses, 0).into_data())?;
         Ok(self.finish_epoch(&values, start))
     }

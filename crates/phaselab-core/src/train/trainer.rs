@@ -1,7 +1,9 @@
 //! The training loop.
 
 use super::clip::clip_global_norm;
-use super::data_parallel::loss_and_grads;
+use super::learner::member_loss;
+pub use super::learner::{member_mean, Learner, Minibatch};
+use crate::cpu::{flush_denormals, loss_and_grads, on_pool_thread};
 use crate::data::TrajectorySet;
 use crate::models::symplectic::{node_so_jacobian, symplectic_penalty_terms};
 use crate::models::{DynamicsModel, ModelKind};
@@ -151,57 +153,6 @@ pub struct TrainOutcome<M = DynamicsModel> {
     pub error: Option<TrainError>,
 }
 
-/// One member's minibatch: its prepared data, the rows drawn, and its settings (a single run is
-/// a population of one).
-pub struct Minibatch<'a, D> {
-    pub data: &'a D,
-    pub rows: &'a [usize],
-    pub cfg: &'a TrainConfig,
-}
-
-/// A model the trainer can fit: the host copy of the training data its loss reads, and its loss
-/// on a minibatch of that data (differentiable, on the trainer's autodiff device).
-pub trait Learner: Module + Sync {
-    type Data: Send + Sync;
-    /// Check `set` against the model and copy it into the layout `batch_loss` reads.
-    fn prepare(&self, set: &TrajectorySet) -> Result<Self::Data, String>;
-    /// Number of training samples in `data`.
-    fn samples(data: &Self::Data) -> usize;
-    /// The loss of each member [K] on its own minibatch (`batches[k]`, all of one size), for a
-    /// model of K stacked members (K = 1: one run).
-    fn batch_loss(&self, batches: &[Minibatch<'_, Self::Data>], device: &Device) -> Tensor<1>;
-}
-
-/// Mean of x per member, [K], for x whose leading axis holds the K members' blocks in order
-/// (K = 1: the plain mean).
-pub fn member_mean<const D: usize>(x: Tensor<D>, k: usize) -> Tensor<1> {
-    if k == 1 {
-        return x.mean();
-    }
-    let n = x.shape().num_elements();
-    x.reshape([k, n / k]).mean_dim(1).reshape([k])
-}
-
-/// Each member's L2 or L1 mean of `diff` [K b, ...], in its own norm.
-fn member_loss<const D: usize>(diff: Tensor<D>, losses: &[Loss]) -> Tensor<1> {
-    let k = losses.len();
-    let l2 = |d: Tensor<D>| member_mean(d.clone() * d, k);
-    let l1 = |d: Tensor<D>| member_mean(d.abs(), k);
-    if losses.iter().all(|&l| l == Loss::L2) {
-        return l2(diff);
-    }
-    if losses.iter().all(|&l| l == Loss::L1) {
-        return l1(diff);
-    }
-    let is_l2: Vec<f32> = losses
-        .iter()
-        .map(|&l| (l == Loss::L2) as u8 as f32)
-        .collect();
-    let mask = Tensor::<1>::from_data(TensorData::new(is_l2, [k]), &diff.device());
-    let (a, b) = (l2(diff.clone()), l1(diff));
-    a * mask.clone() + b * mask.neg().add_scalar(1.0)
-}
-
 /// Training chunks as f32 rows [N, T, 2D] of [q, v].
 pub struct Chunks {
     rows: Vec<f32>,
@@ -307,7 +258,7 @@ impl<M: Learner> Trainer<M> {
             return Err((model, TrainError::Data(msg.into())));
         }
         let batch = cfg.batch.min(n);
-        super::flush_denormals();
+        flush_denormals();
         let model = model.train();
         Ok(Trainer {
             epoch_start: model.clone(),
@@ -343,7 +294,7 @@ impl<M: Learner> Trainer<M> {
     /// Run one epoch's optimiser steps without reading anything back; the loss of each step.
     fn run_steps(&mut self) -> Vec<Tensor<1>> {
         // The thread that trains may not be the one that built the trainer.
-        super::flush_denormals();
+        flush_denormals();
         let order = self.rng.permutation(self.n);
         self.epoch_start = self.model.clone();
         let mut losses = Vec::with_capacity(self.steps_per_epoch);
@@ -410,21 +361,6 @@ impl<M: Learner> Trainer<M> {
         let data = Tensor::cat(losses, 0).into_data_async().await;
         let values = read_losses(data.map_err(|e| TrainError::Data(format!("{e:?}")))?)?;
         self.finish_epoch(&values, start)
-    }
-}
-
-/// Runs `f` on a thread of the global thread pool, the caller waiting. The CPU kernels split large
-/// products and loops across the pool; started from a pool thread, a split runs its first half on
-/// that thread instead of waking every pool thread while the caller sleeps. On 2 cores this is
-/// the difference between threads helping and hurting (`phaselab bench train-step`).
-pub(crate) fn on_pool_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-    {
-        rayon::scope(|_| f())
-    }
-    #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
-    {
-        f()
     }
 }
 
