@@ -39,14 +39,6 @@ pub struct ModelConfig {
     pub zero_output_biases: bool,
 }
 
-/// The state magnitude beyond which the stabiliser zeroes the field (the reference's 1e3).
-pub const STABILISER_BOUND: f64 = 1e3;
-
-/// f with f_i = 0 wherever |s_i| > 1e3, elementwise (the reference's `f[|z| > 1e3] = 0`).
-pub fn stabilise(f: Tensor<2>, s: Tensor<2>) -> Tensor<2> {
-    f.mask_fill(s.abs().greater_elem(STABILISER_BOUND), 0.0)
-}
-
 impl ModelConfig {
     pub fn new(kind: ModelKind, dof: usize, angular: Vec<bool>) -> Self {
         ModelConfig {
@@ -165,26 +157,23 @@ impl DynamicsModel {
             + self.extra.as_ref().map_or(0, |m| m.n_params())
     }
 
-    fn mass(&self) -> &MassNet {
+    pub(crate) fn mass(&self) -> &MassNet {
         self.mass
             .as_ref()
             .expect("momentum models have a mass network")
     }
 
-    fn lower(&self, q: Tensor<2>) -> Lower {
+    pub(crate) fn lower(&self, q: Tensor<2>) -> Lower {
         self.mass().lower(&self.emb, q)
     }
 
-    fn input(&self, q: Tensor<2>, x: Tensor<2>) -> Tensor<2> {
+    pub(crate) fn input(&self, q: Tensor<2>, x: Tensor<2>) -> Tensor<2> {
         Tensor::cat(vec![self.emb.embed(q), x], 1)
     }
 
-    /// The vector field in the model's own state ([q, v] or [q, p]), [B, 2D] -> [B, 2D].
+    /// The vector field in the model's own state ([q, v] or [q, p]), [B, 2D] -> [B, 2D]; the
+    /// HNN family's J grad H is in `hamiltonian.rs`.
     pub fn field(&self, s: Tensor<2>) -> Tensor<2> {
-        let stable = |f: Tensor<2>| match self.config.stabiliser {
-            true => stabilise(f, s.clone()),
-            false => f,
-        };
         let (q, x) = halves(s.clone());
         match self.kind() {
             ModelKind::Node => self.main.forward(self.input(q, x)),
@@ -197,49 +186,15 @@ impl DynamicsModel {
                 let dq = MassNet::minv_p(&low, x.clone());
                 Tensor::cat(vec![dq, self.main.forward(self.input(q, x))], 1)
             }
-            ModelKind::Hnn | ModelKind::HnnForced => {
-                let low = self.lower(q.clone());
-                let dq = MassNet::minv_p(&low, x.clone());
-                let dk = self
-                    .mass()
-                    .kinetic_grad_q(&self.emb, q.clone(), &low, x.clone());
-                let dv = self.emb.vjp(
-                    q.clone(),
-                    self.main.input_gradient(self.emb.embed(q.clone())),
-                );
-                let f = stable(Tensor::cat(vec![dq, (dk + dv).neg()], 1));
-                match &self.extra {
-                    Some(nn) => f + nn.forward(self.input(q, x)),
-                    None => f,
-                }
-            }
-            ModelKind::HnnGeneral => {
-                let g = self.main.input_gradient(self.input(q.clone(), x));
-                let w = self.emb.width();
-                let gq = self.emb.vjp(q, g.clone().narrow(1, 0, w));
-                let gp = g.narrow(1, w, self.config.dof);
-                stable(Tensor::cat(vec![gp, gq.neg()], 1))
+            ModelKind::Hnn | ModelKind::HnnForced | ModelKind::HnnGeneral => {
+                super::hamiltonian::field(self, s)
             }
         }
     }
 
     /// The learned Hamiltonian H(q, p) [B, 1] of an HNN (None for the others).
     pub fn hamiltonian(&self, s: Tensor<2>) -> Option<Tensor<2>> {
-        let (q, p) = halves(s);
-        match self.kind() {
-            ModelKind::Hnn | ModelKind::HnnForced => {
-                let low = self.lower(q.clone());
-                let u = low
-                    .l
-                    .swap_dims(1, 2)
-                    .matmul(p.unsqueeze_dim::<3>(2))
-                    .squeeze_dim::<2>(2);
-                let kinetic = (u.clone() * u).sum_dim(1).mul_scalar(0.5);
-                Some(kinetic + self.main.forward(self.emb.embed(q)))
-            }
-            ModelKind::HnnGeneral => Some(self.main.forward(self.input(q, p))),
-            _ => None,
-        }
+        super::hamiltonian::hamiltonian(self, s)
     }
 
     /// Data state [q, v] -> model state.

@@ -21,12 +21,12 @@ pub struct Lower {
     /// L [B, D, D].
     pub l: Tensor<3>,
     /// R^T [B, D, D] (pre-activation entries in L's layout).
-    rt: Tensor<3>,
+    pub(crate) rt: Tensor<3>,
     /// phi(q) [B, F].
-    feat: Tensor<2>,
+    pub(crate) feat: Tensor<2>,
 }
 
-fn masks(d: usize, device: &Device) -> (Tensor<3>, Tensor<3>) {
+pub(crate) fn masks(d: usize, device: &Device) -> (Tensor<3>, Tensor<3>) {
     let mut strict = vec![0f32; d * d];
     let mut diag = vec![0f32; d * d];
     for i in 0..d {
@@ -94,30 +94,6 @@ impl MassNet {
             x[i] = Some(s / entry(i, i));
         }
         Tensor::cat(x.into_iter().map(|t| t.expect("solved")).collect(), 1)
-    }
-
-    /// grad_q of the kinetic term K = p^T M^-1(q) p / 2 = |L^T p|^2 / 2, [B, D].
-    pub fn kinetic_grad_q(
-        &self,
-        emb: &CosSin,
-        q: Tensor<2>,
-        low: &Lower,
-        p: Tensor<2>,
-    ) -> Tensor<2> {
-        let d = self.dof;
-        let [b, _] = p.dims();
-        let u = low
-            .l
-            .clone()
-            .swap_dims(1, 2)
-            .matmul(p.clone().unsqueeze_dim::<3>(2))
-            .squeeze_dim::<2>(2);
-        // dK/dL_ik = p_i u_k on the lower triangle.
-        let g_l = p.unsqueeze_dim::<3>(2) * u.unsqueeze_dim::<3>(1);
-        let (strict, diag) = masks(d, &g_l.device());
-        let g_rt = g_l.clone() * strict + g_l * diag * sigmoid(low.rt.clone());
-        let g_r = g_rt.swap_dims(1, 2).reshape([b, d * d]);
-        emb.vjp(q, self.net.vjp_input(low.feat.clone(), g_r))
     }
 
     /// Tangents of M^-1(q) p along K directions of q, tq [B, K, D] -> [B, K, D].

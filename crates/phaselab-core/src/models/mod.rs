@@ -4,6 +4,7 @@
 pub mod control;
 pub mod dynamics;
 pub mod features;
+pub mod hamiltonian;
 pub mod kind;
 pub mod mass_matrix;
 pub mod mlp;
