@@ -45,6 +45,9 @@ init.json holds {\"q\": [...], \"v\": [...]} or a list of them; an .npz with q a
     Data(DataCommand),
     /// Control-aware models (node, node-so, hnn-forced) on a dataset with actions (MuJoCo):
     /// train each, score standardised rollout MSE, print a ranked table.
+    ///
+    /// These node-so and hnn-forced have no learned mass matrix (M = I, p = v), unlike `train`'s
+    /// models of the same names.
     #[command(
         after_help = "Examples:\n  tools/mujoco/run.sh generate --env Hopper-v5 --out data/hopper\n  \
 phaselab control --data data/hopper --epochs 64 --out runs/hopper\n  \

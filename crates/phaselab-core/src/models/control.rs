@@ -12,11 +12,18 @@ use crate::rng::Rng;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// The control-aware models. `NodeSo` and `HnnForced` share their names with the autonomous
+/// `ModelKind`s but not their architecture: they have no learned mass matrix (M = I, p = v).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ControlKind {
+    /// dz/dt from an MLP of (z, u).
     Node,
+    /// Accelerations from an MLP of (z, u), integrated second-order; unlike the autonomous
+    /// node-so, no learned M^-1(q).
     NodeSo,
+    /// H = |v|^2 / 2 + V(q) (M = I) plus a learned force F(z, u); unlike the autonomous hnn and
+    /// hnn-forced, no learned M^-1(q).
     HnnForced,
 }
 
