@@ -11,7 +11,6 @@ use phaselab_core::data::TrajectorySet;
 use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
 use phaselab_core::physics::System;
 use phaselab_core::solve::Solver;
-use phaselab_core::train::checkpoint::Normalisation;
 use phaselab_core::train::{
     evaluate, Checkpoint, EpochStats, Evaluation, Loss, PopulationTrainer, TrainConfig, TrainError,
     Trainer,
@@ -396,11 +395,7 @@ pub fn train_members(
                "dt": m.train_set.dt, "epochs_done": epochs_done, "final_loss": loss, "config": m.cfg})
     };
     let save = |m: &Member, model: &DynamicsModel, done: usize, loss: f64| -> Result<()> {
-        let ck = Checkpoint::from_model(
-            model,
-            Normalisation::identity(2 * sys.dof()),
-            record(m, done, loss),
-        )?;
+        let ck = Checkpoint::from_model(model, record(m, done, loss))?;
         write_atomic(&m.out.join(CHECKPOINT), &ck.to_bytes())
     };
     let mut engine = if k == 1 {

@@ -12,7 +12,7 @@ use phaselab_core::physics::simulate::{simulate as integrate, Integrator};
 use phaselab_core::physics::{build, State, System, SystemSpec};
 use phaselab_core::rng::Rng;
 use phaselab_core::solve::Solver;
-use phaselab_core::train::checkpoint::{Checkpoint, Normalisation};
+use phaselab_core::train::checkpoint::Checkpoint;
 use phaselab_core::train::{
     evaluate_async, evaluate_control_async, fit_standardisation, mujoco_train_config, EpochStats,
     TrainConfig, TrainError, Trainer,
@@ -538,8 +538,7 @@ impl Playground {
                 "{kind} is a control-aware model; checkpoints hold autonomous models only (train it with `phaselab control`)"
             )));
         };
-        let norm = Normalisation::identity(2 * model.config.dof);
-        let ck = Checkpoint::from_model_async(&model, norm, record)
+        let ck = Checkpoint::from_model_async(&model, record)
             .await
             .map_err(|e| err(format!("exporting {kind}: {e}")))?;
         Ok(ck.to_bytes())

@@ -1,6 +1,7 @@
-//! One file per trained model: a header, JSON metadata (model config, data normalisation,
-//! training record) and the weights in burn's record format (burnpack), all from and to bytes so
-//! the browser loads the same files.
+//! One file per trained model: a header, JSON metadata (model config, training record) and the
+//! weights in burn's record format (burnpack), all from and to bytes so the browser loads the same
+//! files. Version 2 dropped version 1's `normalisation` (always the identity, never applied);
+//! version 1 files still load, the field ignored.
 //!
 //! Layout: `PHASELAB-CKPT\n` (14 bytes), u32 LE format version, u64 LE metadata length, metadata
 //! (UTF-8 JSON), u64 LE weights length, weights (burnpack).
@@ -14,24 +15,7 @@ use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 14] = b"PHASELAB-CKPT\n";
 /// Version of the layout above.
-pub const CHECKPOINT_VERSION: u32 = 1;
-
-/// Affine data normalisation the model was trained with: model input = (z - shift) / scale.
-/// The paper's synthetic models use none (shift 0, scale 1); MuJoCo models will.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Normalisation {
-    pub shift: Vec<f64>,
-    pub scale: Vec<f64>,
-}
-
-impl Normalisation {
-    pub fn identity(width: usize) -> Self {
-        Normalisation {
-            shift: vec![0.0; width],
-            scale: vec![1.0; width],
-        }
-    }
-}
+pub const CHECKPOINT_VERSION: u32 = 2;
 
 /// Everything but the weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,7 +23,6 @@ pub struct CheckpointMeta {
     pub format_version: u32,
     pub phaselab_version: String,
     pub model: ModelConfig,
-    pub normalisation: Normalisation,
     /// Free-form training record: system, data seed, epochs done, losses, solver, dt, timings.
     pub training: serde_json::Value,
 }
@@ -69,7 +52,6 @@ impl Checkpoint {
     /// Capture a model (its weights read back from the device).
     pub fn from_model(
         model: &DynamicsModel,
-        normalisation: Normalisation,
         training: serde_json::Value,
     ) -> Result<Self, CheckpointError> {
         let weights = model
@@ -82,7 +64,6 @@ impl Checkpoint {
                 format_version: CHECKPOINT_VERSION,
                 phaselab_version: crate::VERSION.to_string(),
                 model: model.config.clone(),
-                normalisation,
                 training,
             },
             weights: weights.to_vec(),
@@ -93,7 +74,6 @@ impl Checkpoint {
     /// (WebGPU in the browser): its weights are read asynchronously into a CPU copy first.
     pub async fn from_model_async(
         model: &DynamicsModel,
-        normalisation: Normalisation,
         training: serde_json::Value,
     ) -> Result<Self, CheckpointError> {
         let mut tensors = Collect(Vec::new());
@@ -113,7 +93,7 @@ impl Checkpoint {
             values: values.into_iter(),
             device: cpu,
         });
-        Self::from_model(&copy, normalisation, training)
+        Self::from_model(&copy, training)
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

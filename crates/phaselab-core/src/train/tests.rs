@@ -100,12 +100,8 @@ fn checkpoint_round_trip_is_bit_exact_and_bad_bytes_are_rejected() {
     };
     let out = train(mc.init(&dev), &train_set, &quick(2), &dev, &mut |_, _| true);
     let model = out.model;
-    let ck = Checkpoint::from_model(
-        &model,
-        checkpoint::Normalisation::identity(6),
-        serde_json::json!({"system": "spring-pendulum:1"}),
-    )
-    .unwrap();
+    let ck =
+        Checkpoint::from_model(&model, serde_json::json!({"system": "spring-pendulum:1"})).unwrap();
     let bytes = ck.to_bytes();
     let back = Checkpoint::from_bytes(&bytes).unwrap();
     assert_eq!(back.meta, ck.meta);
@@ -115,6 +111,21 @@ fn checkpoint_round_trip_is_bit_exact_and_bad_bytes_are_rejected() {
     let a = evaluate(&model, &test, &solver, &cpu).unwrap();
     let b = evaluate(&loaded, &test, &solver, &cpu).unwrap();
     assert_eq!(a, b, "predictions differ after the round trip");
+    // A version 1 file (with its identity `normalisation`, dropped in version 2) still loads.
+    let mut meta = serde_json::to_value(&ck.meta).unwrap();
+    meta["format_version"] = 1.into();
+    meta["normalisation"] = serde_json::json!({"shift": vec![0.0; 6], "scale": vec![1.0; 6]});
+    let meta = serde_json::to_vec(&meta).unwrap();
+    let mut v1 = b"PHASELAB-CKPT\n".to_vec();
+    v1.extend_from_slice(&1u32.to_le_bytes());
+    v1.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+    v1.extend_from_slice(&meta);
+    v1.extend_from_slice(&(ck.weights.len() as u64).to_le_bytes());
+    v1.extend_from_slice(&ck.weights);
+    let old = Checkpoint::from_bytes(&v1).unwrap();
+    assert_eq!(old.meta.format_version, 1);
+    let c = evaluate(&old.model(&cpu).unwrap(), &test, &solver, &cpu).unwrap();
+    assert_eq!(a, c, "a version 1 checkpoint predicts as it did");
     // Bad inputs.
     assert_eq!(
         Checkpoint::from_bytes(b"hello").err(),
@@ -255,10 +266,9 @@ fn async_epochs_evaluation_and_export_equal_the_synchronous_ones() {
     let sync = evaluate(&a.model(), &test, &cfg.solver, &cpu).unwrap();
     let (asy, _) = ready(evaluate_async(&b.model(), &test, &cfg.solver, &cpu, true)).unwrap();
     assert_eq!(sync, asy);
-    let norm = checkpoint::Normalisation::identity(2);
     let meta = serde_json::json!({});
-    let one = Checkpoint::from_model(&a.model(), norm.clone(), meta.clone()).unwrap();
-    let two = ready(Checkpoint::from_model_async(&b.model(), norm, meta)).unwrap();
+    let one = Checkpoint::from_model(&a.model(), meta.clone()).unwrap();
+    let two = ready(Checkpoint::from_model_async(&b.model(), meta)).unwrap();
     // Same weights (parameter ids differ: the async copy is a fresh module).
     assert_eq!(one.meta, two.meta);
     let (ma, mb) = (one.model(&cpu).unwrap(), two.model(&cpu).unwrap());
