@@ -4,13 +4,10 @@
 
 import { parseHash, serializeHash } from "./state.js";
 
-const MODELS = [
-  { kind: "node", label: "NODE", title: "Neural ODE: an MLP learns dz/dt" },
-  { kind: "node-so", label: "NODE+SO", title: "second-order NODE: dq/dt = v, an MLP learns dv/dt" },
-  { kind: "hnn", label: "HNN", title: "Hamiltonian NN with separable H = T(p) + V(q)" },
-  { kind: "hnn-general", label: "HNN general", title: "Hamiltonian NN with a general H(q, p)" },
-  { kind: "hnn-forced", label: "HNN + forcing", title: "Hamiltonian NN with a learned forcing term (SymODEN-style)" },
-];
+// The models the page offers, in this order; their labels and descriptions come from the core
+// (pl.model_kinds), filled in once the wasm module has loaded.
+const PAGE_MODELS = ["node", "node-so", "hnn", "hnn-general", "hnn-forced"];
+let MODELS = [];
 const LADDERS = {
   width: [8, 16, 32, 64, 128, 200, 256, 512],
   depth: [1, 2, 3, 4, 5],
@@ -1172,6 +1169,8 @@ async function main() {
     S.module = module;
     S.defaults = JSON.parse(pl.default_settings());
     S.systems = JSON.parse(pl.playground_systems());
+    const kinds = JSON.parse(pl.model_kinds());
+    MODELS = PAGE_MODELS.map((k) => kinds.find((x) => x.kind === k)).filter(Boolean);
   } catch (e) {
     notice("error", `the playground could not start: ${errText(e)}`);
     document.body.dataset.state = "error";

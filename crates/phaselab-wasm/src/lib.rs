@@ -61,6 +61,17 @@ pub fn systems_json() -> String {
 }
 
 /// The playground's system picker: spec, label, D, dt, angular, drag, drawn bodies.
+/// Every model's name, label and one-line summary from the core (JSON), so the page cannot
+/// drift from `ModelKind`.
+#[wasm_bindgen]
+pub fn model_kinds() -> String {
+    let list: Vec<_> = phaselab_core::models::ModelKind::ALL
+        .iter()
+        .map(|k| serde_json::json!({"kind": k.name(), "label": k.label(), "title": k.summary()}))
+        .collect();
+    serde_json::to_string(&list).expect("model kinds serialise")
+}
+
 #[wasm_bindgen]
 pub fn playground_systems() -> String {
     let list: Vec<_> = settings::SYSTEMS

@@ -138,3 +138,19 @@ fn default_settings_show_the_papers_point() {
     assert!(gerr["node-so"] < gerr["node"], "{gerr:?}");
     assert!(gerr["hnn"] < gerr["node"], "{gerr:?}");
 }
+
+#[test]
+fn the_page_takes_every_models_name_and_formula_from_the_core() {
+    let kinds: Vec<serde_json::Value> = serde_json::from_str(&crate::model_kinds()).unwrap();
+    assert_eq!(kinds.len(), phaselab_core::models::ModelKind::ALL.len());
+    let get = |k: &str| {
+        kinds.iter().find(|x| x["kind"] == k).unwrap()["title"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // node-so learns a mass matrix (dq/dt = v is node-so-direct), and the HNN's H is not separable.
+    assert!(get("node-so").contains("M^-1(q) p"), "{}", get("node-so"));
+    assert!(get("node-so-direct").contains("dq/dt = v"));
+    assert!(get("hnn").contains("depends on q") && !get("hnn").contains("separable"));
+}

@@ -46,6 +46,32 @@ impl ModelKind {
         }
     }
 
+    /// The name people write in papers and plots.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKind::Node => "NODE",
+            ModelKind::NodeSo => "NODE+SO",
+            ModelKind::NodeSoDirect => "NODE+SO direct",
+            ModelKind::NodeSoSymreg => "NODE+SO symreg",
+            ModelKind::Hnn => "HNN",
+            ModelKind::HnnGeneral => "HNN general",
+            ModelKind::HnnForced => "HNN + forcing",
+        }
+    }
+
+    /// What the model is, in one line with its equations (for the playground and help texts).
+    pub fn summary(self) -> &'static str {
+        match self {
+            ModelKind::Node => "Neural ODE: an MLP learns dz/dt = f(q, v), with no structure",
+            ModelKind::NodeSo => "second-order NODE: dq/dt = M^-1(q) p with a learned mass matrix, an MLP learns dp/dt(q, p)",
+            ModelKind::NodeSoDirect => "plainest second-order NODE: dq/dt = v, an MLP learns dv/dt(q, v)",
+            ModelKind::NodeSoSymreg => "NODE+SO with a penalty on the asymmetry of J DF (a soft symplectic constraint)",
+            ModelKind::Hnn => "Hamiltonian NN: H = p^T M^-1(q) p / 2 + V(q) (the kinetic term depends on q), dz/dt = J grad H",
+            ModelKind::HnnGeneral => "Hamiltonian NN with one MLP H(q, p): no second-order structure, dz/dt = J grad H",
+            ModelKind::HnnForced => "HNN plus a free learned term on dz/dt (SymODEN-style), so it can dissipate energy",
+        }
+    }
+
     /// Whether the model integrates [q, p] with a learned mass matrix (converting at its edges).
     pub fn uses_momenta(self) -> bool {
         !matches!(self, ModelKind::Node | ModelKind::NodeSoDirect)
