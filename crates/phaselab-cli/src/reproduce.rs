@@ -17,7 +17,7 @@ use phaselab_core::models::ModelConfig;
 use phaselab_core::models::ModelKind;
 use phaselab_core::physics::system;
 use phaselab_core::plot;
-use phaselab_core::stats::{correlation, log_log_fit, mean_and_standard_error};
+use phaselab_core::stats::{log_band_and_growth, log_log_line, mean_and_standard_error};
 use phaselab_core::train::{steps_per_epoch, TrainConfig, TrainError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -723,14 +723,8 @@ fn energy(
         series.push((m.name().to_string(), pts));
     }
     let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
-    let fit = log_log_fit(&all);
-    let logs: Vec<(f64, f64)> = all
-        .iter()
-        .filter(|p| p.0 > 0.0 && p.1 > 0.0)
-        .map(|p| (p.0.ln(), p.1.ln()))
-        .collect();
-    let corr = correlation(&logs);
-    md += &format!("Over {} runs (systems x models x seeds): log Herr = {:.3} log gerr + {:.3} (log10), correlation of the logs {corr:.3}.\n\n", all.len(), fit.map_or(f64::NAN, |f| f.0), fit.map_or(f64::NAN, |f| f.1));
+    let line = log_log_line(&all);
+    md += &format!("Over {} runs (systems x models x seeds): log Herr = {:.3} log gerr + {:.3} (log10), correlation of the logs {:.3}.\n\n", all.len(), line.slope, line.intercept, line.correlation);
     let title = format!(
         "{} ({tier} tier): energy violation vs rollout error",
         fig.name()
@@ -754,23 +748,10 @@ fn energy(
             .filter(|r| r.spec.model == m)
             .filter_map(|r| Some((r.herr_curve.as_ref()?, system(&r.spec.system).ok()?.dt())))
             .collect();
-        let Some(len) = cs.iter().map(|c| c.0.len()).min() else {
+        let curves_of: Vec<(&[f64], f64)> = cs.iter().map(|c| (c.0.as_slice(), c.1)).collect();
+        let Some((pts, growth)) = log_band_and_growth(&curves_of) else {
             continue;
         };
-        if len == 0 {
-            continue;
-        }
-        let mut pts = Vec::new();
-        for k in 0..len {
-            let l: Vec<f64> = cs.iter().map(|c| c.0[k].max(1e-12).ln()).collect();
-            let mean = l.iter().sum::<f64>() / l.len() as f64;
-            let sd = (l.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / l.len() as f64).sqrt();
-            // Chunks of different systems have different dt: plot against the step index x dt of the first.
-            let t = (k + 1) as f64 * cs[0].1;
-            pts.push((t, mean.exp(), (mean - sd).exp(), (mean + sd).exp()));
-        }
-        let growth = log_log_fit(&pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>())
-            .map_or(f64::NAN, |f| f.0);
         md += &format!(
             "| {m} | {:.3e} | {:.3e} | {growth:.2} |\n",
             pts[0].1,

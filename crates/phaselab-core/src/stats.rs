@@ -56,6 +56,51 @@ pub fn log_log_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     Some((slope, my - slope * mx))
 }
 
+/// Fig2's line through (rollout error, energy violation) pairs on log-log axes: the least-squares
+/// line of log10 y on log10 x and the correlation of the (natural) logs, over the positive pairs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogLogLine {
+    pub slope: f64,
+    pub intercept: f64,
+    pub correlation: f64,
+}
+
+pub fn log_log_line(points: &[(f64, f64)]) -> LogLogLine {
+    let fit = log_log_fit(points);
+    let logs: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p.0 > 0.0 && p.1 > 0.0)
+        .map(|p| (p.0.ln(), p.1.ln()))
+        .collect();
+    LogLogLine {
+        slope: fit.map_or(f64::NAN, |f| f.0),
+        intercept: fit.map_or(f64::NAN, |f| f.1),
+        correlation: correlation(&logs),
+    }
+}
+
+/// The geometric mean over runs of curves c(t) (each sampled every `dt` from t = dt), with a
+/// one-standard-deviation band in log space, and the growth exponent: the slope of log c against
+/// log t. Points are (t, mean, low, high), as long as the shortest curve. None without curves.
+pub fn log_band_and_growth(curves: &[(&[f64], f64)]) -> Option<(Vec<(f64, f64, f64, f64)>, f64)> {
+    let len = curves.iter().map(|c| c.0.len()).min()?;
+    if len == 0 {
+        return None;
+    }
+    let mut pts = Vec::with_capacity(len);
+    for k in 0..len {
+        let l: Vec<f64> = curves.iter().map(|c| c.0[k].max(1e-12).ln()).collect();
+        let mean = l.iter().sum::<f64>() / l.len() as f64;
+        let sd = (l.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / l.len() as f64).sqrt();
+        // Curves of different systems have different dt: time is the step index x the first's dt.
+        let t = (k + 1) as f64 * curves[0].1;
+        pts.push((t, mean.exp(), (mean - sd).exp(), (mean + sd).exp()));
+    }
+    let growth =
+        log_log_fit(&pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>()).map_or(f64::NAN, |f| f.0);
+    Some((pts, growth))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +115,15 @@ mod tests {
         let (slope, icpt) = log_log_fit(&[(1.0, 10.0), (10.0, 1000.0), (100.0, 1e5)]).unwrap();
         assert!((slope - 2.0).abs() < 1e-12 && (icpt - 1.0).abs() < 1e-12);
         assert!(log_log_fit(&[(1.0, 1.0)]).is_none());
+        let line = log_log_line(&[(1.0, 10.0), (10.0, 1000.0), (100.0, 1e5), (-1.0, 3.0)]);
+        assert!((line.slope - 2.0).abs() < 1e-12 && (line.correlation - 1.0).abs() < 1e-12);
+        // c(t) = t^1.5 for two runs a factor e apart: growth 1.5, geometric mean between them.
+        let a: Vec<f64> = (1..=20).map(|k| (k as f64 * 0.1).powf(1.5)).collect();
+        let b: Vec<f64> = a.iter().map(|x| x * std::f64::consts::E.powi(2)).collect();
+        let (pts, growth) = log_band_and_growth(&[(&a, 0.1), (&b, 0.1)]).unwrap();
+        assert!((growth - 1.5).abs() < 1e-9, "{growth}");
+        assert!((pts[0].1 - a[0] * std::f64::consts::E).abs() < 1e-9);
+        assert!((pts[0].2 - a[0]).abs() < 1e-9 && (pts[0].3 - b[0]).abs() < 1e-9);
+        assert!(log_band_and_growth(&[]).is_none());
     }
 }

@@ -7,7 +7,7 @@ use super::mujoco::{fig7_runs, fig7_settings, Fig7Record, Fig7Settings, ENVIRONM
 use super::record::RunRecord;
 use super::{Figure, Layout, RunSpec, Tier, ALPHAS};
 use crate::models::{ControlKind, ModelKind};
-use crate::stats::{correlation, log_log_fit, mean_and_standard_error};
+use crate::stats::{log_log_line, mean_and_standard_error};
 use crate::train::{mujoco_train_config, steps_per_epoch, Loss, TrainConfig};
 use std::collections::BTreeSet;
 
@@ -357,13 +357,8 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
         .iter()
         .filter_map(|r| Some((r.test()?.gerr, r.test()?.herr?)))
         .collect();
-    let logs: Vec<(f64, f64)> = pts
-        .iter()
-        .filter(|p| p.0 > 0.0 && p.1 > 0.0)
-        .map(|p| (p.0.ln(), p.1.ln()))
-        .collect();
-    let corr = correlation(&logs);
-    let fit = log_log_fit(&pts);
+    let line = log_log_line(&pts);
+    let corr = line.correlation;
     out.push(Claim {
         figure: Figure::Fig2,
         statement: "Energy violation tracks rollout error whatever the architecture (a log-log line through NODEs and HNNs alike).",
@@ -376,7 +371,7 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
         },
         evidence: format!(
             "Over {} runs: log Herr = {:.2} log gerr + {:.2}, correlation of the logs {corr:.2} (the verdict asks for more than 0.7).",
-            pts.len(), fit.map_or(f64::NAN, |f| f.0), fit.map_or(f64::NAN, |f| f.1)
+            pts.len(), line.slope, line.intercept
         ),
     });
     // Fig6: drag systems.
