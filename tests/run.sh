@@ -13,6 +13,8 @@ if ! ldconfig -p | grep -q 'libvulkan.so.1' || ! ls /usr/share/vulkan/icd.d/lvp_
   fi
 fi
 cargo test --workspace --release
+# The page's URL-hash parser, fuzzed (the Rust parsers' fuzzing runs in the tests above).
+node tests/fuzz/hash.mjs 20000
 # The real MuJoCo engine path (issue: MuJoCo datasets): the generator's own tests, a few hundred
 # steps of Hopper-v5 through the real engine, and one epoch of every control-aware model on them.
 mujoco=$(mktemp -d /tmp/phaselab-mujoco-ci.XXXXXX)

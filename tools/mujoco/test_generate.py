@@ -225,8 +225,32 @@ class SplitTest(unittest.TestCase):
             self.assertTrue(i != j or r >= s + 40)
 
     def test_auto_steps_suffice(self):
-        args = G.parse_args(["generate", "--env", "Hopper-v5", "--out", "x"])
-        self.assertEqual(G.auto_steps(args, 400), 200_000)
+        # Episodes of full length, as many as auto_steps pays for: the split and both kinds of
+        # windows must come out of them for every request, whatever the random draws.
+        requests = [
+            [],
+            ["--train-chunks", "40000", "--test-trajectories", "200", "--test-length", "200"],
+            ["--train-chunks", "7", "--test-trajectories", "5", "--test-length", "399", "--chunk", "2"],
+            ["--train-chunks", "5000", "--test-trajectories", "30", "--test-fraction", "0.5"],
+            ["--train-chunks", "100", "--test-trajectories", "50", "--test-length", "40", "--test-fraction", "0.05"],
+        ]
+        for extra in requests:
+            args = G.parse_args(["generate", "--env", "Hopper-v5", "--out", "x"] + extra)
+            for e in (50, 400, 1000):
+                if e + 1 < args.test_length:
+                    continue
+                steps = G.auto_steps(args, e)
+                self.assertEqual(steps % e, 0)
+                lengths = [e + 1] * (steps // e)
+                for seed in range(3):
+                    rng = np.random.default_rng(seed)
+                    with self.subTest(extra=extra, episode_steps=e, seed=seed):
+                        train, test = G.split_episodes(lengths, args.test_fraction, args.test_length, rng)
+                        self.assertEqual(len(G.train_windows(lengths, train, args.chunk, args.train_chunks, rng)),
+                                         args.train_chunks)
+                        self.assertEqual(len(G.test_windows(lengths, test, args.test_length,
+                                                            args.test_trajectories, rng)),
+                                         args.test_trajectories)
 
     def test_env_names(self):
         self.assertEqual(G.resolve_dt("hopper-medium-v2", None), 0.008)

@@ -8,12 +8,11 @@ use clap::Args;
 use phaselab_core::data::reference_layout::{from_reference_npy, task_dt};
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::experiments::mujoco::{
-    fig7_runs, fig7_settings, Fig7Record, Fig7Run, Fig7Settings, ENVIRONMENTS,
+    fig7_csv, fig7_runs, fig7_settings, fig7_table, Fig7Record, Fig7Run, Fig7Settings, ENVIRONMENTS,
 };
 use phaselab_core::experiments::Tier;
 use phaselab_core::models::{ControlConfig, ControlKind};
-use phaselab_core::plot::{self, Curve, LinesSpec};
-use phaselab_core::stats::mean_and_standard_error;
+use phaselab_core::plot;
 use phaselab_core::train::{
     evaluate_control, fit_standardisation, mujoco_train_config, steps_per_epoch, train,
     ControlEvaluation, TrainConfig,
@@ -386,7 +385,8 @@ pub fn reproduce_fig7(
     Ok(())
 }
 
-/// results.csv, table.md, bars of train and test MSE, and one rollout figure per environment.
+/// results.csv, table.md, bars of train and test MSE, and one rollout figure per environment
+/// (where a run directory still holds seed 0's test example), from the records.
 fn draw_fig7(
     tier: Tier,
     records: &[Fig7Record],
@@ -394,168 +394,46 @@ fn draw_fig7(
     root: &Path,
     out: &Path,
 ) -> Result<()> {
-    // Scores from the records; the rollout figures also need the test example that only a run
-    // directory's metrics.json holds (drawn where it is present).
-    let rows: Vec<(Fig7Run, serde_json::Value)> = records
-        .iter()
-        .map(|r| {
-            let m = std::fs::read(dir_of(&r.run).join("metrics.json"))
-                .ok()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-            let mut v = serde_json::json!({"train_mse": r.train_mse, "test_mse": r.test_mse,
-                "parameters": r.parameters, "train_seconds": r.train_seconds});
-            if let Some(test) = m.as_ref().map(|m| m["test"].clone()) {
-                v["test"] = test;
-            }
-            (r.run.clone(), v)
-        })
-        .collect();
-    let f = |m: &serde_json::Value, k: &str| m[k].as_f64().unwrap_or(f64::NAN);
-    let mut csv = String::from(
-        "figure,tier,environment,model,seed,train_mse,test_mse,parameters,train_seconds\n",
-    );
-    for (r, m) in &rows {
-        csv += &format!(
-            "fig7,{tier},{},{},{},{},{},{},{}\n",
-            r.env,
-            r.model,
-            r.seed,
-            f(m, "train_mse"),
-            f(m, "test_mse"),
-            m["parameters"],
-            f(m, "train_seconds")
-        );
-    }
-    write_atomic(&out.join("results.csv"), csv.as_bytes())?;
-    let mut md = format!(
-        "# fig7 ({tier} tier): control-aware models on MuJoCo (standardised MSE, mean ± standard error over seeds)\n\n| environment | split |"
-    );
-    for k in ControlKind::ALL {
-        md += &format!(" {k} |");
-    }
-    md += "\n|---|---|---|---|---|\n";
-    let (mut train_bars, mut test_bars) = (Vec::new(), Vec::new());
-    for env in ENVIRONMENTS {
-        for (split, key, bars) in [
-            ("train", "train_mse", &mut train_bars),
-            ("test", "test_mse", &mut test_bars),
-        ] {
-            md += &format!("| {env} | {split} |");
-            for k in ControlKind::ALL {
-                let xs: Vec<f64> = rows
-                    .iter()
-                    .filter(|(r, _)| r.env == env && r.model == k)
-                    .map(|(_, m)| f(m, key))
-                    .collect();
-                let (mean, se) = mean_and_standard_error(&xs);
-                md += &if xs.is_empty() {
-                    " – |".into()
-                } else {
-                    format!(" {mean:.3e} ± {se:.1e} (n={}) |", xs.len())
-                };
-                if !xs.is_empty() {
-                    bars.push((env.to_string(), k.name().to_string(), mean, se));
-                }
-            }
-            md += "\n";
-        }
-    }
+    write_atomic(&out.join("results.csv"), fig7_csv(tier, records).as_bytes())?;
+    let (mut md, train_bars, test_bars) = fig7_table(tier, records);
     let mut files = Vec::new();
+    let mut put = |name: String, drawn: Result<(Vec<u8>, String), plot::PlotError>| -> Result<()> {
+        let (png, svg) = drawn.with_context(|| format!("drawing {name}"))?;
+        write_atomic(&out.join(format!("{name}.png")), &png)?;
+        write_atomic(&out.join(format!("{name}.svg")), svg.as_bytes())?;
+        files.push(format!("{name}.png"));
+        Ok(())
+    };
     for (name, label, bars) in [
         ("fig7_train", "train MSE", &train_bars),
         ("fig7_test", "test rollout MSE", &test_bars),
     ] {
         let title = format!("fig7 ({tier} tier): {label} (standardised)");
-        let drawn = phaselab_core::png_and_svg!(1000, 500, |root| plot::grouped_bars(
-            &root, &title, label, bars
-        ));
-        let (png, svg) = drawn.with_context(|| format!("drawing {name}"))?;
-        write_atomic(&out.join(format!("{name}.png")), &png)?;
-        write_atomic(&out.join(format!("{name}.svg")), svg.as_bytes())?;
-        files.push(format!("{name}.png"));
+        put(name.into(), plot::fig7_bars(&title, label, bars))?;
     }
     for env in ENVIRONMENTS {
-        if let Some(f) = rollout_figure(env, tier, &rows, root, out)? {
-            files.push(f);
-        }
+        let Ok((_, test)) = load_dir(&root.join("mujoco-data").join(format!("{env}-{tier}")))
+        else {
+            continue;
+        };
+        // Seed 0's predicted test example, from its run directory's metrics.json.
+        let predictions: Vec<(String, Vec<Vec<f64>>)> = ControlKind::ALL
+            .iter()
+            .filter_map(|&k| {
+                let r = records
+                    .iter()
+                    .find(|r| r.run.env == env && r.run.model == k && r.run.seed == 0)?;
+                let m = std::fs::read(dir_of(&r.run).join("metrics.json")).ok()?;
+                let m: serde_json::Value = serde_json::from_slice(&m).ok()?;
+                let rows = serde_json::from_value(m["test"]["example"].clone()).ok()?;
+                Some((k.name().to_string(), rows))
+            })
+            .collect();
+        let name = format!("fig7_rollout_{}", env.to_lowercase());
+        put(name, plot::fig7_rollout(&test, &predictions))?;
     }
     md += &format!("\nFiles: {}\n", files.join(", "));
     write_atomic(&out.join("table.md"), md.as_bytes())?;
     println!("{md}");
     Ok(())
-}
-
-/// Prediction against truth for the first test trajectory, one panel per state dimension.
-fn rollout_figure(
-    env: &str,
-    tier: Tier,
-    rows: &[(Fig7Run, serde_json::Value)],
-    root: &Path,
-    out: &Path,
-) -> Result<Option<String>> {
-    let Ok((_, test)) = load_dir(&root.join("mujoco-data").join(format!("{env}-{tier}"))) else {
-        return Ok(None);
-    };
-    let (d, t, dt) = (test.d, test.t, test.dt);
-    let mut panels = Vec::new();
-    for c in 0..2 * d {
-        let truth: Vec<(f64, f64)> = (0..t)
-            .map(|k| {
-                let (q, v) = test.state(0, k);
-                (k as f64 * dt, if c < d { q[c] } else { v[c - d] })
-            })
-            .collect();
-        let mut series = vec![Curve {
-            name: "truth".into(),
-            points: truth,
-            dashed: false,
-        }];
-        for k in ControlKind::ALL {
-            let Some((_, m)) = rows
-                .iter()
-                .find(|(r, _)| r.env == env && r.model == k && r.seed == 0)
-            else {
-                continue;
-            };
-            let Some(ex) = m["test"]["example"].as_array() else {
-                continue;
-            };
-            let points = ex
-                .iter()
-                .enumerate()
-                .filter_map(|(i, row)| Some((i as f64 * dt, row.get(c)?.as_f64()?)))
-                .collect();
-            series.push(Curve {
-                name: k.name().into(),
-                points,
-                dashed: true,
-            });
-        }
-        let label = if c < d {
-            format!("qpos[{c}]")
-        } else {
-            format!("qvel[{}]", c - d)
-        };
-        panels.push(LinesSpec {
-            title: label,
-            x_label: "t (s)".into(),
-            series,
-            ..Default::default()
-        });
-    }
-    let cols = 4;
-    let rows_n = panels.len().div_ceil(cols);
-    let name = format!("fig7_rollout_{}", env.to_lowercase());
-    let drawn = phaselab_core::png_and_svg!(1200, 260 * rows_n as u32, |root| {
-        plot::blank(&root)?;
-        let areas = root.split_evenly((rows_n, cols));
-        panels
-            .iter()
-            .zip(areas.iter())
-            .try_for_each(|(p, a)| plot::lines(a, p).map(|_| ()))
-    });
-    let (png, svg) = drawn.with_context(|| format!("drawing {name}"))?;
-    write_atomic(&out.join(format!("{name}.png")), &png)?;
-    write_atomic(&out.join(format!("{name}.svg")), svg.as_bytes())?;
-    Ok(Some(format!("{name}.png")))
 }

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
-use phaselab_core::physics::System;
+use phaselab_core::physics::{System, SystemSpec};
 use phaselab_core::solve::Solver;
 use phaselab_core::train::{
     evaluate, Checkpoint, EpochStats, Evaluation, Loss, PopulationTrainer, TrainConfig, TrainError,
@@ -545,6 +545,44 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Also draw what the model learned against the true system along one coordinate (potential,
+    /// inverse mass, force and acceleration at rest): structure.png, .svg and .json beside the
+    /// checkpoint.
+    #[arg(long)]
+    plot_structure: bool,
+    /// The coordinate q_C that --plot-structure sweeps (the others held at their median in the data).
+    #[arg(long, default_value_t = 0, requires = "plot_structure")]
+    coordinate: usize,
+}
+
+/// structure.{png,svg,json} for `model` beside `path`, from the test data's system.
+fn write_structure(
+    model: &DynamicsModel,
+    test: &TrajectorySet,
+    c: usize,
+    path: &std::path::Path,
+) -> Result<()> {
+    use phaselab_core::models::learned_structure::learned_structure;
+    let spec: SystemSpec = test.meta.system.parse().map_err(|e| {
+        anyhow::anyhow!("--plot-structure needs the true system, and the data's system '{}' is not one phaselab simulates: {e}", test.meta.system)
+    })?;
+    let sys = phaselab_core::physics::build(spec);
+    let slice = learned_structure(model, sys.as_ref(), test, c, 101)?;
+    let (png, svg) = phaselab_core::plot::structure_figure(std::slice::from_ref(&slice))
+        .map_err(|e| anyhow::anyhow!("drawing the structure: {e}"))?;
+    for (ext, bytes) in [
+        ("png", png),
+        ("svg", svg.into_bytes()),
+        ("json", serde_json::to_vec_pretty(&slice)?),
+    ] {
+        write_atomic(&path.with_file_name(format!("structure.{ext}")), &bytes)?;
+    }
+    eprintln!(
+        "wrote {} (learned H shown in the truth's gauge, k = {:.4})",
+        path.with_file_name("structure.png").display(),
+        slice.gauge
+    );
+    Ok(())
 }
 
 pub fn eval_cmd(a: EvalArgs) -> Result<()> {
@@ -555,6 +593,9 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
     };
     let ck = Checkpoint::from_bytes(&read(&path)?)
         .with_context(|| format!("{} is not a usable checkpoint", path.display()))?;
+    if let Some(note) = ck.note() {
+        eprintln!("note: {}: {note}", path.display());
+    }
     let device = Device::flex();
     let model = ck
         .model(&device)
@@ -577,6 +618,9 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
         None => trained.unwrap_or_default(),
     };
     let ev = evaluate(&model, &test, &solver, &device).map_err(anyhow::Error::msg)?;
+    if a.plot_structure {
+        write_structure(&model, &test, a.coordinate, &path)?;
+    }
     let report = json!({"model": ck.meta.model.kind, "checkpoint": path, "data": data, "solver": solver.to_string(), "test": ev});
     let json_path = path.with_file_name("eval.json");
     write_atomic(

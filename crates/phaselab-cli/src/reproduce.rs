@@ -658,6 +658,22 @@ fn save(
     Ok(vec![format!("{name}.png"), format!("{name}.svg")])
 }
 
+/// `series` on log-log axes, saved as NAME.png/.svg; `(lines, regression)` as in
+/// `plot::xy_log_log`.
+fn save_log_log(
+    out: &Path,
+    name: &str,
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    series: &[plot::Series],
+    (lines, regression): (bool, bool),
+) -> Result<Vec<String>> {
+    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::xy_log_log(
+        &root, title, x_label, y_label, series, lines, regression
+    ));
+    save(out, name, drawn)
+}
+
 fn bars(
     fig: Figure,
     tier: Tier,
@@ -729,16 +745,9 @@ fn energy(
         "{} ({tier} tier): energy violation vs rollout error",
         fig.name()
     );
-    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::xy_log_log(
-        &root,
-        &title,
-        "test rollout error (gerr)",
-        "energy violation (Herr)",
-        &series,
-        false,
-        true
-    ));
-    let mut files = save(out, &format!("{}-scatter", fig.name()), drawn)?;
+    let labels = ("test rollout error (gerr)", "energy violation (Herr)");
+    let name = format!("{}-scatter", fig.name());
+    let mut files = save_log_log(out, &name, &title, labels, &series, (false, true))?;
     // Growth in time: geometric mean of Herr(t) over runs, +- one standard deviation in log space.
     let mut curves = Vec::new();
     md += "| model | Herr at the first step | Herr at the last step | growth exponent (log Herr vs log t) |\n|---|---|---|---|\n";
@@ -805,30 +814,26 @@ fn alpha_sweep(
     }
     md += "\nThe penalty enters the loss as penalty / alpha: larger alpha, weaker regularisation (plots use 1/alpha).\n";
     let title = format!("{} ({tier} tier): test error vs penalty weight", fig.name());
-    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::xy_log_log(
-        &root,
-        &title,
-        "penalty weight 1/alpha",
-        "test rollout error (gerr)",
-        &vs_alpha,
-        true,
-        false
-    ));
-    let mut files = save(out, &format!("{}-alpha", fig.name()), drawn)?;
+    let labels = ("penalty weight 1/alpha", "test rollout error (gerr)");
+    let name = format!("{}-alpha", fig.name());
+    let mut files = save_log_log(out, &name, &title, labels, &vs_alpha, (true, false))?;
     let title = format!(
         "{} ({tier} tier): test error vs symplectic error",
         fig.name()
     );
-    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::xy_log_log(
-        &root,
-        &title,
+    let labels = (
         "symplectic error of the learned field",
         "test rollout error (gerr)",
+    );
+    let name = format!("{}-symplectic", fig.name());
+    files.extend(save_log_log(
+        out,
+        &name,
+        &title,
+        labels,
         &vs_sym,
-        false,
-        false
-    ));
-    files.extend(save(out, &format!("{}-symplectic", fig.name()), drawn)?);
+        (false, false),
+    )?);
     Ok((md, files))
 }
 

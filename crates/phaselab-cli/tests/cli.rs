@@ -308,6 +308,41 @@ fn train_eval_compare_end_to_end() {
     assert_eq!(ev["test"]["gerr"], m["test"]["gerr"]);
     assert!(ev["test"]["symplectic_error"].as_f64().is_some());
     assert!(run.join("eval.json").exists());
+    // What the node-so learned along q_1, against the true chain pendulum: force, inverse mass and
+    // acceleration at rest (no potential: node-so has no H), in the truth's gauge.
+    let o = phaselab(&[
+        "eval",
+        s(&run),
+        "--data",
+        s(&data),
+        "--plot-structure",
+        "--coordinate",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let st: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("structure.json")).unwrap()).unwrap();
+    assert_eq!(
+        (st["model"].as_str(), st["coordinate"].as_u64()),
+        (Some("node-so"), Some(1))
+    );
+    assert!(st["potential"].is_null() && st["force"]["truth"].as_array().unwrap().len() == 101);
+    assert!(run.join("structure.png").exists() && run.join("structure.svg").exists());
+    let o = phaselab(&[
+        "eval",
+        s(&run),
+        "--data",
+        s(&data),
+        "--plot-structure",
+        "--coordinate",
+        "9",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("coordinate 9 does not exist"),
+        "{}",
+        text(&o)
+    );
     // Both commands take the data directory or a file: eval the directory (its test.npz), train
     // the train.npz file (with the test.npz beside it); the same data gives the same run.
     let o = phaselab(&["eval", s(&run), "--data", s(&data), "--json"]);
@@ -354,6 +389,22 @@ fn train_eval_compare_end_to_end() {
         "{}",
         text(&o)
     );
+    // One flipped byte in the weights: refused as damage, naming the file; the file is kept.
+    let mut ck = std::fs::read(out.join("hnn/model.phaselab")).unwrap();
+    let at = ck.len() - 100;
+    ck[at] ^= 0x01;
+    let damaged = d.join("damaged.phaselab");
+    std::fs::write(&damaged, &ck).unwrap();
+    let o = phaselab(&["eval", s(&damaged), "--data", s(&d.join("data/test.npz"))]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("corrupt checkpoint")
+            && t.contains("damaged.phaselab")
+            && !t.contains("panicked"),
+        "{t}"
+    );
+    assert_eq!(std::fs::read(&damaged).unwrap(), ck);
     let cases = [
         ("nonsense", "--epochs=1", "unknown model"),
         ("node", "--loss=l3", "unknown loss"),
@@ -979,4 +1030,219 @@ fn fig7_leaves_records_and_resumes_from_them() {
     assert!(std::fs::read_to_string(d.join("fig7/table.md"))
         .unwrap()
         .contains("Hopper-v5"));
+}
+
+/// The JSON metadata of a checkpoint file (layout: 14-byte magic, u32 version, u64 length, JSON).
+fn checkpoint_meta(path: &Path) -> serde_json::Value {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[..14], b"PHASELAB-CKPT\n", "{}", path.display());
+    let len = u64::from_le_bytes(b[18..26].try_into().unwrap()) as usize;
+    serde_json::from_slice(&b[26..26 + len]).unwrap()
+}
+
+fn json_file(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn info_json(file: &Path) -> serde_json::Value {
+    let o = phaselab(&["data", "info", "--json", s(file)]);
+    assert!(o.status.success(), "{}", text(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn train_flags_take_effect() {
+    let d = tmpdir("train-flags");
+    let run = d.join("run");
+    let args = "train --system chain-pendulum:1 --model node-so-symreg --epochs 2 --width 8 \
+                --depth 3 --alpha 250 --model-seed 5 --data-seed 7 --n 30 --n-test 3 --batch 8 \
+                --loss l1 --solver euler:3";
+    let mut v: Vec<&str> = args.split_whitespace().collect();
+    v.extend(["--out", s(&run)]);
+    let o = phaselab(&v);
+    assert!(o.status.success(), "{}", text(&o));
+    let meta = checkpoint_meta(&run.join("model.phaselab"));
+    let (model, training) = (&meta["model"], &meta["training"]);
+    assert_eq!(model["kind"], "node-so-symreg", "{meta}");
+    assert_eq!(model["depth"], 3, "{meta}");
+    assert_eq!(model["alpha"], 250.0, "{meta}");
+    assert_eq!(model["seed"], 5, "{meta}");
+    let cfg = &training["config"];
+    assert_eq!(cfg["loss"], "l1", "{meta}");
+    assert_eq!(cfg["solver"]["method"], "Euler", "{meta}");
+    assert_eq!(cfg["solver"]["substeps"], 3, "{meta}");
+    assert_eq!(
+        cfg["seed"], 5,
+        "the minibatch order follows --model-seed: {meta}"
+    );
+    // The data were generated with --data-seed (24 of the 30 trajectories train).
+    assert_eq!(training["train_file_seed"], 7, "{meta}");
+    assert_eq!(training["n_train"], 24, "{meta}");
+    // Three hidden layers of 8: main net [3, 8, 8, 8, 1] (cos, sin, v in) and mass net
+    // [2, 8, 8, 8, 1]: 185 + 177 weights (two hidden layers would give 113 + 105).
+    let m = json_file(&run.join("metrics.json"));
+    assert_eq!(m["parameters"], 362, "{m}");
+    // eval rolls out with the solver the model was trained with.
+    let data = d.join("data");
+    let o = phaselab(&[
+        "data",
+        "gen",
+        "--system",
+        "chain-pendulum:1",
+        "--n",
+        "10",
+        "--n-test",
+        "2",
+        "--out",
+        s(&data),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = phaselab(&["eval", s(&run), "--data", s(&data), "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let ev: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(ev["solver"], "euler:3", "{ev}");
+    // Other seeds give other weights and other data; the same seeds the same run.
+    let again = |model_seed: &str, data_seed: &str, name: &str| {
+        let out = d.join(name);
+        let mut v: Vec<&str> = args.split_whitespace().collect();
+        let at = |flag: &str, v: &[&str]| v.iter().position(|x| *x == flag).unwrap() + 1;
+        let (i, j) = (at("--model-seed", &v), at("--data-seed", &v));
+        v[i] = model_seed;
+        v[j] = data_seed;
+        v.extend(["--out", s(&out)]);
+        let o = phaselab(&v);
+        assert!(o.status.success(), "{}", text(&o));
+        let m = json_file(&out.join("metrics.json"));
+        (
+            checkpoint_meta(&out.join("model.phaselab")),
+            m["test"]["gerr"].as_f64().unwrap(),
+        )
+    };
+    let gerr = m["test"]["gerr"].as_f64().unwrap();
+    let (same, same_gerr) = again("5", "7", "same");
+    assert_eq!(same["training"], meta["training"]);
+    assert_eq!(same_gerr, gerr);
+    let (_, other_model) = again("6", "7", "other-model");
+    let (other_data, other_data_gerr) = again("5", "8", "other-data");
+    assert_eq!(other_data["training"]["train_file_seed"], 8);
+    assert_ne!(other_model, gerr, "--model-seed 6 trained the same weights");
+    assert_ne!(other_data_gerr, gerr, "--data-seed 8 gave the same data");
+}
+
+#[test]
+fn data_and_simulate_flags_take_effect() {
+    let d = tmpdir("data-flags");
+    let gen = |out: &Path, atol: &str| {
+        let o = phaselab(&[
+            "data",
+            "gen",
+            "--system",
+            "chain-pendulum:1",
+            "--n",
+            "20",
+            "--n-test",
+            "3",
+            "--test-chunk",
+            "7",
+            "--train-fraction",
+            "0.5",
+            "--atol",
+            atol,
+            "--seed",
+            "2",
+            "--out",
+            s(out),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    let (loose, tight) = (d.join("loose"), d.join("tight"));
+    gen(&loose, "1e-3");
+    gen(&tight, "1e-9");
+    let (train, val, test) = (
+        info_json(&loose.join("train.npz")),
+        info_json(&loose.join("val.npz")),
+        info_json(&loose.join("test.npz")),
+    );
+    // --train-fraction 0.5 of 20: 10 train, 10 val; --test-chunk 7 points per test chunk.
+    assert_eq!(
+        (train["n"].as_u64(), val["n"].as_u64()),
+        (Some(10), Some(10)),
+        "{train} {val}"
+    );
+    assert_eq!(train["t"], 5);
+    assert_eq!(
+        (test["n"].as_u64(), test["t"].as_u64()),
+        (Some(3), Some(7)),
+        "{test}"
+    );
+    for j in [&train, &val, &test] {
+        assert_eq!(
+            j["metadata"]["integrator"], "dopri5(rtol=1e-7,atol=1e-3)",
+            "{j}"
+        );
+    }
+    assert_eq!(
+        info_json(&tight.join("test.npz"))["metadata"]["integrator"],
+        "dopri5(rtol=1e-7,atol=1e-9)"
+    );
+    // A looser absolute tolerance really integrates differently.
+    assert_ne!(
+        std::fs::read(loose.join("test.npz")).unwrap(),
+        std::fs::read(tight.join("test.npz")).unwrap()
+    );
+    // simulate takes --atol too.
+    let out = d.join("sim.npz");
+    let o = phaselab(&[
+        "simulate",
+        "--system",
+        "gyroscope",
+        "--seconds",
+        "0.5",
+        "--atol",
+        "1e-6",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        info_json(&out)["metadata"]["integrator"],
+        "dopri5(rtol=1e-7,atol=1e-6)"
+    );
+}
+
+#[test]
+fn control_substeps_flags_take_effect() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../phaselab-core/tests/data/mujoco");
+    let d = tmpdir("control-flags");
+    let data = d.join("hopper");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(fixture.join("hopper_train.npz"), data.join("train.npz")).unwrap();
+    std::fs::copy(fixture.join("hopper_test.npz"), data.join("test.npz")).unwrap();
+    let run = |substeps: &str| {
+        let out = d.join(format!("runs{substeps}"));
+        let o = phaselab(&[
+            "control",
+            "--data",
+            s(&data),
+            "--models",
+            "node-so",
+            "--epochs",
+            "1",
+            "--width",
+            "8",
+            "--batch",
+            "16",
+            "--substeps",
+            substeps,
+            "--out",
+            s(&out),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        json_file(&out.join("node-so/metrics.json"))
+    };
+    let (three, one) = (run("3"), run("1"));
+    assert_eq!(three["model_config"]["substeps"], 3, "{three}");
+    assert_eq!(one["model_config"]["substeps"], 1, "{one}");
+    // Three Euler substeps per data step are another rollout than one.
+    assert_ne!(three["test_mse"], one["test_mse"]);
 }

@@ -126,4 +126,54 @@ mod tests {
         assert!((pts[0].2 - a[0]).abs() < 1e-9 && (pts[0].3 - b[0]).abs() < 1e-9);
         assert!(log_band_and_growth(&[]).is_none());
     }
+
+    #[test]
+    fn power_laws_give_their_exponents_and_bad_points_are_left_out() {
+        // y = 0.3 x^-0.7: slope -0.7, intercept log10(0.3), correlation of the logs -1; the
+        // points with x <= 0 or y <= 0 do not count.
+        let mut pts: Vec<(f64, f64)> = [0.01, 0.2, 1.0, 7.0, 300.0]
+            .iter()
+            .map(|&x: &f64| (x, 0.3 * x.powf(-0.7)))
+            .collect();
+        pts.extend([(0.0, 1.0), (2.0, 0.0), (3.0, -4.0)]);
+        let line = log_log_line(&pts);
+        assert!((line.slope + 0.7).abs() < 1e-12, "{line:?}");
+        assert!((line.intercept - 0.3f64.log10()).abs() < 1e-12, "{line:?}");
+        assert!((line.correlation + 1.0).abs() < 1e-12, "{line:?}");
+        // Pearson on scattered pairs, against the textbook sums worked out by hand:
+        // x = 1..4, y = (2, 1, 4, 3): sxy = 3, sxx = syy = 5, r = 0.6.
+        let r = correlation(&[(1.0, 2.0), (2.0, 1.0), (3.0, 4.0), (4.0, 3.0)]);
+        assert!((r - 0.6).abs() < 1e-12, "{r}");
+        // ... and invariant to the units of either variable.
+        let r2 = correlation(&[(10.0, -2.0), (20.0, -2.5), (30.0, -1.0), (40.0, -1.5)]);
+        assert!((r2 - 0.6).abs() < 1e-12, "{r2}");
+        // Nothing to fit: one usable point, or no spread in x.
+        assert!(log_log_fit(&[(1.0, 2.0), (0.0, 3.0), (5.0, -1.0)]).is_none());
+        assert!(log_log_fit(&[(2.0, 1.0), (2.0, 5.0)]).is_none());
+        assert!(log_log_line(&[(1.0, 1.0)]).slope.is_nan());
+        assert!(correlation(&[(1.0, 1.0)]).is_nan());
+        // Growth exponents of e(t) = c t^p for three runs with different c, sampled every 0.05 s,
+        // one curve longer than the others (cut to the shortest): p, whatever c and dt.
+        for p in [0.5, 1.0, 2.25] {
+            let curve = |c: f64, len: usize| -> Vec<f64> {
+                (1..=len).map(|k| c * (k as f64 * 0.05).powf(p)).collect()
+            };
+            let (a, b, c) = (curve(1e-3, 30), curve(4e-3, 25), curve(0.5, 25));
+            let (pts, growth) = log_band_and_growth(&[(&a, 0.05), (&b, 0.05), (&c, 0.05)]).unwrap();
+            assert_eq!(pts.len(), 25);
+            assert!((growth - p).abs() < 1e-9, "p = {p}: {growth}");
+            // Geometric mean of the three at t = 0.05 k, and its band around it.
+            let gm = (1e-3f64 * 4e-3 * 0.5).cbrt() * 0.05f64.powf(p);
+            assert!((pts[0].0 - 0.05).abs() < 1e-15 && (pts[24].0 - 1.25).abs() < 1e-12);
+            assert!((pts[0].1 / gm - 1.0).abs() < 1e-12, "{} vs {gm}", pts[0].1);
+            assert!(pts[0].2 < pts[0].1 && pts[0].1 < pts[0].3);
+            assert!(((pts[0].1 / pts[0].2) - (pts[0].3 / pts[0].1)).abs() < 1e-9);
+        }
+        // A zero in a curve is floored at 1e-12 rather than poisoning the logs; an empty curve
+        // leaves nothing to draw.
+        let z = [0.0, 1.0];
+        let (pts, _) = log_band_and_growth(&[(&z, 1.0)]).unwrap();
+        assert!((pts[0].1 - 1e-12).abs() < 1e-24, "{}", pts[0].1);
+        assert!(log_band_and_growth(&[(&[], 1.0)]).is_none());
+    }
 }

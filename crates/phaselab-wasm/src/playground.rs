@@ -7,9 +7,11 @@ use burn::prelude::*;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::metrics::rollout_error;
+use phaselab_core::models::learned_structure::learned_structure;
 use phaselab_core::models::{ControlConfig, ControlKind, ControlModel, DynamicsModel, ModelConfig};
 use phaselab_core::physics::simulate::{simulate as integrate, Integrator};
 use phaselab_core::physics::{build, State, System, SystemSpec};
+use phaselab_core::plot::structure_panels;
 use phaselab_core::rng::Rng;
 use phaselab_core::solve::Solver;
 use phaselab_core::train::checkpoint::Checkpoint;
@@ -111,7 +113,7 @@ fn err(e: impl std::fmt::Display) -> JsError {
 }
 
 impl Playground {
-    fn new(device: Device, backend: &str) -> Self {
+    pub(crate) fn new(device: Device, backend: &str) -> Self {
         Playground {
             device,
             backend: backend.into(),
@@ -370,6 +372,7 @@ impl Playground {
             "depth": m.depth, "n_params": n_params,
             "system": ck.meta.training.get("system"),
             "trained_epochs": ck.meta.training.get("epochs_done"),
+            "note": ck.note(),
         })
         .to_string())
     }
@@ -466,6 +469,33 @@ impl Playground {
         out["n_params"] = json!(model.n_params());
         out["kind"] = json!(kind);
         Ok(out.to_string())
+    }
+
+    /// What models `ids` learned along coordinate q_c against the true system (the structure
+    /// view): JSON {slices, panels}, panels as `plot_lines` specs (potential, inverse mass, force
+    /// and acceleration at rest). Each model is read back to a CPU copy first (WebGPU reads are
+    /// asynchronous).
+    pub async fn structure(&self, ids: Vec<u32>, coordinate: usize) -> Result<String, JsError> {
+        let (spec, test) =
+            self.with_data(|d| Ok((d.system.as_ref().map(|s| s.spec()), d.test.clone())))?;
+        let sys = spec.map(build).ok_or_else(|| {
+            err("the structure view compares with the true system, and this dataset's system is not one phaselab simulates")
+        })?;
+        let mut slices = Vec::with_capacity(ids.len());
+        for id in ids {
+            let AnyModel::Autonomous(m) = self.model(id)?.0 else {
+                return Err(err("the structure view is for models without controls"));
+            };
+            let cpu = Checkpoint::from_model_async(&m, json!({}))
+                .await
+                .and_then(|c| c.model(&Device::flex()))
+                .map_err(err)?;
+            let mut slice =
+                learned_structure(&cpu, sys.as_ref(), &test, coordinate, 81).map_err(err)?;
+            slice.model = slot(&self.inner.borrow(), id)?.kind.clone();
+            slices.push(slice);
+        }
+        Ok(json!({"panels": structure_panels(&slices), "slices": slices}).to_string())
     }
 
     /// Model `id` rolled out from z0 = [q, v] for `steps` points: rows [steps, 2D].

@@ -94,46 +94,68 @@ fn uploads_split_into_disjoint_train_windows_and_held_out_trajectories() {
     }
 }
 
-/// The page's default run, natively: every model's loss falls and NODE+SO and the HNN beat the
-/// NODE on held-out rollouts (the paper's point, visible within the default epochs).
+/// Drive a future of the playground to its end: on the CPU backend nothing in it waits.
+fn ready<F: std::future::Future>(f: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut f = std::pin::pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// The page's default run through the page's own path (`Playground::set_system`, `add_model`,
+/// `train_epoch`, `evaluate` with the default settings), natively: every model's loss falls and
+/// NODE+SO and the HNN beat the NODE on held-out rollouts (the paper's point, visible within the
+/// default epochs).
 #[test]
 fn default_settings_show_the_papers_point() {
-    use burn::prelude::*;
-    use phaselab_core::models::ModelConfig;
-    use phaselab_core::physics::build;
-    use phaselab_core::train::{evaluate, Trainer};
+    use crate::playground::Playground;
+    use burn::prelude::Device;
     let s = Settings::default();
-    let sys = build(s.spec().unwrap());
-    let p = Protocol {
-        n_trajectories: (s.n_train as f64 / 0.8).ceil() as usize,
-        n_test: 12,
-        seconds: 10.0,
-        chunk: s.chunk,
-        test_chunk: 100,
-        seed: s.seed,
-        ..Protocol::default()
-    };
-    let data = p.generate(sys.as_ref(), &|_| {}).unwrap();
-    let ad = Device::flex().autodiff();
+    let json = serde_json::to_string(&s).unwrap();
+    let pg = Playground::new(Device::flex(), "cpu");
+    assert!(pg.set_system(&json).is_ok(), "set_system failed");
     let mut gerr = std::collections::HashMap::new();
     for name in &s.models {
-        let mc = ModelConfig {
-            width: s.width,
-            depth: s.depth,
-            seed: s.seed,
-            ..ModelConfig::new(Settings::kind(name).unwrap(), sys.dof(), sys.angular())
+        let id = pg
+            .add_model(name, &json)
+            .unwrap_or_else(|_| panic!("add_model {name}"));
+        let mut first = None;
+        let last = loop {
+            let e = ready(pg.train_epoch(id)).unwrap_or_else(|_| panic!("train_epoch {name}"));
+            let e: serde_json::Value = serde_json::from_str(&e).unwrap();
+            let loss = e["loss"].as_f64().unwrap();
+            first.get_or_insert(loss);
+            if e["done"] == true {
+                assert_eq!(e["epoch"].as_u64(), Some(s.epochs as u64));
+                break loss;
+            }
         };
-        let cfg = s.train_config();
-        let mut t = Trainer::new(mc.init(&ad), &data.train, &cfg, &ad).unwrap_or_else(|_| panic!());
-        let first = t.epoch().unwrap().loss;
-        let mut last = first;
-        while t.epochs_done() < cfg.epochs {
-            last = t.epoch().unwrap().loss;
-        }
+        let first = first.unwrap();
         assert!(last < 0.5 * first, "{name}: loss {first} -> {last}");
-        let ev = evaluate(&t.model(), &data.test, &cfg.solver, &Device::flex()).unwrap();
-        gerr.insert(name.clone(), ev.gerr);
+        let ev = ready(pg.evaluate(id)).unwrap_or_else(|_| panic!("evaluate {name}"));
+        let ev: serde_json::Value = serde_json::from_str(&ev).unwrap();
+        gerr.insert(name.clone(), ev["gerr"].as_f64().unwrap());
     }
+    // The structure view: every model against the truth, along q_0.
+    let ids: Vec<u32> = (0..s.models.len() as u32).collect();
+    let view = ready(pg.structure(ids, 0)).unwrap_or_else(|_| panic!("structure"));
+    let view: serde_json::Value = serde_json::from_str(&view).unwrap();
+    let panels = view["panels"].as_array().unwrap();
+    assert_eq!(
+        panels.len(),
+        4,
+        "potential, inverse mass, force, acceleration"
+    );
+    let acceleration = panels[3]["series"].as_array().unwrap();
+    let names: Vec<&str> = acceleration
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["truth", "node", "node-so", "hnn"]);
     eprintln!("default run gerr: {gerr:?}");
     assert!(gerr["node-so"] < gerr["node"], "{gerr:?}");
     assert!(gerr["hnn"] < gerr["node"], "{gerr:?}");
@@ -153,4 +175,121 @@ fn the_page_takes_every_models_name_and_formula_from_the_core() {
     assert!(get("node-so").contains("M^-1(q) p"), "{}", get("node-so"));
     assert!(get("node-so-direct").contains("dq/dt = v"));
     assert!(get("hnn").contains("depends on q") && !get("hnn").contains("separable"));
+}
+
+/// Fuzzing the page's settings parser (URL values and saved settings pass through `clamp`):
+/// random JSON of every type under the page's keys and others never panics, and every setting
+/// comes out within its bounds and buildable. PHASELAB_FUZZ_CASES sets the number of cases.
+#[test]
+fn clamp_makes_any_json_legal() {
+    use phaselab_core::rng::Rng;
+    use serde_json::Value;
+    let keys = [
+        "system",
+        "models",
+        "width",
+        "depth",
+        "lr",
+        "epochs",
+        "integrator",
+        "n_train",
+        "chunk",
+        "loss",
+        "seed",
+        "drag",
+        "batch",
+        "backend",
+        "__proto__",
+        "",
+    ];
+    let cases: usize = std::env::var("PHASELAB_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let mut rng = Rng::new(11);
+    let strings = [
+        "",
+        "node",
+        "node-so,hnn",
+        "chain-pendulum:2",
+        "spring-pendulum:1,drag=9",
+        "custom",
+        "l1",
+        "rk4",
+        "webgpu",
+        "NaN",
+        "1e309",
+        "chain-pendulum:0",
+        "chain-pendulum:99999999999",
+        "gyroscope",
+        "magnet-pendulum",
+        "\u{0}",
+        "hnn,hnn,,nonsense",
+    ];
+    let numbers = [
+        0.0,
+        -1.0,
+        0.5,
+        3.7,
+        1e-9,
+        1e300,
+        -1e300,
+        5000.0,
+        2001.0,
+        f64::MIN_POSITIVE,
+    ];
+    fn value(rng: &mut Rng, strings: &[&str], numbers: &[f64], depth: usize) -> Value {
+        match rng.below(if depth > 2 { 4 } else { 6 }) {
+            0 => Value::Null,
+            1 => Value::Bool(rng.below(2) == 1),
+            2 => json!(
+                numbers[rng.below(numbers.len())]
+                    * if rng.below(2) == 0 {
+                        1.0
+                    } else {
+                        rng.uniform() * 1e4
+                    }
+            ),
+            3 => Value::String(strings[rng.below(strings.len())].to_string()),
+            4 => Value::Array(
+                (0..rng.below(4))
+                    .map(|_| value(rng, strings, numbers, depth + 1))
+                    .collect(),
+            ),
+            _ => Value::Object(
+                (0..rng.below(3))
+                    .map(|i| (format!("k{i}"), value(rng, strings, numbers, depth + 1)))
+                    .collect(),
+            ),
+        }
+    }
+    for case in 0..cases {
+        let raw = if rng.below(8) == 0 {
+            value(&mut rng, &strings, &numbers, 0)
+        } else {
+            let mut m = serde_json::Map::new();
+            for _ in 0..rng.below(8) {
+                let k = keys[rng.below(keys.len())];
+                m.insert(k.into(), value(&mut rng, &strings, &numbers, 1));
+            }
+            Value::Object(m)
+        };
+        let (s, _) = clamp(&raw);
+        let ok = (4..=512).contains(&s.width)
+            && (1..=4).contains(&s.depth)
+            && (1e-5..=0.1).contains(&s.lr)
+            && (1..=5000).contains(&s.epochs)
+            && (8..=2000).contains(&s.n_train)
+            && (2..=50).contains(&s.chunk)
+            && (1..=2000).contains(&s.batch)
+            && (0.0..=5.0).contains(&s.drag)
+            && !s.models.is_empty()
+            && s.models.iter().all(|m| Settings::kind(m).is_ok());
+        assert!(ok, "case {case}: {raw} gave {s:?}");
+        assert!(
+            s.system == "custom" || s.spec().is_ok(),
+            "case {case}: {raw} gave {s:?}"
+        );
+    }
+    println!("fuzz settings (clamp): {cases} cases, every one legal");
 }

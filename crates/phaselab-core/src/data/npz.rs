@@ -47,8 +47,12 @@ pub fn read(bytes: &[u8]) -> Result<Arrays, NpyError> {
         let Some(key) = name.strip_suffix(".npy") else {
             continue;
         };
-        // Never trust the declared size: cap what one archive may inflate to.
-        let mut buf = Vec::with_capacity(f.size().min(1 << 24) as usize);
+        // Never trust the declared sizes: reserve no more than DEFLATE can inflate the entry's
+        // stored bytes (at most the whole file) to, 1032:1, nor 16 MiB; and cap what one archive
+        // may inflate to.
+        let stored = f.compressed_size().min(bytes.len() as u64);
+        let plausible = stored.saturating_mul(1032);
+        let mut buf = Vec::with_capacity(f.size().min(plausible).min(1 << 24) as usize);
         (&mut f)
             .take(budget + 1)
             .read_to_end(&mut buf)

@@ -158,3 +158,68 @@ impl Fig7Record {
         Ok(r)
     }
 }
+
+/// One bar of fig7: (environment, model, mean, standard error).
+pub type Fig7Bar = (String, String, f64, f64);
+
+/// fig7's results: one CSV row per record.
+pub fn fig7_csv(tier: Tier, records: &[Fig7Record]) -> String {
+    let mut csv = String::from(
+        "figure,tier,environment,model,seed,train_mse,test_mse,parameters,train_seconds\n",
+    );
+    for r in records {
+        csv += &format!(
+            "fig7,{tier},{},{},{},{},{},{},{}\n",
+            r.run.env,
+            r.run.model,
+            r.run.seed,
+            r.train_mse,
+            r.test_mse,
+            r.parameters,
+            r.train_seconds
+        );
+    }
+    csv
+}
+
+/// fig7's table (markdown: standardised MSE, mean ± standard error over seeds, per environment,
+/// split and model) and the bars behind it: (train bars, test bars).
+pub fn fig7_table(tier: Tier, records: &[Fig7Record]) -> (String, Vec<Fig7Bar>, Vec<Fig7Bar>) {
+    let mut md = format!(
+        "# fig7 ({tier} tier): control-aware models on MuJoCo (standardised MSE, mean ± standard error over seeds)\n\n| environment | split |"
+    );
+    for k in ControlKind::ALL {
+        md += &format!(" {k} |");
+    }
+    md += "\n|---|---|";
+    md += &"---|".repeat(ControlKind::ALL.len());
+    md += "\n";
+    let (mut train_bars, mut test_bars) = (Vec::new(), Vec::new());
+    for env in ENVIRONMENTS {
+        for (split, bars) in [("train", &mut train_bars), ("test", &mut test_bars)] {
+            md += &format!("| {env} | {split} |");
+            for k in ControlKind::ALL {
+                let xs: Vec<f64> = records
+                    .iter()
+                    .filter(|r| r.run.env == env && r.run.model == k)
+                    .map(|r| {
+                        if split == "train" {
+                            r.train_mse
+                        } else {
+                            r.test_mse
+                        }
+                    })
+                    .collect();
+                if xs.is_empty() {
+                    md += " – |";
+                    continue;
+                }
+                let (mean, se) = crate::stats::mean_and_standard_error(&xs);
+                md += &format!(" {mean:.3e} ± {se:.1e} (n={}) |", xs.len());
+                bars.push((env.to_string(), k.name().to_string(), mean, se));
+            }
+            md += "\n";
+        }
+    }
+    (md, train_bars, test_bars)
+}

@@ -118,3 +118,42 @@ fn persistence_holds_every_first_state() {
     let m = mse(&truth, &still).unwrap();
     assert!((m - by_hand).abs() <= 1e-12 * by_hand, "{m} vs {by_hand}");
 }
+
+#[test]
+fn chaos_floor_is_the_true_system_started_eps_away_in_every_coordinate() {
+    let sys = system("chain-pendulum:2").unwrap();
+    let truth = test_set("chain-pendulum:2");
+    // By hand: each test chunk's first state with eps added to every coordinate q (velocities as
+    // they are), integrated by the ground-truth integrator, scored against the truth.
+    let by_hand = |eps: f64| {
+        let mut pred = truth.clone();
+        for i in 0..truth.n {
+            let (q, v) = truth.state(i, 0);
+            let s = State {
+                q: q.iter().map(|x| x + eps).collect(),
+                v: v.to_vec(),
+            };
+            let tr = simulate(sys.as_ref(), &s, truth.t, truth.dt, &Integrator::default()).unwrap();
+            for (k, st) in tr.states.iter().enumerate() {
+                let o = (i * truth.t + k) * truth.d;
+                pred.q[o..o + truth.d].copy_from_slice(&st.q);
+                pred.v[o..o + truth.d].copy_from_slice(&st.v);
+            }
+        }
+        rollout_error(&truth, &pred).unwrap()
+    };
+    let floor = chaos_floor(sys.as_ref(), &truth, 1e-4).unwrap();
+    assert_eq!(floor, by_hand(1e-4));
+    // Started exactly on the truth, the integrator reproduces it: the metric's own floor.
+    let none = chaos_floor(sys.as_ref(), &truth, 0.0).unwrap();
+    assert!(none.gerr < 1e-6, "{}", none.gerr);
+    // At the first step the error is linear in eps: |dz| ~ eps / sqrt(2) over |z| ~ 1.
+    assert!(
+        floor.curve[0] > 1e-6 && floor.curve[0] < 1e-3,
+        "{}",
+        floor.curve[0]
+    );
+    let tenth = chaos_floor(sys.as_ref(), &truth, 1e-5).unwrap();
+    let ratio = tenth.curve[0] / floor.curve[0];
+    assert!((ratio - 0.1).abs() < 0.005, "{ratio}");
+}

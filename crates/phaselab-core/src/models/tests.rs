@@ -267,3 +267,200 @@ fn output_biases_follow_the_reference() {
         &config(ModelKind::Node, vec![false]).init(&dev).main
     ));
 }
+
+/// W^T W (rows >= cols) or W W^T (rows < cols) of a [rows, cols] row-major matrix: the Gram
+/// matrix on the side where an orthogonal matrix gives a multiple of the identity.
+fn gram_on_short_side(w: &[f32], rows: usize, cols: usize) -> (usize, Vec<f64>) {
+    let n = rows.min(cols);
+    let at = |r: usize, c: usize| w[r * cols + c] as f64;
+    let mut g = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            g[i * n + j] = if rows >= cols {
+                (0..rows).map(|r| at(r, i) * at(r, j)).sum()
+            } else {
+                (0..cols).map(|c| at(i, c) * at(j, c)).sum()
+            };
+        }
+    }
+    (n, g)
+}
+
+#[test]
+fn mlp_weights_are_orthogonal_with_gain_half_and_biases_within_pytorch_bounds() {
+    let dev = Device::flex();
+    // Wide (5 -> 16), square (16 -> 16), tall (16 -> 3, 20 -> 8) and a single column (8 -> 1).
+    for (sizes, zero_out) in [
+        (vec![5, 16, 16, 3], false),
+        (vec![20, 8, 1], false),
+        (vec![5, 16, 16, 3], true),
+    ] {
+        let net = mlp::Mlp::new(&sizes, zero_out, Some(&mut Rng::new(7)), &dev);
+        assert_eq!(net.layers.len(), sizes.len() - 1);
+        for (k, l) in net.layers.iter().enumerate() {
+            let (rows, cols) = (sizes[k], sizes[k + 1]);
+            assert_eq!(l.w.val().dims(), [rows, cols]);
+            let w = to_vec(l.w.val());
+            let (n, g) = gram_on_short_side(&w, rows, cols);
+            for i in 0..n {
+                for j in 0..n {
+                    let expect = if i == j { 0.25 } else { 0.0 }; // gain^2 = 0.5^2
+                    assert!(
+                        (g[i * n + j] - expect).abs() < 1e-5,
+                        "{sizes:?} layer {k}: gram[{i}][{j}] = {} (expected {expect})",
+                        g[i * n + j]
+                    );
+                }
+            }
+            let b = to_vec(l.b.val());
+            assert_eq!(b.len(), cols);
+            let bound = 1.0 / (rows as f32).sqrt();
+            if zero_out && k + 1 == net.layers.len() {
+                assert!(b.iter().all(|&x| x == 0.0), "{sizes:?}: output bias {b:?}");
+            } else {
+                assert!(
+                    b.iter().all(|x| x.abs() <= bound),
+                    "{sizes:?} layer {k}: {b:?} beyond +-{bound}"
+                );
+                // Drawn across the interval, not from a narrower one (16 or more draws; the
+                // 1- and 3-wide output layers only need to be non-zero).
+                let widest = b.iter().fold(0f32, |m, x| m.max(x.abs()));
+                if cols >= 8 {
+                    assert!(
+                        widest > 0.6 * bound,
+                        "{sizes:?} layer {k}: {widest} vs {bound}"
+                    );
+                }
+                assert!(b.iter().all(|&x| x != 0.0), "{sizes:?} layer {k}: {b:?}");
+            }
+        }
+    }
+    // The same seed gives the same weights; another seed others.
+    let a = mlp::Mlp::new(&[3, 8, 2], false, Some(&mut Rng::new(1)), &dev);
+    let b = mlp::Mlp::new(&[3, 8, 2], false, Some(&mut Rng::new(1)), &dev);
+    let c = mlp::Mlp::new(&[3, 8, 2], false, Some(&mut Rng::new(2)), &dev);
+    assert_eq!(to_vec(a.layers[0].w.val()), to_vec(b.layers[0].w.val()));
+    assert_ne!(to_vec(a.layers[0].w.val()), to_vec(c.layers[0].w.val()));
+}
+
+#[test]
+fn zero_output_biases_option_and_control_models_zero_only_the_output_biases() {
+    let dev = Device::flex();
+    let out_bias = |m: &mlp::Mlp| to_vec(m.layers.last().unwrap().b.val());
+    let hidden_bias = |m: &mlp::Mlp| to_vec(m.layers[0].b.val());
+    let all_zero = |b: Vec<f32>| b.iter().all(|&x| x == 0.0);
+    let none_zero = |b: Vec<f32>| b.iter().all(|&x| x != 0.0);
+    // `zero_output_biases`: every network's output bias is zero (the mass network's always is),
+    // the hidden biases keep PyTorch's default.
+    for kind in [ModelKind::HnnForced, ModelKind::NodeSo, ModelKind::Node] {
+        let on = ModelConfig {
+            zero_output_biases: true,
+            ..config(kind, vec![true, false])
+        }
+        .init(&dev);
+        let off = config(kind, vec![true, false]).init(&dev);
+        assert!(all_zero(out_bias(&on.main)), "{kind}: main output bias");
+        assert!(
+            none_zero(out_bias(&off.main)),
+            "{kind}: default main output bias"
+        );
+        assert!(none_zero(hidden_bias(&on.main)), "{kind}: hidden bias");
+        if let Some(extra) = &on.extra {
+            assert!(all_zero(out_bias(extra)), "{kind}: extra output bias");
+            assert!(none_zero(hidden_bias(extra)), "{kind}: extra hidden bias");
+        }
+        for m in [&on, &off] {
+            if let Some(mass) = &m.mass {
+                assert!(all_zero(out_bias(&mass.net)), "{kind}: mass output bias");
+                assert!(
+                    none_zero(hidden_bias(&mass.net)),
+                    "{kind}: mass hidden bias"
+                );
+            }
+        }
+    }
+    // The MuJoCo models (the reference's `dynamics_models.py`) zero every output bias.
+    for kind in control::ControlKind::ALL {
+        let m = ControlConfig {
+            width: 16,
+            ..ControlConfig::new(kind, 3, 2)
+        }
+        .init(&dev);
+        for net in std::iter::once(&m.net).chain(m.force.as_ref()) {
+            assert!(all_zero(out_bias(net)), "{kind}: output bias");
+            assert!(none_zero(hidden_bias(net)), "{kind}: hidden bias");
+            let w = to_vec(net.layers[1].w.val());
+            let (n, g) = gram_on_short_side(&w, 16, 16);
+            assert!(
+                (0..n).all(|i| (g[i * n + i] - 0.25).abs() < 1e-5),
+                "{kind}: gain"
+            );
+        }
+    }
+}
+
+#[test]
+fn standardise_is_the_population_mean_and_std_per_column_and_the_model_applies_it() {
+    use control::Standardise;
+    // Columns: 1..4 (mean 2.5, population variance 1.25), a constant (scale clipped at 1e-6),
+    // and -2 x (mean -5, variance 5).
+    let rows: Vec<f64> = [1.0, 2.0, 3.0, 4.0]
+        .iter()
+        .flat_map(|&x| [x, 7.0, -2.0 * x])
+        .collect();
+    let s = Standardise::of_columns(&rows, 3);
+    let expect_loc = [2.5, 7.0, -5.0];
+    let expect_scale = [1.25f64.sqrt(), 1e-6, 5f64.sqrt()];
+    for c in 0..3 {
+        assert!(
+            (s.loc[c] - expect_loc[c]).abs() < 1e-12,
+            "loc {c}: {:?}",
+            s.loc
+        );
+        assert!(
+            (s.scale[c] - expect_scale[c]).abs() < 1e-12,
+            "scale {c}: {:?}",
+            s.scale
+        );
+    }
+    // In a control model: one Euler step of node is z + dt (s_out MLP((x - m_in) / s_in) + m_out).
+    let dev = Device::flex();
+    let (n, m) = (1, 1);
+    let mut cfg = ControlConfig {
+        width: 8,
+        substeps: 1,
+        ..ControlConfig::new(control::ControlKind::Node, n, m)
+    };
+    cfg.input = Standardise {
+        loc: vec![0.5, -1.0, 2.0],
+        scale: vec![2.0, 0.5, 4.0],
+    };
+    cfg.output = Standardise {
+        loc: vec![0.25, -0.75],
+        scale: vec![3.0, 0.1],
+    };
+    let model = cfg.init(&dev);
+    let (z, u, dt) = ([0.3f32, -0.2], 1.5f32, 0.1);
+    let z0 = Tensor::<2>::from_data(TensorData::new(z.to_vec(), [1, 2]), &dev);
+    let us = Tensor::<3>::from_data(TensorData::new(vec![u, u], [1, 2, 1]), &dev);
+    let next = to_vec(model.rollout(z0, us, dt)); // [1, 2, 2]
+    let x: Vec<f32> = [z[0], z[1], u]
+        .iter()
+        .zip(cfg.input.loc.iter().zip(&cfg.input.scale))
+        .map(|(&v, (&l, &s))| ((v as f64 - l) / s) as f32)
+        .collect();
+    let raw = to_vec(
+        model
+            .net
+            .forward(Tensor::<2>::from_data(TensorData::new(x, [1, 3]), &dev)),
+    );
+    for c in 0..2 {
+        let dz = raw[c] as f64 * cfg.output.scale[c] + cfg.output.loc[c];
+        let expect = z[c] as f64 + dt * dz;
+        assert!(
+            (next[2 + c] as f64 - expect).abs() < 1e-5,
+            "component {c}: {} vs {expect}",
+            next[2 + c]
+        );
+    }
+}

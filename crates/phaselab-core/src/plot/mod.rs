@@ -470,3 +470,7 @@ mod tests {
 
 mod lines;
 pub use lines::{lines, Curve, LinesSpec, PlotFrame};
+mod fig7;
+pub use fig7::{fig7_bars, fig7_rollout};
+mod structure;
+pub use structure::{structure_figure, structure_panels};

@@ -1,10 +1,12 @@
 //! One file per trained model: a header, JSON metadata (model config, training record) and the
 //! weights in burn's record format (burnpack), all from and to bytes so the browser loads the same
 //! files. Version 2 dropped version 1's `normalisation` (always the identity, never applied);
-//! version 1 files still load, the field ignored.
+//! version 3 added a CRC-32 over everything before it, so that a flipped byte is refused instead of
+//! silently giving other numbers. Versions 1 and 2 still load, unverified ([`Checkpoint::note`]).
 //!
 //! Layout: `PHASELAB-CKPT\n` (14 bytes), u32 LE format version, u64 LE metadata length, metadata
-//! (UTF-8 JSON), u64 LE weights length, weights (burnpack).
+//! (UTF-8 JSON), u64 LE weights length, weights (burnpack), u32 LE CRC-32 (IEEE) of all the bytes
+//! before it (version 3 on).
 
 use crate::models::{DynamicsModel, ModelConfig};
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
@@ -15,7 +17,9 @@ use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 14] = b"PHASELAB-CKPT\n";
 /// Version of the layout above.
-pub const CHECKPOINT_VERSION: u32 = 2;
+pub const CHECKPOINT_VERSION: u32 = 3;
+/// The first version that ends with a checksum.
+const FIRST_CHECKSUMMED: u32 = 3;
 
 /// Everything but the weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +35,9 @@ pub struct CheckpointMeta {
 pub struct Checkpoint {
     pub meta: CheckpointMeta,
     pub weights: Vec<u8>,
+    /// The layout version it was read in (or [`CHECKPOINT_VERSION`] for a new one): below 3 it
+    /// carried no checksum, so its integrity was not checked.
+    pub file_version: u32,
 }
 
 /// A checkpoint that cannot be used.
@@ -46,6 +53,10 @@ pub enum CheckpointError {
     Metadata(String),
     #[error("checkpoint weights do not fit the model described in it: {0}")]
     Weights(String),
+    #[error("corrupt checkpoint: its checksum is {found:08x} but its contents give {computed:08x} (the file was damaged after it was written)")]
+    Corrupt { found: u32, computed: u32 },
+    #[error("corrupt checkpoint: {0} unexpected bytes after its end")]
+    Trailing(usize),
 }
 
 impl Checkpoint {
@@ -67,6 +78,7 @@ impl Checkpoint {
                 training,
             },
             weights: weights.to_vec(),
+            file_version: CHECKPOINT_VERSION,
         })
     }
 
@@ -105,38 +117,60 @@ impl Checkpoint {
         out.extend_from_slice(&meta);
         out.extend_from_slice(&(self.weights.len() as u64).to_le_bytes());
         out.extend_from_slice(&self.weights);
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
         out
+    }
+
+    /// What a reader should know about this file, if anything: files older than version 3 carry no
+    /// checksum, so damage to them cannot be detected.
+    pub fn note(&self) -> Option<String> {
+        (self.file_version < FIRST_CHECKSUMMED).then(|| {
+            format!(
+                "checkpoint format version {} has no checksum, so its integrity was not checked; \
+                 save it again (phaselab writes version {CHECKPOINT_VERSION}) to add one",
+                self.file_version
+            )
+        })
     }
 
     pub fn from_bytes(b: &[u8]) -> Result<Self, CheckpointError> {
         if b.len() < MAGIC.len() || &b[..MAGIC.len()] != MAGIC {
             return Err(CheckpointError::NotACheckpoint);
         }
+        // A cursor over `b`: the next `n` bytes, or which part is cut short.
         let mut pos = MAGIC.len();
         let mut take = |n: usize, what: &'static str| -> Result<&[u8], CheckpointError> {
-            let s = b
-                .get(pos..pos.checked_add(n).ok_or(CheckpointError::Truncated(what))?)
-                .ok_or(CheckpointError::Truncated(what))?;
-            pos += n;
+            let end = pos.checked_add(n).ok_or(CheckpointError::Truncated(what))?;
+            let s = b.get(pos..end).ok_or(CheckpointError::Truncated(what))?;
+            pos = end;
             Ok(s)
         };
+        let le_u64 = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
+        let len = |n: u64, what| usize::try_from(n).map_err(|_| CheckpointError::Truncated(what));
         let version = u32::from_le_bytes(take(4, "version")?.try_into().expect("4 bytes"));
         if version > CHECKPOINT_VERSION {
             return Err(CheckpointError::TooNew(version));
         }
-        let meta_len = u64::from_le_bytes(take(8, "metadata length")?.try_into().expect("8 bytes"));
-        let meta_bytes = take(
-            usize::try_from(meta_len).map_err(|_| CheckpointError::Truncated("metadata"))?,
-            "metadata",
-        )?;
+        let meta_len = len(le_u64(take(8, "metadata length")?), "metadata")?;
+        let meta_bytes = take(meta_len, "metadata")?;
+        let w_len = len(le_u64(take(8, "weights length")?), "weights")?;
+        let weights = take(w_len, "weights")?;
+        if version >= FIRST_CHECKSUMMED {
+            // Checked before anything is parsed: damage anywhere is reported as damage.
+            let body = MAGIC.len() + 20 + meta_bytes.len() + weights.len();
+            let found = u32::from_le_bytes(take(4, "checksum")?.try_into().expect("4 bytes"));
+            let computed = crc32fast::hash(&b[..body]);
+            if found != computed {
+                return Err(CheckpointError::Corrupt { found, computed });
+            }
+            if b.len() > body + 4 {
+                return Err(CheckpointError::Trailing(b.len() - body - 4));
+            }
+        }
+        let weights = weights.to_vec();
         let meta: CheckpointMeta = serde_json::from_slice(meta_bytes)
             .map_err(|e| CheckpointError::Metadata(e.to_string()))?;
-        let w_len = u64::from_le_bytes(take(8, "weights length")?.try_into().expect("8 bytes"));
-        let weights = take(
-            usize::try_from(w_len).map_err(|_| CheckpointError::Truncated("weights"))?,
-            "weights",
-        )?
-        .to_vec();
         let m = &meta.model;
         let plausible = m.angular.len() == m.dof
             && (1..=64).contains(&m.dof)
@@ -159,7 +193,11 @@ impl Checkpoint {
                 )))
             }
         }
-        Ok(Checkpoint { meta, weights })
+        Ok(Checkpoint {
+            meta,
+            weights,
+            file_version: version,
+        })
     }
 
     /// Rebuild the model on `device` with the stored weights.

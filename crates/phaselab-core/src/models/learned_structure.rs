@@ -1,0 +1,352 @@
+//! What a trained model learned, against the true system's, along a 1-D slice of configuration
+//! space: q_c swept over its range in the data, every other coordinate held at its median, v = 0
+//! (SymODEN's plots). At rest the kinetic terms vanish, so
+//!   potential     V(q) = H(q, p = 0)                          (models with a learned H)
+//!   inverse mass  (M^-1(q))_cc = (L L^T)_cc                   (models with a mass network)
+//!   force         F_c(q) = dp_c/dt at p = 0 = -dV/dq_c        (models in momenta)
+//!   acceleration  a_c(q) = dv_c/dt at v = 0 = (M^-1 F)_c      (every model)
+//! The true values come from the physics: V from the energy, M from the momenta p = M v.
+//! Trajectories of q and v fix a learned H only up to a factor and V up to a constant: H -> H / k
+//! with p -> p / k moves nothing. So the learned profiles are shown in the truth's gauge: V fitted
+//! to the true V in scale k and offset (models without H: M^-1 fitted in scale), then k V,
+//! M^-1 / k and k F; the acceleration needs no gauge.
+
+use super::dynamics::{halves, DynamicsModel};
+use super::mass_matrix::MassNet;
+use crate::data::TrajectorySet;
+use crate::physics::{linalg, System};
+use burn::prelude::*;
+use serde::Serialize;
+
+/// One learned quantity along the slice beside the true one (same length as the slice's q).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Profile {
+    pub learned: Vec<f64>,
+    pub truth: Vec<f64>,
+}
+
+/// The model's structure along q_c (see the module's doc for each field).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StructureSlice {
+    pub model: String,
+    /// The swept coordinate and the values of all others.
+    pub coordinate: usize,
+    pub held: Vec<f64>,
+    pub q: Vec<f64>,
+    /// The gauge factor k applied to the learned profiles (1 for models without momenta).
+    pub gauge: f64,
+    /// None for models without a learned H.
+    pub potential: Option<Profile>,
+    pub inverse_mass: Option<Profile>,
+    pub force: Option<Profile>,
+    /// None for hnn-general, whose velocity needs the Hessian of H in p.
+    pub acceleration: Option<Profile>,
+}
+
+/// A slice that cannot be taken.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum StructureError {
+    #[error("coordinate {0} does not exist: the system has {1} coordinates")]
+    Coordinate(usize, usize),
+    #[error("the data has {0} coordinates but the model was trained on {1}")]
+    Shape(usize, usize),
+    #[error("no data to take the slice's range from")]
+    Empty,
+    #[error("the true mass matrix is singular at q = {0:?}")]
+    Singular(Vec<f64>),
+}
+
+/// The range of q_c and the medians of q over every state of `data`; an angle sweeps [-pi, pi].
+fn slice_frame(data: &TrajectorySet, sys: &dyn System, c: usize) -> (f64, f64, Vec<f64>) {
+    let d = data.d;
+    let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(data.n * data.t); d];
+    for i in 0..data.n {
+        for k in 0..data.t {
+            let (q, _) = data.state(i, k);
+            for (col, &x) in cols.iter_mut().zip(q) {
+                if x.is_finite() {
+                    col.push(x);
+                }
+            }
+        }
+    }
+    let held: Vec<f64> = cols
+        .iter_mut()
+        .map(|col| {
+            col.sort_by(f64::total_cmp);
+            col.get(col.len() / 2).copied().unwrap_or(0.0)
+        })
+        .collect();
+    let (lo, hi) = if sys.angular()[c] {
+        (-std::f64::consts::PI, std::f64::consts::PI)
+    } else {
+        let col = &cols[c];
+        (col[0], col[col.len() - 1])
+    };
+    (lo, hi, held)
+}
+
+/// Model `m`'s learned structure along coordinate `c` against `sys`'s, on `points` values of q_c
+/// spanning the data's range of it.
+pub fn learned_structure(
+    m: &DynamicsModel,
+    sys: &dyn System,
+    data: &TrajectorySet,
+    c: usize,
+    points: usize,
+) -> Result<StructureSlice, StructureError> {
+    let d = sys.dof();
+    if c >= d {
+        return Err(StructureError::Coordinate(c, d));
+    }
+    if data.d != d || m.config.dof != d {
+        return Err(StructureError::Shape(data.d, m.config.dof));
+    }
+    if data.n == 0 || data.t == 0 {
+        return Err(StructureError::Empty);
+    }
+    let (lo, hi, held) = slice_frame(data, sys, c);
+    let n = points.max(2);
+    let qs: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let mut q = held.clone();
+            q[c] = lo + (hi - lo) * i as f64 / (n - 1) as f64;
+            q
+        })
+        .collect();
+
+    // The truth, in f64.
+    let zero = vec![0.0; d];
+    let (mut t_v, mut t_minv, mut t_f, mut t_a) = (vec![], vec![], vec![], vec![]);
+    for q in &qs {
+        t_v.push(sys.energy_parts(q, &zero).1);
+        // M's columns: p = M e_j.
+        let mut mass = vec![0.0; d * d];
+        for j in 0..d {
+            let mut e = zero.clone();
+            e[j] = 1.0;
+            for (i, p) in sys.momentum(q, &e).into_iter().enumerate() {
+                mass[i * d + j] = p;
+            }
+        }
+        let mut a = vec![0.0; d];
+        sys.acceleration(q, &zero, &mut a)
+            .map_err(|_| StructureError::Singular(q.clone()))?;
+        // (M^-1)_cc: solve M x = e_c (M is symmetric positive definite).
+        let mut x: Vec<f64> = (0..d).map(|i| (i == c) as u8 as f64).collect();
+        let mut factor = mass.clone();
+        linalg::cholesky_solve(&mut factor, &mut x, d)
+            .ok_or_else(|| StructureError::Singular(q.clone()))?;
+        t_minv.push(x[c]);
+        // At rest M a = F = -dV/dq (drag and the velocity terms vanish with v).
+        t_f.push((0..d).map(|j| mass[c * d + j] * a[j]).sum());
+        t_a.push(a[c]);
+    }
+
+    // The model, on its own device, one batch for the whole slice.
+    let device = m.main.devices()[0].clone();
+    let flat: Vec<f32> = qs
+        .iter()
+        .flat_map(|q| q.iter().chain(&zero).map(|&x| x as f32))
+        .collect();
+    let s = Tensor::<2>::from_data(TensorData::new(flat, [n, 2 * d]), &device);
+    let column = |t: Tensor<2>, j: usize| -> Vec<f64> {
+        let v = t
+            .narrow(1, j, 1)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>();
+        let v = v.unwrap_or_else(|_| vec![f32::NAN; n]);
+        v.into_iter().map(f64::from).collect()
+    };
+    let (q, _) = halves(s.clone());
+    let (_, rate) = halves(m.field(s.clone()));
+    let momenta = m.kind().uses_momenta();
+    let low = m.mass.as_ref().map(|_| m.lower(q.clone()));
+    let (force, acceleration) = match (&low, momenta) {
+        // dv/dt = M^-1 dp/dt at p = 0.
+        (Some(low), true) => (
+            Some(column(rate.clone(), c)),
+            Some(column(MassNet::minv_p(low, rate), c)),
+        ),
+        // hnn-general: momenta without a mass network.
+        (None, true) => (Some(column(rate, c)), None),
+        (_, false) => (None, Some(column(rate, c))),
+    };
+    let inverse_mass = low.as_ref().map(|low| {
+        let e = Tensor::<2>::zeros([n, d], &device).slice_fill([0..n, c..c + 1], 1.0);
+        column(MassNet::minv_p(low, e), c)
+    });
+    let potential = m.hamiltonian(s).map(|h| column(h, 0));
+    // The gauge: k (and V's offset b) by least squares, V_true ~ k V + b, else M^-1_true ~ M^-1 / k.
+    let (gauge, offset) = match (&potential, &inverse_mass) {
+        (Some(v), _) => fit_scale_and_offset(v, &t_v),
+        (None, Some(minv)) => (1.0 / fit_scale(minv, &t_minv), 0.0),
+        (None, None) => (1.0, 0.0),
+    };
+    let gauge = if gauge.is_finite() && gauge != 0.0 {
+        gauge
+    } else {
+        1.0
+    };
+    let potential = potential.map(|v| v.into_iter().map(|x| gauge * x + offset).collect());
+    let inverse_mass = inverse_mass.map(|v| v.into_iter().map(|x| x / gauge).collect());
+    let force = force.map(|v: Vec<f64>| v.into_iter().map(|x| gauge * x).collect());
+    let profile = |learned: Vec<f64>, truth: &[f64]| Profile {
+        learned,
+        truth: truth.to_vec(),
+    };
+    Ok(StructureSlice {
+        model: m.kind().name().to_string(),
+        coordinate: c,
+        held,
+        q: qs.iter().map(|q| q[c]).collect(),
+        gauge,
+        potential: potential.map(|v| profile(v, &t_v)),
+        inverse_mass: inverse_mass.map(|v| profile(v, &t_minv)),
+        force: force.map(|v| profile(v, &t_f)),
+        acceleration: acceleration.map(|v| profile(v, &t_a)),
+    })
+}
+
+/// k minimising |k x - y|^2.
+fn fit_scale(x: &[f64], y: &[f64]) -> f64 {
+    let xy: f64 = x.iter().zip(y).map(|(a, b)| a * b).sum();
+    xy / x.iter().map(|a| a * a).sum::<f64>()
+}
+
+/// (k, b) minimising |k x + b - y|^2.
+fn fit_scale_and_offset(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let dx: Vec<f64> = x.iter().map(|a| a - mx).collect();
+    let dy: Vec<f64> = y.iter().map(|b| b - my).collect();
+    let k = fit_scale(&dx, &dy);
+    (k, my - k * mx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::protocol::Protocol;
+    use crate::models::{ModelConfig, ModelKind};
+    use crate::physics::system;
+    use crate::train::{train, TrainConfig};
+
+    fn data(name: &str, n: usize) -> (Box<dyn System>, TrajectorySet, TrajectorySet) {
+        let sys = system(name).unwrap();
+        let p = Protocol {
+            n_trajectories: n,
+            n_test: 10,
+            test_chunk: 20,
+            ..Protocol::default()
+        };
+        let s = p.generate(sys.as_ref(), &|_| {}).unwrap();
+        (sys, s.train, s.test)
+    }
+
+    /// Relative L2 distance of a learned profile from the truth.
+    fn distance(p: &Profile) -> f64 {
+        let num: f64 = p
+            .learned
+            .iter()
+            .zip(&p.truth)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum();
+        let den: f64 = p.truth.iter().map(|b| b * b).sum();
+        (num / den).sqrt()
+    }
+
+    /// The true profiles agree with each other: F = -dV/dq_c (central differences on the slice),
+    /// a = M^-1 F along a Cartesian coordinate, and the pendulum's M^-1 = 1/(m l^2) is constant.
+    #[test]
+    fn the_true_profiles_are_one_physics() {
+        for (name, c) in [
+            ("spring-pendulum:2", 1),
+            ("chain-pendulum:2", 0),
+            ("chain-pendulum:1", 0),
+        ] {
+            let (sys, _, test) = data(name, 10);
+            let mc = ModelConfig {
+                width: 8,
+                ..ModelConfig::new(ModelKind::Hnn, sys.dof(), sys.angular())
+            };
+            let m = mc.init(&Device::flex());
+            let s = learned_structure(&m, sys.as_ref(), &test, c, 201).unwrap();
+            let (v, f) = (
+                &s.potential.as_ref().unwrap().truth,
+                &s.force.as_ref().unwrap().truth,
+            );
+            let h = s.q[1] - s.q[0];
+            let scale = f.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+            for i in 1..s.q.len() - 1 {
+                let fd = -(v[i + 1] - v[i - 1]) / (2.0 * h);
+                assert!(
+                    (fd - f[i]).abs() < 1e-3 * scale,
+                    "{name} at {}: -dV/dq {fd} vs F {}",
+                    s.q[i],
+                    f[i]
+                );
+            }
+            let minv = &s.inverse_mass.as_ref().unwrap().truth;
+            let a = &s.acceleration.as_ref().unwrap().truth;
+            if name == "chain-pendulum:1" {
+                assert!(
+                    minv.iter().all(|x| (x - minv[0]).abs() < 1e-12 * minv[0]),
+                    "{minv:?}"
+                );
+                for i in 0..a.len() {
+                    assert!(
+                        (a[i] - minv[i] * f[i]).abs() < 1e-9 * scale * minv[i],
+                        "{name}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Training brings each model's learned force and acceleration (and the HNN's potential and
+    /// inverse mass) towards the truth's; a model without the structure has no such profile.
+    #[test]
+    fn training_brings_the_learned_structure_to_the_truth() {
+        let (sys, train_set, test) = data("chain-pendulum:1", 120);
+        let dev = Device::flex();
+        let cfg = TrainConfig {
+            epochs: 150,
+            batch: 64,
+            ..TrainConfig::default()
+        };
+        for kind in [ModelKind::Hnn, ModelKind::NodeSo, ModelKind::Node] {
+            let mc = ModelConfig {
+                width: 32,
+                ..ModelConfig::new(kind, sys.dof(), sys.angular())
+            };
+            let before = learned_structure(&mc.init(&dev), sys.as_ref(), &test, 0, 41).unwrap();
+            let ad = dev.clone().autodiff();
+            let out = train(mc.init(&ad), &train_set, &cfg, &ad, &mut |_, _| true);
+            let trained = out.model;
+            let after = learned_structure(&trained, sys.as_ref(), &test, 0, 41).unwrap();
+            let a = distance(after.acceleration.as_ref().unwrap());
+            let a0 = distance(before.acceleration.as_ref().unwrap());
+            eprintln!("{kind}: acceleration {a0:.3} -> {a:.3}");
+            assert!(a < 0.25 && a < 0.5 * a0, "{kind}: acceleration {a0} -> {a}");
+            assert_eq!(after.force.is_some(), kind.uses_momenta(), "{kind}");
+            assert_eq!(after.potential.is_some(), kind == ModelKind::Hnn, "{kind}");
+            if kind.uses_momenta() {
+                let f = distance(after.force.as_ref().unwrap());
+                let m = distance(after.inverse_mass.as_ref().unwrap());
+                eprintln!(
+                    "{kind}: gauge {:.3}, force {f:.3}, inverse mass {m:.3}",
+                    after.gauge
+                );
+                assert!(f < 0.25, "{kind}: force {f}");
+                assert!(m < 0.25, "{kind}: inverse mass {m}");
+            }
+            if kind == ModelKind::Hnn {
+                let v = distance(after.potential.as_ref().unwrap());
+                eprintln!("{kind}: potential {v:.3}");
+                assert!(v < 0.25, "{kind}: potential {v}");
+            }
+        }
+    }
+}
