@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { inflateRawSync } from "node:zlib";
 import { join } from "node:path";
 import { ROOT, WWW, serve, launch, newPage, waitDone, noticeText, metrics } from "./lib.mjs";
 
@@ -91,6 +92,63 @@ function close(a, b, tol) {
   return Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 }
 
+// The arrays of an .npz (zip of .npy; stored or deflated; little-endian f4/f8):
+// name -> {shape, data: Float64Array}.
+function readNpz(buf) {
+  let eocd = buf.length - 22;
+  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  assert.ok(eocd >= 0, "not a zip file");
+  const entries = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const out = {};
+  for (let e = 0; e < entries; e++) {
+    assert.equal(buf.readUInt32LE(at), 0x02014b50, "bad zip central directory");
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.toString("utf8", at + 46, at + 46 + nameLen);
+    at += 46 + nameLen + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(start, start + size);
+    const npy = method === 8 ? inflateRawSync(raw) : raw;
+    const v1 = npy[6] === 1;
+    const hlen = v1 ? npy.readUInt16LE(8) : npy.readUInt32LE(8);
+    const header = npy.toString("latin1", v1 ? 10 : 12, (v1 ? 10 : 12) + hlen);
+    const descr = /'descr':\s*'([^']*)'/.exec(header)[1];
+    const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(",").map((x) => x.trim()).filter(Boolean).map(Number);
+    if (descr !== "<f4" && descr !== "<f8") continue; // metadata and the like
+    const body = npy.subarray((v1 ? 10 : 12) + hlen);
+    const w = descr === "<f4" ? 4 : 8;
+    const data = new Float64Array(body.length / w);
+    for (let i = 0; i < data.length; i++) data[i] = w === 4 ? body.readFloatLE(i * w) : body.readDoubleLE(i * w);
+    out[name] = { shape, data };
+  }
+  return out;
+}
+
+// The rollout error (gerr, as crates/phaselab-core/src/metrics/rollout_error.rs defines it) of
+// "nothing moves", z(t) = z(0), on every trajectory of the set: the geometric mean over
+// trajectories and times t >= 1 of RMS(z(t) - z(0)) / (RMS(z(t)) + RMS(z(0))), floored at 1e-7.
+function persistenceGerr(npz) {
+  const [n, T, D] = npz["q.npy"].shape;
+  const q = npz["q.npy"].data;
+  const v = npz["v.npy"].data;
+  const z = (i, k) => [...q.subarray((i * T + k) * D, (i * T + k + 1) * D), ...v.subarray((i * T + k) * D, (i * T + k + 1) * D)];
+  const rms = (a) => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / a.length);
+  let logs = 0;
+  for (let i = 0; i < n; i++) {
+    const z0 = z(i, 0);
+    for (let k = 1; k < T; k++) {
+      const zk = z(i, k);
+      const den = rms(zk) + rms(z0);
+      const rel = den === 0 ? 0 : rms(zk.map((x, j) => x - z0[j])) / den;
+      logs += Math.log(Math.max(rel, 1e-7));
+    }
+  }
+  return Math.exp(logs / (n * (T - 1)));
+}
+
 async function loadDataset(page, path) {
   const before = await page.evaluate(() => document.getElementById("data-info").textContent);
   await page.setInputFiles("#dataset-file", path);
@@ -116,6 +174,11 @@ test("(1) the page loads cleanly; default CPU training lowers every loss and fil
     assert.ok(Number.isFinite(r.gerr) && r.gerr > 0, `${r.kind}: no rollout error (${r.gerr})`);
     assert.ok(Number.isFinite(r.herr), `${r.kind}: no energy error`);
   }
+  // the paper's point, as the defaults show it: second-order structure (node-so) and the
+  // Hamiltonian (hnn) both roll out better than the plain NODE
+  const gerr = Object.fromEntries(rows.map((r) => [r.kind, r.gerr]));
+  assert.ok(gerr["node-so"] < gerr.node, `node-so's rollout error ${gerr["node-so"]} is not below node's ${gerr.node}`);
+  assert.ok(gerr.hnn < gerr.node, `hnn's rollout error ${gerr.hnn} is not below node's ${gerr.node}`);
   const drawn = await drawnViews(page);
   for (const v of [...VIEWS, "anim"]) assert.ok(drawn[v], `view ${v} is not drawn`);
   assert.equal(drawn.ghosts, 3, "one ghost per model in the animation");
@@ -382,7 +445,7 @@ test("(8) pause, play, step and reset answer mid-run; space toggles play", { tim
   await context.close();
 });
 
-test("(9) a MuJoCo dataset with controls trains the control-aware models in the page", { timeout: 300000 }, async () => {
+test("(9) a MuJoCo dataset with controls trains the control-aware models in the page, each beating persistence (nothing moves)", { timeout: 300000 }, async () => {
   const { context, page, problems } = await newPage(browser);
   await page.goto(`${srv.url}#width=16&depth=2&batch=8&chunk=3&epochs=3&seed=0&models=node,node-so,hnn-forced&backend=cpu`);
   await page.waitForFunction(() => document.body.dataset.state !== "loading");
@@ -394,9 +457,19 @@ test("(9) a MuJoCo dataset with controls trains the control-aware models in the 
   await waitDone(page, 240000);
   const rows = await metrics(page);
   assert.deepEqual(rows.map((r) => r.kind).sort(), ["hnn-forced", "node", "node-so"]);
+  // The bar every model must clear: "nothing moves", z(t) = z(0), scored like the page's models.
+  // The fixture is a test split, which the page trains and evaluates on whole (train_on_test), so
+  // the held-out trajectories are the file's.
+  const info = await page.evaluate(() => document.getElementById("data-info").textContent);
+  const npz = readNpz(readFileSync(fixture));
+  const [n, T] = npz["q.npy"].shape;
+  assert.ok(info.includes("a test split") && info.includes(`${n} held-out trajectories of ${T} steps`),
+    `the page's held-out set is not the file's ${n} trajectories of ${T} steps: ${info}`);
+  const still = persistenceGerr(npz);
   for (const r of rows) {
     assert.equal(r.epoch, 3, `${r.kind} trained its epochs`);
     assert.ok(Number.isFinite(r.gerr) && r.gerr > 0, `${r.kind} evaluated on the held-out trajectories: ${r.gerr}`);
+    assert.ok(r.gerr < still, `${r.kind}: rollout error ${r.gerr} does not beat "nothing moves" (${still})`);
   }
   assertClean(problems, "control dataset");
   await context.close();

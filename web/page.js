@@ -1,0 +1,80 @@
+// Shared by every module of the page (main thread): the page's state S, the wasm module (pl),
+// DOM lookups, error text and the notices.
+
+// The models the page offers, in this order; their labels and descriptions come from the core
+// (pl.model_kinds), filled in (S.kinds) once the wasm module has loaded.
+export const PAGE_MODELS = ["node", "node-so", "hnn", "hnn-general", "hnn-forced"];
+
+export const $ = (id) => document.getElementById(id);
+export const errText = (e) => (e && e.message) ? e.message : String(e);
+
+export let pl = null; // the wasm module
+
+export function setWasm(mod) {
+  pl = mod;
+}
+
+export const S = {
+  module: null,
+  defaults: null,
+  systems: [],
+  kinds: [], // {kind, label, title} of PAGE_MODELS, from pl.model_kinds
+  settings: null,
+  hide: {},
+  worker: null,
+  workerGen: 0,
+  backend: null,
+  running: false,
+  wantRunning: true,
+  userPaused: false,
+  models: new Map(), // id -> model view state
+  info: null,
+  z0: null,
+  steps: 0,
+  truth: null,
+  positions: null, // {truth, models: Map id -> Float64Array, bodies}
+  dataset: null, // {name, bytes}
+  checkpoints: [], // {key, name, bytes}
+  ckptKey: 0,
+  run: 0,
+  rolloutReq: 0,
+  done: false,
+  configuredAt: 0,
+};
+
+/** The models' view states in the page's order. */
+export function ordered() {
+  return [...S.models.values()];
+}
+
+/** A model's colour swatch (dashed for a loaded checkpoint), as in the plots' legends. */
+export function modelSwatch(m) {
+  const sw = document.createElement("span");
+  sw.className = "swatch" + (m.checkpoint ? " dashed" : "");
+  sw.style.setProperty("--c", m.colour);
+  return sw;
+}
+
+export function notice(level, text, { timeout } = {}) {
+  const box = $("notices");
+  if (!box) return;
+  // the same text twice in a row: keep one
+  for (const el of box.children) if (el.dataset.text === text) el.remove();
+  const el = document.createElement("div");
+  el.className = `notice ${level}`;
+  el.dataset.text = text;
+  el.setAttribute("role", level === "error" ? "alert" : "status");
+  const span = document.createElement("span");
+  span.textContent = text;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "close";
+  close.setAttribute("aria-label", "dismiss");
+  close.textContent = "×";
+  close.addEventListener("click", () => el.remove());
+  el.append(span, close);
+  box.append(el);
+  while (box.children.length > 8) box.firstElementChild.remove();
+  const t = timeout ?? (level === "info" ? 8000 : 0);
+  if (t) setTimeout(() => el.remove(), t);
+}

@@ -1,0 +1,215 @@
+// The plots: loss, rollout error, energy, energy error and phase portrait, drawn by the core's
+// plotters code (pl.plot_lines -> SVG) and painted onto their canvases; redraws are batched.
+
+import { $, S, pl, errText, notice, ordered } from "./page.js";
+import { updateTable } from "./table.js";
+
+const dirty = new Set();
+let flushTimer = 0;
+let lastFlush = 0;
+
+/** Redraw these views ("loss", "gerr", "energy", "herr", "phase", "table") soon: at most every 250 ms. */
+export function markDirty(...names) {
+  for (const n of names) dirty.add(n);
+  if (flushTimer) return;
+  const wait = Math.max(0, 250 - (performance.now() - lastFlush));
+  flushTimer = setTimeout(() => {
+    flushTimer = 0;
+    flush();
+  }, wait);
+}
+
+/** Redraw the marked views now (every view when `all`); resolves when they are painted. */
+export async function flush(all) {
+  lastFlush = performance.now();
+  const names = all ? ["loss", "gerr", "energy", "herr", "phase", "table"] : [...dirty];
+  dirty.clear();
+  const jobs = [];
+  for (const n of names) {
+    try {
+      if (n === "table") updateTable();
+      else jobs.push(drawView(n));
+    } catch (e) {
+      notice("error", `drawing ${n}: ${errText(e)}`);
+    }
+  }
+  await Promise.all(jobs);
+}
+
+function finitePoints(points, logY) {
+  return points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0));
+}
+
+function band(values, factor) {
+  const v = values.filter(Number.isFinite);
+  if (!v.length) return null;
+  let lo = Math.min(...v);
+  let hi = Math.max(...v);
+  const span = Math.max(hi - lo, 1e-3 * Math.max(Math.abs(lo), Math.abs(hi)), 1e-9);
+  return [lo - factor * span, hi + factor * span];
+}
+
+function energyBand(values) {
+  const v = values.filter(Number.isFinite);
+  if (!v.length) return null;
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  const scale = Math.max(hi - lo, 0.25 * Math.max(Math.abs(lo), Math.abs(hi)), 1e-6);
+  return [lo - 4 * scale, hi + 4 * scale];
+}
+
+const clampTo = (v, b) => (b ? Math.min(b[1], Math.max(b[0], v)) : v);
+
+function specFor(view) {
+  const dt = S.info ? S.info.dt : 1;
+  const D = S.info ? S.info.dof : 1;
+  if (view === "loss") {
+    const series = ordered().filter((m) => !m.checkpoint && m.losses.length)
+      .map((m) => ({ name: m.series, points: finitePoints(m.losses, true) }))
+      .filter((s) => s.points.length);
+    if (!series.length) return { empty: "the training loss appears after the first epoch" };
+    return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, legend: "upper-right", series };
+  }
+  if (view === "gerr") {
+    const series = ordered().filter((m) => m.eval && m.eval.gerr_curve)
+      // curve[k - 1] belongs to time k (the error at t = 0 is zero)
+      .map((m) => {
+        const off = S.steps && m.eval.gerr_curve.length < S.steps ? S.steps - m.eval.gerr_curve.length : 0;
+        return { name: m.series, dashed: m.checkpoint, points: finitePoints(m.eval.gerr_curve.map((e, i) => [(i + off) * dt, e]), true) };
+      })
+      .filter((s) => s.points.length);
+    if (!series.length) return { empty: "rollout errors appear after the first evaluation" };
+    return { title: "", x_label: "time (s)", y_label: "relative error", log_y: true, legend: "lower-right", series };
+  }
+  if (view === "herr") {
+    const series = ordered().filter((m) => m.eval && Array.isArray(m.eval.herr_curve))
+      .map((m) => {
+        const off = S.steps && m.eval.herr_curve.length < S.steps ? S.steps - m.eval.herr_curve.length : 0;
+        return { name: m.series, dashed: m.checkpoint, points: finitePoints(m.eval.herr_curve.map((e, i) => [(i + off) * dt, e]), true) };
+      })
+      .filter((s) => s.points.length);
+    if (!series.length) {
+      return { empty: S.info && !S.info.has_truth ? "no known energy for this dataset" : "energy errors appear after the first evaluation" };
+    }
+    return { title: "", x_label: "time (s)", y_label: "relative energy error", log_y: true, legend: "lower-right", series };
+  }
+  if (view === "energy") {
+    const withE = ordered().filter((m) => m.eval && Array.isArray(m.eval.energy) && m.eval.energy.length);
+    if (!withE.length) {
+      return { empty: S.info && !S.info.has_truth ? "no known energy for this dataset" : "energies appear after the first evaluation" };
+    }
+    const truthE = (withE.find((m) => Array.isArray(m.eval.truth_energy)) || {}).eval?.truth_energy || [];
+    // models' energies beyond a wide band around the truth's are pinned to its edges
+    const b = energyBand(truthE.map((p) => p[1]));
+    const series = [];
+    if (truthE.length) series.push({ name: "truth", points: finitePoints(truthE, false) });
+    for (const m of withE) {
+      series.push({ name: m.series, dashed: m.checkpoint, points: finitePoints(m.eval.energy, false).map(([t, h]) => [t, clampTo(h, b)]) });
+    }
+    return { title: "", x_label: "time (s)", y_label: "energy", log_y: false, legend: "lower-left", series: series.filter((s) => s.points.length) };
+  }
+  if (view === "phase") {
+    const series = [];
+    let bx = null;
+    let by = null;
+    if (S.truth) {
+      const pts = [];
+      for (let k = 0; k < S.truth.length / (2 * D); k++) pts.push([S.truth[k * 2 * D], S.truth[k * 2 * D + D]]);
+      bx = band(pts.map((p) => p[0]), 1);
+      by = band(pts.map((p) => p[1]), 1);
+      series.push({ name: "truth", points: finitePoints(pts, false) });
+    }
+    for (const m of ordered()) {
+      if (!m.rollout) continue;
+      const pts = [];
+      for (let k = 0; k < m.rollout.length / (2 * D); k++) {
+        pts.push([clampTo(m.rollout[k * 2 * D], bx), clampTo(m.rollout[k * 2 * D + D], by)]);
+      }
+      series.push({ name: m.series, dashed: m.checkpoint, points: finitePoints(pts, false) });
+    }
+    if (!series.length || !S.z0) return { empty: "rollouts appear after the first evaluation" };
+    return {
+      title: "", x_label: "q1", y_label: "v1", log_y: false, legend: "upper-right", series: series.filter((s) => s.points.length),
+      marker: [S.z0[0], S.z0[D]],
+    };
+  }
+  return { empty: "" };
+}
+
+const drawSeq = new WeakMap();
+
+function drawView(view) {
+  const canvas = $(`plot-${view}`);
+  if (!canvas) return Promise.resolve();
+  const seq = (drawSeq.get(canvas) || 0) + 1;
+  drawSeq.set(canvas, seq);
+  const rect = canvas.getBoundingClientRect();
+  const w = Math.max(200, Math.round(rect.width));
+  const h = Math.max(150, Math.round(rect.height));
+  const dpr = Math.min(2, window.devicePixelRatio || 1);
+  const spec = specFor(view);
+  const ctx = canvas.getContext("2d");
+  const size = () => {
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(h * dpr);
+    }
+  };
+  if (spec.empty !== undefined) {
+    size();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    ctx.fillStyle = "#8a93a3";
+    ctx.font = "13px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    ctx.fillText(spec.empty, w / 2, h / 2);
+    canvas.dataset.drawn = "0";
+    canvas.layout = null;
+    return Promise.resolve();
+  }
+  let out;
+  try {
+    out = JSON.parse(pl.plot_lines(JSON.stringify(spec), w, h));
+  } catch (e) {
+    notice("error", `plot: ${errText(e)}`);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const url = URL.createObjectURL(new Blob([out.svg], { type: "image/svg+xml" }));
+    const img = new Image();
+    img.onload = () => {
+      URL.revokeObjectURL(url);
+      if (drawSeq.get(canvas) === seq) {
+        size();
+        ctx.setTransform(1, 0, 0, 1, 0, 0);
+        ctx.clearRect(0, 0, canvas.width, canvas.height);
+        ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+        canvas.layout = { area: out.area, x: out.x, y: out.y, w, h };
+        canvas.dataset.drawn = "1";
+        canvas.dataset.series = String(spec.series.length);
+      }
+      resolve();
+    };
+    img.onerror = () => {
+      URL.revokeObjectURL(url);
+      notice("error", `plot: the ${view} figure could not be drawn`);
+      resolve();
+    };
+    img.src = url;
+  });
+}
+
+/** A click on the phase portrait in data coordinates [q1, v1]; null outside its plotting area. */
+export function phasePoint(ev) {
+  const canvas = $("plot-phase");
+  const L = canvas.layout;
+  if (!L || !S.z0 || !S.info) return null;
+  const r = canvas.getBoundingClientRect();
+  const px = ((ev.clientX - r.left) / r.width) * L.w;
+  const py = ((ev.clientY - r.top) / r.height) * L.h;
+  const [left, top, right, bottom] = L.area;
+  if (px < left || px > right || py < top || py > bottom) return null;
+  const q = L.x[0] + ((px - left) / (right - left)) * (L.x[1] - L.x[0]);
+  const v = L.y[1] - ((py - top) / (bottom - top)) * (L.y[1] - L.y[0]);
+  return [q, v];
+}

@@ -1,0 +1,178 @@
+// The settings panel, the system picker and the model toggles, and the settings' URL state
+// (parse/serialize in state.js; clamping by the core's clamp_settings, with notices).
+
+import { parseHash, serializeHash } from "./state.js";
+import { $, S, pl, errText, notice } from "./page.js";
+import { addThumbnail } from "./anim.js";
+
+const LADDERS = {
+  width: [8, 16, 32, 64, 128, 200, 256, 512],
+  depth: [1, 2, 3, 4, 5],
+  lr: [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 1e-1],
+};
+
+/** -> {settings, notices}; clamp_settings never gets a value of the wrong JSON type (parseHash). */
+export function clamp(values) {
+  const merged = { ...S.defaults, ...values };
+  try {
+    const r = JSON.parse(pl.clamp_settings(JSON.stringify(merged)));
+    return { settings: r.settings, notices: r.notices || [] };
+  } catch (e) {
+    return { settings: { ...S.defaults }, notices: [`settings could not be read (${errText(e)}); using the defaults`] };
+  }
+}
+
+export function writeHash() {
+  const h = serializeHash(S.settings, S.hide);
+  if (location.hash !== h) history.replaceState(null, "", h);
+}
+
+/** Is the URL's hash the current settings' (a hashchange the page made itself)? */
+export function hashIsCurrent() {
+  return location.hash === serializeHash(S.settings, S.hide);
+}
+
+function systemEntry(spec) {
+  return S.systems.find((s) => s.spec === spec) || null;
+}
+
+function fillLadder(sel, key, value) {
+  const ladder = [...LADDERS[key]];
+  if (!ladder.includes(value)) ladder.push(value);
+  ladder.sort((a, b) => a - b);
+  sel.replaceChildren(...ladder.map((v) => {
+    const o = document.createElement("option");
+    o.value = String(v);
+    o.textContent = String(v);
+    return o;
+  }));
+  sel.value = String(value);
+}
+
+/** The panel, the toggles and the picker's checked tile from S.settings (and S.dataset). */
+export function renderSettings() {
+  const s = S.settings;
+  for (const key of Object.keys(LADDERS)) fillLadder($(key), key, s[key]);
+  for (const key of ["epochs", "n_train", "chunk", "seed", "drag", "batch"]) $(key).value = String(s[key]);
+  $("integrator").value = s.integrator;
+  $("loss").value = s.loss;
+  $("backend").value = s.backend;
+  for (const cb of document.querySelectorAll("#model-toggles input")) cb.checked = s.models.includes(cb.value);
+  const sys = systemEntry(s.system);
+  $("drag").disabled = !!S.dataset || !(sys && sys.drag);
+  $("drag").closest(".field").classList.toggle("off", $("drag").disabled);
+  for (const tile of document.querySelectorAll("#systems .tile")) {
+    const on = S.dataset ? tile.dataset.spec === "@dataset" : tile.dataset.spec === s.system;
+    tile.setAttribute("aria-checked", on ? "true" : "false");
+  }
+  $("epochs-total").textContent = String(s.epochs);
+}
+
+/** A settings field's new value as a patch {key: value}; null (with a notice) when it is no number. */
+export function readField(el) {
+  const key = el.dataset.key;
+  if (el.type === "number" || LADDERS[key]) {
+    const n = Number(el.value);
+    if (!Number.isFinite(n) || el.value === "") {
+      notice("warn", `${key}: "${el.value}" is not a number; kept ${S.settings[key]}`);
+      el.value = String(S.settings[key]);
+      return null;
+    }
+    return { [key]: n };
+  }
+  return { [key]: el.value };
+}
+
+/** S.settings and the hide flags from the URL's hash, each unusable value with a notice. */
+export function applyHash() {
+  const { values, hide, notices } = parseHash(location.hash, S.defaults);
+  const r = clamp(values);
+  for (const n of [...notices, ...r.notices.map((n) => (n.startsWith("link") ? n : `link: ${n}`))]) notice("warn", n);
+  S.settings = r.settings;
+  if (S.settings.system === "custom" || !systemEntry(S.settings.system)) {
+    if (!S.dataset) {
+      notice("warn", `link: system "${S.settings.system}" needs its dataset file, which a link cannot carry; showing ${S.defaults.system} (load the .npz to use it)`);
+      S.settings.system = S.defaults.system;
+    }
+  }
+  S.hide = hide;
+  document.body.classList.toggle("hide-controls", !!hide.hide_controls);
+  document.body.classList.toggle("hide-settings", !!hide.hide_settings);
+  document.body.classList.toggle("hide-picker", !!hide.hide_picker);
+  writeHash();
+}
+
+/** The picker's tiles (one moving thumbnail each, drawn by anim.js) and "your data"; onPick(spec). */
+export function buildPicker(onPick) {
+  const box = $("systems");
+  const tiles = [];
+  for (const s of S.systems) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "tile";
+    b.setAttribute("role", "radio");
+    b.dataset.spec = s.spec;
+    b.title = s.spec;
+    const c = document.createElement("canvas");
+    c.width = 192;
+    c.height = 112;
+    c.setAttribute("aria-hidden", "true");
+    const label = document.createElement("span");
+    label.textContent = s.label;
+    b.append(c, label);
+    b.addEventListener("click", () => onPick(s.spec));
+    tiles.push(b);
+    addThumbnail(c, s);
+  }
+  const custom = document.createElement("button");
+  custom.type = "button";
+  custom.className = "tile custom";
+  custom.setAttribute("role", "radio");
+  custom.dataset.spec = "@dataset";
+  custom.title = "your own trajectories: a phaselab .npz (drop it anywhere)";
+  custom.innerHTML = '<span class="plus" aria-hidden="true">+</span><span>your data (.npz)</span>';
+  custom.addEventListener("click", () => $("dataset-file").click());
+  tiles.push(custom);
+  box.replaceChildren(...tiles);
+  // arrow keys move between tiles (radiogroup)
+  box.addEventListener("keydown", (e) => {
+    const all = [...box.querySelectorAll(".tile")];
+    const i = all.indexOf(document.activeElement);
+    if (i < 0) return;
+    if (e.key === "ArrowRight" || e.key === "ArrowDown") all[(i + 1) % all.length].focus();
+    else if (e.key === "ArrowLeft" || e.key === "ArrowUp") all[(i - 1 + all.length) % all.length].focus();
+    else return;
+    e.preventDefault();
+  });
+}
+
+/** One checkbox per model kind of S.kinds; onChange(the checked kinds). */
+export function buildModelToggles(onChange) {
+  const box = $("model-toggles");
+  for (const m of S.kinds) {
+    const id = `model-${m.kind}`;
+    const wrap = document.createElement("div");
+    wrap.className = "toggle";
+    const cb = document.createElement("input");
+    cb.type = "checkbox";
+    cb.id = id;
+    cb.value = m.kind;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.title = m.title;
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    try {
+      sw.style.setProperty("--c", pl.model_colour(m.kind));
+    } catch (_) {
+      /* grey */
+    }
+    label.append(sw, document.createTextNode(" " + m.label));
+    cb.addEventListener("change", () => {
+      const chosen = [...box.querySelectorAll("input:checked")].map((x) => x.value);
+      onChange(chosen);
+    });
+    wrap.append(cb, label);
+    box.append(wrap);
+  }
+}

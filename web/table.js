@@ -1,0 +1,77 @@
+// The metrics table (#metrics): one row per model with its epoch, loss, rollout and energy errors,
+// parameters and time per epoch; the rows' data-* attributes are the tests' read-only hooks.
+
+import { S, ordered, modelSwatch } from "./page.js";
+
+let exportHandler = () => {};
+
+/** What a row's "export" button does with the model's id (set by main.js: ask the worker). */
+export function onExport(fn) {
+  exportHandler = fn;
+}
+
+function fmt(x, digits = 3) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "–";
+  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5)) return x.toExponential(digits - 1);
+  return Number(x.toPrecision(digits)).toString();
+}
+
+/** New rows for the current models (after a configure or a loaded checkpoint), then their values. */
+export function rebuildTable() {
+  const tbody = document.querySelector("#metrics tbody");
+  tbody.replaceChildren();
+  for (const m of ordered()) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = String(m.id);
+    tr.dataset.kind = m.kind;
+    tr.dataset.checkpoint = m.checkpoint ? "1" : "0";
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.append(modelSwatch(m), document.createTextNode(" " + m.label));
+    if (m.name) name.title = m.name;
+    tr.append(name);
+    for (const c of ["epoch", "loss", "gerr", "herr", "params", "ms"]) {
+      const td = document.createElement("td");
+      td.className = `c-${c}`;
+      tr.append(td);
+    }
+    const act = document.createElement("td");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "small";
+    b.textContent = "export";
+    b.title = `download ${m.kind}.phaselab (phaselab eval reads it)`;
+    b.setAttribute("aria-label", `export ${m.label} checkpoint`);
+    b.addEventListener("click", () => exportHandler(m.id));
+    act.append(b);
+    tr.append(act);
+    tbody.append(tr);
+  }
+  updateTable();
+}
+
+/** The rows' values from the models' view states. */
+export function updateTable() {
+  for (const tr of document.querySelectorAll("#metrics tbody tr")) {
+    const m = S.models.get(Number(tr.dataset.id));
+    if (!m) continue;
+    const set = (c, text) => {
+      tr.querySelector(`.c-${c}`).textContent = text;
+    };
+    set("epoch", String(m.epoch) + (m.failed ? " ⚠" : ""));
+    set("loss", fmt(m.loss));
+    set("gerr", fmt(m.eval ? m.eval.gerr : null));
+    set("herr", fmt(m.eval ? m.eval.herr : null));
+    set("params", m.n_params ? Number(m.n_params).toLocaleString("en") : "–");
+    set("ms", m.ms ? fmt(m.ms, 3) : "–");
+    tr.dataset.epoch = String(m.epoch);
+    if (m.loss !== null) tr.dataset.loss = String(m.loss);
+    if (m.firstLoss !== null) tr.dataset.firstLoss = String(m.firstLoss);
+    if (m.eval) {
+      tr.dataset.gerr = String(m.eval.gerr);
+      if (m.eval.herr !== null && m.eval.herr !== undefined) tr.dataset.herr = String(m.eval.herr);
+      tr.dataset.evalEpoch = String(m.evalEpoch);
+    }
+    tr.classList.toggle("failed", m.failed);
+  }
+}
