@@ -80,6 +80,7 @@ pub fn playground_systems() -> String {
             let sys = build(name.parse::<SystemSpec>().expect("picker systems parse"));
             serde_json::json!({"spec": name, "label": settings::label(name), "dof": sys.dof(),
                 "dt": sys.dt(), "angular": sys.angular(), "drag": settings::has_drag(name),
+                "drag_preset": name == settings::DRAG_PRESET,
                 "bodies": sys.drawn_nodes().len()})
         })
         .collect();

@@ -107,58 +107,73 @@ fn ready<F: std::future::Future>(f: F) -> F::Output {
 }
 
 /// The page's default run through the page's own path (`Playground::set_system`, `add_model`,
-/// `train_epoch`, `evaluate` with the default settings), natively: every model's loss falls and
-/// NODE+SO and the HNN beat the NODE on held-out rollouts (the paper's point, visible within the
-/// default epochs).
+/// `train_epoch`, `evaluate`, `structure` with the default settings), natively, on three seeds:
+/// every model's loss falls, and on every seed NODE+SO's rollout error is at least 4x below the
+/// NODE's and the HNN's at least 2x below (the paper's point, plain within the default epochs;
+/// measured 2026-12-05: node 0.13-0.20, node-so 0.007-0.012, hnn 0.013-0.044).
 #[test]
 fn default_settings_show_the_papers_point() {
     use crate::playground::Playground;
     use burn::prelude::Device;
-    let s = Settings::default();
-    let json = serde_json::to_string(&s).unwrap();
-    let pg = Playground::new(Device::flex(), "cpu");
-    assert!(pg.set_system(&json).is_ok(), "set_system failed");
-    let mut gerr = std::collections::HashMap::new();
-    for name in &s.models {
-        let id = pg
-            .add_model(name, &json)
-            .unwrap_or_else(|_| panic!("add_model {name}"));
-        let mut first = None;
-        let last = loop {
-            let e = ready(pg.train_epoch(id)).unwrap_or_else(|_| panic!("train_epoch {name}"));
-            let e: serde_json::Value = serde_json::from_str(&e).unwrap();
-            let loss = e["loss"].as_f64().unwrap();
-            first.get_or_insert(loss);
-            if e["done"] == true {
-                assert_eq!(e["epoch"].as_u64(), Some(s.epochs as u64));
-                break loss;
-            }
+    for seed in 0..3 {
+        let s = Settings {
+            seed,
+            ..Settings::default()
         };
-        let first = first.unwrap();
-        assert!(last < 0.5 * first, "{name}: loss {first} -> {last}");
-        let ev = ready(pg.evaluate(id)).unwrap_or_else(|_| panic!("evaluate {name}"));
-        let ev: serde_json::Value = serde_json::from_str(&ev).unwrap();
-        gerr.insert(name.clone(), ev["gerr"].as_f64().unwrap());
+        let json = serde_json::to_string(&s).unwrap();
+        let pg = Playground::new(Device::flex(), "cpu");
+        assert!(pg.set_system(&json).is_ok(), "set_system failed");
+        let mut gerr = std::collections::HashMap::new();
+        for name in &s.models {
+            let id = pg
+                .add_model(name, &json)
+                .unwrap_or_else(|_| panic!("add_model {name}"));
+            let mut first = None;
+            let last = loop {
+                let e = ready(pg.train_epoch(id)).unwrap_or_else(|_| panic!("train_epoch {name}"));
+                let e: serde_json::Value = serde_json::from_str(&e).unwrap();
+                let loss = e["loss"].as_f64().unwrap();
+                first.get_or_insert(loss);
+                if e["done"] == true {
+                    assert_eq!(e["epoch"].as_u64(), Some(s.epochs as u64));
+                    break loss;
+                }
+            };
+            let first = first.unwrap();
+            assert!(
+                last < 0.5 * first,
+                "seed {seed}, {name}: loss {first} -> {last}"
+            );
+            let ev = ready(pg.evaluate(id)).unwrap_or_else(|_| panic!("evaluate {name}"));
+            let ev: serde_json::Value = serde_json::from_str(&ev).unwrap();
+            gerr.insert(name.clone(), ev["gerr"].as_f64().unwrap());
+        }
+        eprintln!("default run, seed {seed}: gerr {gerr:?}");
+        assert!(
+            4.0 * gerr["node-so"] < gerr["node"],
+            "seed {seed}: {gerr:?}"
+        );
+        assert!(2.0 * gerr["hnn"] < gerr["node"], "seed {seed}: {gerr:?}");
+        if seed > 0 {
+            continue;
+        }
+        // The structure view: every model against the truth, along q_0.
+        let ids: Vec<u32> = (0..s.models.len() as u32).collect();
+        let view = ready(pg.structure(ids, 0)).unwrap_or_else(|_| panic!("structure"));
+        let view: serde_json::Value = serde_json::from_str(&view).unwrap();
+        let panels = view["panels"].as_array().unwrap();
+        assert_eq!(
+            panels.len(),
+            4,
+            "potential, inverse mass, force, acceleration"
+        );
+        let acceleration = panels[3]["series"].as_array().unwrap();
+        let names: Vec<&str> = acceleration
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["truth", "node", "node-so", "hnn"]);
     }
-    // The structure view: every model against the truth, along q_0.
-    let ids: Vec<u32> = (0..s.models.len() as u32).collect();
-    let view = ready(pg.structure(ids, 0)).unwrap_or_else(|_| panic!("structure"));
-    let view: serde_json::Value = serde_json::from_str(&view).unwrap();
-    let panels = view["panels"].as_array().unwrap();
-    assert_eq!(
-        panels.len(),
-        4,
-        "potential, inverse mass, force, acceleration"
-    );
-    let acceleration = panels[3]["series"].as_array().unwrap();
-    let names: Vec<&str> = acceleration
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["truth", "node", "node-so", "hnn"]);
-    eprintln!("default run gerr: {gerr:?}");
-    assert!(gerr["node-so"] < gerr["node"], "{gerr:?}");
-    assert!(gerr["hnn"] < gerr["node"], "{gerr:?}");
 }
 
 #[test]
@@ -292,4 +307,70 @@ fn clamp_makes_any_json_legal() {
         );
     }
     println!("fuzz settings (clamp): {cases} cases, every one legal");
+}
+
+/// The drag preset (the picker's single pendulum with drag, at the page's default drag) shows the
+/// HNN failing, natively on three seeds: an HNN conserves its learned energy, so it cannot
+/// dissipate. NODE+SO and HNN + forcing are at least 3x below the HNN's rollout error, the HNN is
+/// worse than even the NODE (at the paper's drag, 0.4, it is not), the HNN's
+/// energy along its rollout changes by less than half the true decay, and NODE+SO's follows the
+/// truth within a quarter (measured 2026-12-05: hnn 0.26-0.29, node-so 0.022-0.043, hnn-forced
+/// 0.039-0.047; node 0.10-0.13).
+#[test]
+fn drag_preset_shows_the_hnn_cannot_dissipate() {
+    use crate::playground::Playground;
+    use burn::prelude::Device;
+    let models = ["node", "node-so", "hnn", "hnn-forced"];
+    for seed in 0..3 {
+        let s = Settings {
+            system: crate::settings::DRAG_PRESET.into(),
+            models: models.iter().map(|m| m.to_string()).collect(),
+            seed,
+            ..Settings::default()
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        let pg = Playground::new(Device::flex(), "cpu");
+        assert!(pg.set_system(&json).is_ok(), "set_system failed");
+        let mut gerr = std::collections::HashMap::new();
+        let mut decay = std::collections::HashMap::new();
+        for (id, name) in models.iter().enumerate() {
+            pg.add_model(name, &json)
+                .unwrap_or_else(|_| panic!("add_model {name}"));
+            while ready(pg.train_epoch(id as u32))
+                .map(|e| !e.contains("\"done\":true"))
+                .unwrap_or_else(|_| panic!("train_epoch {name}"))
+            {}
+            let ev = ready(pg.evaluate(id as u32)).unwrap_or_else(|_| panic!("evaluate {name}"));
+            let ev: serde_json::Value = serde_json::from_str(&ev).unwrap();
+            // Energy change from the first to the last point of held-out trajectory 0.
+            let change = |key: &str| {
+                let e = ev[key].as_array().unwrap();
+                e[e.len() - 1][1].as_f64().unwrap() - e[0][1].as_f64().unwrap()
+            };
+            gerr.insert(*name, ev["gerr"].as_f64().unwrap());
+            decay.insert(*name, change("energy"));
+            decay.insert("truth", change("truth_energy"));
+        }
+        eprintln!("drag preset, seed {seed}: gerr {gerr:?}, energy change {decay:?}");
+        assert!(3.0 * gerr["node-so"] < gerr["hnn"], "seed {seed}: {gerr:?}");
+        assert!(
+            3.0 * gerr["hnn-forced"] < gerr["hnn"],
+            "seed {seed}: {gerr:?}"
+        );
+        // Plain: worse than even the NODE, which has no structure to get wrong.
+        assert!(gerr["hnn"] > gerr["node"], "seed {seed}: {gerr:?}");
+        let truth = decay["truth"];
+        assert!(
+            truth < 0.0,
+            "seed {seed}: the true energy must decay: {decay:?}"
+        );
+        assert!(
+            decay["hnn"].abs() < 0.5 * truth.abs(),
+            "seed {seed}: {decay:?}"
+        );
+        assert!(
+            (decay["node-so"] - truth).abs() < 0.25 * truth.abs(),
+            "seed {seed}: {decay:?}"
+        );
+    }
 }
