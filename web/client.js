@@ -1,11 +1,12 @@
 // The worker client: starts worker.js, sends it the run (configure, play, pause, step, rollout,
-// checkpoint, export) and applies its messages to the page's state and views.
+// checkpoint, export, structure) and applies its messages to the page's state and views.
 
 import { $, S, pl, errText, notice } from "./page.js";
 import { renderSettings } from "./settings.js";
 import { markDirty, flush } from "./plots.js";
 import { rebuildTable } from "./table.js";
 import { computePositions } from "./anim.js";
+import { requestStructure, resetStructure, showStructure, structureFailed } from "./structure.js";
 
 export function post(msg, transfer) {
   if (S.worker) S.worker.postMessage(msg, transfer || []);
@@ -50,6 +51,7 @@ function configureMsg() {
 /** A new run from S.settings, S.dataset and S.checkpoints (playing when S.wantRunning). */
 export function reset() {
   S.done = false;
+  S.evaluating = false;
   S.configuredAt = performance.now();
   document.body.dataset.state = "configuring";
   delete document.body.dataset.doneMs;
@@ -74,7 +76,8 @@ function setBadge(text, kind) {
 }
 
 // Messages about a run the page has since replaced (reset, new settings or data) are dropped.
-const RUN_MESSAGES = new Set(["configured", "configure_failed", "epoch", "model_failed", "eval", "rollouts", "done", "checkpoint", "checkpoint_failed"]);
+const RUN_MESSAGES = new Set(["configured", "configure_failed", "epoch", "model_failed", "eval", "rollouts", "evaluating", "done",
+  "checkpoint", "checkpoint_failed", "structure", "structure_failed"]);
 
 function onWorker(m) {
   if (RUN_MESSAGES.has(m.type) && m.run !== S.run) return;
@@ -138,8 +141,19 @@ function onWorker(m) {
       S.running = m.running;
       renderRunning();
       break;
+    case "evaluating":
+      // the last epoch is trained; the final evaluation runs until "done"
+      S.evaluating = true;
+      renderRunning();
+      break;
     case "done":
       onDone();
+      break;
+    case "structure":
+      showStructure(m);
+      break;
+    case "structure_failed":
+      structureFailed(m);
       break;
     case "checkpoint": {
       const c = S.checkpoints.find((x) => x.key === m.key);
@@ -147,8 +161,11 @@ function onWorker(m) {
       const i = m.info;
       notice("info", `checkpoint ${c ? c.name : ""}: ${i.kind}, width ${i.width}, depth ${i.depth}, ${i.n_params} parameters` +
         (i.trained_epochs ? `, trained ${i.trained_epochs} epochs` : "") + (i.system ? ` on ${i.system}` : ""));
+      // an old checkpoint format (no checksum) loads with a note saying so
+      if (i.note) notice("info", `checkpoint ${c ? c.name : ""}: ${i.note}`, { timeout: 20000 });
       rebuildTable();
       markDirty("table", "gerr", "energy", "herr");
+      if (S.done) requestStructure();
       break;
     }
     case "checkpoint_failed":
@@ -197,6 +214,7 @@ function addModelView(m, name) {
 
 function onConfigured(m) {
   S.done = false;
+  S.evaluating = false;
   S.models = new Map();
   for (const x of m.models) addModelView(x, x.name);
   S.info = m.info;
@@ -210,6 +228,7 @@ function onConfigured(m) {
     (i.has_truth ? "" : "; no known ground truth") +
     (i.train_on_test ? " (a test split: trained and evaluated on the same trajectories)" : "");
   document.body.dataset.state = S.wantRunning ? "training" : "paused";
+  resetStructure();
   rebuildTable();
   updateProgress();
   markDirty("loss", "gerr", "energy", "herr", "phase", "table");
@@ -233,6 +252,7 @@ function onRollouts(m) {
 
 async function onDone() {
   S.done = true;
+  S.evaluating = false;
   S.running = false;
   S.wantRunning = false;
   renderRunning();
@@ -242,6 +262,7 @@ async function onDone() {
   if (!S.done || run !== S.run) return;
   document.body.dataset.state = "done";
   document.body.dataset.doneMs = String(Math.round(performance.now()));
+  requestStructure();
 }
 
 function renderRunning() {
@@ -251,7 +272,14 @@ function renderRunning() {
   b.classList.toggle("playing", S.running);
   const st = document.body.dataset.state;
   if (st !== "done" && st !== "error" && st !== "configuring") document.body.dataset.state = S.running ? "training" : "paused";
-  $("run-state").textContent = S.running ? "training" : (S.done ? "done" : "paused");
+  $("run-state").textContent = runState();
+}
+
+// The status beside the epoch counter: "evaluating" between the last epoch and done.
+function runState() {
+  if (S.done) return "done";
+  if (S.evaluating) return "evaluating";
+  return S.running ? "training" : "paused";
 }
 
 function updateProgress() {
@@ -262,7 +290,7 @@ function updateProgress() {
   $("epoch").textContent = String(epoch);
   document.body.dataset.epoch = String(epoch);
   $("progress").value = trainable.length ? doneEpochs / total : 0;
-  if (S.done) $("run-state").textContent = "done";
+  if (S.done || S.evaluating) $("run-state").textContent = runState();
 }
 
 // An exported checkpoint, saved by the browser.

@@ -1,14 +1,16 @@
 // The playground page (main thread): loads the wasm module and wires the modules together:
 // settings and URL state (settings.js), the worker client (client.js), plots (plots.js), the
-// metrics table (table.js), the animation (anim.js) and file loading (files.js).
+// metrics table (table.js) with the verdict line (verdict.js), the structure view (structure.js),
+// the animation (anim.js) and file loading (files.js).
 
-import { PAGE_MODELS, $, S, pl, setWasm, errText, notice } from "./page.js";
+import { PAGE_MODELS, $, S, pl, setWasm, errText, notice, DRAG_STORY } from "./page.js";
 import { applyHash, buildModelToggles, buildPicker, clamp, hashIsCurrent, readField, renderSettings, writeHash } from "./settings.js";
 import { startWorker, reset, play, pause, post, setInitial } from "./client.js";
 import { markDirty, phasePoint } from "./plots.js";
 import { onExport } from "./table.js";
 import { startAnimation } from "./anim.js";
 import { wireFiles } from "./files.js";
+import { onStructureRequest, redrawStructure, requestStructure } from "./structure.js";
 
 window.addEventListener("error", (e) => {
   notice("error", `unexpected error: ${errText(e.error || e.message)}`);
@@ -59,6 +61,10 @@ function wire() {
   $("backend").addEventListener("change", () => updateSettings({ backend: $("backend").value }, { restartWorker: true }));
   wireFiles();
   onExport((id) => post({ type: "export", id }));
+  // the structure view: asked of the worker at the end of a run, on a new coordinate or on demand
+  onStructureRequest((msg) => post(msg));
+  $("structure-coord").addEventListener("change", () => requestStructure());
+  $("structure-draw").addEventListener("click", () => requestStructure());
   $("share").addEventListener("click", async () => {
     writeHash();
     try {
@@ -105,7 +111,10 @@ function wire() {
   let resizeTimer = 0;
   new ResizeObserver(() => {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => markDirty("loss", "gerr", "energy", "herr", "phase"), 150);
+    resizeTimer = setTimeout(() => {
+      markDirty("loss", "gerr", "energy", "herr", "phase");
+      redrawStructure();
+    }, 150);
   }).observe(document.querySelector(".views"));
 }
 
@@ -142,7 +151,12 @@ async function main() {
   buildModelToggles((chosen) => updateSettings({ models: chosen }));
   buildPicker((spec) => {
     if (S.dataset) S.dataset = null;
-    updateSettings({ system: spec });
+    const sys = S.systems.find((x) => x.spec === spec);
+    // On a drag system the paper's remedy, HNN + forcing, trains beside the HNN by default.
+    const models = sys && sys.drag && !S.settings.models.includes("hnn-forced")
+      ? [...S.settings.models, "hnn-forced"] : S.settings.models;
+    if (sys && sys.drag_preset) notice("info", DRAG_STORY, { timeout: 15000 });
+    updateSettings({ system: spec, models });
   });
   applyHash();
   renderSettings();

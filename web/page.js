@@ -78,3 +78,8 @@ export function notice(level, text, { timeout } = {}) {
   const t = timeout ?? (level === "info" ? 8000 : 0);
   if (t) setTimeout(() => el.remove(), t);
 }
+
+/** Why the drag preset is there, in one sentence (its tile's tooltip, and a notice when picked). */
+export const DRAG_STORY = "drag preset: an HNN conserves its learned energy, so it cannot dissipate and " +
+  "falls behind even the NODE here; HNN + forcing, which adds a learned non-conservative force, is the remedy, " +
+  "and NODE+SO needs none";

@@ -3,12 +3,13 @@
 
 import { $, S, pl, errText, notice, ordered } from "./page.js";
 import { updateTable } from "./table.js";
+import { updateVerdict } from "./verdict.js";
 
 const dirty = new Set();
 let flushTimer = 0;
 let lastFlush = 0;
 
-/** Redraw these views ("loss", "gerr", "energy", "herr", "phase", "table") soon: at most every 250 ms. */
+/** Redraw these views ("loss", "gerr", "energy", "herr", "phase", "table": the table and the verdict line) soon: at most every 250 ms. */
 export function markDirty(...names) {
   for (const n of names) dirty.add(n);
   if (flushTimer) return;
@@ -27,8 +28,10 @@ export async function flush(all) {
   const jobs = [];
   for (const n of names) {
     try {
-      if (n === "table") updateTable();
-      else jobs.push(drawView(n));
+      if (n === "table") {
+        updateTable();
+        updateVerdict();
+      } else jobs.push(drawView(n));
     } catch (e) {
       notice("error", `drawing ${n}: ${errText(e)}`);
     }
@@ -141,13 +144,21 @@ const drawSeq = new WeakMap();
 function drawView(view) {
   const canvas = $(`plot-${view}`);
   if (!canvas) return Promise.resolve();
+  return paint(canvas, specFor(view), view);
+}
+
+/**
+ * Paints a plot_lines spec (or {empty: text}) onto `canvas` at its CSS size; resolves when painted.
+ * Sets canvas.layout (the plotting area, for clicks), data-drawn="1" and data-series (the number of
+ * curves); an empty spec writes its text and data-drawn="0".
+ */
+export function paint(canvas, spec, what = "plot") {
   const seq = (drawSeq.get(canvas) || 0) + 1;
   drawSeq.set(canvas, seq);
   const rect = canvas.getBoundingClientRect();
   const w = Math.max(200, Math.round(rect.width));
   const h = Math.max(150, Math.round(rect.height));
   const dpr = Math.min(2, window.devicePixelRatio || 1);
-  const spec = specFor(view);
   const ctx = canvas.getContext("2d");
   const size = () => {
     if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
@@ -192,7 +203,7 @@ function drawView(view) {
     };
     img.onerror = () => {
       URL.revokeObjectURL(url);
-      notice("error", `plot: the ${view} figure could not be drawn`);
+      notice("error", `plot: the ${what} figure could not be drawn`);
       resolve();
     };
     img.src = url;

@@ -2,7 +2,7 @@
 // (parse/serialize in state.js; clamping by the core's clamp_settings, with notices).
 
 import { parseHash, serializeHash } from "./state.js";
-import { $, S, pl, errText, notice } from "./page.js";
+import { $, S, pl, errText, notice, DRAG_STORY } from "./page.js";
 import { addThumbnail } from "./anim.js";
 
 const LADDERS = {
@@ -112,7 +112,7 @@ export function buildPicker(onPick) {
     b.className = "tile";
     b.setAttribute("role", "radio");
     b.dataset.spec = s.spec;
-    b.title = s.spec;
+    b.title = s.drag_preset ? `${s.spec}: ${DRAG_STORY}` : s.spec;
     const c = document.createElement("canvas");
     c.width = 192;
     c.height = 112;

@@ -1,5 +1,5 @@
 // URL-hash state: the full settings (keys of default_settings()) plus hide flags for embedding,
-// e.g. #system=chain-pendulum:2&models=node,node-so,hnn&width=64&...&hide_settings=1
+// e.g. #system=chain-pendulum:1&models=node,node-so,hnn&width=64&...&hide_settings=1
 // Parsing never throws: anything it cannot read becomes a notice and the default stays.
 
 export const HIDE_FLAGS = ["hide_controls", "hide_settings", "hide_picker"];

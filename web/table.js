@@ -1,5 +1,7 @@
 // The metrics table (#metrics): one row per model with its epoch, loss, rollout and energy errors,
-// parameters and time per epoch; the rows' data-* attributes are the tests' read-only hooks.
+// parameters and time per epoch; the rows' data-* attributes are the tests' read-only hooks. The
+// lowest value of each lower-is-better column (loss, rollout error, energy error) is bold and
+// carries data-best="1"; parameters and time per epoch are costs, not scores, and are not marked.
 
 import { S, ordered, modelSwatch } from "./page.js";
 
@@ -10,7 +12,7 @@ export function onExport(fn) {
   exportHandler = fn;
 }
 
-function fmt(x, digits = 3) {
+export function fmt(x, digits = 3) {
   if (x === null || x === undefined || !Number.isFinite(x)) return "–";
   if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5)) return x.toExponential(digits - 1);
   return Number(x.toPrecision(digits)).toString();
@@ -73,5 +75,39 @@ export function updateTable() {
       tr.dataset.evalEpoch = String(m.evalEpoch);
     }
     tr.classList.toggle("failed", m.failed);
+  }
+  markBest();
+}
+
+// The columns where lower is better, with each model's full-precision value.
+const BEST_COLUMNS = {
+  loss: (m) => m.loss,
+  gerr: (m) => (m.eval ? m.eval.gerr : null),
+  herr: (m) => (m.eval ? m.eval.herr : null),
+};
+
+/** Bold + data-best="1" on the lowest value of each BEST_COLUMNS column (with two values or more). */
+function markBest() {
+  const trs = [...document.querySelectorAll("#metrics tbody tr")];
+  for (const [c, get] of Object.entries(BEST_COLUMNS)) {
+    const vals = trs.map((tr) => {
+      const m = S.models.get(Number(tr.dataset.id));
+      const v = m ? get(m) : null;
+      return typeof v === "number" && Number.isFinite(v) ? v : null;
+    });
+    const present = vals.filter((v) => v !== null);
+    const best = present.length >= 2 ? Math.min(...present) : null;
+    trs.forEach((tr, i) => {
+      const td = tr.querySelector(`.c-${c}`);
+      const on = best !== null && vals[i] === best;
+      td.classList.toggle("best", on);
+      if (on) {
+        td.dataset.best = "1";
+        td.title = "lowest in this column";
+      } else {
+        delete td.dataset.best;
+        td.removeAttribute("title");
+      }
+    });
   }
 }

@@ -8,9 +8,12 @@
 //
 // Messages in:  init {backend, module?} | configure {settings, dataset?, checkpoints[]} | play | pause
 //               | step | rollout {z0, req} | checkpoint {bytes, name} | export {id} | evaluate
+//               | structure {ids, coordinate, req}
 // Messages out: ready {backend, notice?} | configured {info, models, z0, steps} | epoch {...}
 //               | eval {id, result} | rollouts {req, z0, truth, models} | running {running}
-//               | done | checkpoint {...} | exported {...} | notice {level, message} | fatal {message}
+//               | evaluating (the last epoch is trained, the final evaluation runs) | done
+//               | checkpoint {...} | exported {...} | structure {req, result} | structure_failed {req, message}
+//               | notice {level, message} | fatal {message}
 
 import init, * as pl from "./pkg/phaselab_wasm.js";
 
@@ -214,6 +217,7 @@ async function trainOne() {
 async function finish() {
   if (!running && !stepping) return;
   running = false;
+  post({ type: "evaluating" });
   await evaluateAll(true);
   post({ type: "done" });
   post({ type: "running", running: false });
@@ -306,6 +310,18 @@ self.onmessage = (ev) => {
         post({ type: "checkpoint", key: msg.key, info: ci, model: { id: m.id, kind: m.kind, checkpoint: true, name: m.name, epoch: m.epoch, n_params: m.n_params } });
         await evaluateModel(m);
         await rollouts();
+      });
+      break;
+    case "structure":
+      // what the models learned along q_coordinate (JSON text); a rejection (no known system, data
+      // with controls) goes back as structure_failed for the view to show, not as an error notice
+      serial(async () => {
+        try {
+          const result = await pg.structure(new Uint32Array(msg.ids || []), msg.coordinate || 0);
+          post({ type: "structure", req: msg.req, result });
+        } catch (e) {
+          post({ type: "structure_failed", req: msg.req, message: message(e) });
+        }
       });
       break;
     case "export":

@@ -10,7 +10,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { inflateRawSync } from "node:zlib";
 import { join } from "node:path";
@@ -149,6 +149,117 @@ function persistenceGerr(npz) {
   return Math.exp(logs / (n * (T - 1)));
 }
 
+// The verdict line (#verdict) against the metrics table: the models in the order of their data-gerr,
+// named as in the table's first column, with the table's rollout-error text; and the reading the
+// page's rule gives for a conservative system with angular coordinates (web/verdict.js: a gap
+// counts only when one error is at least 1.5 times the other).
+async function checkVerdict(page) {
+  const v = await page.evaluate(() => {
+    const box = document.getElementById("verdict");
+    return {
+      text: box.textContent, claim: box.dataset.claim, order: box.querySelector(".v-order")?.textContent,
+      readingClass: box.querySelector(".v-reading")?.className, href: box.querySelector("a")?.href,
+      rows: [...document.querySelectorAll("#metrics tbody tr")].map((tr) => ({
+        kind: tr.dataset.kind, label: tr.querySelector("th").textContent.trim(),
+        gerr: Number(tr.dataset.gerr), gerrText: tr.querySelector(".c-gerr").textContent,
+      })),
+    };
+  });
+  assert.ok(v.order, `no ranking in the verdict line: ${v.text}`);
+  const shown = v.order.split(" < ").map((p) => {
+    const i = p.lastIndexOf(" ");
+    return { label: p.slice(0, i), value: p.slice(i + 1) };
+  });
+  const want = [...v.rows].sort((a, b) => a.gerr - b.gerr);
+  assert.deepEqual(shown.map((x) => x.label), want.map((r) => r.label), `the verdict's order is not the table's: ${v.text}`);
+  shown.forEach((x, i) => {
+    assert.equal(x.value, want[i].gerrText, `${x.label}: the verdict shows ${x.value}, the table ${want[i].gerrText}`);
+    assert.ok(Math.abs(Number(x.value) - want[i].gerr) <= 5e-3 * want[i].gerr, `${x.label}: ${x.value} is not data-gerr ${want[i].gerr}`);
+  });
+  assert.ok(v.text.startsWith(v.order + " rollout error (lower is better): "), `the verdict line does not open with the ranking: ${v.text}`);
+  // the rule below is the one for a conservative system with angular coordinates (no drag, no controls)
+  assert.match(await page.evaluate(() => location.hash), /system=chain-pendulum:\d/, "the default system is no longer a chain pendulum: update the rule here");
+  const g = Object.fromEntries(v.rows.map((r) => [r.kind, r.gerr]));
+  const F = 1.5;
+  let claim;
+  if (g.node * F <= g["node-so"]) claim = "contradicts";
+  else if (g["node-so"] * F > g.node) claim = "unresolved";
+  else claim = g.hnn * F <= g["node-so"] ? "partly" : "supports";
+  assert.equal(v.claim, claim, `gerr ${JSON.stringify(g)} reads "${claim}" by the rule, the verdict says "${v.claim}": ${v.text}`);
+  assert.ok(v.readingClass.includes(claim), "the reading is not styled as its claim");
+  assert.match(v.text, /One seed: a gap under a factor 1\.5 may be noise/);
+  assert.equal(v.href, "https://arxiv.org/abs/2202.04836", "the verdict links the paper");
+  return v.text;
+}
+
+// The lowest loss, rollout error and energy error are marked (bold, data-best="1"), nothing else.
+async function checkBest(page) {
+  const cells = await page.evaluate(() => [...document.querySelectorAll("#metrics tbody tr")].map((tr) => {
+    const out = { kind: tr.dataset.kind, values: { loss: Number(tr.dataset.loss), gerr: Number(tr.dataset.gerr), herr: Number(tr.dataset.herr) }, best: {}, weight: {} };
+    for (const c of ["loss", "gerr", "herr", "params", "ms", "epoch"]) {
+      const td = tr.querySelector(`.c-${c}`);
+      out.best[c] = td.dataset.best === "1";
+      out.weight[c] = Number(getComputedStyle(td).fontWeight);
+    }
+    return out;
+  }));
+  for (const c of ["loss", "gerr", "herr"]) {
+    const min = Math.min(...cells.map((r) => r.values[c]));
+    for (const r of cells) {
+      const isBest = r.values[c] === min;
+      assert.equal(r.best[c], isBest, `${c} of ${r.kind} (${r.values[c]}, lowest ${min}): data-best is ${r.best[c]}`);
+      assert.equal(r.weight[c] >= 600, isBest, `${c} of ${r.kind}: bold is ${r.weight[c] >= 600}, lowest ${isBest}`);
+    }
+  }
+  for (const r of cells) for (const c of ["params", "ms", "epoch"]) assert.ok(!r.best[c], `${c} of ${r.kind} is marked best`);
+}
+
+// The structure view of the default run: its four panels painted, each with the truth and the models
+// that have that quantity (series names and counts from the canvases' data-* hooks), each model's
+// curve inked in its colour, and the gauge sentence with every model's k.
+async function checkStructure(page, coordinate, afterReq = 0) {
+  await page.waitForFunction(([c, r]) => {
+    const b = document.getElementById("structure-panels");
+    return b.dataset.state === "drawn" && b.dataset.coordinate === String(c) && Number(b.dataset.req) > r;
+  }, [coordinate, afterReq], { timeout: 120000, polling: 250 });
+  const r = await page.evaluate(() => {
+    const colours = Object.fromEntries([...document.querySelectorAll("#metrics tbody tr")].map((tr) =>
+      [tr.dataset.kind, tr.querySelector(".swatch").style.getPropertyValue("--c")]));
+    const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    const panels = [...document.querySelectorAll("#structure-panels canvas")].map((c) => {
+      const names = c.dataset.names.split(",");
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      const ink = {};
+      for (const n of names) {
+        if (!colours[n]) continue;
+        const [R, G, B] = rgb(colours[n]);
+        let k = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (Math.abs(d[i] - R) + Math.abs(d[i + 1] - G) + Math.abs(d[i + 2] - B) < 60) k++;
+        }
+        ink[n] = k;
+      }
+      return { title: c.dataset.title, xLabel: c.dataset.xLabel, drawn: c.dataset.drawn, series: Number(c.dataset.series), names, ink };
+    });
+    return { panels, count: document.getElementById("structure-panels").dataset.panels, gauge: document.getElementById("structure-gauge").textContent };
+  });
+  const want = [["potential", ["truth", "hnn"]], ["inverse mass", ["truth", "node-so", "hnn"]],
+    ["force", ["truth", "node-so", "hnn"]], ["acceleration", ["truth", "node", "node-so", "hnn"]]];
+  assert.equal(r.panels.length, 4, `structure panels: ${JSON.stringify(r.panels.map((p) => p.title))}`);
+  assert.equal(r.count, "4");
+  r.panels.forEach((p, i) => {
+    assert.ok(p.title.startsWith(want[i][0]), `panel ${i} is "${p.title}", not ${want[i][0]}`);
+    assert.ok(p.xLabel.startsWith(`q_${coordinate} `), `panel "${p.title}" is along "${p.xLabel}", not q_${coordinate}`);
+    assert.equal(p.drawn, "1", `panel "${p.title}" is not drawn`);
+    assert.deepEqual(p.names, want[i][1], `panel "${p.title}": series`);
+    assert.equal(p.series, want[i][1].length, `panel "${p.title}": data-series`);
+    for (const [n, k] of Object.entries(p.ink)) assert.ok(k > 150, `panel "${p.title}": ${n}'s curve has ${k} pixels of its colour`);
+  });
+  assert.match(r.gauge, /only up to a factor/);
+  for (const label of ["NODE", "NODE+SO", "HNN"]) assert.match(r.gauge, new RegExp(`${label.replace("+", "\\+")} k = -?[0-9.e+-]+`), `no k for ${label}: ${r.gauge}`);
+  return r;
+}
+
 async function loadDataset(page, path) {
   const before = await page.evaluate(() => document.getElementById("data-info").textContent);
   await page.setInputFiles("#dataset-file", path);
@@ -158,8 +269,22 @@ async function loadDataset(page, path) {
   }, before, { timeout: 60000 });
 }
 
-test("(1) the page loads cleanly; default CPU training lowers every loss and fills every view (7: screenshots)", { timeout: LONG + 60000 }, async () => {
+test("(1) the page loads cleanly; default CPU training lowers every loss and fills every view, the verdict line and the structure view (7: screenshots)", { timeout: LONG + 60000 }, async () => {
   const { context, page, problems } = await newPage(browser);
+  // every status text beside the epoch counter, in order, and every verdict line shown while training
+  await page.addInitScript(() => {
+    window.__runStates = [];
+    window.__verdicts = [];
+    document.addEventListener("DOMContentLoaded", () => {
+      const el = document.getElementById("run-state");
+      new MutationObserver(() => {
+        const t = el.textContent;
+        if (window.__runStates.at(-1) !== t) window.__runStates.push(t);
+      }).observe(el, { childList: true, characterData: true, subtree: true });
+      const v = document.getElementById("verdict");
+      new MutationObserver(() => window.__verdicts.push(v.textContent)).observe(v, { childList: true, characterData: true, subtree: true });
+    });
+  });
   await page.goto(srv.url);
   await waitDone(page, LONG);
   assertClean(problems, "default run");
@@ -182,8 +307,32 @@ test("(1) the page loads cleanly; default CPU training lowers every loss and fil
   const drawn = await drawnViews(page);
   for (const v of [...VIEWS, "anim"]) assert.ok(drawn[v], `view ${v} is not drawn`);
   assert.equal(drawn.ghosts, 3, "one ghost per model in the animation");
+  // between the last epoch and done the status says "evaluating", not "training"
+  const states = await page.evaluate(() => window.__runStates);
+  const ev = states.indexOf("evaluating");
+  assert.ok(ev > 0 && states[ev - 1] === "training" && states.slice(ev + 1).includes("done") && !states.slice(ev + 1).includes("training"),
+    `status texts: ${states.join(" -> ")}`);
+  const verdict = await checkVerdict(page);
+  // the verdict followed the training: rankings from evaluations before the last epoch, marked "so far"
+  const live = await page.evaluate(() => window.__verdicts.filter((t) => /^so far \(epoch \d+\): .+ < .+ rollout error/.test(t)));
+  assert.ok(live.length >= 1, "no verdict line while training");
+  await checkBest(page);
+  await checkStructure(page, 0);
   mkdirSync(ARTIFACTS, { recursive: true });
+  await page.locator("#card-structure").screenshot({ path: join(ARTIFACTS, "structure.png") });
+  writeFileSync(join(ARTIFACTS, "verdict.txt"), verdict + "\n");
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(ARTIFACTS, "playground.png") });
+  // the structure view on demand: along another coordinate where the system has one, else redrawn
+  const coords = await page.locator("#structure-coord option").count();
+  if (coords > 1) {
+    await page.selectOption("#structure-coord", "1");
+    await checkStructure(page, 1);
+  } else {
+    const req = await page.evaluate(() => Number(document.getElementById("structure-panels").dataset.req));
+    await page.click("#structure-draw");
+    await checkStructure(page, 0, req);
+  }
   // (7) also at a phone's width: one column, nothing wider than the screen
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(500);
@@ -195,6 +344,8 @@ test("(1) the page loads cleanly; default CPU training lowers every loss and fil
   await page.waitForTimeout(500);
   const L = await page.evaluate(() => document.getElementById("plot-phase").layout);
   assert.ok(L && L.area, "the phase portrait has no frame to map clicks");
+  await page.locator("#plot-phase").scrollIntoViewIfNeeded(); // the structure view's checks scrolled the page
+  await page.waitForTimeout(300);
   const box = await page.locator("#plot-phase").boundingBox();
   const fx = 0.3;
   const fy = 0.4;
@@ -302,6 +453,19 @@ test("(3) URL state round trip; bad parameters are clamped with a notice", { tim
   const shared = new URL(p2.page.url()).hash;
   await waitDone(p2.page, 300000);
   const lossA = (await metrics(p2.page)).map((r) => r.firstLoss);
+  // the drag preset: its tile says why in one sentence, and picking it adds HNN + forcing and says so
+  const preset = '#systems .tile[data-spec="chain-pendulum-drag:1"]';
+  assert.match(await p2.page.getAttribute(preset, "title"), /cannot dissipate.*HNN \+ forcing/);
+  const p5 = await newPage(browser);
+  await p5.page.goto(srv.url + "#" + SMALL + "&models=node,hnn&epochs=1");
+  await p5.page.waitForFunction(() => document.body.dataset.state !== "loading");
+  await p5.page.click(preset);
+  await p5.page.waitForFunction(() => /system=chain-pendulum-drag%3A1|system=chain-pendulum-drag:1/.test(location.hash));
+  assert.match(new URL(p5.page.url()).hash, /models=node,hnn,hnn-forced/, "picking the drag preset adds HNN + forcing");
+  assert.ok((await noticeText(p5.page, "info")).some((t) => /cannot dissipate/.test(t)), "no notice says why the drag preset is there");
+  await waitDone(p5.page, 300000);
+  assertClean(p5.problems, "drag preset");
+  await p5.context.close();
   const p3 = await newPage(browser);
   await p3.page.goto(srv.url + shared);
   await waitDone(p3.page, 300000);
@@ -330,7 +494,7 @@ test("(3) URL state round trip; bad parameters are clamped with a notice", { tim
   await context.close();
 });
 
-test("(4) a checkpoint from the CLI loads in the page and its rollout error equals phaselab eval's", { timeout: 600000 }, async (t) => {
+test("(4) a checkpoint from the CLI loads in the page and its rollout error equals phaselab eval's; an old format loads with a note, a damaged one is refused", { timeout: 600000 }, async (t) => {
   const a = cliArtifacts();
   if (!a) {
     t.skip(`no CLI checkpoint: set PHASELAB_CKPT, PHASELAB_TEST_NPZ, PHASELAB_EVAL_JSON or build ${BIN}`);
@@ -350,6 +514,28 @@ test("(4) a checkpoint from the CLI loads in the page and its rollout error equa
   assert.ok(close(row.gerr, want, 1e-4), `page gerr ${row.gerr} vs phaselab eval ${want}`);
   assertClean(problems, "checkpoint run");
   await assertNoErrorNotices(page, "checkpoint run");
+  const name = a.ckpt.split("/").pop();
+  assert.ok((await noticeText(page, "info")).some((t) => t.includes(name) && t.includes("parameters")), "no notice for the loaded checkpoint");
+  assert.ok(!(await noticeText(page)).some((t) => t.includes("checksum")), "a checksummed checkpoint got a note");
+  // the same checkpoint in the old format (version 2: no checksum) loads with a note naming the file
+  const ck = readFileSync(a.ckpt);
+  const old = Buffer.from(ck.subarray(0, ck.length - 4));
+  old.writeUInt32LE(2, 14); // after the 14-byte magic
+  await page.setInputFiles("#checkpoint-file", { name: "old-format.phaselab", mimeType: "application/octet-stream", buffer: old });
+  await page.waitForFunction(() => document.querySelectorAll('#metrics tbody tr[data-checkpoint="1"]').length === 2, null, { timeout: 60000 });
+  const notes = (await noticeText(page, "info")).filter((t) => t.includes("old-format.phaselab") && t.includes("checksum"));
+  assert.equal(notes.length, 1, "no note for the old-format checkpoint");
+  assert.match(notes[0], /^checkpoint old-format\.phaselab: checkpoint format version 2 has no checksum/, notes[0]);
+  // one byte flipped near the end (in the weights, before the checksum): rejected as corrupt, naming the file
+  const bad = Buffer.from(ck);
+  bad[bad.length - 9] ^= 0x40;
+  await page.setInputFiles("#checkpoint-file", { name: "damaged.phaselab", mimeType: "application/octet-stream", buffer: bad });
+  await page.waitForFunction(() => [...document.querySelectorAll("#notices .notice.error")].some((n) => n.textContent.includes("damaged.phaselab")), null, { timeout: 60000 });
+  const errs = (await noticeText(page, "error")).filter((t) => t.includes("damaged.phaselab"));
+  assert.equal(errs.length, 1);
+  assert.match(errs[0], /could not load checkpoint damaged\.phaselab: corrupt checkpoint/, errs[0]);
+  assert.equal((await metrics(page)).filter((r) => r.checkpoint).length, 2, "the old-format checkpoint is a row, the damaged one is not");
+  assertClean(problems, "old and damaged checkpoints");
   await context.close();
 });
 
@@ -471,6 +657,11 @@ test("(9) a MuJoCo dataset with controls trains the control-aware models in the 
     assert.ok(Number.isFinite(r.gerr) && r.gerr > 0, `${r.kind} evaluated on the held-out trajectories: ${r.gerr}`);
     assert.ok(r.gerr < still, `${r.kind}: rollout error ${r.gerr} does not beat "nothing moves" (${still})`);
   }
+  // no true system to compare with: the structure view says so in place, with no error notice
+  await page.waitForFunction(() => document.getElementById("structure-panels").dataset.state === "unavailable", null, { timeout: 60000 });
+  const note = await page.evaluate(() => document.getElementById("structure-panels").textContent);
+  assert.match(note, /^No structure view for this run: .*true system/, note);
+  await assertNoErrorNotices(page, "control dataset");
   assertClean(problems, "control dataset");
   await context.close();
 });
