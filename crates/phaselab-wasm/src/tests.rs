@@ -106,25 +106,22 @@ fn ready<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
-/// The page's default run through the page's own path (`Playground::set_system`, `add_model`,
-/// `train_epoch`, `evaluate`, `structure` with the default settings), natively, on three seeds:
-/// every model's loss falls, and on every seed NODE+SO's rollout error is at least 4x below the
-/// NODE's and the HNN's at least 2x below (the paper's point, plain within the default epochs;
-/// measured 2026-12-05: node 0.13-0.20, node-so 0.007-0.012, hnn 0.013-0.044).
-#[test]
-fn default_settings_show_the_papers_point() {
+/// A page session on the CPU with `s`'s system, and `s`'s models added and trained to their last
+/// epoch through the page's own calls; each model's (first, last) epoch loss and its evaluation.
+fn page_run(
+    s: &Settings,
+) -> (
+    crate::playground::Playground,
+    Vec<(f64, f64, serde_json::Value)>,
+) {
     use crate::playground::Playground;
-    use burn::prelude::Device;
-    for seed in 0..3 {
-        let s = Settings {
-            seed,
-            ..Settings::default()
-        };
-        let json = serde_json::to_string(&s).unwrap();
-        let pg = Playground::new(Device::flex(), "cpu");
-        assert!(pg.set_system(&json).is_ok(), "set_system failed");
-        let mut gerr = std::collections::HashMap::new();
-        for name in &s.models {
+    let json = serde_json::to_string(s).unwrap();
+    let pg = Playground::new(burn::prelude::Device::flex(), "cpu");
+    assert!(pg.set_system(&json).is_ok(), "set_system failed");
+    let runs = s
+        .models
+        .iter()
+        .map(|name| {
             let id = pg
                 .add_model(name, &json)
                 .unwrap_or_else(|_| panic!("add_model {name}"));
@@ -139,13 +136,32 @@ fn default_settings_show_the_papers_point() {
                     break loss;
                 }
             };
-            let first = first.unwrap();
+            let ev = ready(pg.evaluate(id)).unwrap_or_else(|_| panic!("evaluate {name}"));
+            (first.unwrap(), last, serde_json::from_str(&ev).unwrap())
+        })
+        .collect();
+    (pg, runs)
+}
+
+/// The page's default run through the page's own path (`Playground::set_system`, `add_model`,
+/// `train_epoch`, `evaluate`, `structure` with the default settings), natively, on three seeds:
+/// every model's loss falls, and on every seed NODE+SO's rollout error is at least 4x below the
+/// NODE's and the HNN's at least 2x below (the paper's point, plain within the default epochs;
+/// measured 2026-12-05: node 0.13-0.20, node-so 0.007-0.012, hnn 0.013-0.044).
+#[test]
+fn default_settings_show_the_papers_point() {
+    for seed in 0..3 {
+        let s = Settings {
+            seed,
+            ..Settings::default()
+        };
+        let (pg, runs) = page_run(&s);
+        let mut gerr = std::collections::HashMap::new();
+        for (name, (first, last, ev)) in s.models.iter().zip(&runs) {
             assert!(
-                last < 0.5 * first,
+                last < &(0.5 * first),
                 "seed {seed}, {name}: loss {first} -> {last}"
             );
-            let ev = ready(pg.evaluate(id)).unwrap_or_else(|_| panic!("evaluate {name}"));
-            let ev: serde_json::Value = serde_json::from_str(&ev).unwrap();
             gerr.insert(name.clone(), ev["gerr"].as_f64().unwrap());
         }
         eprintln!("default run, seed {seed}: gerr {gerr:?}");
@@ -318,8 +334,6 @@ fn clamp_makes_any_json_legal() {
 /// 0.039-0.047; node 0.10-0.13).
 #[test]
 fn drag_preset_shows_the_hnn_cannot_dissipate() {
-    use crate::playground::Playground;
-    use burn::prelude::Device;
     let models = ["node", "node-so", "hnn", "hnn-forced"];
     for seed in 0..3 {
         let s = Settings {
@@ -328,20 +342,10 @@ fn drag_preset_shows_the_hnn_cannot_dissipate() {
             seed,
             ..Settings::default()
         };
-        let json = serde_json::to_string(&s).unwrap();
-        let pg = Playground::new(Device::flex(), "cpu");
-        assert!(pg.set_system(&json).is_ok(), "set_system failed");
+        let (_, runs) = page_run(&s);
         let mut gerr = std::collections::HashMap::new();
         let mut decay = std::collections::HashMap::new();
-        for (id, name) in models.iter().enumerate() {
-            pg.add_model(name, &json)
-                .unwrap_or_else(|_| panic!("add_model {name}"));
-            while ready(pg.train_epoch(id as u32))
-                .map(|e| !e.contains("\"done\":true"))
-                .unwrap_or_else(|_| panic!("train_epoch {name}"))
-            {}
-            let ev = ready(pg.evaluate(id as u32)).unwrap_or_else(|_| panic!("evaluate {name}"));
-            let ev: serde_json::Value = serde_json::from_str(&ev).unwrap();
+        for (name, (_, _, ev)) in models.iter().zip(&runs) {
             // Energy change from the first to the last point of held-out trajectory 0.
             let change = |key: &str| {
                 let e = ev[key].as_array().unwrap();
