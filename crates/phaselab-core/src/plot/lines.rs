@@ -109,12 +109,18 @@ pub fn lines<DB: DrawingBackend>(
                     colour_for(&s.name, i)
                 };
                 let style = colour.stroke_width(2);
-                let points = s
+                let points: Vec<(f64, f64)> = s
                     .points
                     .iter()
                     .copied()
-                    .filter(|p| p.0.is_finite() && ok(p.1));
-                let anno = if s.dashed {
+                    .filter(|p| p.0.is_finite() && ok(p.1))
+                    .collect();
+                // A lone point (a one-epoch run's loss) is a dot, not an invisible line.
+                let anno = if let [p] = points[..] {
+                    chart
+                        .draw_series(std::iter::once(Circle::new(p, 4, colour.filled())))
+                        .map_err(err)?
+                } else if s.dashed {
                     chart
                         .draw_series(DashedLineSeries::new(points, 6, 4, style))
                         .map_err(err)?

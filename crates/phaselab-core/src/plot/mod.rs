@@ -419,6 +419,35 @@ macro_rules! png_and_svg {
 mod tests {
     use super::*;
 
+    /// A curve of one point (a one-epoch run) is drawn as a dot in its model's colour; curves of
+    /// more points are lines without dots.
+    #[test]
+    fn a_lone_point_is_drawn_as_a_dot() {
+        let draw = |points: Vec<(f64, f64)>| {
+            let spec = LinesSpec {
+                series: vec![Curve {
+                    name: "hnn".into(),
+                    points,
+                    dashed: false,
+                }],
+                legend: Some("none".into()),
+                ..Default::default()
+            };
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (300, 200)).into_drawing_area();
+                lines(&root, &spec).unwrap();
+            }
+            svg.to_uppercase()
+        };
+        let c = model_colour("hnn");
+        let colour = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        let one = draw(vec![(1.0, 0.5)]);
+        assert!(one.contains("<CIRCLE") && one.contains(&colour), "{one}");
+        let two = draw(vec![(1.0, 0.5), (2.0, 0.25)]);
+        assert!(!two.contains("<CIRCLE") && two.contains(&colour), "{two}");
+    }
+
     #[test]
     fn bar_charts_are_valid_png_and_svg_with_every_series() {
         let bars = vec![
