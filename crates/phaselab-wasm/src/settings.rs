@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 /// which conserves its learned energy, is plainly worse than NODE+SO and HNN + forcing.
 pub const DRAG_PRESET: &str = "chain-pendulum-drag:1";
 
-pub const SYSTEMS: [&str; 10] = [
+pub const SYSTEMS: [&str; 12] = [
     "chain-pendulum:1",
     "chain-pendulum:2",
     "chain-pendulum:3",
@@ -24,6 +24,8 @@ pub const SYSTEMS: [&str; 10] = [
     "spring-pendulum-drag:1",
     "spring-pendulum-drag:2",
     "gyroscope",
+    "magnet-pendulum",
+    "rotor",
 ];
 
 /// Models the page can train.
@@ -249,6 +251,8 @@ pub fn label(system: &str) -> String {
         Family::SpringPendulum => "spring pendulum",
         Family::SpringPendulumDrag => "spring pendulum + drag",
         Family::Gyroscope => return "gyroscope".into(),
+        Family::MagnetPendulum => return "magnet pendulum".into(),
+        Family::Rotor => return "rotor".into(),
         other => return other.name().into(),
     };
     format!("{name} ({})", spec.n)

@@ -45,7 +45,7 @@ fn bad_url_values_are_clamped_with_one_notice_each() {
 }
 
 #[test]
-fn every_picker_system_and_drag_setting_builds() {
+fn every_picker_system_builds_draws_and_trains() {
     for name in crate::settings::SYSTEMS {
         let s = Settings {
             system: name.into(),
@@ -56,6 +56,19 @@ fn every_picker_system_and_drag_setting_builds() {
         if spec.family.has_drag() {
             assert_eq!(spec.drag, 0.9);
         }
+        // Its thumbnail moves, and a page model trains on it and evaluates.
+        let states = crate::simulate(name, 0, 2.0).unwrap_or_else(|_| panic!("simulate {name}"));
+        let xy = crate::positions(name, states).unwrap_or_else(|_| panic!("positions {name}"));
+        assert!(!xy.is_empty() && xy.iter().all(|x| x.is_finite()), "{name}");
+        let small = Settings {
+            models: vec!["node-so".into()],
+            epochs: 2,
+            n_train: 16,
+            batch: 16,
+            ..s
+        };
+        let (_, runs) = page_run(&small);
+        assert!(runs[0].2["gerr"].as_f64().unwrap().is_finite(), "{name}");
     }
 }
 
