@@ -2,7 +2,7 @@
 // checkpoint, export, structure) and applies its messages to the page's state and views.
 
 import { $, S, pl, errText, notice } from "./page.js";
-import { renderSettings } from "./settings.js";
+import { renderSettings, writeHash } from "./settings.js";
 import { markDirty, flush } from "./plots.js";
 import { rebuildTable } from "./table.js";
 import { computePositions } from "./anim.js";
@@ -43,6 +43,7 @@ function configureMsg() {
     type: "configure",
     run: S.run,
     settings: S.settings,
+    ic: S.ic,
     dataset: S.dataset ? S.dataset.bytes.slice() : null,
     checkpoints: S.checkpoints.map((c) => ({ key: c.key, name: c.name, bytes: c.bytes.slice() })),
   };
@@ -85,7 +86,14 @@ function onWorker(m) {
     case "ready":
       S.backend = m.backend;
       document.body.dataset.backend = m.backend;
-      setBadge(m.backend === "webgpu" ? "WebGPU" : "CPU", m.backend);
+      {
+        // which backend and why: "CPU (auto: WebGPU adapter is software — SwiftShader)"
+        const name = m.backend === "webgpu" ? "WebGPU" : "CPU";
+        const why = m.requested === "auto" ? `auto: ${m.reason || "chosen"}` : (m.backend === m.requested ? "chosen" : m.reason || "");
+        setBadge(why ? `${name} (${why})` : name, m.backend);
+        document.body.dataset.backendReason = why;
+        $("backend-badge").title = `Where the models train: ${name}${why ? " (" + why + ")" : ""}`;
+      }
       if (m.notice) notice("warn", m.notice);
       $("version").textContent = `phaselab ${m.version || ""}`;
       break;
@@ -305,8 +313,13 @@ function download(bytes, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-/** Start every model (and the truth) from (q1, v1), the other coordinates of z0 kept. */
+/** Start every model (and the truth) from (q1, v1), the other coordinates of z0 kept; the URL
+ *  keeps (q1, v1) (rounded to 6 significant digits, which is also what runs, so a link reproduces it). */
 export function setInitial(q, v) {
+  q = Number(q.toPrecision(6));
+  v = Number(v.toPrecision(6));
+  S.ic = [q, v];
+  writeHash();
   const D = S.info.dof;
   const z0 = [...S.z0];
   z0[0] = q;

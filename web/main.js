@@ -25,6 +25,7 @@ function updateSettings(patch, { restartWorker = false } = {}) {
   const { settings, notices } = clamp({ ...S.settings, ...patch });
   for (const n of notices) notice("warn", n);
   const backendChanged = settings.backend !== S.settings.backend;
+  if (settings.system !== S.settings.system) S.ic = null; // another state space: start from its test set again
   S.settings = settings;
   renderSettings();
   writeHash();

@@ -21,6 +21,7 @@ export const S = {
   kinds: [], // {kind, label, title} of PAGE_MODELS, from pl.model_kinds
   settings: null,
   hide: {},
+  ic: null, // the clicked initial condition [q1, v1] (in the URL as ic=q1,v1), or null
   worker: null,
   workerGen: 0,
   backend: null,

@@ -23,13 +23,13 @@ export function clamp(values) {
 }
 
 export function writeHash() {
-  const h = serializeHash(S.settings, S.hide);
+  const h = serializeHash(S.settings, S.hide, S.ic);
   if (location.hash !== h) history.replaceState(null, "", h);
 }
 
 /** Is the URL's hash the current settings' (a hashchange the page made itself)? */
 export function hashIsCurrent() {
-  return location.hash === serializeHash(S.settings, S.hide);
+  return location.hash === serializeHash(S.settings, S.hide, S.ic);
 }
 
 function systemEntry(spec) {
@@ -85,7 +85,7 @@ export function readField(el) {
 
 /** S.settings and the hide flags from the URL's hash, each unusable value with a notice. */
 export function applyHash() {
-  const { values, hide, notices } = parseHash(location.hash, S.defaults);
+  const { values, hide, ic, notices } = parseHash(location.hash, S.defaults);
   const r = clamp(values);
   for (const n of [...notices, ...r.notices.map((n) => (n.startsWith("link") ? n : `link: ${n}`))]) notice("warn", n);
   S.settings = r.settings;
@@ -96,6 +96,7 @@ export function applyHash() {
     }
   }
   S.hide = hide;
+  S.ic = ic;
   document.body.classList.toggle("hide-controls", !!hide.hide_controls);
   document.body.classList.toggle("hide-settings", !!hide.hide_settings);
   document.body.classList.toggle("hide-picker", !!hide.hide_picker);

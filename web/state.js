@@ -1,5 +1,6 @@
-// URL-hash state: the full settings (keys of default_settings()) plus hide flags for embedding,
-// e.g. #system=chain-pendulum:1&models=node,node-so,hnn&width=64&...&hide_settings=1
+// URL-hash state: the full settings (keys of default_settings()) plus hide flags for embedding and
+// the clicked initial condition (ic=q1,v1: where every rollout starts on the phase portrait),
+// e.g. #system=chain-pendulum:1&models=node,node-so,hnn&width=64&...&hide_settings=1&ic=0.5,-1.2
 // Parsing never throws: anything it cannot read becomes a notice and the default stays.
 
 export const HIDE_FLAGS = ["hide_controls", "hide_settings", "hide_picker"];
@@ -12,13 +13,26 @@ function decode(s) {
   }
 }
 
-// -> {values, hide, notices}: values hold only keys of `defaults`, typed like the defaults.
+export const IC_KEY = "ic";
+const IC_MAX = 1e6; // |q1|, |v1| beyond this are not a state anyone clicked
+
+/** "q1,v1" -> [q1, v1] (two finite numbers of at most IC_MAX in size), or null. */
+export function parseIc(raw) {
+  const parts = String(raw).split(",");
+  if (parts.length !== 2) return null;
+  const ic = parts.map((s) => (s.trim() === "" ? NaN : Number(s)));
+  return ic.every((x) => Number.isFinite(x) && Math.abs(x) <= IC_MAX) ? ic : null;
+}
+
+// -> {values, hide, ic, notices}: values hold only keys of `defaults`, typed like the defaults;
+// ic is [q1, v1] or null.
 export function parseHash(hash, defaults) {
   const values = {};
   const hide = {};
   const notices = [];
+  let ic = null;
   const text = (hash || "").replace(/^#/, "");
-  if (!text) return { values, hide, notices };
+  if (!text) return { values, hide, ic, notices };
   for (const part of text.split("&")) {
     if (!part) continue;
     const eq = part.indexOf("=");
@@ -30,6 +44,12 @@ export function parseHash(hash, defaults) {
     }
     if (HIDE_FLAGS.includes(key)) {
       hide[key] = raw === "" || raw === "1" || raw === "true";
+      continue;
+    }
+    if (key === IC_KEY) {
+      const v = parseIc(raw);
+      if (v) ic = v;
+      else notices.push(`link: ic = "${raw.slice(0, 40)}" is not an initial condition q1,v1 (two numbers); using the test set's first state`);
       continue;
     }
     if (!Object.prototype.hasOwnProperty.call(defaults, key)) {
@@ -51,18 +71,19 @@ export function parseHash(hash, defaults) {
       values[key] = raw;
     }
   }
-  return { values, hide, notices };
+  return { values, hide, ic, notices };
 }
 
 function enc(v) {
   return encodeURIComponent(String(v)).replace(/%2C/gi, ",").replace(/%3A/gi, ":");
 }
 
-export function serializeHash(settings, hide) {
+export function serializeHash(settings, hide, ic) {
   const parts = [];
   for (const [k, v] of Object.entries(settings)) {
     parts.push(`${enc(k)}=${Array.isArray(v) ? v.map(enc).join(",") : enc(v)}`);
   }
   for (const f of HIDE_FLAGS) if (hide && hide[f]) parts.push(`${f}=1`);
+  if (ic && parseIc(ic.join(","))) parts.push(`${IC_KEY}=${ic.map(enc).join(",")}`);
   return "#" + parts.join("&");
 }

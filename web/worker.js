@@ -6,10 +6,10 @@
 // tasks so that pause / reset / rollout requests are seen between epochs. Models are evaluated every
 // few rounds (adaptively, so that training dominates) and at the end.
 //
-// Messages in:  init {backend, module?} | configure {settings, dataset?, checkpoints[]} | play | pause
+// Messages in:  init {backend, module?} | configure {settings, ic?, dataset?, checkpoints[]} | play | pause
 //               | step | rollout {z0, req} | checkpoint {bytes, name} | export {id} | evaluate
 //               | structure {ids, coordinate, req}
-// Messages out: ready {backend, notice?} | configured {info, models, z0, steps} | epoch {...}
+// Messages out: ready {backend, requested, reason, notice?} | configured {info, models, z0, steps} | epoch {...}
 //               | eval {id, result} | rollouts {req, z0, truth, models} | running {running}
 //               | evaluating (the last epoch is trained, the final evaluation runs) | done
 //               | checkpoint {...} | exported {...} | structure {req, result} | structure_failed {req, message}
@@ -52,12 +52,34 @@ function tick() {
   });
 }
 
-async function hasAdapter() {
+// What WebGPU adapter this browser offers, for "auto": -> {ok, software, name, reason}.
+// A software adapter (SwiftShader, llvmpipe, lavapipe, Microsoft Basic Render Driver, or any adapter
+// that says it is a fallback) is slower than the CPU path, so auto does not pick it.
+const SOFTWARE = [/swiftshader/i, /llvmpipe/i, /lavapipe/i, /microsoft basic render/i, /softpipe/i];
+async function probeAdapter() {
   try {
-    if (!self.navigator || !self.navigator.gpu) return false;
-    return !!(await self.navigator.gpu.requestAdapter());
-  } catch (_) {
-    return false;
+    if (!self.navigator || !self.navigator.gpu) return { ok: false, reason: "this browser has no WebGPU" };
+    const a = await self.navigator.gpu.requestAdapter();
+    if (!a) return { ok: false, reason: "no WebGPU adapter" };
+    let info = a.info || null;
+    if (!info && typeof a.requestAdapterInfo === "function") {
+      try {
+        info = await a.requestAdapterInfo();
+      } catch (_) {
+        info = null;
+      }
+    }
+    info = info || {};
+    const fields = [info.architecture, info.vendor, info.device, info.description].map((x) => String(x || "").trim());
+    const text = fields.filter(Boolean).join(" ");
+    const hit = SOFTWARE.map((re) => text.match(re)).find(Boolean);
+    const fallback = info.isFallbackAdapter === true || a.isFallbackAdapter === true;
+    const name = hit ? ({ swiftshader: "SwiftShader", llvmpipe: "llvmpipe", lavapipe: "lavapipe", softpipe: "softpipe" }[hit[0].toLowerCase()] || hit[0])
+      : (info.description || [info.vendor, info.architecture].filter(Boolean).join(" ") || "");
+    if (hit || fallback) return { ok: true, software: true, name: name || "fallback adapter", reason: `WebGPU adapter is software — ${name || "fallback adapter"}` };
+    return { ok: true, software: false, name, reason: `hardware WebGPU adapter${name ? " — " + name : ""}` };
+  } catch (e) {
+    return { ok: false, reason: `WebGPU adapter request failed (${message(e)})` };
   }
 }
 
@@ -65,15 +87,23 @@ async function start(msg) {
   await init(msg.module ? { module_or_path: msg.module } : undefined);
   const want = msg.backend || "auto";
   let note = null;
-  if (want === "webgpu" || (want === "auto" && (await hasAdapter()))) {
+  let why = want === "auto" ? null : "chosen";
+  let tryGpu = want === "webgpu";
+  if (want === "auto") {
+    const probe = await probeAdapter();
+    why = probe.reason;
+    tryGpu = probe.ok && !probe.software;
+  }
+  if (tryGpu) {
     try {
       pg = await pl.Playground.create("webgpu");
     } catch (e) {
       note = `WebGPU is not available here (${message(e)}): training on the CPU instead.`;
+      why = `WebGPU failed to start (${message(e)})`;
     }
   }
   if (!pg) pg = await pl.Playground.create("cpu");
-  post({ type: "ready", backend: pg.backend(), requested: want, notice: note, version: pl.version() });
+  post({ type: "ready", backend: pg.backend(), requested: want, reason: why, notice: note, version: pl.version() });
 }
 
 function trainable() {
@@ -115,6 +145,12 @@ async function configure(msg) {
     }
   }
   z0 = Array.from(pg.test_state(0));
+  // the page's clicked initial condition (from its URL): (q1, v1), the other coordinates kept
+  const ic = msg.ic;
+  if (Array.isArray(ic) && ic.length === 2 && ic.every(Number.isFinite) && z0.length >= 2) {
+    z0[0] = ic[0];
+    z0[info.dof] = ic[1];
+  }
   steps = info.test_steps;
   post({ type: "configured", info, z0, steps, checkpoints: ckptInfos,
     models: models.map((m) => ({ id: m.id, kind: m.kind, checkpoint: m.checkpoint, name: m.name || null, epoch: m.epoch, n_params: m.n_params })) });

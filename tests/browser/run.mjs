@@ -384,6 +384,7 @@ test("(2) WebGPU (SwiftShader) trains and agrees with the CPU on the first epoch
     await gpu.page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 120000 });
     const backend = await gpu.page.evaluate(() => document.body.dataset.backend);
     assert.equal(backend, "webgpu", `WebGPU did not start: ${(await noticeText(gpu.page)).join(" | ")}`);
+    assert.equal(await gpu.page.evaluate(() => document.getElementById("backend-badge").textContent), "WebGPU (chosen)");
     const g = await firstLosses(gpu.page, 3, 600000);
     const cpu = await newPage(browser);
     await cpu.page.goto(`${srv.url}${hash}&backend=cpu`);
@@ -406,6 +407,84 @@ test("(2) WebGPU (SwiftShader) trains and agrees with the CPU on the first epoch
   } finally {
     await gpuBrowser.close();
   }
+});
+
+test("(2b) auto does not pick a software WebGPU adapter (SwiftShader): it trains on the CPU and the badge says why", { timeout: 300000 }, async () => {
+  const gpuBrowser = await launch({ webgpu: true });
+  try {
+    const { context, page, problems } = await newPage(gpuBrowser);
+    await page.goto(`${srv.url}#${SMALL}&epochs=1&models=node&backend=auto`);
+    // the browser does offer a WebGPU adapter, and it is SwiftShader's software one
+    const adapter = await page.evaluate(async () => {
+      const a = navigator.gpu && await navigator.gpu.requestAdapter();
+      return a ? { arch: a.info?.architecture || "", fallback: !!(a.info?.isFallbackAdapter || a.isFallbackAdapter) } : null;
+    });
+    assert.ok(adapter, "this chromium offers no WebGPU adapter: the test cannot check auto's choice");
+    assert.ok(adapter.arch === "swiftshader" || adapter.fallback, `not a software adapter: ${JSON.stringify(adapter)}`);
+    await page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 120000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.backend), "cpu",
+      `auto picked ${await page.evaluate(() => document.body.dataset.backend)} on SwiftShader`);
+    const badge = await page.evaluate(() => document.getElementById("backend-badge").textContent);
+    assert.match(badge, /^CPU \(auto: WebGPU adapter is software — SwiftShader\)$/, `the badge does not say why: ${badge}`);
+    await waitDone(page, 240000);
+    assert.equal((await metrics(page))[0].epoch, 1);
+    assertClean(problems, "auto on SwiftShader");
+    await assertNoErrorNotices(page, "auto on SwiftShader");
+    await context.close();
+  } finally {
+    await gpuBrowser.close();
+  }
+});
+
+// Clicks the phase portrait at fractions (fx, fy) of its plotting area. -> the clicked (q1, v1) and the axes' spans
+async function clickPhase(page, fx, fy) {
+  const L = await page.evaluate(() => document.getElementById("plot-phase").layout);
+  assert.ok(L && L.area, "the phase portrait has no frame to map clicks");
+  await page.locator("#plot-phase").scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  const box = await page.locator("#plot-phase").boundingBox();
+  const px = L.area[0] + fx * (L.area[2] - L.area[0]);
+  const py = L.area[1] + fy * (L.area[3] - L.area[1]);
+  await page.mouse.click(box.x + (px / L.w) * box.width, box.y + (py / L.h) * box.height);
+  return { want: [L.x[0] + fx * (L.x[1] - L.x[0]), L.y[1] - fy * (L.y[1] - L.y[0])], span: [L.x[1] - L.x[0], L.y[1] - L.y[0]] };
+}
+
+test("(2c) a clicked initial condition is in the URL (ic=q1,v1) and a copied link starts from it; a bad ic is refused with a notice", { timeout: 300000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${srv.url}#${SMALL}&epochs=2&models=node,hnn&backend=cpu`);
+  await waitDone(page, 240000);
+  assert.ok(!/[#&]ic=/.test(await page.evaluate(() => location.hash)), "an ic before any click");
+  const { want, span } = await clickPhase(page, 0.7, 0.25);
+  await page.waitForFunction(() => document.getElementById("plot-phase").dataset.rolloutReq === "1", null, { timeout: 60000 });
+  const z0 = await page.evaluate(() => JSON.parse(document.getElementById("plot-phase").dataset.z0));
+  assert.ok(Math.abs(z0[0] - want[0]) < 0.02 * span[0] && Math.abs(z0[1] - want[1]) < 0.02 * span[1], `clicked ${want}, started from ${z0}`);
+  // "copy link": the link carries the clicked state
+  await page.click("#share");
+  const link = await page.evaluate(() => location.href);
+  const m = /[#&]ic=([^&]*)/.exec(new URL(link).hash);
+  assert.ok(m, `the copied link has no ic: ${link}`);
+  assert.deepEqual(decodeURIComponent(m[1]).split(",").map(Number), z0, "the link's ic is not the state the page started from");
+  // the link, opened afresh, starts every rollout from that state and keeps it in its URL
+  const p2 = await newPage(browser);
+  await p2.page.goto(link);
+  await waitDone(p2.page, 240000);
+  await p2.page.waitForFunction(() => document.getElementById("plot-phase").dataset.z0 !== undefined, null, { timeout: 60000 });
+  const z0b = await p2.page.evaluate(() => JSON.parse(document.getElementById("plot-phase").dataset.z0));
+  assert.deepEqual(z0b, z0, "the copied link did not start from the clicked initial condition");
+  assert.equal(new URL(p2.page.url()).hash, new URL(link).hash, "the link changed when opened");
+  assert.equal(await p2.page.evaluate(() => Number(document.getElementById("plot-phase").dataset.series)), 3, "truth and two models from the linked state");
+  // a bad ic: a notice, and the test set's first state
+  const p3 = await newPage(browser);
+  await p3.page.goto(`${srv.url}#${SMALL}&epochs=1&models=node&backend=cpu&ic=1,abc`);
+  await waitDone(p3.page, 240000);
+  assert.ok((await noticeText(p3.page, "warn")).some((t) => /^link: ic = "1,abc" is not an initial condition/.test(t)), "no notice for a bad ic");
+  assert.ok(!/[#&]ic=/.test(await p3.page.evaluate(() => location.hash)), "the bad ic stayed in the URL");
+  for (const [p, what] of [[{ page, problems }, "clicked"], [p2, "linked"], [p3, "bad ic"]]) {
+    assertClean(p.problems, what);
+    await assertNoErrorNotices(p.page, what);
+  }
+  for (const p of [p2, p3]) await p.context.close();
+  await context.close();
 });
 
 test("(3) URL state round trip; bad parameters are clamped with a notice", { timeout: 300000 }, async () => {

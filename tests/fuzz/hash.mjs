@@ -1,6 +1,6 @@
 // Fuzzes the page's URL-hash parser (web/state.js parseHash): random and mutated hashes must never
-// throw, must yield only keys of the defaults with the defaults' types, and a hash written by
-// serializeHash must read back to the same settings.
+// throw, must yield only keys of the defaults with the defaults' types (and an initial condition ic
+// of two finite numbers or none), and a hash written by serializeHash must read back to the same settings.
 //   node tests/fuzz/hash.mjs [cases]        (default 20000; the long run uses 1000000)
 import { parseHash, serializeHash, HIDE_FLAGS } from "../../web/state.js";
 
@@ -17,7 +17,7 @@ const rand = (n) => {
   return state % n;
 };
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz_-0123456789.,:=&%#+ eE\u00e9\u{1F600}\\\"'<>/?";
-const pieces = [...Object.keys(defaults), ...HIDE_FLAGS, "__proto__", "constructor", "toString",
+const pieces = [...Object.keys(defaults), ...HIDE_FLAGS, "ic", "ic=0.5,-1", "__proto__", "constructor", "toString",
   "%", "%E0%A4%A", "%FF", "%00", "=", "&&", "NaN", "Infinity", "-1e309", "1e-400", "0x10", ",,,", "true", "1"];
 const randomText = (len) => {
   let s = "";
@@ -26,7 +26,8 @@ const randomText = (len) => {
   }
   return s;
 };
-const valid = serializeHash(defaults, { hide_settings: true });
+const IC = [0.123456, -1.5e-3];
+const valid = serializeHash(defaults, { hide_settings: true }, IC);
 const mutate = (s) => {
   const a = [...s];
   for (let k = 0, n = 1 + rand(4); k < n; k++) {
@@ -59,11 +60,14 @@ for (let c = 0; c < cases; c++) {
   }
   if (Object.getPrototypeOf(out.values) !== Object.prototype) throw new Error(`case ${c}: values' prototype changed by ${JSON.stringify(hash)}`);
   for (const k of Object.keys(out.hide)) if (!HIDE_FLAGS.includes(k)) throw new Error(`case ${c}: hide flag ${k}`);
+  if (out.ic !== null && !(Array.isArray(out.ic) && out.ic.length === 2 && out.ic.every((x) => typeof x === "number" && Number.isFinite(x)))) {
+    throw new Error(`case ${c}: ic = ${JSON.stringify(out.ic)} from ${JSON.stringify(hash)}`);
+  }
   if (out.notices.length) withNotices++;
 }
 // A written hash reads back to what was written.
 const back = parseHash(valid, defaults);
-if (JSON.stringify(back.values) !== JSON.stringify(defaults) || !back.hide.hide_settings || back.notices.length) {
+if (JSON.stringify(back.values) !== JSON.stringify(defaults) || !back.hide.hide_settings || JSON.stringify(back.ic) !== JSON.stringify(IC) || back.notices.length) {
   throw new Error(`round trip changed the settings: ${JSON.stringify(back)}`);
 }
 console.log(`fuzz url hash: ${cases} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${withNotices} with notices, none threw`);
