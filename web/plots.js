@@ -147,6 +147,13 @@ function drawView(view) {
   return paint(canvas, specFor(view), view);
 }
 
+/** A series' legend text: a model's page label, keeping any suffix (" (checkpoint)"); else the name. */
+export function legendName(name) {
+  const base = name.split(" ")[0];
+  const kind = S.kinds.find((k) => k.kind === base);
+  return kind ? kind.label + name.slice(base.length) : name;
+}
+
 /**
  * Paints a plot_lines spec (or {empty: text}) onto `canvas` at its CSS size; resolves when painted.
  * Sets canvas.layout (the plotting area, for clicks), data-drawn="1" and data-series (the number of
@@ -178,9 +185,11 @@ export function paint(canvas, spec, what = "plot") {
     canvas.layout = null;
     return Promise.resolve();
   }
+  // Legends use the page's model names (NODE+SO, not node-so); the core's name keeps the colour.
+  const series = spec.series.map((c) => ({ ...c, label: legendName(c.name) }));
   let out;
   try {
-    out = JSON.parse(pl.plot_lines(JSON.stringify(spec), w, h));
+    out = JSON.parse(pl.plot_lines(JSON.stringify({ ...spec, series }), w, h));
   } catch (e) {
     notice("error", `plot: ${errText(e)}`);
     return Promise.resolve();
@@ -198,6 +207,7 @@ export function paint(canvas, spec, what = "plot") {
         canvas.layout = { area: out.area, x: out.x, y: out.y, w, h };
         canvas.dataset.drawn = "1";
         canvas.dataset.series = String(spec.series.length);
+        canvas.dataset.legend = series.map((c) => c.label).join(",");
       }
       resolve();
     };

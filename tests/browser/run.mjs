@@ -361,6 +361,9 @@ test("(1) the page loads cleanly; default CPU training lowers every loss and fil
     `clicked (q1, v1) = ${want}, the page started from ${got}`);
   const series = await page.evaluate(() => Number(document.getElementById("plot-phase").dataset.series));
   assert.equal(series, 4, "the phase portrait shows the truth and three models from the clicked state");
+  // legends use the page's model names, as the toggles and the table do
+  assert.equal(await page.evaluate(() => document.getElementById("plot-loss").dataset.legend), "NODE,NODE+SO,HNN");
+  assert.equal(await page.evaluate(() => document.getElementById("plot-phase").dataset.legend), "truth,NODE,NODE+SO,HNN");
   assertClean(problems, "after the click");
   await context.close();
 });
@@ -690,8 +693,16 @@ test("(8) pause, play, step and reset answer mid-run; space toggles play", { tim
   await page.waitForFunction(() => Number(document.body.dataset.epoch) >= 3, null, { timeout: 120000 });
   await page.click("#play"); // pause
   await page.waitForFunction(() => document.body.dataset.state === "paused", null, { timeout: 10000 });
-  await page.waitForTimeout(300); // an epoch in flight may still land
-  const e1 = await page.evaluate(() => Number(document.body.dataset.epoch));
+  // The epoch (and an evaluation) in flight may still land: wait until the count settles, which it
+  // never does if training goes on.
+  const epoch = () => page.evaluate(() => Number(document.body.dataset.epoch));
+  let e1 = await epoch();
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(700);
+    const e = await epoch();
+    if (e === e1) break;
+    e1 = e;
+  }
   await page.waitForTimeout(1500);
   assert.equal(await page.evaluate(() => Number(document.body.dataset.epoch)), e1, "training went on while paused");
   await page.click("#step");

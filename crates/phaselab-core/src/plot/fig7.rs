@@ -33,6 +33,7 @@ pub fn fig7_rollout(
                 name: "truth".into(),
                 points: truth,
                 dashed: false,
+                label: None,
             }];
             series.extend(predictions.iter().map(|(name, rows)| {
                 Curve {
@@ -43,6 +44,7 @@ pub fn fig7_rollout(
                         .filter_map(|(i, row)| Some((i as f64 * dt, *row.get(c)?)))
                         .collect(),
                     dashed: true,
+                    label: None,
                 }
             }));
             LinesSpec {

@@ -14,6 +14,10 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
     #[serde(default)]
     pub dashed: bool,
+    /// The legend's text, where it differs from the name (the page's "NODE+SO" for node-so);
+    /// the name still picks the colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// A figure of curves on a linear x axis and a linear or log y axis.
@@ -129,7 +133,8 @@ pub fn lines<DB: DrawingBackend>(
                         .draw_series(plotters::series::LineSeries::new(points, style))
                         .map_err(err)?
                 };
-                anno.label(s.name.clone()).legend(move |(x, y)| {
+                let label = s.label.clone().unwrap_or_else(|| s.name.clone());
+                anno.label(label).legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
                 });
             }

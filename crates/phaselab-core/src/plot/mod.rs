@@ -419,6 +419,32 @@ macro_rules! png_and_svg {
 mod tests {
     use super::*;
 
+    /// A curve's label, where given, is the legend's text; its name still picks the colour.
+    #[test]
+    fn the_legend_shows_the_label_and_the_name_picks_the_colour() {
+        let spec = LinesSpec {
+            series: vec![Curve {
+                name: "node-so".into(),
+                points: vec![(0.0, 1.0), (1.0, 2.0)],
+                dashed: false,
+                label: Some("NODE+SO".into()),
+            }],
+            ..Default::default()
+        };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (300, 200)).into_drawing_area();
+            lines(&root, &spec).unwrap();
+        }
+        let c = model_colour("node-so");
+        let colour = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        assert!(
+            svg.contains("NODE+SO") && !svg.contains(">node-so<"),
+            "{svg}"
+        );
+        assert!(svg.to_uppercase().contains(&colour), "{svg}");
+    }
+
     /// A curve of one point (a one-epoch run) is drawn as a dot in its model's colour; curves of
     /// more points are lines without dots.
     #[test]
@@ -429,6 +455,7 @@ mod tests {
                     name: "hnn".into(),
                     points,
                     dashed: false,
+                    label: None,
                 }],
                 legend: Some("none".into()),
                 ..Default::default()

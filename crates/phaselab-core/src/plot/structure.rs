@@ -32,12 +32,14 @@ pub fn structure_panels(slices: &[StructureSlice]) -> Vec<LinesSpec> {
                 name: "truth".into(),
                 points: xy(&truth.truth),
                 dashed: false,
+                label: None,
             }];
             series.extend(slices.iter().filter_map(|s| {
                 Some(Curve {
                     name: s.model.clone(),
                     points: xy(&get(s)?.learned),
                     dashed: true,
+                    label: None,
                 })
             }));
             Some(LinesSpec {
