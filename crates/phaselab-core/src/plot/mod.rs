@@ -419,6 +419,16 @@ macro_rules! png_and_svg {
 mod tests {
     use super::*;
 
+    /// `spec` drawn by [`lines`] as 300 x 200 SVG text.
+    fn lines_svg(spec: &LinesSpec) -> String {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (300, 200)).into_drawing_area();
+            lines(&root, spec).unwrap();
+        }
+        svg
+    }
+
     /// A curve's label, where given, is the legend's text; its name still picks the colour.
     #[test]
     fn the_legend_shows_the_label_and_the_name_picks_the_colour() {
@@ -431,11 +441,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (300, 200)).into_drawing_area();
-            lines(&root, &spec).unwrap();
-        }
+        let svg = lines_svg(&spec);
         let c = model_colour("node-so");
         let colour = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
         assert!(
@@ -460,12 +466,7 @@ mod tests {
                 legend: Some("none".into()),
                 ..Default::default()
             };
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, (300, 200)).into_drawing_area();
-                lines(&root, &spec).unwrap();
-            }
-            svg.to_uppercase()
+            lines_svg(&spec).to_uppercase()
         };
         let c = model_colour("hnn");
         let colour = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
