@@ -116,6 +116,8 @@ fn main() {
     // Subnormal floats slow training tenfold (see phaselab_core::cpu::denormals); flush them on
     // this thread and on the worker threads the CPU backend computes on.
     phaselab_core::cpu::flush_denormals();
+    // Large tensors freed and allocated every step stay in the process (cpu::memory).
+    phaselab_core::cpu::keep_freed_memory();
     let _ = rayon::ThreadPoolBuilder::new()
         .start_handler(|_| phaselab_core::cpu::flush_denormals())
         .build_global();

@@ -11,7 +11,7 @@
 //! x W becomes K products [B, in] x [in, out] in one batched matmul. K = 1 is a single network, in
 //! the same layout as ever.
 
-use crate::cpu::{add_group_bias, bias_tanh, dtanh_mul};
+use crate::cpu::{add_group_bias, bias_tanh, dtanh_mul, group_matmul, group_matmul_t, grouped};
 use crate::rng::Rng;
 use burn::module::Param;
 use burn::prelude::*;
@@ -155,6 +155,9 @@ impl Mlp {
         if k == 1 {
             return x.matmul(l.w.val());
         }
+        if grouped(&x.device()) {
+            return group_matmul(x, l.w.val(), k);
+        }
         let [n, i] = x.dims();
         x.reshape([k, n / k, i])
             .matmul(l.w.val().reshape([k, rows / k, out]))
@@ -167,6 +170,9 @@ impl Mlp {
         let k = l.b.dims()[0] / out;
         if k == 1 {
             return g.matmul(l.w.val().transpose());
+        }
+        if grouped(&g.device()) {
+            return group_matmul_t(g, l.w.val(), k);
         }
         let n = g.dims()[0];
         g.reshape([k, n / k, out])
@@ -182,6 +188,10 @@ impl Mlp {
             return t.matmul(l.w.val().unsqueeze::<3>());
         }
         let [n, d, i] = t.dims();
+        if grouped(&t.device()) {
+            // Member k's tangents are its N/K rows' D directions, consecutive as rows of [N D, in].
+            return group_matmul(t.reshape([n * d, i]), l.w.val(), k).reshape([n, d, out]);
+        }
         t.reshape([k, n / k * d, i])
             .matmul(l.w.val().reshape([k, rows / k, out]))
             .reshape([n, d, out])

@@ -1,0 +1,391 @@
+//! A population's layer products on the CPU backend (flex): K members, each multiplying its own
+//! consecutive block of rows by its own weight block, as K plain 2-D matrix products on the
+//! calling thread:
+//!   y_k = x_k W_k            backward: dx_k = G_k W_k^T,  dW_k = x_k^T G_k;
+//!   y_k = g_k W_k^T          backward: dg_k = G_k W_k,    dW_k = G_k^T g_k.
+//! flex's batched product spreads the members over the thread pool, which inside the step's
+//! two-half split (`data_parallel`) moves each member's product to whichever thread is free and
+//! costs more than it saves; here each half keeps its members on its own thread and cache.
+//! Off flex, and with K = 1, models use burn's `matmul`.
+
+use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex, TensorMetadata};
+use burn::prelude::*;
+use burn::tensor::DType;
+use std::borrow::Cow;
+
+/// Grouped products: x [R, i] holds K members' R/K rows each, w [K i, o] their weight blocks.
+#[backend_extension(Flex, Autodiff)]
+pub trait GroupMatmulOps: Backend {
+    /// y_k = x_k W_k: x [R, i], w [K i, o] -> [R, o].
+    fn group_matmul(x: FloatTensor<Self>, w: FloatTensor<Self>, k: usize) -> FloatTensor<Self>;
+    /// y_k = g_k W_k^T: g [R, o], w [K i, o] -> [R, i].
+    fn group_matmul_t(g: FloatTensor<Self>, w: FloatTensor<Self>, k: usize) -> FloatTensor<Self>;
+    /// Block k = a_k^T g_k: a [R, i], g [R, o] -> [K i, o] (the weight gradient).
+    fn group_outer(a: FloatTensor<Self>, g: FloatTensor<Self>, k: usize) -> FloatTensor<Self> {
+        let ([rows, i], o) = (a.shape().dims::<2>(), g.shape().dims::<2>()[1]);
+        let a = Self::float_reshape(a, [k, rows / k, i].into());
+        let g = Self::float_reshape(g, [k, rows / k, o].into());
+        let blocks = Self::float_matmul(Self::float_swap_dims(a, 1, 2), g);
+        Self::float_reshape(blocks, [k * i, o].into())
+    }
+}
+
+/// Contiguous f32 values (copying only a strided tensor).
+fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(t.to_contiguous().as_slice::<f32>().unwrap().to_vec()),
+    }
+}
+
+/// A strided matrix operand: element (r, c) at `data[r rs + c cs]`.
+struct Operand<'a> {
+    data: &'a [f32],
+    rs: isize,
+    cs: isize,
+}
+
+impl Operand<'_> {
+    /// Whether every element of a rows x cols matrix lies within `data`.
+    fn holds(&self, rows: usize, cols: usize) -> bool {
+        rows == 0
+            || cols == 0
+            || ((rows - 1) as isize * self.rs + (cols - 1) as isize * self.cs)
+                < self.data.len() as isize
+    }
+}
+
+/// The m x n product a b (a: m x kk, b: kk x n) written into the next m n elements of `dst`'s
+/// spare capacity, which it then counts as filled.
+fn product(dst: &mut Vec<f32>, m: usize, n: usize, kk: usize, a: Operand, b: Operand) {
+    assert!(a.holds(m, kk) && b.holds(kk, n), "operand out of bounds");
+    dst.reserve(m * n);
+    let out = dst.spare_capacity_mut();
+    if kk == 0 {
+        out[..m * n].fill(std::mem::MaybeUninit::new(0.0));
+    } else if m * n > 0 {
+        // SAFETY: gemm reads only elements of `a` and `b` (bounds asserted above) and, with
+        // read_dst false, writes each of the m n output elements without reading them; the
+        // spare capacity holds at least m n elements.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                kk,
+                out.as_mut_ptr().cast::<f32>(),
+                1,
+                n as isize,
+                false,
+                a.data.as_ptr(),
+                a.cs,
+                a.rs,
+                b.data.as_ptr(),
+                b.cs,
+                b.rs,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+    }
+    // SAFETY: the m n elements after the old length were all written just above.
+    unsafe { dst.set_len(dst.len() + m * n) };
+}
+
+/// A [rows, cols] tensor filled by `f` (which appends exactly rows x cols values).
+fn output(shape: [usize; 2], f: impl FnOnce(&mut Vec<f32>)) -> FlexTensor {
+    let mut out = Vec::with_capacity(shape[0] * shape[1]);
+    f(&mut out);
+    assert_eq!(out.len(), shape[0] * shape[1]);
+    FlexTensor::from_data(TensorData::new(out, shape))
+}
+
+fn f32s(ts: &[&FlexTensor]) -> bool {
+    ts.iter().all(|t| t.dtype() == DType::F32)
+}
+
+impl GroupMatmulOps for Flex {
+    fn group_matmul(x: FlexTensor, w: FlexTensor, k: usize) -> FlexTensor {
+        let ([rows, i], [_, o]) = (x.shape().dims::<2>(), w.shape().dims::<2>());
+        if !f32s(&[&x, &w]) {
+            let y = Flex::float_matmul(
+                Flex::float_reshape(x, [k, rows / k, i].into()),
+                Flex::float_reshape(w, [k, i, o].into()),
+            );
+            return Flex::float_reshape(y, [rows, o].into());
+        }
+        let (xv, wv, r) = (values(&x), values(&w), rows / k);
+        output([rows, o], |y| {
+            for m in 0..k {
+                let a = Operand {
+                    data: &xv[m * r * i..],
+                    rs: i as isize,
+                    cs: 1,
+                };
+                let b = Operand {
+                    data: &wv[m * i * o..],
+                    rs: o as isize,
+                    cs: 1,
+                };
+                product(y, r, o, i, a, b);
+            }
+        })
+    }
+
+    fn group_matmul_t(g: FlexTensor, w: FlexTensor, k: usize) -> FlexTensor {
+        let ([rows, o], [wr, _]) = (g.shape().dims::<2>(), w.shape().dims::<2>());
+        let (i, r) = (wr / k, rows / k);
+        if !f32s(&[&g, &w]) {
+            let wt = Flex::float_swap_dims(Flex::float_reshape(w, [k, i, o].into()), 1, 2);
+            let y = Flex::float_matmul(Flex::float_reshape(g, [k, r, o].into()), wt);
+            return Flex::float_reshape(y, [rows, i].into());
+        }
+        let (gv, wv) = (values(&g), values(&w));
+        output([rows, i], |y| {
+            for m in 0..k {
+                let a = Operand {
+                    data: &gv[m * r * o..],
+                    rs: o as isize,
+                    cs: 1,
+                };
+                // W_k^T [o, i]: element (p, q) is W_k[q, p].
+                let b = Operand {
+                    data: &wv[m * i * o..],
+                    rs: 1,
+                    cs: o as isize,
+                };
+                product(y, r, i, o, a, b);
+            }
+        })
+    }
+
+    fn group_outer(a: FlexTensor, g: FlexTensor, k: usize) -> FlexTensor {
+        let ([rows, i], [_, o]) = (a.shape().dims::<2>(), g.shape().dims::<2>());
+        if !f32s(&[&a, &g]) {
+            let a = Flex::float_reshape(a, [k, rows / k, i].into());
+            let g = Flex::float_reshape(g, [k, rows / k, o].into());
+            let blocks = Flex::float_matmul(Flex::float_swap_dims(a, 1, 2), g);
+            return Flex::float_reshape(blocks, [k * i, o].into());
+        }
+        let (av, gv, r) = (values(&a), values(&g), rows / k);
+        output([k * i, o], |y| {
+            for m in 0..k {
+                // a_k^T [i, r]: element (p, q) is a[k r + q, p].
+                let lhs = Operand {
+                    data: &av[m * r * i..],
+                    rs: 1,
+                    cs: i as isize,
+                };
+                let rhs = Operand {
+                    data: &gv[m * r * o..],
+                    rs: o as isize,
+                    cs: 1,
+                };
+                product(y, i, o, r, lhs, rhs);
+            }
+        })
+    }
+}
+
+#[derive(Debug)]
+struct GroupMatmulBackward;
+
+impl<B: GroupMatmulOps> Backward<B, 2> for GroupMatmulBackward {
+    /// x, w and K.
+    type State = (FloatTensor<B>, FloatTensor<B>, usize);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_w] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x, w, k) = ops.state;
+        if let Some(node) = node_w {
+            grads.register::<B>(node.id, B::group_outer(x, grad.clone(), k));
+        }
+        if let Some(node) = node_x {
+            grads.register::<B>(node.id, B::group_matmul_t(grad, w, k));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct GroupMatmulTBackward;
+
+impl<B: GroupMatmulOps> Backward<B, 2> for GroupMatmulTBackward {
+    /// g, w and K.
+    type State = (FloatTensor<B>, FloatTensor<B>, usize);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_g, node_w] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (g, w, k) = ops.state;
+        if let Some(node) = node_w {
+            grads.register::<B>(node.id, B::group_outer(grad.clone(), g, k));
+        }
+        if let Some(node) = node_g {
+            grads.register::<B>(node.id, B::group_matmul(grad, w, k));
+        }
+    }
+}
+
+impl<B: GroupMatmulOps, C: CheckpointStrategy> GroupMatmulOps for Autodiff<B, C> {
+    fn group_matmul(x: FloatTensor<Self>, w: FloatTensor<Self>, k: usize) -> FloatTensor<Self> {
+        let (x, node_x) = x.into_parts();
+        let (w, node_w) = w.into_parts();
+        match GroupMatmulBackward
+            .prepare::<C>([node_x, node_w])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let y = B::group_matmul(x.clone(), w.clone(), k);
+                prep.finish((x, w, k), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::group_matmul(x, w, k)),
+        }
+    }
+
+    fn group_matmul_t(g: FloatTensor<Self>, w: FloatTensor<Self>, k: usize) -> FloatTensor<Self> {
+        let (g, node_g) = g.into_parts();
+        let (w, node_w) = w.into_parts();
+        match GroupMatmulTBackward
+            .prepare::<C>([node_g, node_w])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let y = B::group_matmul_t(g.clone(), w.clone(), k);
+                prep.finish((g, w, k), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::group_matmul_t(g, w, k)),
+        }
+    }
+}
+
+/// Whether the grouped products apply on `device`: the CPU backend with the fused kernels on
+/// (`PHASELAB_PLAIN_OPS` keeps burn's batched `matmul`, to measure the difference).
+pub fn grouped(device: &Device) -> bool {
+    !super::plain_ops() && super::on_flex(device)
+}
+
+/// y_k = x_k W_k for the K members of a population: x [R, i] (member k's rows k R/K..),
+/// w [K i, o].
+pub fn group_matmul(x: Tensor<2>, w: Tensor<2>, k: usize) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as GroupMatmulOps>::group_matmul(
+        x.into_dispatch(),
+        w.into_dispatch(),
+        k,
+    ))
+}
+
+/// y_k = g_k W_k^T for the K members of a population: g [R, o], w [K i, o].
+pub fn group_matmul_t(g: Tensor<2>, w: Tensor<2>, k: usize) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as GroupMatmulOps>::group_matmul_t(
+        g.into_dispatch(),
+        w.into_dispatch(),
+        k,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn random(shape: [usize; 2], seed: u64, dev: &Device) -> Tensor<2> {
+        let mut r = Rng::new(seed);
+        let v: Vec<f32> = (0..shape[0] * shape[1])
+            .map(|_| r.normal() as f32)
+            .collect();
+        Tensor::from_data(TensorData::new(v, shape), dev)
+    }
+
+    fn values(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn assert_close(a: Vec<f32>, b: Vec<f32>, what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        let worst = a
+            .iter()
+            .zip(&b)
+            .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(worst <= 1e-4, "{what}: max difference {worst}");
+    }
+
+    /// Member by member with burn's own 2-D products, for reference.
+    fn per_member(x: &Tensor<2>, w: &Tensor<2>, k: usize, transpose: bool) -> Tensor<2> {
+        let (r, wr) = (x.dims()[0] / k, w.dims()[0] / k);
+        let parts = (0..k)
+            .map(|m| {
+                let (xm, wm) = (
+                    x.clone().narrow(0, m * r, r),
+                    w.clone().narrow(0, m * wr, wr),
+                );
+                if transpose {
+                    xm.matmul(wm.transpose())
+                } else {
+                    xm.matmul(wm)
+                }
+            })
+            .collect();
+        Tensor::cat(parts, 0)
+    }
+
+    #[test]
+    fn grouped_products_equal_per_member_products_in_value_and_gradient() {
+        let dev = Device::flex().autodiff();
+        let (k, r, i, o) = (3, 5, 4, 6);
+        let w = random([k * i, o], 1, &dev);
+        // A strided x (a transposed tensor) as well as a plain one.
+        let xs = [
+            random([k * r, i], 2, &dev),
+            random([i, k * r], 3, &dev).transpose(),
+        ];
+        let g = random([k * r, o], 4, &dev);
+        let cot_i = random([k * r, i], 5, &dev);
+        for x in xs {
+            for transpose in [false, true] {
+                let (input, cot) = if transpose { (&g, &cot_i) } else { (&x, &g) };
+                let run = |grouped: bool| {
+                    let xl = Tensor::from_data(input.to_data(), &dev).require_grad();
+                    let wl = Tensor::from_data(w.to_data(), &dev).require_grad();
+                    let y = match (grouped, transpose) {
+                        (true, false) => group_matmul(xl.clone(), wl.clone(), k),
+                        (true, true) => group_matmul_t(xl.clone(), wl.clone(), k),
+                        _ => per_member(&xl, &wl, k, transpose),
+                    };
+                    let grads = (y.clone() * cot.clone()).sum().backward();
+                    (
+                        values(y),
+                        values(xl.grad(&grads).unwrap()),
+                        values(wl.grad(&grads).unwrap()),
+                    )
+                };
+                let ((y1, dx1, dw1), (y2, dx2, dw2)) = (run(true), run(false));
+                let what = if transpose { "x W^T" } else { "x W" };
+                assert_close(y1, y2, &format!("{what}: value"));
+                assert_close(dx1, dx2, &format!("{what}: input gradient"));
+                assert_close(dw1, dw2, &format!("{what}: weight gradient"));
+            }
+        }
+    }
+
+    #[test]
+    fn grouped_products_handle_f64() {
+        let dev = Device::flex();
+        let x = random([6, 4], 6, &dev).cast(DType::F64);
+        let w = random([8, 3], 7, &dev).cast(DType::F64);
+        let y = group_matmul(x.clone(), w.clone(), 2).cast(DType::F32);
+        let expect = per_member(&x, &w, 2, false).cast(DType::F32);
+        assert_close(values(y), values(expect), "f64 x W");
+    }
+}
