@@ -77,7 +77,7 @@ function setBadge(text, kind) {
 }
 
 // Messages about a run the page has since replaced (reset, new settings or data) are dropped.
-const RUN_MESSAGES = new Set(["configured", "configure_failed", "epoch", "model_failed", "eval", "rollouts", "evaluating", "done",
+const RUN_MESSAGES = new Set(["configured", "models", "configure_failed", "epoch", "model_failed", "eval", "rollouts", "evaluating", "done",
   "checkpoint", "checkpoint_failed", "structure", "structure_failed"]);
 
 function onWorker(m) {
@@ -99,6 +99,9 @@ function onWorker(m) {
       break;
     case "configured":
       onConfigured(m);
+      break;
+    case "models":
+      onModels(m);
       break;
     case "configure_failed":
       if (m.dataset && S.dataset) {
@@ -231,7 +234,11 @@ function onConfigured(m) {
   S.truth = null;
   S.positions = null;
   const i = m.info;
-  $("data-info").textContent = `${S.dataset ? S.dataset.name + ": " : ""}${i.system}, D = ${i.dof}, dt = ${i.dt} s; ` +
+  // the system in words ("chain pendulum + drag, 2 links, drag f = 1"); its code name in the tooltip
+  const sys = S.dataset ? null : S.systems.find((x) => x.spec === S.settings.system);
+  const name = sys ? sys.label + (sys.drag ? `, drag f = ${S.settings.drag}` : "") : i.system;
+  $("data-info").title = i.system;
+  $("data-info").textContent = `${S.dataset ? S.dataset.name + ": " : ""}${name}, D = ${i.dof}, dt = ${i.dt} s; ` +
     `${i.n_train} training chunks of ${i.chunk} points; ${i.n_test} held-out trajectories of ${i.test_steps} steps` +
     (i.has_truth ? "" : "; no known ground truth") +
     (i.train_on_test ? " (a test split: trained and evaluated on the same trajectories)" : "");
@@ -240,6 +247,29 @@ function onConfigured(m) {
   rebuildTable();
   updateProgress();
   markDirty("loss", "gerr", "energy", "herr", "phase", "table");
+}
+
+// Models switched on or off mid-run or after it: the others keep their runs; a new model trains
+// (the run resumes if it had finished, unless the user paused it).
+function onModels(m) {
+  for (const id of m.removed || []) S.models.delete(id);
+  for (const x of m.added || []) addModelView(x, null);
+  if ((m.added || []).length && (S.done || S.evaluating)) {
+    S.done = false;
+    S.evaluating = false;
+    document.body.dataset.state = S.userPaused ? "paused" : "training";
+    delete document.body.dataset.doneMs;
+    if (!S.userPaused) play();
+  }
+  resetStructure();
+  rebuildTable();
+  updateProgress();
+  markDirty("loss", "gerr", "energy", "herr", "phase", "table");
+}
+
+/** Switch models on or off without restarting the others (the worker answers "models"). */
+export function setModels(kinds) {
+  post({ type: "models", kinds });
 }
 
 function onRollouts(m) {

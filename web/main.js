@@ -5,7 +5,7 @@
 
 import { PAGE_MODELS, $, S, pl, setWasm, errText, notice, DRAG_STORY } from "./page.js";
 import { applyHash, buildModelToggles, buildPicker, clamp, hashIsCurrent, readField, renderSettings, writeHash } from "./settings.js";
-import { startWorker, reset, play, pause, post, setInitial } from "./client.js";
+import { startWorker, reset, play, pause, post, setInitial, setModels } from "./client.js";
 import { markDirty, phasePoint } from "./plots.js";
 import { onExport } from "./table.js";
 import { startAnimation } from "./anim.js";
@@ -32,6 +32,16 @@ function updateSettings(patch, { restartWorker = false } = {}) {
   S.wantRunning = !S.userPaused;
   if (restartWorker || backendChanged) startWorker();
   else reset();
+}
+
+// Models switched on or off: the settings and URL change, the other models' runs go on.
+function changeModels(chosen) {
+  const { settings, notices } = clamp({ ...S.settings, models: chosen });
+  for (const n of notices) notice("warn", n);
+  S.settings = settings;
+  renderSettings();
+  writeHash();
+  setModels(settings.models);
 }
 
 function wire() {
@@ -149,8 +159,9 @@ async function main() {
     return;
   }
   $("version").textContent = `phaselab ${pl.version()}`;
-  buildModelToggles((chosen) => updateSettings({ models: chosen }));
+  buildModelToggles(changeModels);
   buildPicker((spec) => {
+    if (!S.dataset && spec === S.settings.system) return; // already the system: keep the run
     if (S.dataset) S.dataset = null;
     const sys = S.systems.find((x) => x.spec === spec);
     // On a drag system the paper's remedy, HNN + forcing, trains beside the HNN by default.

@@ -22,14 +22,21 @@ export function clamp(values) {
   }
 }
 
+/** The current hash; drag only where the system has drag (elsewhere it does nothing). */
+function currentHash() {
+  const sys = systemEntry(S.settings.system);
+  const omit = S.dataset || (sys && sys.drag) ? [] : ["drag"];
+  return serializeHash(S.settings, S.hide, S.ic, omit);
+}
+
 export function writeHash() {
-  const h = serializeHash(S.settings, S.hide, S.ic);
+  const h = currentHash();
   if (location.hash !== h) history.replaceState(null, "", h);
 }
 
 /** Is the URL's hash the current settings' (a hashchange the page made itself)? */
 export function hashIsCurrent() {
-  return location.hash === serializeHash(S.settings, S.hide, S.ic);
+  return location.hash === currentHash();
 }
 
 function systemEntry(spec) {
@@ -61,9 +68,15 @@ export function renderSettings() {
   const sys = systemEntry(s.system);
   $("drag").disabled = !!S.dataset || !(sys && sys.drag);
   $("drag").closest(".field").classList.toggle("off", $("drag").disabled);
-  for (const tile of document.querySelectorAll("#systems .tile")) {
+  const tiles = [...document.querySelectorAll("#systems .tile")];
+  for (const tile of tiles) {
     const on = S.dataset ? tile.dataset.spec === "@dataset" : tile.dataset.spec === s.system;
     tile.setAttribute("aria-checked", on ? "true" : "false");
+  }
+  // the Tab stop is the checked tile unless focus is inside the picker already
+  if (!tiles.includes(document.activeElement)) {
+    const checked = Math.max(0, tiles.findIndex((t) => t.getAttribute("aria-checked") === "true"));
+    tiles.forEach((t, j) => (t.tabIndex = j === checked ? 0 : -1));
   }
   $("epochs-total").textContent = String(s.epochs);
 }
@@ -113,7 +126,8 @@ export function buildPicker(onPick) {
     b.className = "tile";
     b.setAttribute("role", "radio");
     b.dataset.spec = s.spec;
-    b.title = s.drag_preset ? `${s.spec}: ${DRAG_STORY}` : s.spec;
+    b.title = s.drag_preset ? `${s.title}. ${DRAG_STORY}` : s.title;
+    b.tabIndex = -1; // one Tab stop for the whole picker (roving tabindex, set in renderSettings)
     const c = document.createElement("canvas");
     c.width = 192;
     c.height = 112;
@@ -131,20 +145,29 @@ export function buildPicker(onPick) {
   custom.setAttribute("role", "radio");
   custom.dataset.spec = "@dataset";
   custom.title = "your own trajectories: a phaselab .npz (drop it anywhere)";
+  custom.tabIndex = -1;
   custom.innerHTML = '<span class="plus" aria-hidden="true">+</span><span>your data (.npz)</span>';
   custom.addEventListener("click", () => $("dataset-file").click());
   tiles.push(custom);
   box.replaceChildren(...tiles);
-  // arrow keys move between tiles (radiogroup)
+  // The picker is one Tab stop; arrow keys, Home and End move between tiles (a radiogroup with a
+  // roving tabindex), Enter or Space picks the focused one.
   box.addEventListener("keydown", (e) => {
     const all = [...box.querySelectorAll(".tile")];
     const i = all.indexOf(document.activeElement);
     if (i < 0) return;
-    if (e.key === "ArrowRight" || e.key === "ArrowDown") all[(i + 1) % all.length].focus();
-    else if (e.key === "ArrowLeft" || e.key === "ArrowUp") all[(i - 1 + all.length) % all.length].focus();
-    else return;
+    const next = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: all.length - 1 }[e.key];
+    if (next === undefined) return;
     e.preventDefault();
+    focusTile(all, (next + all.length) % all.length);
   });
+}
+
+/** Move the picker's one Tab stop to tile i and focus it. */
+function focusTile(all, i) {
+  all.forEach((t, j) => (t.tabIndex = j === i ? 0 : -1));
+  all[i].focus();
+  all[i].scrollIntoView({ block: "nearest", inline: "nearest" });
 }
 
 /** One checkbox per model kind of S.kinds; onChange(the checked kinds). */

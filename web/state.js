@@ -78,9 +78,11 @@ function enc(v) {
   return encodeURIComponent(String(v)).replace(/%2C/gi, ",").replace(/%3A/gi, ":");
 }
 
-export function serializeHash(settings, hide, ic) {
+/** The hash for `settings`, leaving out the keys in `omit` (e.g. drag on a system without drag). */
+export function serializeHash(settings, hide, ic, omit = []) {
   const parts = [];
   for (const [k, v] of Object.entries(settings)) {
+    if (omit.includes(k)) continue;
     parts.push(`${enc(k)}=${Array.isArray(v) ? v.map(enc).join(",") : enc(v)}`);
   }
   for (const f of HIDE_FLAGS) if (hide && hide[f]) parts.push(`${f}=1`);

@@ -8,12 +8,12 @@
 //
 // Messages in:  init {backend, module?} | configure {settings, ic?, dataset?, checkpoints[]} | play | pause
 //               | step | rollout {z0, req} | checkpoint {bytes, name} | export {id} | evaluate
-//               | structure {ids, coordinate, req}
+//               | structure {ids, coordinate, req} | models {kinds} (switch models on or off, the rest go on)
 // Messages out: ready {backend, requested, reason, notice?} | configured {info, models, z0, steps} | epoch {...}
 //               | eval {id, result} | rollouts {req, z0, truth, models} | running {running}
 //               | evaluating (the last epoch is trained, the final evaluation runs) | done
 //               | checkpoint {...} | exported {...} | structure {req, result} | structure_failed {req, message}
-//               | notice {level, message} | fatal {message}
+//               | models {removed[], added[]} | notice {level, message} | fatal {message}
 
 import init, * as pl from "./pkg/phaselab_wasm.js";
 
@@ -157,6 +157,32 @@ async function configure(msg) {
   await rollouts(); // the truth appears at once
   for (const m of models.filter((m) => m.checkpoint)) await evaluateModel(m);
   if (models.some((m) => m.checkpoint)) await rollouts();
+}
+
+// The page switched models on or off: drop those no longer wanted, add the new ones, and leave the
+// other models' runs as they are.
+async function setModels(kinds) {
+  if (!pg || !settings) return;
+  settings = { ...settings, models: kinds };
+  const sj = JSON.stringify(settings);
+  const removed = models.filter((m) => !m.checkpoint && !kinds.includes(m.kind));
+  for (const m of removed) pg.remove_model(m.id);
+  models = models.filter((m) => !removed.includes(m));
+  const added = [];
+  for (const kind of kinds) {
+    if (models.some((m) => !m.checkpoint && m.kind === kind)) continue;
+    try {
+      const id = pg.add_model(kind, sj);
+      const m = { id, kind, checkpoint: false, epoch: 0, done: false, failed: false, evaluatedAt: -1, n_params: pg.n_params(id) };
+      models.push(m);
+      added.push({ id, kind, checkpoint: false, name: null, epoch: 0, n_params: m.n_params });
+    } catch (e) {
+      notice("error", `${kind}: ${message(e)}`);
+    }
+  }
+  rr = 0;
+  post({ type: "models", removed: removed.map((m) => m.id), added });
+  await rollouts();
 }
 
 async function evaluateModel(m) {
@@ -347,6 +373,9 @@ self.onmessage = (ev) => {
         await evaluateModel(m);
         await rollouts();
       });
+      break;
+    case "models":
+      serial(() => setModels(msg.kinds || []));
       break;
     case "structure":
       // what the models learned along q_coordinate (JSON text); a rejection (no known system, data

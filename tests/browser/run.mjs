@@ -516,7 +516,11 @@ test("(3) URL state round trip; bad parameters are clamped with a notice", { tim
   for (const [k, v] of Object.entries(state)) if (k !== "drag") assert.equal(String(ui[k]), v, `UI ${k}`);
   assert.ok(ui.settingsHidden, "hide_settings=1 hides the settings");
   const kept = new URL(page.url()).hash;
-  for (const [k, v] of Object.entries(state)) assert.ok(kept.includes(`${k}=${v}`), `the hash lost ${k}=${v}: ${kept}`);
+  for (const [k, v] of Object.entries(state)) {
+    // drag does nothing on a system without drag, so a link leaves it out
+    if (k === "drag") assert.ok(!kept.includes("drag="), `the hash carries drag for ${state.system}: ${kept}`);
+    else assert.ok(kept.includes(`${k}=${v}`), `the hash lost ${k}=${v}: ${kept}`);
+  }
   assert.ok(kept.includes("hide_settings=1"));
   const rows = await metrics(page);
   assert.deepEqual(rows.map((r) => r.kind), ["node-so", "hnn"]);
@@ -718,6 +722,77 @@ test("(8) pause, play, step and reset answer mid-run; space toggles play", { tim
   await page.waitForFunction(() => document.body.dataset.state === "paused", null, { timeout: 10000 });
   assertClean(problems, "controls");
   await assertNoErrorNotices(page, "controls");
+  await context.close();
+});
+
+test("(10) small changes keep work: a model switched off and on leaves the others' runs; Enter on the chosen tile does not restart; the picker is one Tab stop; names are words", { timeout: 300000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${srv.url}#${SMALL}&epochs=4&models=node,node-so&system=chain-pendulum:2&backend=cpu`);
+  await waitDone(page, 300000);
+  const first = await metrics(page);
+  assert.deepEqual(first.map((r) => [r.kind, r.epoch]), [["node", 4], ["node-so", 4]]);
+  const node = first[0];
+  const run = () => page.evaluate(() => document.getElementById("plot-loss").dataset.series);
+  // node-so off: node keeps its run (same model, epochs and losses); the run stays done
+  await page.uncheck("#model-node-so");
+  await page.waitForFunction(() => document.querySelectorAll("#metrics tbody tr").length === 1);
+  let rows = await metrics(page);
+  assert.deepEqual(rows.map((r) => [r.kind, r.id, r.epoch, r.firstLoss]), [["node", node.id, 4, node.firstLoss]], "switching node-so off retrained node");
+  assert.equal(await page.evaluate(() => document.body.dataset.state), "done");
+  assert.ok(!/node-so/.test(new URL(page.url()).hash.match(/models=[^&]*/)[0]), "the link still lists node-so");
+  // hnn on: it trains from scratch to the end, node is not touched
+  await page.check("#model-hnn");
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll("#metrics tbody tr")];
+    return rows.length === 2 && document.body.dataset.state === "done" && rows.every((r) => r.dataset.epoch === "4");
+  }, null, { timeout: 120000 });
+  rows = await metrics(page);
+  assert.deepEqual(rows.map((r) => r.kind), ["node", "hnn"]);
+  assert.equal(rows[0].id, node.id, "node was replaced");
+  assert.equal(rows[0].firstLoss, node.firstLoss, "node was retrained");
+  assert.ok(Number.isFinite(rows[1].gerr), "the added model was not evaluated");
+  assert.ok(/models=node,hnn/.test(new URL(page.url()).hash));
+  assert.ok(Number(await run()) >= 2, "the loss plot lost a model");
+
+  // Enter (or a click) on the tile already chosen keeps the run
+  const chosen = '#systems .tile[aria-checked="true"]';
+  assert.equal(await page.getAttribute(chosen, "data-spec"), "chain-pendulum:2");
+  await page.focus(chosen);
+  await page.keyboard.press("Enter");
+  await page.waitForTimeout(1500);
+  assert.equal(await page.evaluate(() => document.body.dataset.state), "done", "Enter on the chosen tile restarted the run");
+  assert.deepEqual((await metrics(page)).map((r) => r.id), rows.map((r) => r.id));
+
+  // the picker is one Tab stop (the chosen tile); arrows, Home and End move it
+  const stops = () => page.evaluate(() => [...document.querySelectorAll("#systems .tile")].filter((t) => t.tabIndex === 0).map((t) => t.dataset.spec));
+  assert.deepEqual(await stops(), ["chain-pendulum:2"]);
+  await page.keyboard.press("ArrowRight");
+  const moved = await page.evaluate(() => document.activeElement.dataset.spec);
+  assert.notEqual(moved, "chain-pendulum:2");
+  assert.deepEqual(await stops(), [moved], "the Tab stop did not follow the arrow key");
+  await page.keyboard.press("End");
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.spec), "@dataset");
+  await page.keyboard.press("Home");
+  assert.deepEqual(await stops(), [await page.evaluate(() => document.activeElement.dataset.spec)]);
+  assert.equal(await page.evaluate(() => document.body.dataset.state), "done", "moving focus in the picker restarted the run");
+
+  // names in words: tiles, their tooltips and the info line
+  const tile = await page.evaluate(() => {
+    const t = document.querySelector('#systems .tile[data-spec="chain-pendulum:2"]');
+    return { text: t.textContent.trim(), title: t.title, info: document.getElementById("data-info").textContent };
+  });
+  assert.equal(tile.text, "chain pendulum, 2 links");
+  assert.match(tile.title, /^chain pendulum, 2 links: .*links in the plane.*\(chain-pendulum:2\)$/);
+  assert.match(tile.info, /^chain pendulum, 2 links, D = 2/);
+  const p2 = await newPage(browser);
+  await p2.page.goto(`${srv.url}#${SMALL}&epochs=1&models=node&system=chain-pendulum-drag:2&drag=0.4`);
+  await waitDone(p2.page, 120000);
+  assert.match(await p2.page.evaluate(() => document.getElementById("data-info").textContent), /^chain pendulum \+ drag, 2 links, drag f = 0.4, D = 2/);
+  assert.ok(/drag=0.4/.test(new URL(p2.page.url()).hash), "a drag system's link lost its drag");
+  assertClean(p2.problems, "drag info line");
+  await p2.context.close();
+  assertClean(problems, "small changes");
+  await assertNoErrorNotices(page, "small changes");
   await context.close();
 });
 

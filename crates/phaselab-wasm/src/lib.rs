@@ -60,7 +60,7 @@ pub fn systems_json() -> String {
     serde_json::Value::Array(out).to_string()
 }
 
-/// The playground's system picker: spec, label, D, dt, angular, drag, drawn bodies.
+/// The playground's system picker: spec, label, title, D, dt, angular, drag, drawn bodies.
 /// Every model's name, label and one-line summary from the core (JSON), so the page cannot
 /// drift from `ModelKind`.
 #[wasm_bindgen]
@@ -78,7 +78,8 @@ pub fn playground_systems() -> String {
         .iter()
         .map(|&name| {
             let sys = build(name.parse::<SystemSpec>().expect("picker systems parse"));
-            serde_json::json!({"spec": name, "label": settings::label(name), "dof": sys.dof(),
+            serde_json::json!({"spec": name, "label": settings::label(name),
+                "title": settings::title(name), "dof": sys.dof(),
                 "dt": sys.dt(), "angular": sys.angular(), "drag": settings::has_drag(name),
                 "drag_preset": name == settings::DRAG_PRESET,
                 "bodies": sys.drawn_nodes().len()})

@@ -386,6 +386,13 @@ impl Playground {
             .for_each(|m| *m = None);
     }
 
+    /// Drop model `id` (the page switched it off; the other models' runs go on).
+    pub fn remove_model(&self, id: u32) {
+        if let Some(m) = self.inner.borrow_mut().models.get_mut(id as usize) {
+            *m = None;
+        }
+    }
+
     pub fn n_params(&self, id: u32) -> Result<u32, JsError> {
         Ok(self.model(id)?.0.n_params() as u32)
     }

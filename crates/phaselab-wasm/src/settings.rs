@@ -240,20 +240,33 @@ pub fn has_drag(system: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Families used by the picker, for the thumbnails' labels.
+/// A system's name in words for the picker's tiles: "chain pendulum, 2 links".
 pub fn label(system: &str) -> String {
     let Ok(spec) = system.parse::<SystemSpec>() else {
         return system.to_string();
     };
-    let name = match spec.family {
-        Family::ChainPendulum => "chain pendulum",
-        Family::ChainPendulumDrag => "chain pendulum + drag",
-        Family::SpringPendulum => "spring pendulum",
-        Family::SpringPendulumDrag => "spring pendulum + drag",
+    let (name, body) = match spec.family {
+        Family::ChainPendulum => ("chain pendulum", "link"),
+        Family::ChainPendulumDrag => ("chain pendulum + drag", "link"),
+        Family::SpringPendulum => ("spring pendulum", "bob"),
+        Family::SpringPendulumDrag => ("spring pendulum + drag", "bob"),
+        Family::CoupledPendulum => ("coupled pendulums", "pendulum"),
         Family::Gyroscope => return "gyroscope".into(),
         Family::MagnetPendulum => return "magnet pendulum".into(),
         Family::Rotor => return "rotor".into(),
-        other => return other.name().into(),
     };
-    format!("{name} ({})", spec.n)
+    let plural = if spec.n == 1 { "" } else { "s" };
+    format!("{name}, {} {body}{plural}", spec.n)
+}
+
+/// A tile's tooltip: the label, what the system is (the core's description) and its code name.
+pub fn title(system: &str) -> String {
+    match system.parse::<SystemSpec>() {
+        Ok(spec) => format!(
+            "{}: {} ({system})",
+            label(system),
+            phaselab_core::physics::family_description(spec.family)
+        ),
+        Err(_) => system.to_string(),
+    }
 }
