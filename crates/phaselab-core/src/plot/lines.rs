@@ -2,7 +2,7 @@
 //! playground draws them in the page, and they return where the data sits in pixels so a click
 //! maps back to data coordinates.
 
-use super::{colour_for, err, legend_at, log_range, PlotError};
+use super::{colour_for, err, legend_at, log_range, log_ticks, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -160,7 +160,10 @@ pub fn lines<DB: DrawingBackend>(
     let (area, y) = if spec.log_y {
         let (y0, y1) = log_range(ys);
         let chart = builder(root)
-            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+            .build_cartesian_2d(
+                x0..x1,
+                (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
+            )
             .map_err(err)?;
         (draw!(chart), [y0, y1])
     } else {

@@ -139,7 +139,10 @@ pub fn grouped_bars<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(0f64..groups.len() as f64, (lo..hi).log_scale())
+        .build_cartesian_2d(
+            0f64..groups.len() as f64,
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+        )
         .map_err(err)?;
     let names = groups.clone();
     chart
@@ -259,6 +262,36 @@ fn log_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo, hi)
 }
 
+/// Ticks for a log axis over [lo, hi]: 1, 2 and 5 times each power of ten where the range spans
+/// at most three decades, 1 and 3 times up to six, and whole decades (every k-th) beyond, so an
+/// axis never has a single label.
+pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return Vec::new();
+    }
+    let decades = (hi / lo).log10();
+    let (mantissas, step): (&[f64], i32) = if decades <= 3.0 {
+        (&[1.0, 2.0, 5.0], 1)
+    } else if decades <= 6.0 {
+        (&[1.0, 3.0], 1)
+    } else {
+        (&[1.0], (decades / 6.0).ceil() as i32)
+    };
+    let last = hi.log10().ceil() as i32;
+    let mut e = (lo.log10().floor() as i32).div_euclid(step) * step;
+    let mut out = Vec::new();
+    while e <= last {
+        for m in mantissas {
+            let v = m * 10f64.powi(e);
+            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
+                out.push(v);
+            }
+        }
+        e += step;
+    }
+    out
+}
+
 /// Points (or lines) on log-log axes, with an optional regression line over all points.
 pub fn xy_log_log<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -278,7 +311,10 @@ pub fn xy_log_log<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+        .build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
+            (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
+        )
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -349,7 +385,10 @@ pub fn curves_with_band<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d(0f64..t1, (y0..y1).log_scale())
+        .build_cartesian_2d(
+            0f64..t1,
+            (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
+        )
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -427,6 +466,49 @@ mod tests {
             lines(&root, spec).unwrap();
         }
         svg
+    }
+
+    #[test]
+    fn log_axes_have_intermediate_ticks_within_a_few_decades() {
+        let close = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-12 * y)
+        };
+        let t = log_ticks(0.03, 0.9);
+        assert!(close(&t, &[0.05, 0.1, 0.2, 0.5]), "{t:?}");
+        let t = log_ticks(1e-4, 10.0);
+        assert!(
+            close(
+                &t,
+                &[1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0]
+            ),
+            "{t:?}"
+        );
+        let t = log_ticks(1e-12, 1.0);
+        assert!(
+            close(&t, &[1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1.0]),
+            "{t:?}"
+        );
+        assert!(log_ticks(0.0, 1.0).is_empty() && log_ticks(2.0, 1.0).is_empty());
+    }
+
+    /// A live view whose values span less than a decade still reads: 2x and 5x ticks are labelled.
+    #[test]
+    fn a_narrow_log_view_labels_more_than_one_tick() {
+        let spec = LinesSpec {
+            log_y: true,
+            series: vec![Curve {
+                name: "node".into(),
+                points: vec![(0.0, 0.12), (1.0, 0.3)],
+                ..Curve::default()
+            }],
+            ..LinesSpec::default()
+        };
+        let svg = lines_svg(&spec);
+        let labels: Vec<&str> = ["5e-2", "1e-1", "2e-1", "5e-1"]
+            .into_iter()
+            .filter(|l| svg.lines().any(|line| line.trim() == *l))
+            .collect();
+        assert!(labels.len() >= 3, "tick labels {labels:?} in {svg}");
     }
 
     /// A curve's label, where given, is the legend's text; its name still picks the colour.
