@@ -179,10 +179,17 @@ function onWorker(m) {
       if (S.done) requestStructure();
       break;
     }
-    case "checkpoint_failed":
-      S.checkpoints = S.checkpoints.filter((c) => c.key !== m.key);
-      notice("error", `could not load checkpoint ${m.name || ""}: ${m.message}`);
+    case "checkpoint_failed": {
+      // in words: what the file is, unless it is a checkpoint (then the reason is the format's own,
+      // e.g. "damaged after it was written"); the raw error under "details"
+      const c = S.checkpoints.find((x) => x.key === m.key);
+      S.checkpoints = S.checkpoints.filter((x) => x.key !== m.key);
+      const what = c ? pl.describe_file(c.bytes) : "";
+      const plain = !what || what.startsWith("a phaselab checkpoint") ? m.message
+        : `it is ${what}, not a checkpoint. The page loads the .phaselab files that \`phaselab train\` and this page's export write.`;
+      notice("error", `could not load checkpoint ${m.name || ""}: ${plain}`, { detail: m.message });
       break;
+    }
     case "exported":
       download(m.bytes, `${m.kind}.phaselab`);
       break;

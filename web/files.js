@@ -31,7 +31,8 @@ function loadDataset(name, bytes) {
   try {
     summary = pl.dataset_summary(bytes);
   } catch (e) {
-    notice("error", `${name} is not a usable dataset: ${errText(e)}`);
+    notice("error", `${name} is not a phaselab dataset: it is ${pl.describe_file(bytes)}. The page needs an .npz ` +
+      "with the arrays q, v, dt and metadata, as `phaselab data gen` writes.", { detail: errText(e) });
     return;
   }
   S.dataset = { name, bytes };

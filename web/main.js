@@ -7,7 +7,7 @@ import { PAGE_MODELS, $, S, pl, setWasm, errText, notice, DRAG_STORY } from "./p
 import { applyHash, buildModelToggles, buildPicker, clamp, hashIsCurrent, readField, renderSettings, writeHash } from "./settings.js";
 import { startWorker, reset, play, pause, post, setInitial, setModels } from "./client.js";
 import { markDirty, phasePoint } from "./plots.js";
-import { onExport } from "./table.js";
+import { onExport, updateTableHint } from "./table.js";
 import { startAnimation } from "./anim.js";
 import { wireFiles } from "./files.js";
 import { onStructureRequest, redrawStructure, requestStructure } from "./structure.js";
@@ -69,6 +69,11 @@ function wire() {
       if (patch) updateSettings(patch);
     });
   }
+  // narrow screens: the settings fold behind one button below the plots
+  $("settings-toggle").addEventListener("click", () => {
+    const open = $("settings").classList.toggle("open");
+    $("settings-toggle").setAttribute("aria-expanded", String(open));
+  });
   $("backend").addEventListener("change", () => updateSettings({ backend: $("backend").value }, { restartWorker: true }));
   wireFiles();
   onExport((id) => post({ type: "export", id }));
@@ -125,6 +130,7 @@ function wire() {
     resizeTimer = setTimeout(() => {
       markDirty("loss", "gerr", "energy", "herr", "phase");
       redrawStructure();
+      updateTableHint();
     }, 150);
   }).observe(document.querySelector(".views"));
 }

@@ -56,7 +56,8 @@ export function modelSwatch(m) {
   return sw;
 }
 
-export function notice(level, text, { timeout } = {}) {
+/** A banner; `detail` (the raw error, say) goes in a collapsed "details" part. */
+export function notice(level, text, { timeout, detail } = {}) {
   const box = $("notices");
   if (!box) return;
   // the same text twice in a row: keep one
@@ -74,6 +75,15 @@ export function notice(level, text, { timeout } = {}) {
   close.textContent = "×";
   close.addEventListener("click", () => el.remove());
   el.append(span, close);
+  if (detail && detail !== text) {
+    const d = document.createElement("details");
+    const sum = document.createElement("summary");
+    sum.textContent = "details";
+    const pre = document.createElement("code");
+    pre.textContent = detail;
+    d.append(sum, pre);
+    el.append(d);
+  }
   box.append(el);
   while (box.children.length > 8) box.firstElementChild.remove();
   const t = timeout ?? (level === "info" ? 8000 : 0);

@@ -150,6 +150,8 @@ export function buildPicker(onPick) {
   custom.addEventListener("click", () => $("dataset-file").click());
   tiles.push(custom);
   box.replaceChildren(...tiles);
+  // shown under the row on a narrow screen, where the row scrolls
+  $("picker").dataset.count = `${S.systems.length} systems and your own data: swipe the row for more`;
   // The picker is one Tab stop; arrow keys, Home and End move between tiles (a radiogroup with a
   // roving tabindex), Enter or Space picks the focused one.
   box.addEventListener("keydown", (e) => {

@@ -50,9 +50,17 @@ export function rebuildTable() {
     tbody.append(tr);
   }
   updateTable();
+  updateTableHint();
 }
 
 /** The rows' values from the models' view states. */
+/** Say when the table is wider than its card (a phone) and has to be scrolled sideways. */
+export function updateTableHint() {
+  const wrap = document.querySelector("#card-metrics .table-wrap");
+  const hint = document.getElementById("table-hint");
+  if (wrap && hint) hint.hidden = !(wrap.scrollWidth > wrap.clientWidth + 1);
+}
+
 export function updateTable() {
   for (const tr of document.querySelectorAll("#metrics tbody tr")) {
     const m = S.models.get(Number(tr.dataset.id));

@@ -338,6 +338,24 @@ test("(1) the page loads cleanly; default CPU training lowers every loss and fil
   await page.waitForTimeout(500);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone's screen`);
+  // plots first, the settings folded behind a button below them; the table says it scrolls
+  const phone = await page.evaluate(() => ({
+    plotsTop: document.getElementById("card-loss").getBoundingClientRect().top,
+    settingsTop: document.getElementById("settings").getBoundingClientRect().top,
+    folded: getComputedStyle(document.getElementById("settings-body")).display === "none",
+    tableScrolls: (() => { const w = document.querySelector("#card-metrics .table-wrap"); return w.scrollWidth > w.clientWidth + 1; })(),
+    hint: !document.getElementById("table-hint").hidden,
+    count: getComputedStyle(document.getElementById("picker"), "::after").content,
+  }));
+  assert.ok(phone.plotsTop < phone.settingsTop, `on a phone the settings (${phone.settingsTop}px) come before the plots (${phone.plotsTop}px)`);
+  assert.ok(phone.plotsTop < 844, `the first plot starts at ${phone.plotsTop}px, below a phone's first screen`);
+  assert.ok(phone.folded, "the settings are not folded on a phone");
+  assert.equal(phone.hint, phone.tableScrolls, "the table hint does not match whether the table scrolls");
+  assert.match(phone.count, /systems.*swipe/);
+  await page.click("#settings-toggle");
+  assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById("settings-body")).display === "none"), false, "the settings button does not unfold them");
+  assert.equal(await page.getAttribute("#settings-toggle", "aria-expanded"), "true");
+  await page.click("#settings-toggle");
   await page.screenshot({ path: join(ARTIFACTS, "playground-phone.png"), fullPage: true });
   // clicking the phase portrait starts every model (and the truth) from a new state
   await page.setViewportSize({ width: 1280, height: 800 });
@@ -676,6 +694,17 @@ test("(6) a bad dataset or checkpoint file shows an error and the page keeps wor
     window.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, [...zipNoNpy]);
   await page.waitForFunction(() => [...document.querySelectorAll("#notices .notice.error")].some((n) => n.textContent.includes("empty.npz")));
+  // each message says in words what the file is and what it had to be; the raw error is folded away
+  const errs = await page.evaluate(() => [...document.querySelectorAll("#notices .notice.error")].map((n) => ({
+    text: n.querySelector("span").textContent, detail: n.querySelector("details code")?.textContent || null,
+    open: n.querySelector("details")?.open ?? null,
+  })));
+  const about = (name) => errs.find((e) => e.text.includes(name)) || assert.fail(`no notice about ${name}`);
+  assert.match(about("broken.npz").text, /a text file starting "this is not a zip archive".*q, v, dt and metadata.*phaselab data gen/);
+  assert.match(about("broken.npz").detail || "", /zip/i, "the raw error is not kept under details");
+  assert.equal(about("broken.npz").open, false, "the details are not folded");
+  assert.match(about("junk.phaselab").text, /binary data.*not a checkpoint/);
+  assert.match(about("empty.npz").text, /an empty zip archive/);
   await waitDone(page, 300000);
   const rows = await metrics(page);
   assert.equal(rows.length, 1);

@@ -6,6 +6,7 @@ pub mod npy;
 pub mod npz;
 pub mod protocol;
 pub mod reference_layout;
+pub mod sniff;
 pub mod trajectory_set;
 pub mod windows;
 

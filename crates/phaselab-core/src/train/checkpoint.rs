@@ -15,7 +15,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
-const MAGIC: &[u8; 14] = b"PHASELAB-CKPT\n";
+pub(crate) const MAGIC: &[u8; 14] = b"PHASELAB-CKPT\n";
 /// Version of the layout above.
 pub const CHECKPOINT_VERSION: u32 = 3;
 /// The first version that ends with a checksum.
