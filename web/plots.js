@@ -63,6 +63,31 @@ function energyBand(values) {
 
 const clampTo = (v, b) => (b ? Math.min(b[1], Math.max(b[0], v)) : v);
 
+/** A model's curve split where it leaves the band b: stretches inside drawn as usual (the first
+ *  with the legend entry), stretches outside pinned to the band's edge and dashed, without one. */
+function offScaleStretches(m, points, b) {
+  const out = (h) => !!b && (h < b[0] || h > b[1]);
+  const runs = [];
+  for (const [t, h] of points) {
+    const off = out(h);
+    const last = runs.at(-1);
+    const p = [t, clampTo(h, b)];
+    if (last && last.off === off) last.points.push(p);
+    // a new stretch starts from the last point of the one before, so the curve stays unbroken
+    else runs.push({ off, points: last ? [last.points.at(-1), p] : [p] });
+  }
+  const anyOff = runs.some((r) => r.off);
+  let labelled = false;
+  return runs.filter((r) => r.points.length).map((r) => {
+    const first = !labelled;
+    labelled = true;
+    return {
+      name: m.series, dashed: m.checkpoint || r.off, no_legend: !first, points: r.points,
+      ...(first && anyOff ? { label: `${legendName(m.series)} (dashed: off scale)` } : {}),
+    };
+  });
+}
+
 function specFor(view) {
   const dt = S.info ? S.info.dt : 1;
   const D = S.info ? S.info.dof : 1;
@@ -71,7 +96,7 @@ function specFor(view) {
       .map((m) => ({ name: m.series, points: finitePoints(m.losses, true) }))
       .filter((s) => s.points.length);
     if (!series.length) return { empty: "the training loss appears after the first epoch" };
-    return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, legend: "upper-right", series };
+    return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, legend: "auto", series };
   }
   if (view === "gerr") {
     const series = ordered().filter((m) => m.eval && m.eval.gerr_curve)
@@ -82,7 +107,7 @@ function specFor(view) {
       })
       .filter((s) => s.points.length);
     if (!series.length) return { empty: "rollout errors appear after the first evaluation" };
-    return { title: "", x_label: "time (s)", y_label: "relative error", log_y: true, legend: "lower-right", series };
+    return { title: "", x_label: "time (s)", y_label: "relative error", log_y: true, legend: "auto", series };
   }
   if (view === "herr") {
     const series = ordered().filter((m) => m.eval && Array.isArray(m.eval.herr_curve))
@@ -94,7 +119,7 @@ function specFor(view) {
     if (!series.length) {
       return { empty: S.info && !S.info.has_truth ? "no known energy for this dataset" : "energy errors appear after the first evaluation" };
     }
-    return { title: "", x_label: "time (s)", y_label: "relative energy error", log_y: true, legend: "lower-right", series };
+    return { title: "", x_label: "time (s)", y_label: "relative energy error", log_y: true, legend: "auto", series };
   }
   if (view === "energy") {
     const withE = ordered().filter((m) => m.eval && Array.isArray(m.eval.energy) && m.eval.energy.length);
@@ -102,14 +127,14 @@ function specFor(view) {
       return { empty: S.info && !S.info.has_truth ? "no known energy for this dataset" : "energies appear after the first evaluation" };
     }
     const truthE = (withE.find((m) => Array.isArray(m.eval.truth_energy)) || {}).eval?.truth_energy || [];
-    // models' energies beyond a wide band around the truth's are pinned to its edges
+    // Models' energies beyond a wide band around the truth's are pinned to its edges, and those
+    // stretches are drawn dashed with "(dashed: off scale)" in the legend, so a pinned value does
+    // not read as a real one.
     const b = energyBand(truthE.map((p) => p[1]));
     const series = [];
     if (truthE.length) series.push({ name: "truth", points: finitePoints(truthE, false) });
-    for (const m of withE) {
-      series.push({ name: m.series, dashed: m.checkpoint, points: finitePoints(m.eval.energy, false).map(([t, h]) => [t, clampTo(h, b)]) });
-    }
-    return { title: "", x_label: "time (s)", y_label: "energy", log_y: false, legend: "lower-left", series: series.filter((s) => s.points.length) };
+    for (const m of withE) series.push(...offScaleStretches(m, finitePoints(m.eval.energy, false), b));
+    return { title: "", x_label: "time (s)", y_label: "energy (system units)", log_y: false, legend: "auto", series: series.filter((s) => s.points.length) };
   }
   if (view === "phase") {
     const series = [];
@@ -132,7 +157,7 @@ function specFor(view) {
     }
     if (!series.length || !S.z0) return { empty: "rollouts appear after the first evaluation" };
     return {
-      title: "", x_label: "q1", y_label: "v1", log_y: false, legend: "upper-right", series: series.filter((s) => s.points.length),
+      title: "", x_label: "q1", y_label: "v1", log_y: false, legend: "auto", series: series.filter((s) => s.points.length),
       marker: [S.z0[0], S.z0[D]],
     };
   }
@@ -186,7 +211,7 @@ export function paint(canvas, spec, what = "plot") {
     return Promise.resolve();
   }
   // Legends use the page's model names (NODE+SO, not node-so); the core's name keeps the colour.
-  const series = spec.series.map((c) => ({ ...c, label: legendName(c.name) }));
+  const series = spec.series.map((c) => ({ ...c, label: c.label || legendName(c.name) }));
   let out;
   try {
     out = JSON.parse(pl.plot_lines(JSON.stringify({ ...spec, series }), w, h));
@@ -206,8 +231,9 @@ export function paint(canvas, spec, what = "plot") {
         ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
         canvas.layout = { area: out.area, x: out.x, y: out.y, w, h };
         canvas.dataset.drawn = "1";
-        canvas.dataset.series = String(spec.series.length);
-        canvas.dataset.legend = series.map((c) => c.label).join(",");
+        canvas.dataset.series = String(spec.series.filter((c) => !c.no_legend).length);
+        canvas.dataset.legend = series.filter((c) => !c.no_legend).map((c) => c.label).join(",");
+        canvas.dataset.legendCorner = out.legend || "";
       }
       resolve();
     };

@@ -81,6 +81,11 @@ export function updateTable() {
       tr.dataset.gerr = String(m.eval.gerr);
       if (m.eval.herr !== null && m.eval.herr !== undefined) tr.dataset.herr = String(m.eval.herr);
       tr.dataset.evalEpoch = String(m.evalEpoch);
+      // the energy's change along held-out trajectory 0, learned and true (the drag story)
+      const change = (e) => (Array.isArray(e) && e.length > 1 ? e.at(-1)[1] - e[0][1] : null);
+      const [de, dt] = [change(m.eval.energy), change(m.eval.truth_energy)];
+      if (Number.isFinite(de)) tr.dataset.energyChange = String(de);
+      if (Number.isFinite(dt)) tr.dataset.truthEnergyChange = String(dt);
     }
     tr.classList.toggle("failed", m.failed);
   }

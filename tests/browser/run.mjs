@@ -825,6 +825,31 @@ test("(10) small changes keep work: a model switched off and on leaves the other
   await context.close();
 });
 
+test("(11) the drag preset shows the HNN failing: NODE+SO and HNN + forcing roll out far better, and the HNN keeps its energy while the true energy decays", { timeout: LONG + 60000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${srv.url}#system=chain-pendulum-drag:1&models=node,node-so,hnn,hnn-forced&backend=cpu`);
+  await waitDone(page, LONG);
+  const rows = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll("#metrics tbody tr")].map((tr) => [tr.dataset.kind, {
+    gerr: Number(tr.dataset.gerr), change: Number(tr.dataset.energyChange), truth: Number(tr.dataset.truthEnergyChange),
+  }])));
+  const g = Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, r.gerr]));
+  assert.ok(2 * g["node-so"] < g.hnn, `NODE+SO does not beat the HNN clearly: ${JSON.stringify(g)}`);
+  assert.ok(2 * g["hnn-forced"] < g.hnn, `HNN + forcing does not beat the HNN clearly: ${JSON.stringify(g)}`);
+  assert.ok(g.hnn > g.node, `the HNN is not behind even the NODE: ${JSON.stringify(g)}`);
+  const truth = rows.hnn.truth;
+  assert.ok(truth < 0, `the true energy does not decay: ${truth}`);
+  assert.ok(Math.abs(rows.hnn.change) < 0.5 * Math.abs(truth), `the HNN's energy follows the decay: ${rows.hnn.change} against ${truth}`);
+  assert.ok(Math.abs(rows["node-so"].change - truth) < 0.25 * Math.abs(truth), `NODE+SO's energy does not decay with the truth: ${rows["node-so"].change} against ${truth}`);
+  // the energy plot has each model's legend entry once, whatever stretches are off scale
+  const legend = await page.evaluate(() => document.getElementById("plot-energy").dataset.legend);
+  for (const label of ["NODE", "NODE+SO", "HNN", "HNN + forcing"]) {
+    assert.equal(legend.split(",").filter((x) => x.replace(/ \(dashed: off scale\)$/, "") === label).length, 1, `energy legend: ${legend}`);
+  }
+  assertClean(problems, "drag preset");
+  await assertNoErrorNotices(page, "drag preset");
+  await context.close();
+});
+
 test("(9) a MuJoCo dataset with controls trains the control-aware models in the page, each beating persistence (nothing moves)", { timeout: 300000 }, async () => {
   const { context, page, problems } = await newPage(browser);
   await page.goto(`${srv.url}#width=16&depth=2&batch=8&chunk=3&epochs=3&seed=0&models=node,node-so,hnn-forced&backend=cpu`);

@@ -34,6 +34,7 @@ pub fn fig7_rollout(
                 points: truth,
                 dashed: false,
                 label: None,
+                ..Default::default()
             }];
             series.extend(predictions.iter().map(|(name, rows)| {
                 Curve {
@@ -45,6 +46,7 @@ pub fn fig7_rollout(
                         .collect(),
                     dashed: true,
                     label: None,
+                    ..Default::default()
                 }
             }));
             LinesSpec {

@@ -18,6 +18,12 @@ pub struct Curve {
     /// the name still picks the colour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// Drawn without a legend entry (a further stretch of a curve that already has one).
+    #[serde(default)]
+    pub no_legend: bool,
+    /// A shaded band (x, low, high) under the curve: the spread over seeds around their mean.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub band: Vec<(f64, f64, f64)>,
 }
 
 /// A figure of curves on a linear x axis and a linear or log y axis.
@@ -35,8 +41,8 @@ pub struct LinesSpec {
     /// A point to mark (the phase portrait's chosen initial condition).
     #[serde(default)]
     pub marker: Option<(f64, f64)>,
-    /// Where the legend goes: "upper-left" (default), "upper-right", "lower-left",
-    /// "lower-right", or "none".
+    /// Where the legend goes: "auto" (default: the corner with the fewest data points under it),
+    /// "upper-left", "upper-right", "lower-left", "lower-right", or "none".
     #[serde(default)]
     pub legend: Option<String>,
 }
@@ -47,6 +53,33 @@ pub struct PlotFrame {
     pub area: [i32; 4],
     pub x: [f64; 2],
     pub y: [f64; 2],
+    /// The legend's corner ("upper-left", ...; "none" without a legend).
+    #[serde(default)]
+    pub legend: String,
+}
+
+const CORNERS: [(&str, SeriesLabelPosition); 4] = [
+    ("upper-left", SeriesLabelPosition::UpperLeft),
+    ("upper-right", SeriesLabelPosition::UpperRight),
+    ("lower-left", SeriesLabelPosition::LowerLeft),
+    ("lower-right", SeriesLabelPosition::LowerRight),
+];
+
+/// The corner (index into `CORNERS`) whose legend box, a `w` x `h` share of the plotting area,
+/// covers the fewest of `points` (shares of the area, (0, 0) lower left); ties go to the first.
+fn emptiest_corner(points: &[(f64, f64)], w: f64, h: f64) -> usize {
+    let covered = |c: usize| {
+        let (right, lower) = (c % 2 == 1, c >= 2);
+        points
+            .iter()
+            .filter(|(x, y)| {
+                let in_x = if right { *x >= 1.0 - w } else { *x <= w };
+                let in_y = if lower { *y <= h } else { *y >= 1.0 - h };
+                in_x && in_y
+            })
+            .count()
+    };
+    (0..4).min_by_key(|&c| covered(c)).unwrap_or(0)
 }
 
 /// min..max of finite values, widened by 5% (or to a unit interval around a constant).
@@ -123,6 +156,27 @@ pub fn lines<DB: DrawingBackend>(
                 })
                 .draw()
                 .map_err(err)?;
+            // bands first, under every curve
+            for (i, s) in spec.series.iter().enumerate() {
+                let band: Vec<(f64, f64, f64)> = s
+                    .band
+                    .iter()
+                    .copied()
+                    .filter(|b| b.0.is_finite() && ok(b.1) && ok(b.2))
+                    .collect();
+                if band.len() < 2 {
+                    continue;
+                }
+                let outline: Vec<(f64, f64)> = band
+                    .iter()
+                    .map(|b| (b.0, b.2))
+                    .chain(band.iter().rev().map(|b| (b.0, b.1)))
+                    .collect();
+                let colour = colour_for(&s.name, i);
+                chart
+                    .draw_series(std::iter::once(Polygon::new(outline, colour.mix(0.18))))
+                    .map_err(err)?;
+            }
             for (i, s) in spec.series.iter().enumerate() {
                 let colour = if s.name == "truth" {
                     BLACK
@@ -150,31 +204,56 @@ pub fn lines<DB: DrawingBackend>(
                         .draw_series(plotters::series::LineSeries::new(points, style))
                         .map_err(err)?
                 };
-                let label = s.label.clone().unwrap_or_else(|| s.name.clone());
-                anno.label(label).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
-                });
+                if !s.no_legend {
+                    let label = s.label.clone().unwrap_or_else(|| s.name.clone());
+                    anno.label(label).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
+                    });
+                }
             }
             if let Some(m) = spec.marker.filter(|m| ok(m.1)) {
                 chart
                     .draw_series(std::iter::once(Circle::new(m, 5, BLACK.filled())))
                     .map_err(err)?;
             }
-            let pos = match spec.legend.as_deref() {
-                Some("none") => None,
-                Some("upper-right") => Some(SeriesLabelPosition::UpperRight),
-                Some("lower-left") => Some(SeriesLabelPosition::LowerLeft),
-                Some("lower-right") => Some(SeriesLabelPosition::LowerRight),
-                _ => Some(SeriesLabelPosition::UpperLeft),
-            };
-            if let Some(pos) = pos.filter(|_| !spec.series.is_empty()) {
-                legend_at(&mut chart, pos)?;
-            }
             let (px, py) = chart.plotting_area().get_pixel_range();
-            [px.start, py.start, px.end, py.end]
+            let entries = spec.series.iter().filter(|c| !c.no_legend).count();
+            let corner = match spec.legend.as_deref() {
+                Some("none") => None,
+                _ if entries == 0 => None,
+                Some(name) if name != "auto" => {
+                    Some(CORNERS.iter().position(|c| c.0 == name).unwrap_or(0))
+                }
+                _ => {
+                    // the legend box: about 110 px wide and 20 px a row, as shares of the area
+                    let (aw, ah) = ((px.end - px.start).max(1), (py.end - py.start).max(1));
+                    let w = (110.0 / aw as f64).min(0.9);
+                    let h = ((entries as f64 * 20.0 + 12.0) / ah as f64).min(0.9);
+                    let pts: Vec<(f64, f64)> = spec
+                        .series
+                        .iter()
+                        .flat_map(|c| {
+                            let band = c.band.iter().flat_map(|b| [(b.0, b.1), (b.0, b.2)]);
+                            c.points.iter().copied().chain(band).collect::<Vec<_>>()
+                        })
+                        .filter(|p| p.0.is_finite() && ok(p.1))
+                        .map(|p| {
+                            let (x, y) = chart.backend_coord(&p);
+                            let fx = (x - px.start) as f64 / aw as f64;
+                            (fx, (py.end - y) as f64 / ah as f64)
+                        })
+                        .collect();
+                    Some(emptiest_corner(&pts, w, h))
+                }
+            };
+            if let Some(c) = corner {
+                legend_at(&mut chart, CORNERS[c].1.clone())?;
+            }
+            let legend = corner.map_or("none", |c| CORNERS[c].0).to_string();
+            ([px.start, py.start, px.end, py.end], legend)
         }};
     }
-    let (area, y) = if spec.log_y {
+    let ((area, legend), y) = if spec.log_y {
         let (y0, y1) = log_range(ys);
         let chart = builder(root)
             .build_cartesian_2d(
@@ -195,6 +274,7 @@ pub fn lines<DB: DrawingBackend>(
         area,
         x: [x0, x1],
         y,
+        legend,
     })
 }
 

@@ -511,6 +511,66 @@ mod tests {
         assert!(labels.len() >= 3, "tick labels {labels:?} in {svg}");
     }
 
+    /// The legend goes to the corner with the fewest points under it; a band is drawn under its
+    /// curve in the curve's colour; a curve marked no_legend adds no entry.
+    #[test]
+    fn the_legend_avoids_the_data_and_bands_are_shaded() {
+        let frame = |points: Vec<(f64, f64)>| {
+            let spec = LinesSpec {
+                series: vec![Curve {
+                    name: "node".into(),
+                    points,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            let mut svg = String::new();
+            let root = SVGBackend::with_string(&mut svg, (300, 200)).into_drawing_area();
+            lines(&root, &spec).unwrap().legend
+        };
+        // a curve falling from the upper left: the upper right is empty
+        let falling: Vec<(f64, f64)> = (0..50).map(|i| (i as f64, 10.0 - 0.2 * i as f64)).collect();
+        let rising: Vec<(f64, f64)> = (0..50).map(|i| (i as f64, 0.2 * i as f64)).collect();
+        assert_eq!(frame(falling), "upper-right");
+        assert_eq!(frame(rising), "upper-left");
+        let hugging_top: Vec<(f64, f64)> = (0..50)
+            .map(|i| (i as f64, if i % 10 == 0 { 0.0 } else { 10.0 }))
+            .collect();
+        assert!(frame(hugging_top).starts_with("lower"));
+        let spec = LinesSpec {
+            series: vec![
+                Curve {
+                    name: "hnn".into(),
+                    points: vec![(0.0, 1.0), (1.0, 2.0)],
+                    band: vec![(0.0, 0.5, 1.5), (1.0, 1.5, 2.5)],
+                    ..Default::default()
+                },
+                Curve {
+                    name: "hnn".into(),
+                    points: vec![(0.0, 3.0), (1.0, 3.0)],
+                    no_legend: true,
+                    label: Some("SECOND STRETCH".into()),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let svg = lines_svg(&spec);
+        let c = model_colour("hnn");
+        let fill = format!(
+            "<polygon opacity=\"0.18\" fill=\"#{:02X}{:02X}{:02X}\"",
+            c.0, c.1, c.2
+        );
+        assert!(
+            svg.to_uppercase().contains(&fill.to_uppercase()),
+            "no band in {svg}"
+        );
+        assert!(
+            !svg.contains("SECOND STRETCH"),
+            "a no_legend curve has a legend entry"
+        );
+    }
+
     /// A curve's label, where given, is the legend's text; its name still picks the colour.
     #[test]
     fn the_legend_shows_the_label_and_the_name_picks_the_colour() {
@@ -520,6 +580,7 @@ mod tests {
                 points: vec![(0.0, 1.0), (1.0, 2.0)],
                 dashed: false,
                 label: Some("NODE+SO".into()),
+                ..Default::default()
             }],
             ..Default::default()
         };
@@ -544,6 +605,7 @@ mod tests {
                     points,
                     dashed: false,
                     label: None,
+                    ..Default::default()
                 }],
                 legend: Some("none".into()),
                 ..Default::default()

@@ -33,6 +33,7 @@ pub fn structure_panels(slices: &[StructureSlice]) -> Vec<LinesSpec> {
                 points: xy(&truth.truth),
                 dashed: false,
                 label: None,
+                ..Default::default()
             }];
             series.extend(slices.iter().filter_map(|s| {
                 Some(Curve {
@@ -40,6 +41,7 @@ pub fn structure_panels(slices: &[StructureSlice]) -> Vec<LinesSpec> {
                     points: xy(&get(s)?.learned),
                     dashed: true,
                     label: None,
+                    ..Default::default()
                 })
             }));
             Some(LinesSpec {
