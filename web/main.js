@@ -4,7 +4,7 @@
 // the animation (anim.js) and file loading (files.js).
 
 import { PAGE_MODELS, $, S, pl, setWasm, errText, notice, DRAG_STORY } from "./page.js";
-import { applyHash, buildModelToggles, buildPicker, clamp, hashIsCurrent, readField, renderSettings, writeHash } from "./settings.js";
+import { applyHash, buildModelToggles, buildPicker, clamp, hashIsCurrent, readField, renderSettings, settingsNotice, writeHash } from "./settings.js";
 import { startWorker, reset, play, pause, post, setInitial, setModels } from "./client.js";
 import { markDirty, phasePoint } from "./plots.js";
 import { onExport, updateTableHint } from "./table.js";
@@ -23,7 +23,7 @@ window.addEventListener("unhandledrejection", (e) => {
 // Apply new settings (from the UI): clamp, notice, URL, restart the run.
 function updateSettings(patch, { restartWorker = false } = {}) {
   const { settings, notices } = clamp({ ...S.settings, ...patch });
-  for (const n of notices) notice("warn", n);
+  for (const n of notices) settingsNotice(n);
   const backendChanged = settings.backend !== S.settings.backend;
   if (settings.system !== S.settings.system) S.ic = null; // another state space: start from its test set again
   S.settings = settings;

@@ -81,13 +81,43 @@ export function renderSettings() {
   $("epochs-total").textContent = String(s.epochs);
 }
 
+/** A message at the settings field `key` (a clamped or unreadable value), where it was typed,
+ *  instead of a banner; false when there is no such field. It goes after 10 s or the next edit. */
+export function fieldNotice(key, text) {
+  const el = key && document.getElementById(key);
+  const field = el && el.closest("#settings .field");
+  if (!field) return false;
+  let msg = field.nextElementSibling;
+  if (!msg || !msg.classList.contains("field-msg")) {
+    msg = document.createElement("p");
+    msg.className = "field-msg";
+    msg.setAttribute("role", "status");
+    msg.id = `${key}-msg`;
+    field.after(msg);
+  }
+  msg.textContent = text;
+  el.setAttribute("aria-describedby", msg.id);
+  clearTimeout(msg.timer);
+  msg.timer = setTimeout(() => {
+    msg.remove();
+    el.removeAttribute("aria-describedby");
+  }, 10000);
+  return true;
+}
+
+/** A clamp notice at its field when it names one ("epochs 1000000 is out of range…"), else a banner. */
+export function settingsNotice(text) {
+  const key = (text.match(/^([a-z_]+) /) || [])[1];
+  if (!fieldNotice(key, text)) notice("warn", text);
+}
+
 /** A settings field's new value as a patch {key: value}; null (with a notice) when it is no number. */
 export function readField(el) {
   const key = el.dataset.key;
   if (el.type === "number" || LADDERS[key]) {
     const n = Number(el.value);
     if (!Number.isFinite(n) || el.value === "") {
-      notice("warn", `${key}: "${el.value}" is not a number; kept ${S.settings[key]}`);
+      settingsNotice(`${key} "${el.value}" is not a number; kept ${S.settings[key]}`);
       el.value = String(S.settings[key]);
       return null;
     }

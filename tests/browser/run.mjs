@@ -820,6 +820,12 @@ test("(10) small changes keep work: a model switched off and on leaves the other
   assert.ok(/drag=0.4/.test(new URL(p2.page.url()).hash), "a drag system's link lost its drag");
   assertClean(p2.problems, "drag info line");
   await p2.context.close();
+  // a value out of range is corrected at its field, not in a banner
+  await page.fill("#epochs", "1000000");
+  await page.press("#epochs", "Enter");
+  await page.waitForFunction(() => /5000/.test(document.getElementById("epochs-msg")?.textContent || ""));
+  assert.equal(await page.inputValue("#epochs"), "5000");
+  assert.deepEqual((await noticeText(page, "warn")).filter((t) => /epochs/.test(t)), [], "the epochs message is a banner");
   assertClean(problems, "small changes");
   await assertNoErrorNotices(page, "small changes");
   await context.close();
