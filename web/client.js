@@ -223,7 +223,7 @@ function addModelView(m, name) {
     /* unknown kind: grey */
   }
   S.models.set(m.id, {
-    id: m.id, kind: m.kind, checkpoint: !!m.checkpoint, name: name || null, series,
+    id: m.id, kind: m.kind, member: m.member || 0, checkpoint: !!m.checkpoint, name: name || null, series,
     label: m.checkpoint ? `${modelLabel(m.kind)} (checkpoint)` : modelLabel(m.kind),
     colour, epoch: m.epoch || 0, losses: [], loss: null, firstLoss: null, ms: null,
     n_params: m.n_params, eval: null, evalEpoch: -1, failed: false, rollout: null,

@@ -43,9 +43,25 @@ export const S = {
   configuredAt: 0,
 };
 
-/** The models' view states in the page's order. */
+/** One view state per model in the page's order: a kind's first seed (which stands for its
+ *  seeds) and each loaded checkpoint. */
 export function ordered() {
-  return [...S.models.values()];
+  return [...S.models.values()].filter((m) => m.checkpoint || !m.member);
+}
+
+/** Every seed's run of m's model kind (m alone for a checkpoint). */
+export function members(m) {
+  if (m.checkpoint) return [m];
+  return [...S.models.values()].filter((x) => !x.checkpoint && x.kind === m.kind);
+}
+
+/** get(member) over m's seeds: {mean, lo, hi, sd, n} of the finite values (null when none). */
+export function seedStats(m, get) {
+  const v = members(m).map(get).filter((x) => typeof x === "number" && Number.isFinite(x));
+  if (!v.length) return null;
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean, lo: Math.min(...v), hi: Math.max(...v), sd, n: v.length };
 }
 
 /** A model's colour swatch (dashed for a loaded checkpoint), as in the plots' legends. */

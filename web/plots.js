@@ -1,7 +1,7 @@
 // The plots: loss, rollout error, energy, energy error and phase portrait, drawn by the core's
 // plotters code (pl.plot_lines -> SVG) and painted onto their canvases; redraws are batched.
 
-import { $, S, pl, errText, notice, ordered } from "./page.js";
+import { $, S, pl, errText, notice, ordered, members } from "./page.js";
 import { updateTable } from "./table.js";
 import { updateVerdict } from "./verdict.js";
 
@@ -41,6 +41,33 @@ export async function flush(all) {
 
 function finitePoints(points, logY) {
   return points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0));
+}
+
+/** A model's curve over its seeds: get(run) -> [[x, y]] for each run; -> {points: the mean at
+ *  each x, band: [x, lowest, highest] where two runs or more have a value}, or null. */
+function seedCurve(m, get, logY) {
+  const curves = members(m).map(get).filter((c) => Array.isArray(c) && c.length);
+  if (!curves.length) return null;
+  const byX = new Map();
+  for (const c of curves) {
+    for (const [x, y] of finitePoints(c, logY)) {
+      if (!byX.has(x)) byX.set(x, []);
+      byX.get(x).push(y);
+    }
+  }
+  const xs = [...byX.keys()].sort((a, b) => a - b);
+  const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+  return {
+    points: xs.map((x) => [x, mean(byX.get(x))]),
+    band: curves.length > 1 ? xs.filter((x) => byX.get(x).length > 1).map((x) => [x, Math.min(...byX.get(x)), Math.max(...byX.get(x))]) : [],
+  };
+}
+
+/** An error curve over the held-out steps as [t, e]: value i at (i + off) dt, a curve shorter
+ *  than the held-out steps aligned to end at the last one. */
+function timed(c, dt) {
+  const off = S.steps && c.length < S.steps ? S.steps - c.length : 0;
+  return c.map((e, i) => [(i + off) * dt, e]);
 }
 
 function band(values, factor) {
@@ -92,30 +119,25 @@ function specFor(view) {
   const dt = S.info ? S.info.dt : 1;
   const D = S.info ? S.info.dof : 1;
   if (view === "loss") {
-    const series = ordered().filter((m) => !m.checkpoint && m.losses.length)
-      .map((m) => ({ name: m.series, points: finitePoints(m.losses, true) }))
-      .filter((s) => s.points.length);
+    // several seeds: their mean, with their range as a band
+    const series = ordered().filter((m) => !m.checkpoint)
+      .map((m) => ({ name: m.series, ...seedCurve(m, (x) => x.losses, true) }))
+      .filter((s) => s.points && s.points.length);
     if (!series.length) return { empty: "the training loss appears after the first epoch" };
     return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, legend: "auto", series };
   }
   if (view === "gerr") {
-    const series = ordered().filter((m) => m.eval && m.eval.gerr_curve)
-      // curve[k - 1] belongs to time k (the error at t = 0 is zero)
-      .map((m) => {
-        const off = S.steps && m.eval.gerr_curve.length < S.steps ? S.steps - m.eval.gerr_curve.length : 0;
-        return { name: m.series, dashed: m.checkpoint, points: finitePoints(m.eval.gerr_curve.map((e, i) => [(i + off) * dt, e]), true) };
-      })
-      .filter((s) => s.points.length);
+    // several seeds: mean and range
+    const series = ordered()
+      .map((m) => ({ name: m.series, dashed: m.checkpoint, ...seedCurve(m, (x) => x.eval && x.eval.gerr_curve && timed(x.eval.gerr_curve, dt), true) }))
+      .filter((s) => s.points && s.points.length);
     if (!series.length) return { empty: "rollout errors appear after the first evaluation" };
     return { title: "", x_label: "time (s)", y_label: "relative error", log_y: true, legend: "auto", series };
   }
   if (view === "herr") {
-    const series = ordered().filter((m) => m.eval && Array.isArray(m.eval.herr_curve))
-      .map((m) => {
-        const off = S.steps && m.eval.herr_curve.length < S.steps ? S.steps - m.eval.herr_curve.length : 0;
-        return { name: m.series, dashed: m.checkpoint, points: finitePoints(m.eval.herr_curve.map((e, i) => [(i + off) * dt, e]), true) };
-      })
-      .filter((s) => s.points.length);
+    const series = ordered()
+      .map((m) => ({ name: m.series, dashed: m.checkpoint, ...seedCurve(m, (x) => x.eval && Array.isArray(x.eval.herr_curve) && timed(x.eval.herr_curve, dt), true) }))
+      .filter((s) => s.points && s.points.length);
     if (!series.length) {
       return { empty: S.info && !S.info.has_truth ? "no known energy for this dataset" : "energy errors appear after the first evaluation" };
     }
@@ -232,6 +254,7 @@ export function paint(canvas, spec, what = "plot") {
         canvas.layout = { area: out.area, x: out.x, y: out.y, w, h };
         canvas.dataset.drawn = "1";
         canvas.dataset.series = String(spec.series.filter((c) => !c.no_legend).length);
+        canvas.dataset.bands = String(spec.series.filter((c) => c.band && c.band.length).length);
         canvas.dataset.legend = series.filter((c) => !c.no_legend).map((c) => c.label).join(",");
         canvas.dataset.legendCorner = out.legend || "";
       }

@@ -8,6 +8,7 @@ import { addThumbnail } from "./anim.js";
 const LADDERS = {
   width: [8, 16, 32, 64, 128, 200, 256, 512],
   depth: [1, 2, 3, 4], // the core's clamp allows 1-4
+  seeds: [1, 2, 3, 4, 5],
   lr: [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 1e-1],
 };
 

@@ -3,7 +3,7 @@
 // lowest value of each lower-is-better column (loss, rollout error, energy error) is bold and
 // carries data-best="1"; parameters and time per epoch are costs, not scores, and are not marked.
 
-import { S, ordered, modelSwatch } from "./page.js";
+import { S, ordered, members, modelSwatch, seedStats } from "./page.js";
 
 let exportHandler = () => {};
 
@@ -68,35 +68,48 @@ export function updateTable() {
     const set = (c, text) => {
       tr.querySelector(`.c-${c}`).textContent = text;
     };
-    set("epoch", String(m.epoch) + (m.failed ? " ⚠" : ""));
-    set("loss", fmt(m.loss));
-    set("gerr", fmt(m.eval ? m.eval.gerr : null));
-    set("herr", fmt(m.eval ? m.eval.herr : null));
+    // a model trained with several seeds: the mean over them, ± their standard deviation
+    const runs = members(m);
+    const epoch = Math.min(...runs.map((x) => x.epoch));
+    const failed = runs.some((x) => x.failed);
+    const [loss, gerr, herr, ms] = BEST_GETTERS.map((get) => seedStats(m, get));
+    const meanSd = (st) => (!st ? "–" : st.n > 1 ? `${fmt(st.mean)} ± ${fmt(st.sd, 2)}` : fmt(st.mean));
+    set("epoch", String(epoch) + (failed ? " ⚠" : ""));
+    set("loss", meanSd(loss));
+    set("gerr", meanSd(gerr));
+    set("herr", meanSd(herr));
     set("params", m.n_params ? Number(m.n_params).toLocaleString("en") : "–");
-    set("ms", m.ms ? fmt(m.ms, 3) : "–");
-    tr.dataset.epoch = String(m.epoch);
-    if (m.loss !== null) tr.dataset.loss = String(m.loss);
+    set("ms", ms ? fmt(ms.mean, 3) : "–");
+    tr.dataset.epoch = String(epoch);
+    tr.dataset.seeds = String(runs.length);
+    if (loss) tr.dataset.loss = String(loss.mean);
     if (m.firstLoss !== null) tr.dataset.firstLoss = String(m.firstLoss);
+    if (gerr) {
+      tr.dataset.gerr = String(gerr.mean);
+      tr.dataset.gerrSd = String(gerr.sd);
+      if (herr) tr.dataset.herr = String(herr.mean);
+      tr.dataset.evalEpoch = String(Math.min(...runs.map((x) => x.evalEpoch)));
+    }
     if (m.eval) {
-      tr.dataset.gerr = String(m.eval.gerr);
-      if (m.eval.herr !== null && m.eval.herr !== undefined) tr.dataset.herr = String(m.eval.herr);
-      tr.dataset.evalEpoch = String(m.evalEpoch);
-      // the energy's change along held-out trajectory 0, learned and true (the drag story)
+      // the energy's change along held-out trajectory 0, learned (first seed) and true
       const change = (e) => (Array.isArray(e) && e.length > 1 ? e.at(-1)[1] - e[0][1] : null);
       const [de, dt] = [change(m.eval.energy), change(m.eval.truth_energy)];
       if (Number.isFinite(de)) tr.dataset.energyChange = String(de);
       if (Number.isFinite(dt)) tr.dataset.truthEnergyChange = String(dt);
     }
-    tr.classList.toggle("failed", m.failed);
+    tr.classList.toggle("failed", failed);
   }
   markBest();
 }
 
-// The columns where lower is better, with each model's full-precision value.
+// loss, rollout error, energy error and ms per epoch of one run
+const BEST_GETTERS = [(x) => x.loss, (x) => (x.eval ? x.eval.gerr : null), (x) => (x.eval ? x.eval.herr : null), (x) => x.ms];
+
+// The columns where lower is better, with each model's full-precision value (mean over seeds).
 const BEST_COLUMNS = {
-  loss: (m) => m.loss,
-  gerr: (m) => (m.eval ? m.eval.gerr : null),
-  herr: (m) => (m.eval ? m.eval.herr : null),
+  loss: (m) => seedStats(m, BEST_GETTERS[0])?.mean,
+  gerr: (m) => seedStats(m, BEST_GETTERS[1])?.mean,
+  herr: (m) => seedStats(m, BEST_GETTERS[2])?.mean,
 };
 
 /** Bold + data-best="1" on the lowest value of each BEST_COLUMNS column (with two values or more). */

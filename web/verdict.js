@@ -4,7 +4,9 @@
 // the HNN on conservative systems and beats it with drag). Recomputed whenever the table is.
 //
 // The rule (verdictFor), with g(m) a model's rollout error gerr (lower is better):
-//   * One seed. The page trains one data and weight seed, so a difference between two models only
+//   * Seeds. With "seeds per model" above 1 every model counts with its mean over the seeds, and
+//     the last sentence says whether the two best models' seeds overlap (noiseLine).
+//   * One seed. By default the page trains one data and weight seed, so a difference between two models only
 //     counts when one error is at least FACTOR = 1.5 times the other; below that the line calls the
 //     pair "within a factor 1.5" and says it may be noise. Why 1.5: it is the factor
 //     docs/results/RESULTS.md uses for "matches" (claim 4), and its 3-seed runs show that one seed
@@ -25,7 +27,7 @@
 // Model names are the page's display names (the core's labels: NODE, NODE+SO, HNN, ...), and the
 // numbers are the table's, formatted by the same fmt.
 
-import { $, S, ordered } from "./page.js";
+import { $, S, ordered, seedStats } from "./page.js";
 import { fmt } from "./table.js";
 
 export const FACTOR = 1.5;
@@ -139,8 +141,10 @@ function context() {
 export function updateVerdict() {
   const box = $("verdict");
   if (!box) return;
-  const rows = ordered().filter((m) => m.eval && Number.isFinite(m.eval.gerr) && m.eval.gerr > 0)
-    .map((m) => ({ kind: m.kind, label: m.label, gerr: m.eval.gerr, checkpoint: m.checkpoint }));
+  // a model trained with several seeds counts with its mean, and its seeds' range for the noise line
+  const rows = ordered().map((m) => ({ m, st: seedStats(m, (x) => (x.eval && x.eval.gerr > 0 ? x.eval.gerr : null)) }))
+    .filter(({ st }) => st)
+    .map(({ m, st }) => ({ kind: m.kind, label: m.label, gerr: st.mean, lo: st.lo, hi: st.hi, n: st.n, checkpoint: m.checkpoint }));
   if (!rows.length) {
     box.dataset.claim = "none";
     box.dataset.order = "";
@@ -167,8 +171,18 @@ export function updateVerdict() {
     document.createTextNode(". The paper's claim: "),
     link,
     document.createTextNode(". "),
-    span("v-noise", NOISE),
+    span("v-noise", noiseLine(v.order)),
   );
+}
+
+/** How far to trust the ranking: one seed, or whether the two best models' seeds overlap. */
+export function noiseLine(order) {
+  const n = Math.min(...order.filter((r) => !r.checkpoint).map((r) => r.n || 1), Infinity);
+  if (!Number.isFinite(n) || n < 2 || order.length < 2) return NOISE;
+  const [a, b] = order;
+  const apart = a.hi < b.lo;
+  return `Means of ${n} seeds, their range shaded in the plots: ${a.label}'s and ${b.label}'s seeds ` +
+    (apart ? "do not overlap." : "overlap, so that gap may be noise.");
 }
 
 function span(cls, text) {

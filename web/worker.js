@@ -19,7 +19,7 @@ import init, * as pl from "./pkg/phaselab_wasm.js";
 
 let pg = null;
 let settings = null;
-let models = []; // {id, kind, checkpoint, epoch, done, failed, lastEval, evaluatedAt}
+let models = []; // {id, kind, member (seed index), checkpoint, epoch, done, failed, evaluatedAt, n_params}
 let running = false;
 let rr = 0; // round-robin cursor
 let round = { trainSeconds: 0, epochs: 0 };
@@ -126,14 +126,7 @@ async function configure(msg) {
     post({ type: "configure_failed", dataset: !!msg.dataset, message: message(e) });
     return;
   }
-  for (const kind of settings.models) {
-    try {
-      const id = pg.add_model(kind, sj);
-      models.push({ id, kind, checkpoint: false, epoch: 0, done: false, failed: false, evaluatedAt: -1, n_params: pg.n_params(id) });
-    } catch (e) {
-      notice("error", `${kind}: ${message(e)}`);
-    }
-  }
+  for (const kind of settings.models) addMembers(kind);
   const ckptInfos = [];
   for (const c of msg.checkpoints || []) {
     try {
@@ -153,7 +146,7 @@ async function configure(msg) {
   }
   steps = info.test_steps;
   post({ type: "configured", info, z0, steps, checkpoints: ckptInfos,
-    models: models.map((m) => ({ id: m.id, kind: m.kind, checkpoint: m.checkpoint, name: m.name || null, epoch: m.epoch, n_params: m.n_params })) });
+    models: models.map(modelInfo) });
   await rollouts(); // the truth appears at once
   for (const m of models.filter((m) => m.checkpoint)) await evaluateModel(m);
   if (models.some((m) => m.checkpoint)) await rollouts();
@@ -164,25 +157,39 @@ async function configure(msg) {
 async function setModels(kinds) {
   if (!pg || !settings) return;
   settings = { ...settings, models: kinds };
-  const sj = JSON.stringify(settings);
   const removed = models.filter((m) => !m.checkpoint && !kinds.includes(m.kind));
   for (const m of removed) pg.remove_model(m.id);
   models = models.filter((m) => !removed.includes(m));
   const added = [];
   for (const kind of kinds) {
-    if (models.some((m) => !m.checkpoint && m.kind === kind)) continue;
-    try {
-      const id = pg.add_model(kind, sj);
-      const m = { id, kind, checkpoint: false, epoch: 0, done: false, failed: false, evaluatedAt: -1, n_params: pg.n_params(id) };
-      models.push(m);
-      added.push({ id, kind, checkpoint: false, name: null, epoch: 0, n_params: m.n_params });
-    } catch (e) {
-      notice("error", `${kind}: ${message(e)}`);
-    }
+    if (!models.some((m) => !m.checkpoint && m.kind === kind)) added.push(...addMembers(kind));
   }
   rr = 0;
-  post({ type: "models", removed: removed.map((m) => m.id), added });
+  post({ type: "models", removed: removed.map((m) => m.id), added: added.map(modelInfo) });
   await rollouts();
+}
+
+// What the page is told of a model; `member` is its seed's index among its kind's runs.
+function modelInfo(m) {
+  return { id: m.id, kind: m.kind, checkpoint: m.checkpoint, name: m.name || null, epoch: m.epoch, n_params: m.n_params, member: m.member || 0 };
+}
+
+// settings.seeds runs of `kind` (seeds seed, seed + 1, ...: other weights and minibatch order, the
+// same data), trained side by side; -> the new models.
+function addMembers(kind) {
+  const added = [];
+  for (let j = 0; j < Math.max(1, settings.seeds || 1); j++) {
+    try {
+      const id = pg.add_model(kind, JSON.stringify({ ...settings, seed: settings.seed + j }));
+      const m = { id, kind, member: j, checkpoint: false, epoch: 0, done: false, failed: false, evaluatedAt: -1, n_params: pg.n_params(id) };
+      models.push(m);
+      added.push(m);
+    } catch (e) {
+      notice("error", `${kind}: ${message(e)}`);
+      break;
+    }
+  }
+  return added;
 }
 
 async function evaluateModel(m) {
@@ -208,6 +215,7 @@ async function rollouts(req) {
   const transfer = truth ? [truth.buffer] : [];
   for (const m of models) {
     if (m.epoch === 0 && !m.checkpoint) continue; // an untrained model's rollout says nothing
+    if (m.member) continue; // one rollout per model kind: its first seed's
     try {
       const r = await pg.rollout(m.id, zf, steps);
       out[m.id] = r;

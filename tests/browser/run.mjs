@@ -856,6 +856,34 @@ test("(11) the drag preset shows the HNN failing: NODE+SO and HNN + forcing roll
   await context.close();
 });
 
+test("(12) seeds as bands: several seeds per model train side by side; the plots shade their range, the table shows mean ± sd and the verdict says whether the seeds overlap", { timeout: 300000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  await page.goto(`${srv.url}#${SMALL}&epochs=4&models=node,node-so&seeds=3&backend=cpu`);
+  await waitDone(page, 300000);
+  assert.equal(await page.inputValue("#seeds"), "3");
+  const rows = await page.evaluate(() => [...document.querySelectorAll("#metrics tbody tr")].map((tr) => ({
+    kind: tr.dataset.kind, seeds: tr.dataset.seeds, epoch: tr.dataset.epoch, gerr: Number(tr.dataset.gerr), sd: Number(tr.dataset.gerrSd),
+    text: tr.querySelector(".c-gerr").textContent,
+  })));
+  assert.deepEqual(rows.map((r) => [r.kind, r.seeds, r.epoch]), [["node", "3", "4"], ["node-so", "3", "4"]], "one row per model, three seeds each");
+  for (const r of rows) {
+    assert.ok(r.sd > 0, `${r.kind}: the seeds gave identical errors (${r.sd})`);
+    assert.match(r.text, /^[0-9.e-]+ ± [0-9.e-]+$/, `${r.kind}: the table shows ${r.text}`);
+  }
+  const plots = await page.evaluate(() => Object.fromEntries(["loss", "gerr", "herr"].map((v) => {
+    const c = document.getElementById(`plot-${v}`);
+    return [v, { series: c.dataset.series, bands: c.dataset.bands }];
+  })));
+  for (const v of ["loss", "gerr", "herr"]) assert.deepEqual(plots[v], { series: "2", bands: "2" }, `${v}: ${JSON.stringify(plots[v])}`);
+  assert.match(await page.evaluate(() => document.getElementById("verdict").textContent), /Means of 3 seeds.*(do not overlap|overlap, so that gap may be noise)/);
+  // one ghost and one rollout per model, from its first seed
+  assert.equal(await page.evaluate(() => document.getElementById("plot-phase").dataset.series), "3");
+  assert.ok(/seeds=3/.test(new URL(page.url()).hash));
+  assertClean(problems, "seeds");
+  await assertNoErrorNotices(page, "seeds");
+  await context.close();
+});
+
 test("(9) a MuJoCo dataset with controls trains the control-aware models in the page, each beating persistence (nothing moves)", { timeout: 300000 }, async () => {
   const { context, page, problems } = await newPage(browser);
   await page.goto(`${srv.url}#width=16&depth=2&batch=8&chunk=3&epochs=3&seed=0&models=node,node-so,hnn-forced&backend=cpu`);
