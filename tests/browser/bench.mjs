@@ -2,7 +2,7 @@
 //   - transfer size: the sum of gzip -9 sizes of every file of www/ (what a visitor downloads);
 //   - time from page load to the default models trained and drawn on the CPU path (body
 //     data-state="done"), and to the first epoch.
-//   node tests/browser/bench.mjs [runs]      (www/ built; PHASELAB_WWW to bench another site)
+//   node tests/browser/bench.mjs [runs] [settings]   (www/ built; e.g. `3 seeds=3`; PHASELAB_WWW to bench another site)
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -27,13 +27,15 @@ for (const r of rows) console.log(r.file.padEnd(36), kib(r.raw).padStart(9), kib
 console.log("total".padEnd(36), kib(total.raw).padStart(9), kib(total.gz).padStart(12));
 
 const runs = Number(process.argv[2] || 1);
+// extra settings for the run, e.g. `node tests/browser/bench.mjs 3 seeds=3`
+const extra = process.argv[3] ? `&${process.argv[3]}` : "";
 const srv = await serve(WWW);
 const browser = await launch();
 const results = [];
 try {
   for (let i = 0; i < runs; i++) {
     const { context, page } = await newPage(browser);
-    await page.goto(srv.url + "#backend=cpu");
+    await page.goto(srv.url + "#backend=cpu" + extra);
     await waitDone(page, 1800000);
     const t = await page.evaluate(() => ({
       first: Number(document.body.dataset.firstEpochMs), done: Number(document.body.dataset.doneMs),
@@ -48,7 +50,7 @@ try {
   await browser.close();
   await srv.close();
 }
-console.log("\ndefault run on the CPU path (headless chromium, this machine)");
+console.log(`\ndefault run${extra ? " with " + extra.slice(1) : ""} on the CPU path (headless chromium, this machine)`);
 console.log("run".padEnd(5), "first epoch s".padStart(14), "trained+drawn s".padStart(16), "epochs".padStart(7), "  models");
 results.forEach((r, i) => console.log(String(i + 1).padEnd(5), (r.first / 1000).toFixed(2).padStart(14), (r.done / 1000).toFixed(2).padStart(16),
   String(r.epochs).padStart(7), "  " + r.models.join("; ")));
