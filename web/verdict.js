@@ -32,7 +32,7 @@ import { fmt } from "./table.js";
 
 export const FACTOR = 1.5;
 export const PAPER_URL = "https://arxiv.org/abs/2202.04836";
-const NOISE = `One seed: a gap under a factor ${FACTOR} may be noise.`;
+const NOISE = `One seed: a gap under a factor ${FACTOR} may be noise (raise "seeds per model" to see the spread).`;
 // The paper's claim for each kind of system, as the link's text.
 const CLAIM = {
   conservative: "second-order structure, not the Hamiltonian, does the work",
