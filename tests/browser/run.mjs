@@ -818,8 +818,25 @@ test("(10) small changes keep work: a model switched off and on leaves the other
   await waitDone(p2.page, 120000);
   assert.match(await p2.page.evaluate(() => document.getElementById("data-info").textContent), /^chain pendulum \+ drag, 2 links, drag f = 0.4, D = 2/);
   assert.ok(/drag=0.4/.test(new URL(p2.page.url()).hash), "a drag system's link lost its drag");
+  // a one-epoch run's single loss value is drawn (as a dot)
+  assert.deepEqual(await p2.page.evaluate(() => {
+    const c = document.getElementById("plot-loss");
+    return [c.dataset.drawn, c.dataset.series];
+  }), ["1", "1"], "a one-epoch run draws no loss");
   assertClean(p2.problems, "drag info line");
   await p2.context.close();
+  // notices go away: an info notice by itself, a warning when dismissed; repeats merge into one
+  await page.click("#share");
+  await page.waitForFunction(() => document.querySelectorAll("#notices .notice.info").length > 0);
+  await page.waitForFunction(() => document.querySelectorAll("#notices .notice.info").length === 0, null, { timeout: 20000 });
+  await page.goto(`${srv.url}#${SMALL}&epochs=1&models=node&width=100000`);
+  await page.goto(`${srv.url}#${SMALL}&epochs=1&models=node&width=100000&seed=2`);
+  await page.waitForFunction(() => [...document.querySelectorAll("#notices .notice.warn")].some((n) => /width/.test(n.textContent)));
+  const widthNotices = () => page.evaluate(() => [...document.querySelectorAll("#notices .notice.warn")].filter((n) => /width/.test(n.textContent)).length);
+  assert.equal(await widthNotices(), 1);
+  await page.click('#notices .notice.warn .close');
+  assert.equal(await widthNotices(), 0, "a dismissed notice stayed");
+  await waitDone(page, 120000);
   // a value out of range is corrected at its field, not in a banner
   await page.fill("#epochs", "1000000");
   await page.press("#epochs", "Enter");
