@@ -236,6 +236,8 @@ pub fn lines<DB: DrawingBackend>(
                             let band = c.band.iter().flat_map(|b| [(b.0, b.1), (b.0, b.2)]);
                             c.points.iter().copied().chain(band).collect::<Vec<_>>()
                         })
+                        // the marker (the phase portrait's start) counts several times over
+                        .chain(spec.marker.into_iter().flat_map(|m| [m; 8]))
                         .filter(|p| p.0.is_finite() && ok(p.1))
                         .map(|p| {
                             let (x, y) = chart.backend_coord(&p);
