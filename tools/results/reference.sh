@@ -6,6 +6,8 @@
 #   tools/results/reference.sh                      # every figure, in the order below
 #   FIGURES="fig9 fig6" tools/results/reference.sh  # some of them
 #   COMMIT=0 tools/results/reference.sh             # train, commit nothing
+#   POPULATION=3 tools/results/reference.sh         # runs differing only in data seed or loss train
+#                                                   # as populations of up to 3 (each equal to its solo run)
 #
 # It runs a copy of the built binary, so rebuilding meanwhile does not change the code mid-way.
 # Then: `phaselab results` fills RESULTS.md from the records.
@@ -15,6 +17,7 @@ records=docs/results/reference/runs
 fig7_records=docs/results/reference/fig7
 figures=${FIGURES:-fig4 fig5 fig2 rollouts fig7 fig9 fig6 fig8 fig3}
 commit=${COMMIT:-1}
+population=${POPULATION:-1}
 src=${PHASELAB:-target/release/phaselab}
 [ -x "$src" ] || { echo "build it first: cargo build --release -p phaselab-cli" >&2; exit 1; }
 bin=$(mktemp /tmp/phaselab-reference.XXXXXX)
@@ -51,7 +54,7 @@ for f in $figures; do
   seeds=(); [ "$f" = fig3 ] && seeds=(--seeds "${FIG3_SEEDS:-2}")
   dir=$records; [ "$f" = fig7 ] && dir=$fig7_records
   nice -n 10 "$bin" reproduce "$f" --tier reference ${seeds[@]+"${seeds[@]}"} --records "$dir" \
-    --out out/reference &
+    --population "$population" --out out/reference &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     sleep 60
