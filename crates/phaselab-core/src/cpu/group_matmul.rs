@@ -51,7 +51,25 @@ struct Operand<'a> {
     cs: isize,
 }
 
-impl Operand<'_> {
+impl<'a> Operand<'a> {
+    /// A row-major matrix of `cols` columns starting at `data[0]`.
+    fn rows(data: &'a [f32], cols: usize) -> Self {
+        Operand {
+            data,
+            rs: cols as isize,
+            cs: 1,
+        }
+    }
+
+    /// The transpose of a row-major matrix of `cols` columns starting at `data[0]`.
+    fn transposed(data: &'a [f32], cols: usize) -> Self {
+        Operand {
+            data,
+            rs: 1,
+            cs: cols as isize,
+        }
+    }
+
     /// Whether every element of a rows x cols matrix lies within `data`.
     fn holds(&self, rows: usize, cols: usize) -> bool {
         rows == 0
@@ -126,17 +144,8 @@ impl GroupMatmulOps for Flex {
         let (xv, wv, r) = (values(&x), values(&w), rows / k);
         output([rows, o], |y| {
             for m in 0..k {
-                let a = Operand {
-                    data: &xv[m * r * i..],
-                    rs: i as isize,
-                    cs: 1,
-                };
-                let b = Operand {
-                    data: &wv[m * i * o..],
-                    rs: o as isize,
-                    cs: 1,
-                };
-                product(y, r, o, i, a, b);
+                let (a, b) = (&xv[m * r * i..], &wv[m * i * o..]);
+                product(y, r, o, i, Operand::rows(a, i), Operand::rows(b, o));
             }
         })
     }
@@ -152,18 +161,8 @@ impl GroupMatmulOps for Flex {
         let (gv, wv) = (values(&g), values(&w));
         output([rows, i], |y| {
             for m in 0..k {
-                let a = Operand {
-                    data: &gv[m * r * o..],
-                    rs: o as isize,
-                    cs: 1,
-                };
-                // W_k^T [o, i]: element (p, q) is W_k[q, p].
-                let b = Operand {
-                    data: &wv[m * i * o..],
-                    rs: 1,
-                    cs: o as isize,
-                };
-                product(y, r, i, o, a, b);
+                let (a, b) = (&gv[m * r * o..], &wv[m * i * o..]);
+                product(y, r, i, o, Operand::rows(a, o), Operand::transposed(b, o));
             }
         })
     }
@@ -179,94 +178,91 @@ impl GroupMatmulOps for Flex {
         let (av, gv, r) = (values(&a), values(&g), rows / k);
         output([k * i, o], |y| {
             for m in 0..k {
-                // a_k^T [i, r]: element (p, q) is a[k r + q, p].
-                let lhs = Operand {
-                    data: &av[m * r * i..],
-                    rs: 1,
-                    cs: i as isize,
-                };
-                let rhs = Operand {
-                    data: &gv[m * r * o..],
-                    rs: o as isize,
-                    cs: 1,
-                };
-                product(y, i, o, r, lhs, rhs);
+                let (a, g) = (&av[m * r * i..], &gv[m * r * o..]);
+                product(y, i, o, r, Operand::transposed(a, i), Operand::rows(g, o));
             }
         })
     }
 }
 
+/// The backward pass of y_k = a_k W_k (`transposed` false) or y_k = a_k W_k^T (true).
 #[derive(Debug)]
-struct GroupMatmulBackward;
+struct GroupProductBackward {
+    transposed: bool,
+}
 
-impl<B: GroupMatmulOps> Backward<B, 2> for GroupMatmulBackward {
-    /// x, w and K.
-    type State = (FloatTensor<B>, FloatTensor<B>, usize);
-
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_x, node_w] = ops.parents;
-        let grad = grads.consume::<B>(&ops.node);
-        let (x, w, k) = ops.state;
-        if let Some(node) = node_w {
-            grads.register::<B>(node.id, B::group_outer(x, grad.clone(), k));
-        }
-        if let Some(node) = node_x {
-            grads.register::<B>(node.id, B::group_matmul_t(grad, w, k));
+impl GroupProductBackward {
+    /// The forward product on the inner backend.
+    fn apply<B: GroupMatmulOps>(
+        &self,
+        a: FloatTensor<B>,
+        w: FloatTensor<B>,
+        k: usize,
+    ) -> FloatTensor<B> {
+        if self.transposed {
+            B::group_matmul_t(a, w, k)
+        } else {
+            B::group_matmul(a, w, k)
         }
     }
 }
 
-#[derive(Debug)]
-struct GroupMatmulTBackward;
-
-impl<B: GroupMatmulOps> Backward<B, 2> for GroupMatmulTBackward {
-    /// g, w and K.
+impl<B: GroupMatmulOps> Backward<B, 2> for GroupProductBackward {
+    /// a, w and K.
     type State = (FloatTensor<B>, FloatTensor<B>, usize);
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_g, node_w] = ops.parents;
+        let [node_a, node_w] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        let (g, w, k) = ops.state;
+        let (a, w, k) = ops.state;
         if let Some(node) = node_w {
-            grads.register::<B>(node.id, B::group_outer(grad.clone(), g, k));
+            // dW_k = a_k^T G_k, or for the transposed product G_k^T a_k
+            let dw = if self.transposed {
+                B::group_outer(grad.clone(), a, k)
+            } else {
+                B::group_outer(a, grad.clone(), k)
+            };
+            grads.register::<B>(node.id, dw);
         }
-        if let Some(node) = node_g {
-            grads.register::<B>(node.id, B::group_matmul(grad, w, k));
+        if let Some(node) = node_a {
+            // da_k = G_k W_k^T, or for the transposed product G_k W_k
+            let da = if self.transposed {
+                B::group_matmul(grad, w, k)
+            } else {
+                B::group_matmul_t(grad, w, k)
+            };
+            grads.register::<B>(node.id, da);
         }
+    }
+}
+
+/// The product of `backward` on autodiff tensors, recorded for the backward pass.
+fn recorded<B: GroupMatmulOps, C: CheckpointStrategy>(
+    backward: GroupProductBackward,
+    a: FloatTensor<Autodiff<B, C>>,
+    w: FloatTensor<Autodiff<B, C>>,
+    k: usize,
+) -> FloatTensor<Autodiff<B, C>> {
+    let (a, node_a) = a.into_parts();
+    let (w, node_w) = w.into_parts();
+    let y = backward.apply::<B>(a.clone(), w.clone(), k);
+    match backward
+        .prepare::<C>([node_a, node_w])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((a, w, k), y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
     }
 }
 
 impl<B: GroupMatmulOps, C: CheckpointStrategy> GroupMatmulOps for Autodiff<B, C> {
     fn group_matmul(x: FloatTensor<Self>, w: FloatTensor<Self>, k: usize) -> FloatTensor<Self> {
-        let (x, node_x) = x.into_parts();
-        let (w, node_w) = w.into_parts();
-        match GroupMatmulBackward
-            .prepare::<C>([node_x, node_w])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let y = B::group_matmul(x.clone(), w.clone(), k);
-                prep.finish((x, w, k), y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::group_matmul(x, w, k)),
-        }
+        recorded::<B, C>(GroupProductBackward { transposed: false }, x, w, k)
     }
 
     fn group_matmul_t(g: FloatTensor<Self>, w: FloatTensor<Self>, k: usize) -> FloatTensor<Self> {
-        let (g, node_g) = g.into_parts();
-        let (w, node_w) = w.into_parts();
-        match GroupMatmulTBackward
-            .prepare::<C>([node_g, node_w])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let y = B::group_matmul_t(g.clone(), w.clone(), k);
-                prep.finish((g, w, k), y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::group_matmul_t(g, w, k)),
-        }
+        recorded::<B, C>(GroupProductBackward { transposed: true }, g, w, k)
     }
 }
 
