@@ -44,7 +44,8 @@ function finitePoints(points, logY) {
 }
 
 /** A model's curve over its seeds: get(run) -> [[x, y]] for each run; -> {points: the mean at
- *  each x, band: [x, lowest, highest] where two runs or more have a value}, or null. */
+ *  each x where every run has a value (a seed that stopped or has no value there ends the curve,
+ *  rather than the mean jumping), band: [x, lowest, highest] there with two runs or more}, or null. */
 function seedCurve(m, get, logY) {
   const curves = members(m).map(get).filter((c) => Array.isArray(c) && c.length);
   if (!curves.length) return null;
@@ -55,11 +56,11 @@ function seedCurve(m, get, logY) {
       byX.get(x).push(y);
     }
   }
-  const xs = [...byX.keys()].sort((a, b) => a - b);
+  const xs = [...byX.keys()].filter((x) => byX.get(x).length === curves.length).sort((a, b) => a - b);
   const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
   return {
     points: xs.map((x) => [x, mean(byX.get(x))]),
-    band: curves.length > 1 ? xs.filter((x) => byX.get(x).length > 1).map((x) => [x, Math.min(...byX.get(x)), Math.max(...byX.get(x))]) : [],
+    band: curves.length > 1 ? xs.map((x) => [x, Math.min(...byX.get(x)), Math.max(...byX.get(x))]) : [],
   };
 }
 

@@ -83,7 +83,8 @@ export function renderSettings() {
 }
 
 /** A message at the settings field `key` (a clamped or unreadable value), where it was typed,
- *  instead of a banner; false when there is no such field. It goes after 10 s or the next edit. */
+ *  instead of a banner; false when there is no such field. It goes after 10 s (a newer message at
+ *  the same field replaces it). */
 export function fieldNotice(key, text) {
   const el = key && document.getElementById(key);
   const field = el && el.closest("#settings .field");
@@ -166,7 +167,11 @@ export function buildPicker(onPick) {
     const label = document.createElement("span");
     label.textContent = s.label;
     b.append(c, label);
-    b.addEventListener("click", () => onPick(s.spec));
+    b.addEventListener("click", () => {
+      // the picker's one Tab stop follows the tile picked (a click focuses it)
+      for (const t of box.querySelectorAll(".tile")) t.tabIndex = t === b ? 0 : -1;
+      onPick(s.spec);
+    });
     tiles.push(b);
     addThumbnail(c, s);
   }

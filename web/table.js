@@ -50,10 +50,8 @@ export function rebuildTable() {
     tbody.append(tr);
   }
   updateTable();
-  updateTableHint();
 }
 
-/** The rows' values from the models' view states. */
 /** Say when the table is wider than its card (a phone) and has to be scrolled sideways. */
 export function updateTableHint() {
   const wrap = document.querySelector("#card-metrics .table-wrap");
@@ -61,6 +59,7 @@ export function updateTableHint() {
   if (wrap && hint) hint.hidden = !(wrap.scrollWidth > wrap.clientWidth + 1);
 }
 
+/** The rows' values from the models' view states. */
 export function updateTable() {
   for (const tr of document.querySelectorAll("#metrics tbody tr")) {
     const m = S.models.get(Number(tr.dataset.id));
@@ -73,7 +72,9 @@ export function updateTable() {
     const epoch = Math.min(...runs.map((x) => x.epoch));
     const failed = runs.some((x) => x.failed);
     const [loss, gerr, herr, ms] = BEST_GETTERS.map((get) => seedStats(m, get));
-    const meanSd = (st) => (!st ? "–" : st.n > 1 ? `${fmt(st.mean)} ± ${fmt(st.sd, 2)}` : fmt(st.mean));
+    // a seed without a value (diverged) is left out of the mean, and the cell says so
+    const meanSd = (st) => (!st ? "–" : (st.n > 1 ? `${fmt(st.mean)} ± ${fmt(st.sd, 2)}` : fmt(st.mean)) +
+      (st.n < runs.length && runs.every((x) => x.eval) ? ` (${st.n} of ${runs.length} seeds ⚠)` : ""));
     set("epoch", String(epoch) + (failed ? " ⚠" : ""));
     set("loss", meanSd(loss));
     set("gerr", meanSd(gerr));
@@ -100,6 +101,7 @@ export function updateTable() {
     tr.classList.toggle("failed", failed);
   }
   markBest();
+  updateTableHint();
 }
 
 // loss, rollout error, energy error and ms per epoch of one run

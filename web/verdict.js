@@ -177,9 +177,11 @@ export function updateVerdict() {
 
 /** How far to trust the ranking: one seed, or whether the two best models' seeds overlap. */
 export function noiseLine(order) {
-  const n = Math.min(...order.filter((r) => !r.checkpoint).map((r) => r.n || 1), Infinity);
-  if (!Number.isFinite(n) || n < 2 || order.length < 2) return NOISE;
-  const [a, b] = order;
+  // the two best of the run's own models (a loaded checkpoint is one run, with no spread)
+  const own = order.filter((r) => !r.checkpoint);
+  const n = Math.min(...own.map((r) => r.n || 1), Infinity);
+  if (!Number.isFinite(n) || n < 2 || own.length < 2) return NOISE;
+  const [a, b] = own;
   const apart = a.hi < b.lo;
   return `Means of ${n} seeds, their range shaded in the plots: ${a.label}'s and ${b.label}'s seeds ` +
     (apart ? "do not overlap." : "overlap, so that gap may be noise.");

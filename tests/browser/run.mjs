@@ -828,13 +828,14 @@ test("(10) small changes keep work: a model switched off and on leaves the other
   // notices go away: an info notice by itself, a warning when dismissed; repeats merge into one
   await page.click("#share");
   await page.waitForFunction(() => document.querySelectorAll("#notices .notice.info").length > 0);
-  await page.waitForFunction(() => document.querySelectorAll("#notices .notice.info").length === 0, null, { timeout: 20000 });
+  // (4 s after a copied link; 15 s where the clipboard is refused and the link is shown instead)
+  await page.waitForFunction(() => document.querySelectorAll("#notices .notice.info").length === 0, null, { timeout: 30000 });
   await page.goto(`${srv.url}#${SMALL}&epochs=1&models=node&width=100000`);
   await page.goto(`${srv.url}#${SMALL}&epochs=1&models=node&width=100000&seed=2`);
   await page.waitForFunction(() => [...document.querySelectorAll("#notices .notice.warn")].some((n) => /width/.test(n.textContent)));
   const widthNotices = () => page.evaluate(() => [...document.querySelectorAll("#notices .notice.warn")].filter((n) => /width/.test(n.textContent)).length);
   assert.equal(await widthNotices(), 1);
-  await page.click('#notices .notice.warn .close');
+  await page.locator("#notices .notice.warn", { hasText: "width" }).locator(".close").click();
   assert.equal(await widthNotices(), 0, "a dismissed notice stayed");
   await waitDone(page, 120000);
   // a value out of range is corrected at its field, not in a banner

@@ -142,8 +142,6 @@ pub fn dataset_summary(bytes: &[u8]) -> Result<String, JsError> {
     Ok(set.summary())
 }
 
-/// A line figure (shared plotters code) as SVG with the frame that maps clicks to data:
-/// JSON {svg, area, x, y}. Main thread only: plotters measures text with the DOM.
 /// What a file that could not be read looks like, in words ("a text file starting …"), for the
 /// page's plain-language error messages.
 #[wasm_bindgen]
@@ -151,6 +149,8 @@ pub fn describe_file(bytes: &[u8]) -> String {
     phaselab_core::data::sniff::describe(bytes)
 }
 
+/// A line figure (shared plotters code) as SVG with the frame that maps clicks to data:
+/// JSON {svg, area, x, y, legend}. Main thread only: plotters measures text with the DOM.
 #[wasm_bindgen]
 pub fn plot_lines(spec_json: &str, width: u32, height: u32) -> Result<String, JsError> {
     let spec: LinesSpec =

@@ -207,6 +207,16 @@ pub fn clamp(raw: &Value) -> (Settings, Vec<String>) {
             ["auto", "cpu", "webgpu"].contains(&s)
         }),
     };
+    // the seeds per model are seed, seed + 1, ...: all within the seed's range
+    let mut s = s;
+    let top = 1_000_000 - (s.seeds as u64 - 1);
+    if s.seed > top {
+        c.notices.push(format!(
+            "seed {} leaves no room for {} seeds per model; using {top}",
+            s.seed, s.seeds
+        ));
+        s.seed = top;
+    }
     (s, c.notices)
 }
 

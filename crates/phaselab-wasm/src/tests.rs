@@ -42,6 +42,12 @@ fn bad_url_values_are_clamped_with_one_notice_each() {
     let (s, notices) = clamp(&json!("not an object"));
     assert_eq!(s, Settings::default());
     assert_eq!(notices.len(), 1);
+    // seeds per model run seed, seed + 1, ...: a seed at the top of its range makes room
+    let (s, notices) = clamp(&json!({"seed": 1_000_000, "seeds": 3}));
+    assert_eq!((s.seed, s.seeds), (999_998, 3));
+    assert!(notices.iter().any(|n| n.contains("no room")), "{notices:?}");
+    let (s, _) = clamp(&json!({"seeds": 9}));
+    assert_eq!(s.seeds, 5);
 }
 
 #[test]

@@ -27,8 +27,8 @@ pub fn describe(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(512)];
     let text = match std::str::from_utf8(head) {
         Ok(s) => Some(s),
-        // a multi-byte character cut at byte 512
-        Err(e) if e.valid_up_to() + 4 > head.len() => {
+        // a multi-byte character cut off at byte 512 (not an invalid one, nor a short file)
+        Err(e) if e.error_len().is_none() && bytes.len() > head.len() => {
             std::str::from_utf8(&head[..e.valid_up_to()]).ok()
         }
         Err(_) => None,
@@ -110,6 +110,7 @@ mod tests {
         );
         assert!(describe("é".repeat(300).as_bytes()).starts_with("a text file starting \"éé"));
         assert!(describe(&[1, 2, 3, 0, 255]).starts_with("binary data"));
+        assert!(describe(&[0xFF, 0xFE, 0x00]).starts_with("binary data"));
         assert!(describe(b"\x93NUMPY\x01\x00").contains(".npy"));
         assert_eq!(describe(&zip_of(&[])), "an empty zip archive");
         assert_eq!(

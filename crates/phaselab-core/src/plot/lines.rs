@@ -122,7 +122,15 @@ pub fn lines<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(err)?;
     let pts = || spec.series.iter().flat_map(|s| s.points.iter());
     let (x0, x1) = linear_range(pts().map(|p| p.0).chain(spec.marker.map(|m| m.0)));
-    let ys = pts().map(|p| p.1).chain(spec.marker.map(|m| m.1));
+    // the bands' edges count, so a band is not flattened against the plot's edge
+    let band_ys = spec
+        .series
+        .iter()
+        .flat_map(|s| s.band.iter().flat_map(|b| [b.1, b.2]));
+    let ys = pts()
+        .map(|p| p.1)
+        .chain(band_ys)
+        .chain(spec.marker.map(|m| m.1));
     let ok = |y: f64| y.is_finite() && (!spec.log_y || y > 0.0);
     let builder = |root| {
         let mut b = ChartBuilder::on(root);
