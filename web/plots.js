@@ -106,7 +106,7 @@ function offScaleStretches(m, points, b) {
   }
   const anyOff = runs.some((r) => r.off);
   let labelled = false;
-  return runs.filter((r) => r.points.length).map((r) => {
+  return runs.map((r) => {
     const first = !labelled;
     labelled = true;
     return {
@@ -116,29 +116,29 @@ function offScaleStretches(m, points, b) {
   });
 }
 
+/** One curve per model from get(run) -> [[x, y]] over its seeds (mean, with their range as a band),
+ *  on a log axis; models without values are left out. */
+function seedSeries(get) {
+  return ordered()
+    .map((m) => ({ name: m.series, dashed: m.checkpoint, ...seedCurve(m, get, true) }))
+    .filter((s) => s.points && s.points.length);
+}
+
 function specFor(view) {
   const dt = S.info ? S.info.dt : 1;
   const D = S.info ? S.info.dof : 1;
   if (view === "loss") {
-    // several seeds: their mean, with their range as a band
-    const series = ordered().filter((m) => !m.checkpoint)
-      .map((m) => ({ name: m.series, ...seedCurve(m, (x) => x.losses, true) }))
-      .filter((s) => s.points && s.points.length);
+    const series = seedSeries((x) => !x.checkpoint && x.losses);
     if (!series.length) return { empty: "the training loss appears after the first epoch" };
     return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, legend: "auto", series };
   }
   if (view === "gerr") {
-    // several seeds: mean and range
-    const series = ordered()
-      .map((m) => ({ name: m.series, dashed: m.checkpoint, ...seedCurve(m, (x) => x.eval && x.eval.gerr_curve && timed(x.eval.gerr_curve, dt), true) }))
-      .filter((s) => s.points && s.points.length);
+    const series = seedSeries((x) => x.eval && x.eval.gerr_curve && timed(x.eval.gerr_curve, dt));
     if (!series.length) return { empty: "rollout errors appear after the first evaluation" };
     return { title: "", x_label: "time (s)", y_label: "relative error", log_y: true, legend: "auto", series };
   }
   if (view === "herr") {
-    const series = ordered()
-      .map((m) => ({ name: m.series, dashed: m.checkpoint, ...seedCurve(m, (x) => x.eval && Array.isArray(x.eval.herr_curve) && timed(x.eval.herr_curve, dt), true) }))
-      .filter((s) => s.points && s.points.length);
+    const series = seedSeries((x) => x.eval && Array.isArray(x.eval.herr_curve) && timed(x.eval.herr_curve, dt));
     if (!series.length) {
       return { empty: S.info && !S.info.has_truth ? "no known energy for this dataset" : "energy errors appear after the first evaluation" };
     }

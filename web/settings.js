@@ -76,8 +76,7 @@ export function renderSettings() {
   }
   // the Tab stop is the checked tile unless focus is inside the picker already
   if (!tiles.includes(document.activeElement)) {
-    const checked = Math.max(0, tiles.findIndex((t) => t.getAttribute("aria-checked") === "true"));
-    tiles.forEach((t, j) => (t.tabIndex = j === checked ? 0 : -1));
+    setTabStop(tiles, Math.max(0, tiles.findIndex((t) => t.getAttribute("aria-checked") === "true")));
   }
   $("epochs-total").textContent = String(s.epochs);
 }
@@ -169,7 +168,8 @@ export function buildPicker(onPick) {
     b.append(c, label);
     b.addEventListener("click", () => {
       // the picker's one Tab stop follows the tile picked (a click focuses it)
-      for (const t of box.querySelectorAll(".tile")) t.tabIndex = t === b ? 0 : -1;
+      const all = [...box.querySelectorAll(".tile")];
+      setTabStop(all, all.indexOf(b));
       onPick(s.spec);
     });
     tiles.push(b);
@@ -201,9 +201,14 @@ export function buildPicker(onPick) {
   });
 }
 
+/** The picker's one Tab stop on tile i (a roving tabindex). */
+function setTabStop(all, i) {
+  all.forEach((t, j) => (t.tabIndex = j === i ? 0 : -1));
+}
+
 /** Move the picker's one Tab stop to tile i and focus it. */
 function focusTile(all, i) {
-  all.forEach((t, j) => (t.tabIndex = j === i ? 0 : -1));
+  setTabStop(all, i);
   all[i].focus();
   all[i].scrollIntoView({ block: "nearest", inline: "nearest" });
 }
