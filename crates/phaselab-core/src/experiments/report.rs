@@ -367,11 +367,16 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
         } else {
             let total = Figure::Fig2.runs(tier, None).len();
             verdict(usize::from(corr > 0.7), 1, 1)
-                + &if pts.len() < total { format!(" so far ({} of {total} runs)", pts.len()) } else { String::new() }
+                + &if f2.len() < total { format!(" so far ({} of {total} runs recorded)", f2.len()) } else { String::new() }
         },
         evidence: format!(
-            "Over {} runs: log Herr = {:.2} log gerr + {:.2}, correlation of the logs {corr:.2} (the verdict asks for more than 0.7).",
-            pts.len(), line.slope, line.intercept
+            "Over {} runs{}: log Herr = {:.2} log gerr + {:.2}, correlation of the logs {corr:.2} (the verdict asks for more than 0.7).",
+            pts.len(),
+            match f2.iter().filter(|r| r.test().is_none()).count() {
+                0 => String::new(),
+                d => format!(" ({d} diverged and are left out)"),
+            },
+            line.slope, line.intercept
         ),
     });
     // Fig6: drag systems.
@@ -651,6 +656,47 @@ pub fn fig7_block(tier: Tier, records: &[Fig7Record]) -> String {
         verdict(lowest, n, ENVIRONMENTS.len()),
         listed(&parts)
     );
+    md + &fig7_horizons(&mine)
+}
+
+/// Where along the test rollouts the models part: the standardised MSE at a few rollout steps
+/// (mean over seeds), since the 200-step mean is decided by its last steps wherever errors grow.
+fn fig7_horizons(mine: &[&Fig7Record]) -> String {
+    let len = mine.iter().map(|r| r.test_mse_curve.len()).min().unwrap_or(0);
+    let steps: Vec<usize> = [1, 10, 50, 100, len.saturating_sub(1)]
+        .into_iter()
+        .filter(|&k| k < len)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if steps.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "\nTest MSE at a rollout step (mean over seeds), to show where the models part:\n\n| environment | model |",
+    );
+    for k in &steps {
+        md += &format!(" step {k} |");
+    }
+    md += &format!("\n|---|---|{}\n", "---|".repeat(steps.len()));
+    for env in ENVIRONMENTS {
+        for k in ControlKind::ALL {
+            let curves: Vec<&Vec<f64>> = mine
+                .iter()
+                .filter(|r| r.run.env == env && r.run.model == k)
+                .map(|r| &r.test_mse_curve)
+                .collect();
+            if curves.is_empty() {
+                continue;
+            }
+            md += &format!("| {env} | {k} |");
+            for &s in &steps {
+                let xs: Vec<f64> = curves.iter().map(|c| c[s]).collect();
+                md += &format!(" {:.2e} |", mean_and_standard_error(&xs).0);
+            }
+            md += "\n";
+        }
+    }
     md
 }
 
@@ -778,6 +824,21 @@ mod tests {
             "{table}"
         );
         assert!(budget(Tier::Smoke, &records).contains("24 runs recorded"));
+        // fig2 counts its runs: a diverged run is left out and named, not awaited as "so far".
+        let energy = |c: &[Claim]| c.iter().find(|c| c.figure == Figure::Fig2).cloned().expect("fig2 claim");
+        let all = Figure::Fig2.runs(Tier::Smoke, None).len(); // the tier's seeds
+        let mut fewer: Vec<RunRecord> = records.into_iter().filter(|r| r.spec.seed == 0).collect();
+        assert_eq!(fewer.len(), all);
+        fewer[0].outcome = Outcome::Diverged { epoch: 3 };
+        let e = energy(&claims(Tier::Smoke, &fewer));
+        assert!(!e.verdict.contains("so far"), "{e:?}");
+        assert!(
+            e.evidence.starts_with(&format!("Over {} runs (1 diverged and are left out)", all - 1)),
+            "{e:?}"
+        );
+        fewer.pop();
+        let e = energy(&claims(Tier::Smoke, &fewer));
+        assert!(e.verdict.ends_with(&format!("so far ({} of {all} runs recorded)", all - 1)), "{e:?}");
     }
 
     #[test]
@@ -847,6 +908,24 @@ mod tests {
             .collect();
         let md = fig7_block(Tier::Reference, &recs);
         assert!(md.contains("Verdict: **partly**"), "{md}");
+        assert!(!md.contains("rollout step"), "no curves, no horizon table: {md}");
+        // With curves, the MSE along the rollout is tabled at a few steps, mean over seeds.
+        let curved: Vec<Fig7Record> = recs
+            .iter()
+            .map(|r| Fig7Record {
+                test_mse_curve: (0..200).map(|k| k as f64 * (1.0 + r.run.seed as f64)).collect(),
+                ..r.clone()
+            })
+            .collect();
+        let md = fig7_block(Tier::Reference, &curved);
+        assert!(
+            md.contains("| environment | model | step 1 | step 10 | step 50 | step 100 | step 199 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Swimmer-v5 | node-so | 1.50e0 | 1.50e1 | 7.50e1 | 1.50e2 | 2.98e2 |"),
+            "{md}"
+        );
         assert!(
             md.contains("node-so is lowest on 3 of 4 environments"),
             "{md}"
