@@ -6,7 +6,8 @@
 //! flex's batched product spreads the members over the thread pool, which inside the step's
 //! two-half split (`data_parallel`) moves each member's product to whichever thread is free and
 //! costs more than it saves; here each half keeps its members on its own thread and cache.
-//! Off flex, and with K = 1, models use burn's `matmul`.
+//! A single network (K = 1) uses them too for x W and for tangents (one tall product instead of
+//! burn's one per sample); off flex, models use burn's `matmul`.
 
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
@@ -79,6 +80,11 @@ impl<'a> Operand<'a> {
     }
 }
 
+/// Outputs narrower than this (a layer's 2n-wide end, the input gradient of its first layer)
+/// are computed column-major and transposed: gemm tiles a row-major output's columns by 16, so a
+/// 4-wide output would use 4 of its 16 lanes.
+const NARROW: usize = 16;
+
 /// The m x n product a b (a: m x kk, b: kk x n) written into the next m n elements of `dst`'s
 /// spare capacity, which it then counts as filled.
 fn product(dst: &mut Vec<f32>, m: usize, n: usize, kk: usize, a: Operand, b: Operand) {
@@ -87,36 +93,77 @@ fn product(dst: &mut Vec<f32>, m: usize, n: usize, kk: usize, a: Operand, b: Ope
     let out = dst.spare_capacity_mut();
     if kk == 0 {
         out[..m * n].fill(std::mem::MaybeUninit::new(0.0));
+    } else if (2..NARROW).contains(&n) && m >= 2 * NARROW {
+        let mut cols = Vec::with_capacity(m * n);
+        // SAFETY: as below, with the m n elements of `cols` column-major (element (r, c) at
+        // r + c m), within its capacity.
+        unsafe {
+            gemm_into(cols.as_mut_ptr(), m, n, kk, (m as isize, 1), &a, &b);
+            cols.set_len(m * n);
+        }
+        for (r, row) in out[..m * n].chunks_exact_mut(n).enumerate() {
+            for (c, x) in row.iter_mut().enumerate() {
+                *x = std::mem::MaybeUninit::new(cols[r + c * m]);
+            }
+        }
     } else if m * n > 0 {
         // SAFETY: gemm reads only elements of `a` and `b` (bounds asserted above) and, with
         // read_dst false, writes each of the m n output elements without reading them; the
         // spare capacity holds at least m n elements.
         unsafe {
-            gemm::gemm(
+            gemm_into(
+                out.as_mut_ptr().cast::<f32>(),
                 m,
                 n,
                 kk,
-                out.as_mut_ptr().cast::<f32>(),
-                1,
-                n as isize,
-                false,
-                a.data.as_ptr(),
-                a.cs,
-                a.rs,
-                b.data.as_ptr(),
-                b.cs,
-                b.rs,
-                0.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
+                (1, n as isize),
+                &a,
+                &b,
+            )
+        };
     }
     // SAFETY: the m n elements after the old length were all written just above.
     unsafe { dst.set_len(dst.len() + m * n) };
+}
+
+/// gemm's dst = a b for an m x n output at `dst` with (column, row) strides `(cs, rs)`.
+///
+/// # Safety
+/// `a` and `b` hold their m x kk and kk x n elements, and `dst` has room for every output element
+/// at those strides.
+unsafe fn gemm_into(
+    dst: *mut f32,
+    m: usize,
+    n: usize,
+    kk: usize,
+    (cs, rs): (isize, isize),
+    a: &Operand,
+    b: &Operand,
+) {
+    // SAFETY: the caller's contract; with read_dst false gemm only writes dst.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            kk,
+            dst,
+            cs,
+            rs,
+            false,
+            a.data.as_ptr(),
+            a.cs,
+            a.rs,
+            b.data.as_ptr(),
+            b.cs,
+            b.rs,
+            0.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
 }
 
 /// A [rows, cols] tensor filled by `f` (which appends exactly rows x cols values).
@@ -339,38 +386,40 @@ mod tests {
     #[test]
     fn grouped_products_equal_per_member_products_in_value_and_gradient() {
         let dev = Device::flex().autodiff();
-        let (k, r, i, o) = (3, 5, 4, 6);
-        let w = random([k * i, o], 1, &dev);
-        // A strided x (a transposed tensor) as well as a plain one.
-        let xs = [
-            random([k * r, i], 2, &dev),
-            random([i, k * r], 3, &dev).transpose(),
-        ];
-        let g = random([k * r, o], 4, &dev);
-        let cot_i = random([k * r, i], 5, &dev);
-        for x in xs {
-            for transpose in [false, true] {
-                let (input, cot) = if transpose { (&g, &cot_i) } else { (&x, &g) };
-                let run = |grouped: bool| {
-                    let xl = Tensor::from_data(input.to_data(), &dev).require_grad();
-                    let wl = Tensor::from_data(w.to_data(), &dev).require_grad();
-                    let y = match (grouped, transpose) {
-                        (true, false) => group_matmul(xl.clone(), wl.clone(), k),
-                        (true, true) => group_matmul_t(xl.clone(), wl.clone(), k),
-                        _ => per_member(&xl, &wl, k, transpose),
+        // Small blocks, and tall ones whose narrow outputs go through the column-major path.
+        for (k, r, i, o) in [(3, 5, 4, 6), (2, 40, 4, 20), (2, 40, 20, 4)] {
+            let w = random([k * i, o], 1, &dev);
+            // A strided x (a transposed tensor) as well as a plain one.
+            let xs = [
+                random([k * r, i], 2, &dev),
+                random([i, k * r], 3, &dev).transpose(),
+            ];
+            let g = random([k * r, o], 4, &dev);
+            let cot_i = random([k * r, i], 5, &dev);
+            for x in xs {
+                for transpose in [false, true] {
+                    let (input, cot) = if transpose { (&g, &cot_i) } else { (&x, &g) };
+                    let run = |grouped: bool| {
+                        let xl = Tensor::from_data(input.to_data(), &dev).require_grad();
+                        let wl = Tensor::from_data(w.to_data(), &dev).require_grad();
+                        let y = match (grouped, transpose) {
+                            (true, false) => group_matmul(xl.clone(), wl.clone(), k),
+                            (true, true) => group_matmul_t(xl.clone(), wl.clone(), k),
+                            _ => per_member(&xl, &wl, k, transpose),
+                        };
+                        let grads = (y.clone() * cot.clone()).sum().backward();
+                        (
+                            values(y),
+                            values(xl.grad(&grads).unwrap()),
+                            values(wl.grad(&grads).unwrap()),
+                        )
                     };
-                    let grads = (y.clone() * cot.clone()).sum().backward();
-                    (
-                        values(y),
-                        values(xl.grad(&grads).unwrap()),
-                        values(wl.grad(&grads).unwrap()),
-                    )
-                };
-                let ((y1, dx1, dw1), (y2, dx2, dw2)) = (run(true), run(false));
-                let what = if transpose { "x W^T" } else { "x W" };
-                assert_close(y1, y2, &format!("{what}: value"));
-                assert_close(dx1, dx2, &format!("{what}: input gradient"));
-                assert_close(dw1, dw2, &format!("{what}: weight gradient"));
+                    let ((y1, dx1, dw1), (y2, dx2, dw2)) = (run(true), run(false));
+                    let what = if transpose { "x W^T" } else { "x W" };
+                    assert_close(y1, y2, &format!("{what}: value"));
+                    assert_close(dx1, dx2, &format!("{what}: input gradient"));
+                    assert_close(dw1, dw2, &format!("{what}: weight gradient"));
+                }
             }
         }
     }

@@ -662,7 +662,11 @@ pub fn fig7_block(tier: Tier, records: &[Fig7Record]) -> String {
 /// Where along the test rollouts the models part: the standardised MSE at a few rollout steps
 /// (mean over seeds), since the 200-step mean is decided by its last steps wherever errors grow.
 fn fig7_horizons(mine: &[&Fig7Record]) -> String {
-    let len = mine.iter().map(|r| r.test_mse_curve.len()).min().unwrap_or(0);
+    let len = mine
+        .iter()
+        .map(|r| r.test_mse_curve.len())
+        .min()
+        .unwrap_or(0);
     let steps: Vec<usize> = [1, 10, 50, 100, len.saturating_sub(1)]
         .into_iter()
         .filter(|&k| k < len)
@@ -825,7 +829,12 @@ mod tests {
         );
         assert!(budget(Tier::Smoke, &records).contains("24 runs recorded"));
         // fig2 counts its runs: a diverged run is left out and named, not awaited as "so far".
-        let energy = |c: &[Claim]| c.iter().find(|c| c.figure == Figure::Fig2).cloned().expect("fig2 claim");
+        let energy = |c: &[Claim]| {
+            c.iter()
+                .find(|c| c.figure == Figure::Fig2)
+                .cloned()
+                .expect("fig2 claim")
+        };
         let all = Figure::Fig2.runs(Tier::Smoke, None).len(); // the tier's seeds
         let mut fewer: Vec<RunRecord> = records.into_iter().filter(|r| r.spec.seed == 0).collect();
         assert_eq!(fewer.len(), all);
@@ -833,12 +842,19 @@ mod tests {
         let e = energy(&claims(Tier::Smoke, &fewer));
         assert!(!e.verdict.contains("so far"), "{e:?}");
         assert!(
-            e.evidence.starts_with(&format!("Over {} runs (1 diverged and are left out)", all - 1)),
+            e.evidence.starts_with(&format!(
+                "Over {} runs (1 diverged and are left out)",
+                all - 1
+            )),
             "{e:?}"
         );
         fewer.pop();
         let e = energy(&claims(Tier::Smoke, &fewer));
-        assert!(e.verdict.ends_with(&format!("so far ({} of {all} runs recorded)", all - 1)), "{e:?}");
+        assert!(
+            e.verdict
+                .ends_with(&format!("so far ({} of {all} runs recorded)", all - 1)),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -908,18 +924,25 @@ mod tests {
             .collect();
         let md = fig7_block(Tier::Reference, &recs);
         assert!(md.contains("Verdict: **partly**"), "{md}");
-        assert!(!md.contains("rollout step"), "no curves, no horizon table: {md}");
+        assert!(
+            !md.contains("rollout step"),
+            "no curves, no horizon table: {md}"
+        );
         // With curves, the MSE along the rollout is tabled at a few steps, mean over seeds.
         let curved: Vec<Fig7Record> = recs
             .iter()
             .map(|r| Fig7Record {
-                test_mse_curve: (0..200).map(|k| k as f64 * (1.0 + r.run.seed as f64)).collect(),
+                test_mse_curve: (0..200)
+                    .map(|k| k as f64 * (1.0 + r.run.seed as f64))
+                    .collect(),
                 ..r.clone()
             })
             .collect();
         let md = fig7_block(Tier::Reference, &curved);
         assert!(
-            md.contains("| environment | model | step 1 | step 10 | step 50 | step 100 | step 199 |"),
+            md.contains(
+                "| environment | model | step 1 | step 10 | step 50 | step 100 | step 199 |"
+            ),
             "{md}"
         );
         assert!(

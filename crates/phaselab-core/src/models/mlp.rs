@@ -152,11 +152,11 @@ impl Mlp {
     fn times_w(l: &Dense, x: Tensor<2>) -> Tensor<2> {
         let [rows, out] = l.w.dims();
         let k = l.b.dims()[0] / out;
-        if k == 1 {
-            return x.matmul(l.w.val());
-        }
         if grouped(&x.device()) {
             return group_matmul(x, l.w.val(), k);
+        }
+        if k == 1 {
+            return x.matmul(l.w.val());
         }
         let [n, i] = x.dims();
         x.reshape([k, n / k, i])
@@ -168,6 +168,8 @@ impl Mlp {
     fn times_wt(l: &Dense, g: Tensor<2>) -> Tensor<2> {
         let [rows, out] = l.w.dims();
         let k = l.b.dims()[0] / out;
+        // A single network keeps burn's product here: it rounds the HNN's grad H as the committed
+        // results' runs did (the grouped one differs in the last bits).
         if k == 1 {
             return g.matmul(l.w.val().transpose());
         }
@@ -180,17 +182,18 @@ impl Mlp {
             .reshape([n, rows / k])
     }
 
-    /// Tangents t [N, D, in] -> t W [N, D, out], per member.
+    /// Tangents t [N, D, in] -> t W [N, D, out], per member. On the CPU, one product of the N D
+    /// tangent rows even for a single network (burn's batched product would make N tiny ones).
     fn tangents_times_w(l: &Dense, t: Tensor<3>) -> Tensor<3> {
         let [rows, out] = l.w.dims();
         let k = l.b.dims()[0] / out;
-        if k == 1 {
-            return t.matmul(l.w.val().unsqueeze::<3>());
-        }
         let [n, d, i] = t.dims();
         if grouped(&t.device()) {
             // Member k's tangents are its N/K rows' D directions, consecutive as rows of [N D, in].
             return group_matmul(t.reshape([n * d, i]), l.w.val(), k).reshape([n, d, out]);
+        }
+        if k == 1 {
+            return t.matmul(l.w.val().unsqueeze::<3>());
         }
         t.reshape([k, n / k * d, i])
             .matmul(l.w.val().reshape([k, rows / k, out]))
