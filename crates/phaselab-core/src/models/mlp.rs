@@ -182,8 +182,8 @@ impl Mlp {
             .reshape([n, rows / k])
     }
 
-    /// Tangents t [N, D, in] -> t W [N, D, out], per member. On the CPU, one product of the N D
-    /// tangent rows even for a single network (burn's batched product would make N tiny ones).
+    /// Tangents t [N, D, in] -> t W [N, D, out], per member: one product of each member's N/K D
+    /// tangent rows, also for a single network (a per-sample batched product makes N tiny ones).
     fn tangents_times_w(l: &Dense, t: Tensor<3>) -> Tensor<3> {
         let [rows, out] = l.w.dims();
         let k = l.b.dims()[0] / out;
@@ -191,9 +191,6 @@ impl Mlp {
         if grouped(&t.device()) {
             // Member k's tangents are its N/K rows' D directions, consecutive as rows of [N D, in].
             return group_matmul(t.reshape([n * d, i]), l.w.val(), k).reshape([n, d, out]);
-        }
-        if k == 1 {
-            return t.matmul(l.w.val().unsqueeze::<3>());
         }
         t.reshape([k, n / k * d, i])
             .matmul(l.w.val().reshape([k, rows / k, out]))
