@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Train part of a figure's grid at any tier: the runs whose ids match a pattern, one after another,
+# committing each run record as it lands, so that a study killed on one machine continues on
+# another from what is committed (a run with a record is finished and skipped).
+#
+#   FIGURE=fig5 TIER=paper SEEDS=3 MATCH='^spring-pendulum-[12]__' \
+#     RECORDS=docs/results/paper/runs tools/results/subset.sh
+#
+# MATCH is an extended regular expression over run ids such as spring-pendulum-1__hnn__l2__seed0
+# (`phaselab reproduce FIGURE --plan P` lists them). COMMIT=0 commits nothing. It runs a copy of the
+# built binary, so rebuilding meanwhile does not change the code mid-way.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+figure=${FIGURE:?FIGURE, for example fig5}
+tier=${TIER:-paper}
+records=${RECORDS:-docs/results/$tier/runs}
+match=${MATCH:-.}
+commit=${COMMIT:-1}
+src=${PHASELAB:-target/release/phaselab}
+[ -x "$src" ] || { echo "build it first: cargo build --release -p phaselab-cli" >&2; exit 1; }
+seeds=(); [ -n "${SEEDS:-}" ] && seeds=(--seeds "$SEEDS")
+bin=$(mktemp /tmp/phaselab-subset.XXXXXX)
+plan=$(mktemp /tmp/phaselab-plan.XXXXXX.json)
+trap 'rm -f "$bin" "$plan"' EXIT
+cp "$src" "$bin" && chmod +x "$bin"
+mkdir -p "$records"
+"$bin" reproduce "$figure" --tier "$tier" ${seeds[@]+"${seeds[@]}"} --plan "$plan" \
+  --records "$records" --out "out/$tier" >/dev/null || exit 1
+mapfile -t tasks < <(python3 - "$plan" "$match" <<'PY'
+import json, re, sys
+plan = json.load(open(sys.argv[1]))
+for t in plan["tasks"]:
+    if re.search(sys.argv[2], t["id"]):
+        print(t["index"], t["id"])
+PY
+)
+[ "${#tasks[@]}" -gt 0 ] || { echo "subset.sh: no run of $figure matches '$match'" >&2; exit 1; }
+echo "subset.sh: ${#tasks[@]} run(s) of $figure at the $tier tier into $records"
+for t in "${tasks[@]}"; do
+  index=${t%% *} id=${t#* }
+  nice -n 10 "$bin" reproduce --plan "$plan" --task "$index" || { echo "subset.sh: $id failed; going on" >&2; continue; }
+  [ "$commit" = 1 ] && [ -n "$(git status --porcelain -- "$records/$id.json")" ] || continue
+  git add "$records/$id.json"
+  for _ in 1 2 3 4 5; do
+    git commit -q -m "results: $tier-tier record $id" --only -- "$records/$id.json" && break
+    sleep 5 # another git command holds the index
+  done
+done
