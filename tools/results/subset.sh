@@ -7,7 +7,9 @@
 #     RECORDS=docs/results/paper/runs tools/results/subset.sh
 #
 # MATCH is an extended regular expression over run ids such as spring-pendulum-1__hnn__l2__seed0
-# (`phaselab reproduce FIGURE --plan P` lists them). COMMIT=0 commits nothing. It runs a copy of the
+# (`phaselab reproduce FIGURE --plan P` lists them). With PAGE, that page is regenerated from the
+# records (beside BASE's, the reference tier by default) and committed with each record, so the
+# committed page always equals its records. COMMIT=0 commits nothing. It runs a copy of the
 # built binary, so rebuilding meanwhile does not change the code mid-way.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +18,8 @@ tier=${TIER:-paper}
 records=${RECORDS:-docs/results/$tier/runs}
 match=${MATCH:-.}
 commit=${COMMIT:-1}
+page=${PAGE:-}
+base=${BASE:-reference}
 src=${PHASELAB:-target/release/phaselab}
 [ -x "$src" ] || { echo "build it first: cargo build --release -p phaselab-cli" >&2; exit 1; }
 seeds=(); [ -n "${SEEDS:-}" ] && seeds=(--seeds "$SEEDS")
@@ -40,9 +44,15 @@ for t in "${tasks[@]}"; do
   index=${t%% *} id=${t#* }
   nice -n 10 "$bin" reproduce --plan "$plan" --task "$index" || { echo "subset.sh: $id failed; going on" >&2; continue; }
   [ "$commit" = 1 ] && [ -n "$(git status --porcelain -- "$records/$id.json")" ] || continue
-  git add "$records/$id.json"
+  files=("$records/$id.json")
+  if [ -n "$page" ]; then
+    "$bin" results --tier "$tier" --records "$records" --page "$page" --base-tier "$base" \
+      --base-records "docs/results/$base/runs" >/dev/null || { echo "subset.sh: $page not regenerated" >&2; continue; }
+    files+=("$page")
+  fi
+  git add "${files[@]}"
   for _ in 1 2 3 4 5; do
-    git commit -q -m "results: $tier-tier record $id" --only -- "$records/$id.json" && break
+    git commit -q -m "results: $tier-tier record $id${page:+, $page regenerated}" --only -- "${files[@]}" && break
     sleep 5 # another git command holds the index
   done
 done

@@ -82,7 +82,8 @@ phaselab reproduce fig4 --tier paper --seeds 5 --jobs 8 --out runs/fig4\n\nRerun
     /// Fill RESULTS.md's tables and claim verdicts from committed run records (or --check them).
     #[command(
         after_help = "Examples:\n  phaselab results\n  phaselab results --check\n  \
-phaselab results --tier quick --records out/reproduce-quick/records --page my-results.md"
+phaselab results --tier quick --records out/reproduce-quick/records --page my-results.md\n  \
+phaselab results --tier paper --records docs/results/paper/runs --page docs/results/PAPER-TIER.md --base-tier reference --base-records docs/results/reference/runs"
     )]
     Results(results::ResultsArgs),
     /// Benchmarks (timings are measured here, never asserted in tests).

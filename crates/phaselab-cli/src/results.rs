@@ -27,6 +27,13 @@ pub struct ResultsArgs {
     /// Directory of fig7 records (`reproduce fig7 --records`); none if it does not exist.
     #[arg(long, default_value = "docs/results/reference/fig7")]
     fig7_records: PathBuf,
+    /// Records of the same runs at a shorter budget (a tier's records directory): the page's
+    /// `vs-TIER:FIG` blocks show each figure beside them.
+    #[arg(long, requires = "base_tier")]
+    base_records: Option<PathBuf>,
+    /// Tier of --base-records.
+    #[arg(long, requires = "base_records")]
+    base_tier: Option<String>,
     /// Change nothing: exit with an error if the page differs from what the records give.
     #[arg(long)]
     check: bool,
@@ -110,10 +117,21 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let records = read_records(&a.records)?;
     let ablations = read_ablations(&a.ablations)?;
     let fig7 = read_fig7_records(&a.fig7_records)?;
+    let base = match (&a.base_tier, &a.base_records) {
+        (Some(t), Some(dir)) => Some((
+            t.parse::<Tier>().map_err(anyhow::Error::msg)?,
+            read_records(dir)?,
+        )),
+        _ => None,
+    };
     let page = String::from_utf8(read(&a.page)?)
         .with_context(|| format!("{} is not UTF-8 text", a.page.display()))?;
-    let filled = report::fill_page(&page, &report::blocks(tier, &records, &ablations, &fig7))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a.page.display()))?;
+    let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
+    let filled = report::fill_page(
+        &page,
+        &report::blocks(tier, &records, &ablations, &fig7, base),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", a.page.display()))?;
     if a.check {
         if filled != page {
             bail!(
@@ -145,20 +163,42 @@ mod tests {
     use super::*;
     use phaselab_core::experiments::report::{blocks, fill_page};
 
-    /// RESULTS.md is what the committed records give: regenerated here, compared number for number.
-    #[test]
-    fn committed_results_page_equals_what_its_records_give() {
+    /// A committed page is what its committed records give: regenerated here, compared number
+    /// for number. A records directory not committed yet counts as no records.
+    fn assert_page_is_its_records(page: &str, tier: Tier, dir: &str, base: Option<(Tier, &str)>) {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let records = read_records(&root.join("docs/results/reference/runs")).unwrap();
-        let page = std::fs::read_to_string(root.join("docs/results/RESULTS.md")).unwrap();
+        let records_in = |d: &str| {
+            let d = root.join(d);
+            if d.is_dir() {
+                read_records(&d).unwrap()
+            } else {
+                Vec::new()
+            }
+        };
+        let records = records_in(dir);
+        let base = base.map(|(t, d)| (t, records_in(d)));
+        let text = std::fs::read_to_string(root.join(page)).unwrap();
         let ablations = read_ablations(&root.join("docs/results/reference/ablations")).unwrap();
         let fig7 = read_fig7_records(&root.join("docs/results/reference/fig7")).unwrap();
-        let filled =
-            fill_page(&page, &blocks(Tier::Reference, &records, &ablations, &fig7)).unwrap();
+        let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
+        let filled = fill_page(&text, &blocks(tier, &records, &ablations, &fig7, base)).unwrap();
         assert!(
-            filled == page,
-            "docs/results/RESULTS.md differs from what its {} records give: run `phaselab results`",
+            filled == text,
+            "{page} differs from what its {} records give: run `phaselab results` (see the page)",
             records.len()
         );
+    }
+
+    #[test]
+    fn committed_results_page_equals_what_its_records_give() {
+        let dir = "docs/results/reference/runs";
+        assert_page_is_its_records("docs/results/RESULTS.md", Tier::Reference, dir, None);
+    }
+
+    #[test]
+    fn committed_paper_tier_page_equals_what_its_records_give() {
+        let base = Some((Tier::Reference, "docs/results/reference/runs"));
+        let dir = "docs/results/paper/runs";
+        assert_page_is_its_records("docs/results/PAPER-TIER.md", Tier::Paper, dir, base);
     }
 }

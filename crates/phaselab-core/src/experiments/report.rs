@@ -124,51 +124,92 @@ pub fn budget(tier: Tier, records: &[RunRecord]) -> String {
     md
 }
 
+/// A table column: its heading and which runs of a row's system it holds.
+type Column = (String, Box<dyn Fn(&RunSpec) -> bool>);
+
+/// A figure's columns: its series (models, or losses), or alpha for fig3.
+fn columns(fig: Figure, tier: Tier) -> Vec<Column> {
+    if fig.layout() == Layout::AlphaSweep {
+        return ALPHAS
+            .iter()
+            .map(|&a| {
+                let pick = Box::new(move |s: &RunSpec| s.alpha == Some(a));
+                (
+                    format!("alpha {a:e}"),
+                    pick as Box<dyn Fn(&RunSpec) -> bool>,
+                )
+            })
+            .collect();
+    }
+    let mut series: Vec<String> = Vec::new();
+    for spec in fig.runs(tier, Some(1)) {
+        let s = fig.series(&spec);
+        if !series.contains(&s) {
+            series.push(s);
+        }
+    }
+    series
+        .into_iter()
+        .map(|name| {
+            let n = name.clone();
+            let pick = Box::new(move |s: &RunSpec| fig.series(s) == n);
+            (name, pick as Box<dyn Fn(&RunSpec) -> bool>)
+        })
+        .collect()
+}
+
+fn table_head(heads: &[String]) -> String {
+    let mut md = String::from("| system |");
+    for h in heads {
+        md += &format!(" {h} |");
+    }
+    md + "\n|---|" + &"---|".repeat(heads.len()) + "\n"
+}
+
 /// Markdown table of a figure: gerr per system and series (alpha per column for fig3).
 pub fn figure_table(fig: Figure, tier: Tier, records: &[RunRecord]) -> String {
     let runs = of_figure(fig, tier, records);
-    let systems = fig.systems(tier);
-    let mut md = String::new();
-    let (heads, pick): (Vec<String>, Vec<Box<dyn Fn(&RunSpec) -> bool>>) = match fig.layout() {
-        Layout::AlphaSweep => (
-            ALPHAS.iter().map(|a| format!("alpha {a:e}")).collect(),
-            ALPHAS
-                .iter()
-                .map(|&a| {
-                    Box::new(move |s: &RunSpec| s.alpha == Some(a)) as Box<dyn Fn(&RunSpec) -> bool>
-                })
-                .collect(),
-        ),
-        _ => {
-            let mut series: Vec<String> = Vec::new();
-            for spec in fig.runs(tier, Some(1)) {
-                let s = fig.series(&spec);
-                if !series.contains(&s) {
-                    series.push(s);
-                }
-            }
-            let picks = series
-                .iter()
-                .map(|name| {
-                    let name = name.clone();
-                    Box::new(move |s: &RunSpec| fig.series(s) == name)
-                        as Box<dyn Fn(&RunSpec) -> bool>
-                })
-                .collect();
-            (series, picks)
-        }
-    };
-    md += "| system |";
-    for h in &heads {
-        md += &format!(" {h} |");
-    }
-    md += "\n|---|";
-    md += &"---|".repeat(heads.len());
-    md += "\n";
-    for sys in &systems {
+    let cols = columns(fig, tier);
+    let mut md = table_head(&cols.iter().map(|c| c.0.clone()).collect::<Vec<_>>());
+    for sys in fig.systems(tier) {
         md += &format!("| {sys} |");
-        for p in &pick {
-            md += &format!(" {} |", cell(&runs, |s| &s.system == sys && p(s)).text());
+        for (_, pick) in &cols {
+            md += &format!(" {} |", cell(&runs, |s| s.system == sys && pick(s)).text());
+        }
+        md += "\n";
+    }
+    md
+}
+
+/// A figure at two budgets side by side: each series at `base`'s tier and at `tier`, for the
+/// systems `records` (trained at `tier`) have runs of, so a study of part of a grid at a longer
+/// budget reads against the shorter one.
+pub fn budget_table(
+    fig: Figure,
+    (tier, records): (Tier, &[RunRecord]),
+    (base, base_records): (Tier, &[RunRecord]),
+) -> String {
+    let (runs, base_runs) = (
+        of_figure(fig, tier, records),
+        of_figure(fig, base, base_records),
+    );
+    let steps = |t: Tier| t.settings().optimiser_steps();
+    let cols = columns(fig, tier);
+    let heads: Vec<String> = cols
+        .iter()
+        .flat_map(|(h, _)| [base, tier].map(|t| format!("{h}, {} steps", steps(t))))
+        .collect();
+    let mut md = table_head(&heads);
+    let studied = fig
+        .systems(tier)
+        .into_iter()
+        .filter(|sys| runs.iter().any(|r| &r.spec.system == sys));
+    for sys in studied {
+        md += &format!("| {sys} |");
+        for (_, pick) in &cols {
+            for rs in [&base_runs, &runs] {
+                md += &format!(" {} |", cell(rs, |s| s.system == sys && pick(s)).text());
+            }
         }
         md += "\n";
     }
@@ -504,9 +545,12 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<Claim> {
 
 /// The claims as a numbered markdown list.
 pub fn claims_markdown(claims: &[Claim]) -> String {
+    numbered_claims(claims.iter().enumerate())
+}
+
+/// Claims as a markdown list under the given numbers (from 0).
+fn numbered_claims<'a>(claims: impl Iterator<Item = (usize, &'a Claim)>) -> String {
     claims
-        .iter()
-        .enumerate()
         .map(|(i, c)| {
             format!(
                 "{}. **{}** ({}) Verdict: **{}**. {}\n",
@@ -718,12 +762,14 @@ fn fig7_horizons(mine: &[&Fig7Record]) -> String {
     md
 }
 
-/// Every generated block of the results page, by name.
+/// Every generated block of a results page, by name. With `base` (records at a shorter budget),
+/// also `vs-TIER:FIG`: each figure beside the same runs at that tier (`budget_table`).
 pub fn blocks(
     tier: Tier,
     records: &[RunRecord],
     ablations: &[(String, serde_json::Value)],
     fig7: &[Fig7Record],
+    base: Option<(Tier, &[RunRecord])>,
 ) -> Vec<(String, String)> {
     let mut out = vec![
         ("budget".to_string(), budget(tier, records)),
@@ -733,12 +779,22 @@ pub fn blocks(
     for fig in Figure::ALL {
         if fig.layout() == Layout::Bars || fig.layout() == Layout::AlphaSweep {
             out.push((fig.name().to_string(), figure_table(fig, tier, records)));
+            if let Some((t, recs)) = base {
+                let name = format!("vs-{t}:{}", fig.name());
+                out.push((name, budget_table(fig, (tier, records), (t, recs))));
+            }
         }
     }
-    out.push((
-        "claims".to_string(),
-        claims_markdown(&claims(tier, records)),
-    ));
+    // Every claim, and each figure's claims alone (`claims:fig5`, numbered as in the whole list)
+    // for a page that studies one.
+    let all = claims(tier, records);
+    out.push(("claims".to_string(), claims_markdown(&all)));
+    for fig in Figure::ALL {
+        let mine = || all.iter().enumerate().filter(|(_, c)| c.figure == fig);
+        if mine().next().is_some() {
+            out.push((format!("claims:{}", fig.name()), numbered_claims(mine())));
+        }
+    }
     out
 }
 
@@ -904,6 +960,62 @@ mod tests {
                 .ends_with(&format!("so far ({} of {all} runs recorded)", all - 1)),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn a_longer_budget_reads_beside_the_shorter_one() {
+        // fig5 at the quick tier for every system; at the reference tier for one system only.
+        let of = |tier: Tier, g: f64| {
+            Figure::Fig5
+                .runs(tier, Some(2))
+                .into_iter()
+                .map(|s| {
+                    let m = if s.model == ModelKind::Hnn { 2.0 } else { 1.0 };
+                    rec(s.clone(), g * m * (1.0 + 0.01 * s.seed as f64))
+                })
+                .collect::<Vec<_>>()
+        };
+        let short = of(Tier::Quick, 1.0);
+        let long: Vec<RunRecord> = of(Tier::Reference, 0.1)
+            .into_iter()
+            .filter(|r| r.spec.system == "spring-pendulum:2")
+            .collect();
+        let table = budget_table(
+            Figure::Fig5,
+            (Tier::Reference, &long),
+            (Tier::Quick, &short),
+        );
+        let steps = |t: Tier| t.settings().optimiser_steps();
+        let (q, r) = (steps(Tier::Quick), steps(Tier::Reference));
+        assert!(
+            table.starts_with(&format!("| system | node-so, {q} steps | node-so, {r} steps | hnn, {q} steps | hnn, {r} steps |\n")),
+            "{table}"
+        );
+        assert!(
+            table.contains("| spring-pendulum:2 | 1.005e0 ± 5.0e-3 (n=2) | 1.005e-1 ± 5.0e-4 (n=2) | 2.010e0 ± 1.0e-2 (n=2) | 2.010e-1 ± 1.0e-3 (n=2) |"),
+            "{table}"
+        );
+        assert_eq!(table.lines().count(), 3, "only the system studied: {table}");
+        // The figure's claims alone, numbered as in the whole list (fig4's two come first).
+        let b = blocks(
+            Tier::Reference,
+            &long,
+            &[],
+            &[],
+            Some((Tier::Quick, &short)),
+        );
+        let get = |name: &str| &b.iter().find(|(n, _)| n == name).expect(name).1;
+        assert_eq!(get("vs-quick:fig5"), &table);
+        let fig5 = get("claims:fig5");
+        assert!(
+            fig5.starts_with("3. **In non-Cartesian") && fig5.contains("\n4. **In Cartesian"),
+            "{fig5}"
+        );
+        assert!(
+            fig5.contains("Verdict: **does not hold so far (1 of 3 settings have runs)**"),
+            "{fig5}"
+        );
+        assert!(!get("claims:fig4").contains("3. "));
     }
 
     #[test]
