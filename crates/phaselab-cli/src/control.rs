@@ -350,6 +350,7 @@ pub fn reproduce_fig7(
                         train_mse: res.train.mse,
                         test_mse: res.test.mse,
                         test_mse_curve: res.test.mse_curve.clone(),
+                        test_mse_by_feature: res.test.mse_by_feature.clone(),
                     };
                     write_atomic(&records.join(Fig7Record::file_name(r)), &rec.to_bytes())?;
                     Ok(res)

@@ -118,6 +118,10 @@ pub struct Fig7Record {
     pub test_mse: f64,
     /// Test MSE at each step of the rollout (step 0 is the given state).
     pub test_mse_curve: Vec<f64>,
+    /// Test MSE of each state feature (q then v) over the whole rollout; empty in records
+    /// written before it was kept.
+    #[serde(default)]
+    pub test_mse_by_feature: Vec<f64>,
 }
 
 impl Fig7Record {

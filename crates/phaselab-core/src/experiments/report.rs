@@ -714,7 +714,51 @@ pub fn fig7_block(tier: Tier, records: &[Fig7Record]) -> String {
         verdict(lowest, n, ENVIRONMENTS.len()),
         listed(&parts)
     );
-    md + &fig7_horizons(&mine)
+    md + &fig7_horizons(&mine) + &fig7_coordinates(&mine)
+}
+
+/// Which state coordinates the test error sits in: per environment and model, the three
+/// features (q_i then v_i, MuJoCo's qpos and qvel) with the largest MSE over the rollout, mean
+/// over seeds, each with its share of the sum over features. Only records that keep it.
+fn fig7_coordinates(mine: &[&Fig7Record]) -> String {
+    let mut rows = String::new();
+    for env in ENVIRONMENTS {
+        for k in ControlKind::ALL {
+            let v: Vec<&Vec<f64>> = mine
+                .iter()
+                .filter(|r| r.run.env == env && r.run.model == k)
+                .map(|r| &r.test_mse_by_feature)
+                .collect();
+            let f = v.first().map_or(0, |x| x.len());
+            if f == 0 || f % 2 == 1 || v.iter().any(|x| x.len() != f) {
+                continue;
+            }
+            let mean: Vec<f64> = (0..f)
+                .map(|i| v.iter().map(|x| x[i]).sum::<f64>() / v.len() as f64)
+                .collect();
+            let total: f64 = mean.iter().sum();
+            let mut order: Vec<usize> = (0..f).collect();
+            order.sort_by(|&a, &b| mean[b].total_cmp(&mean[a]));
+            rows += &format!("| {env} | {k} |");
+            for &i in order.iter().take(3) {
+                let name = if i < f / 2 {
+                    format!("q{i}")
+                } else {
+                    format!("v{}", i - f / 2)
+                };
+                rows += &format!(
+                    " {name}: {:.2e} ({:.0}%) |",
+                    mean[i],
+                    100.0 * mean[i] / total
+                );
+            }
+            rows += "\n";
+        }
+    }
+    if rows.is_empty() {
+        return rows;
+    }
+    "\nWhere the test error sits: the three state features (q_i and v_i are MuJoCo's qpos[i] and qvel[i]) with the largest MSE over the rollout, mean over seeds, and each one's share of the sum over features:\n\n| environment | model | largest | second | third |\n|---|---|---|---|---|\n".to_string() + &rows
 }
 
 /// Where along the test rollouts the models part: the standardised MSE at a few rollout steps
@@ -1064,6 +1108,7 @@ mod tests {
             train_mse: 0.1,
             test_mse,
             test_mse_curve: vec![],
+            test_mse_by_feature: vec![],
         }
     }
 
@@ -1118,6 +1163,31 @@ mod tests {
             md.contains("**3200 optimiser steps per run**") && md.contains("24 of 24 runs"),
             "{md}"
         );
+        assert!(
+            !md.contains("Where the test error sits"),
+            "no features kept: {md}"
+        );
+        // Swimmer's records keep the error per feature: 5 q then 5 v, q0 largest, then v1.
+        let featured: Vec<Fig7Record> = curved
+            .iter()
+            .map(|r| Fig7Record {
+                test_mse_by_feature: if r.run.env == "Swimmer-v5" {
+                    let s = 1.0 + r.run.seed as f64; // seeds 0 and 1: mean 1.5x
+                    vec![6.0 * s, 0.1, 0.1, 0.1, 0.1, 0.1, 2.0 * s, 0.1, 0.1, 1.0]
+                } else {
+                    vec![]
+                },
+                ..r.clone()
+            })
+            .collect();
+        let md = fig7_block(Tier::Reference, &featured);
+        assert!(
+            md.contains(
+                "| Swimmer-v5 | node-so | q0: 9.00e0 (66%) | v1: 3.00e0 (22%) | v4: 1.00e0 (7%) |"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("| Hopper-v5 | node-so | q"), "{md}");
         // Records at other sizes are not counted.
         let mut other = recs[0].clone();
         other.settings.epochs = 1;

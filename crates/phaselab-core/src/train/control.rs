@@ -178,17 +178,23 @@ pub struct ControlEvaluation {
     pub mse: f64,
     /// Mean over trajectories and features at each step (step 0 is the given state).
     pub mse_curve: Vec<f64>,
+    /// Mean over trajectories and steps of each state feature (q then v, 2n): which coordinates
+    /// the error sits in. Empty in evaluations saved before it existed.
+    #[serde(default)]
+    pub mse_by_feature: Vec<f64>,
     /// Trajectory 0: predicted states [T, 2n] (for prediction-versus-truth plots).
     pub example: Vec<Vec<f64>>,
     pub n_trajectories: usize,
     pub n_steps: usize,
 }
 
-/// Rollouts of one block of trajectories and their per-step standardised squared error [T].
+/// Rollouts of one block of trajectories and their standardised squared error summed over the
+/// block's trajectories, per step [T] and per feature (summed over steps too) [2n].
 struct ControlBlock {
     i0: usize,
     pred: Tensor<3>,
     per_step: Tensor<1>,
+    per_feature: Tensor<1>,
 }
 
 fn control_blocks<'a>(
@@ -200,12 +206,16 @@ fn control_blocks<'a>(
         let idx: Vec<usize> = (i0..(i0 + 256).min(c.n)).collect();
         let (x, u) = c.tensors(&idx, device);
         let pred = model.rollout_chunks(&x, u, c.dt);
-        let per_step = model
-            .scaled_sq_error(pred.clone(), x)
-            .mean_dim(2)
-            .sum_dim(0)
-            .reshape([c.t]);
-        ControlBlock { i0, pred, per_step }
+        let sq = model.scaled_sq_error(pred.clone(), x);
+        let features = sq.dims()[2];
+        let per_feature = sq.clone().sum_dim(1).sum_dim(0).reshape([features]);
+        let per_step = sq.mean_dim(2).sum_dim(0).reshape([c.t]);
+        ControlBlock {
+            i0,
+            pred,
+            per_step,
+            per_feature,
+        }
     })
 }
 
@@ -213,6 +223,7 @@ fn control_blocks<'a>(
 struct ControlScores {
     pred: TrajectorySet,
     curve: Vec<f64>,
+    by_feature: Vec<f64>,
 }
 
 impl ControlScores {
@@ -220,10 +231,11 @@ impl ControlScores {
         ControlScores {
             pred: set.clone(),
             curve: vec![0.0; set.t],
+            by_feature: vec![0.0; 2 * set.d],
         }
     }
 
-    fn add(&mut self, i0: usize, pred: &[f32], per_step: &[f32]) {
+    fn add(&mut self, i0: usize, pred: &[f32], per_step: &[f32], per_feature: &[f32]) {
         let (t, d) = (self.pred.t, self.pred.d);
         for (j, row) in pred.chunks(2 * d).enumerate() {
             let o = ((i0 + j / t) * t + j % t) * d;
@@ -236,10 +248,16 @@ impl ControlScores {
             .iter_mut()
             .zip(per_step)
             .for_each(|(a, b)| *a += *b as f64);
+        self.by_feature
+            .iter_mut()
+            .zip(per_feature)
+            .for_each(|(a, b)| *a += *b as f64);
     }
 
     fn finish(mut self, n: usize) -> Result<(ControlEvaluation, TrajectorySet), String> {
         self.curve.iter_mut().for_each(|a| *a /= n as f64);
+        let samples = (n * self.pred.t) as f64;
+        self.by_feature.iter_mut().for_each(|a| *a /= samples);
         let mse = self.curve.iter().sum::<f64>() / self.curve.len() as f64;
         if !mse.is_finite() {
             return Err("the model's rollout produced NaN or infinite states".into());
@@ -256,6 +274,7 @@ impl ControlScores {
             n_steps: p.t,
             n_trajectories: p.n,
             mse_curve: self.curve,
+            mse_by_feature: self.by_feature,
             example,
         };
         Ok((ev, self.pred))
@@ -281,6 +300,7 @@ pub fn evaluate_control_with_rollouts(
             b.i0,
             &floats(b.pred.into_data())?,
             &floats(b.per_step.into_data())?,
+            &floats(b.per_feature.into_data())?,
         );
     }
     s.finish(c.n)
@@ -307,7 +327,8 @@ pub async fn evaluate_control_async(
     for b in control_blocks(model, &c, device) {
         let pred = floats(b.pred.into_data_async().await.map_err(err)?)?;
         let per_step = floats(b.per_step.into_data_async().await.map_err(err)?)?;
-        s.add(b.i0, &pred, &per_step);
+        let per_feature = floats(b.per_feature.into_data_async().await.map_err(err)?)?;
+        s.add(b.i0, &pred, &per_step, &per_feature);
     }
     s.finish(c.n)
 }

@@ -145,6 +145,14 @@ fn every_control_model_learns_on_the_real_hopper_fixture() {
         );
         let ev = evaluate_control(&out.model, &test, &dev).unwrap();
         assert_eq!(ev.mse_curve.len(), test.t);
+        // The error per feature splits the same MSE by state coordinate.
+        assert_eq!(ev.mse_by_feature.len(), 2 * test.d);
+        let split = ev.mse_by_feature.iter().sum::<f64>() / (2 * test.d) as f64;
+        assert!(
+            (split - ev.mse).abs() <= 1e-5 * ev.mse,
+            "{kind}: features {split} vs {}",
+            ev.mse
+        );
         // The bar: "nothing moves" (z(t) = z(0)) in the same standardised units, over the first
         // quarter of the test rollout, where a model that has learned anything must be better.
         let still = persistence_curve(&test, &mc.state_scale);
