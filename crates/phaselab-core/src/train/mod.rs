@@ -31,3 +31,6 @@ mod control_tests;
 
 #[cfg(test)]
 mod population_tests;
+
+#[cfg(test)]
+mod fixture_tests;

@@ -1,0 +1,199 @@
+//! Training fixtures: short runs of every model kind and every control model, solo and as a
+//! population of two, whose loss histories (and test errors) were recorded by an earlier build
+//! (`tests/fixtures/training.json`). Retraining them must give every digit back, so a change to
+//! the training code that moves any committed record's numbers fails here first.
+//!
+//! Re-record (only when a change is meant to move the numbers, and say so in the commit):
+//! `PHASELAB_BLESS=1 cargo test --release -p phaselab-core fixture`.
+//!
+//! The digits depend on the matrix kernels the processor selects at run time (AVX-512 or not), so
+//! the file records the instruction set it was made on; on another one the histories must agree
+//! to 1e-4 relative instead of exactly.
+
+use super::control::{evaluate_control, fit_standardisation, mujoco_train_config};
+use super::*;
+use crate::data::protocol::Protocol;
+use crate::data::TrajectorySet;
+use crate::models::{ControlConfig, ControlKind, ModelConfig, ModelKind};
+use crate::physics::system;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/training.json");
+
+/// One recorded run: its per-epoch losses and learning rates, and its test error after training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Fixture {
+    loss: Vec<f64>,
+    lr: Vec<f64>,
+    test: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Fixtures {
+    /// The run-time instruction set the digits were made with.
+    isa: String,
+    runs: BTreeMap<String, Fixture>,
+}
+
+fn isa() -> String {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            return "x86_64+avx512f".into();
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return "x86_64+avx2+fma".into();
+        }
+    }
+    std::env::consts::ARCH.into()
+}
+
+fn fixture(out: &TrainOutcome<impl Module>, test: f64) -> Fixture {
+    assert!(out.error.is_none(), "a fixture run stopped: {:?}", out.error);
+    Fixture {
+        loss: out.history.iter().map(|h| h.loss).collect(),
+        lr: out.history.iter().map(|h| h.lr).collect(),
+        test,
+    }
+}
+
+/// chain-pendulum:2, data seed `seed`: 80 training chunks (2 steps of 32 per epoch), 6 test
+/// trajectories of 30 steps.
+fn pendulum_data(seed: u64) -> (TrajectorySet, TrajectorySet) {
+    let sys = system("chain-pendulum:2").unwrap();
+    let p = Protocol {
+        n_trajectories: 80,
+        n_test: 6,
+        test_chunk: 30,
+        seed,
+        ..Protocol::default()
+    };
+    let s = p.generate(sys.as_ref(), &|_| {}).unwrap();
+    (s.train, s.test)
+}
+
+fn hopper(name: &str) -> TrajectorySet {
+    let path = format!("{}/tests/data/mujoco/{name}", env!("CARGO_MANIFEST_DIR"));
+    TrajectorySet::from_npz(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Train every fixture run with today's code.
+fn train_all() -> BTreeMap<String, Fixture> {
+    let dev = Device::flex();
+    let ad = dev.clone().autodiff();
+    let mut runs = BTreeMap::new();
+    let (a, b) = (pendulum_data(0), pendulum_data(1));
+    let cfg = |lr: f64, loss: Loss, seed: u64| TrainConfig {
+        epochs: 10,
+        batch: 32,
+        lr,
+        loss,
+        seed,
+        ..TrainConfig::default()
+    };
+    for kind in ModelKind::ALL {
+        let mc = |seed| ModelConfig {
+            width: 32,
+            seed,
+            stabiliser: kind.is_hamiltonian(),
+            ..ModelConfig::new(kind, 2, vec![true, true])
+        };
+        let gerr = |m: &crate::models::DynamicsModel, test: &TrajectorySet| {
+            evaluate(m, test, &Default::default(), &dev).unwrap().gerr
+        };
+        let c = cfg(5e-3, Loss::L2, 0);
+        let solo = train(mc(0).init(&ad), &a.0, &c, &ad, &mut |_, _| true);
+        let g = gerr(&solo.model, &a.1);
+        runs.insert(format!("{kind}/solo"), fixture(&solo, g));
+        // Members differ in weights, data, learning rate, loss and minibatch order.
+        let cfgs = vec![cfg(5e-3, Loss::L2, 0), cfg(2e-3, Loss::L1, 1)];
+        let models = vec![mc(0).init(&ad), mc(1).init(&ad)];
+        let pop = train_population(models, &[&a.0, &b.0], cfgs, &ad, &mut |_, _| true).unwrap();
+        for (k, (out, test)) in pop.iter().zip([&a.1, &b.1]).enumerate() {
+            let g = gerr(&out.model, test);
+            runs.insert(format!("{kind}/population-{k}"), fixture(out, g));
+        }
+    }
+    let (train_set, test) = (hopper("hopper_train.npz"), hopper("hopper_test.npz"));
+    let base = TrainConfig {
+        epochs: 10,
+        batch: 16,
+        ..mujoco_train_config()
+    };
+    for kind in ControlKind::ALL {
+        let mc = |seed| {
+            let mut c = ControlConfig {
+                width: 32,
+                seed,
+                ..ControlConfig::new(kind, 6, 3)
+            };
+            fit_standardisation(&mut c, &train_set).unwrap();
+            c
+        };
+        let mse = |m: &crate::models::ControlModel| evaluate_control(m, &test, &dev).unwrap().mse;
+        let solo = train(mc(0).init(&ad), &train_set, &base, &ad, &mut |_, _| true);
+        runs.insert(format!("control-{kind}/solo"), fixture(&solo, mse(&solo.model)));
+        let cfgs = vec![
+            base.clone(),
+            TrainConfig {
+                lr: 2e-3,
+                seed: 1,
+                ..base.clone()
+            },
+        ];
+        let models = vec![mc(0).init(&ad), mc(1).init(&ad)];
+        let pop = train_population(models, &[&train_set, &train_set], cfgs, &ad, &mut |_, _| true)
+            .unwrap();
+        for (k, out) in pop.iter().enumerate() {
+            runs.insert(format!("control-{kind}/population-{k}"), fixture(out, mse(&out.model)));
+        }
+    }
+    runs
+}
+
+fn agree(a: f64, b: f64, exact: bool) -> bool {
+    if exact {
+        a.to_bits() == b.to_bits()
+    } else {
+        (a - b).abs() <= 1e-4 * a.abs().max(b.abs())
+    }
+}
+
+#[test]
+fn fixture_runs_retrain_to_every_digit() {
+    let now = train_all();
+    if std::env::var_os("PHASELAB_BLESS").is_some() {
+        let f = Fixtures { isa: isa(), runs: now };
+        let text = serde_json::to_string_pretty(&f).unwrap() + "\n";
+        std::fs::create_dir_all(std::path::Path::new(FILE).parent().unwrap()).unwrap();
+        std::fs::write(FILE, text).unwrap();
+        eprintln!("recorded {} fixture runs in {FILE}", f.runs.len());
+        return;
+    }
+    let text = std::fs::read_to_string(FILE).expect("tests/fixtures/training.json (see the module doc)");
+    let recorded: Fixtures = serde_json::from_str(&text).unwrap();
+    let exact = recorded.isa == isa();
+    if !exact {
+        eprintln!(
+            "fixtures made on {}, running on {}: comparing to 1e-4 relative",
+            recorded.isa,
+            isa()
+        );
+    }
+    assert_eq!(now.len(), 30, "7 model kinds and 3 control models, each solo and as 2 members");
+    let names: Vec<&String> = now.keys().collect();
+    assert_eq!(names, recorded.runs.keys().collect::<Vec<_>>(), "the set of fixture runs");
+    for (name, was) in &recorded.runs {
+        let is = &now[name];
+        assert_eq!(is.loss.len(), was.loss.len(), "{name}: epochs");
+        for (e, (x, y)) in is.loss.iter().zip(&was.loss).enumerate() {
+            assert!(agree(*x, *y, exact), "{name}, epoch {}: loss {x:e} recorded as {y:e}", e + 1);
+        }
+        for (e, (x, y)) in is.lr.iter().zip(&was.lr).enumerate() {
+            assert!(agree(*x, *y, exact), "{name}, epoch {}: lr {x:e} recorded as {y:e}", e + 1);
+        }
+        assert!(agree(is.test, was.test, exact), "{name}: test error {:e} recorded as {:e}", is.test, was.test);
+    }
+}
