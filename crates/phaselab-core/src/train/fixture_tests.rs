@@ -6,9 +6,11 @@
 //! Re-record (only when a change is meant to move the numbers, and say so in the commit):
 //! `PHASELAB_BLESS=1 cargo test --release -p phaselab-core fixture`.
 //!
-//! The digits depend on the matrix kernels the processor selects at run time (AVX-512 or not), so
-//! the file records the instruction set it was made on; on another one the histories must agree
-//! to 1e-4 relative instead of exactly.
+//! The digits depend on the matrix kernels the processor selects at run time (AVX-512 or not) and
+//! on whether a step's batch is split across two threads (the `parallel` feature, on whenever the
+//! workspace is built together, off for `cargo test -p phaselab-core`): the file holds one set per
+//! (instruction set, split) it was made with. Where it has no set for this build, the histories
+//! must agree with one of its sets to 1e-4 relative instead of exactly.
 
 use super::control::{evaluate_control, fit_standardisation, mujoco_train_config};
 use super::*;
@@ -30,11 +32,13 @@ struct Fixture {
     test: f64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Fixtures {
-    /// The run-time instruction set the digits were made with.
-    isa: String,
-    runs: BTreeMap<String, Fixture>,
+/// Every recorded set, by the build it was made with ([`build`]).
+type Fixtures = BTreeMap<String, BTreeMap<String, Fixture>>;
+
+/// The build's run-time instruction set and batch split, e.g. `x86_64+avx512f, split`.
+fn build() -> String {
+    let split = cfg!(feature = "parallel");
+    format!("{}, {}", isa(), if split { "split" } else { "whole" })
 }
 
 fn isa() -> String {
@@ -164,36 +168,48 @@ fn agree(a: f64, b: f64, exact: bool) -> bool {
 #[test]
 fn fixture_runs_retrain_to_every_digit() {
     let now = train_all();
+    assert_eq!(now.len(), 30, "7 model kinds and 3 control models, each solo and as 2 members");
+    let mut sets: Fixtures = match std::fs::read_to_string(FILE) {
+        Ok(text) => serde_json::from_str(&text).expect("tests/fixtures/training.json parses"),
+        Err(_) => Fixtures::new(),
+    };
     if std::env::var_os("PHASELAB_BLESS").is_some() {
-        let f = Fixtures { isa: isa(), runs: now };
-        let text = serde_json::to_string_pretty(&f).unwrap() + "\n";
+        sets.insert(build(), now);
+        let text = serde_json::to_string_pretty(&sets).unwrap() + "\n";
         std::fs::create_dir_all(std::path::Path::new(FILE).parent().unwrap()).unwrap();
         std::fs::write(FILE, text).unwrap();
-        eprintln!("recorded {} fixture runs in {FILE}", f.runs.len());
+        eprintln!("recorded the fixture runs of '{}' in {FILE}", build());
         return;
     }
-    let text = std::fs::read_to_string(FILE).expect("tests/fixtures/training.json (see the module doc)");
-    let recorded: Fixtures = serde_json::from_str(&text).unwrap();
-    let exact = recorded.isa == isa();
-    if !exact {
-        eprintln!(
-            "fixtures made on {}, running on {}: comparing to 1e-4 relative",
-            recorded.isa,
-            isa()
-        );
-    }
-    assert_eq!(now.len(), 30, "7 model kinds and 3 control models, each solo and as 2 members");
+    let (made, recorded, exact) = match sets.get(&build()) {
+        Some(r) => (build(), r, true),
+        None => {
+            let (made, r) = sets.iter().next().expect("tests/fixtures/training.json holds a set");
+            eprintln!("no fixtures made with '{}': comparing with '{made}' to 1e-4 relative", build());
+            (made.clone(), r, false)
+        }
+    };
     let names: Vec<&String> = now.keys().collect();
-    assert_eq!(names, recorded.runs.keys().collect::<Vec<_>>(), "the set of fixture runs");
-    for (name, was) in &recorded.runs {
+    assert_eq!(names, recorded.keys().collect::<Vec<_>>(), "the set of fixture runs");
+    let mut wrong = Vec::new();
+    for (name, was) in recorded {
         let is = &now[name];
         assert_eq!(is.loss.len(), was.loss.len(), "{name}: epochs");
-        for (e, (x, y)) in is.loss.iter().zip(&was.loss).enumerate() {
-            assert!(agree(*x, *y, exact), "{name}, epoch {}: loss {x:e} recorded as {y:e}", e + 1);
+        let pairs = is.loss.iter().zip(&was.loss).map(|(x, y)| ("loss", x, y));
+        let pairs = pairs.chain(is.lr.iter().zip(&was.lr).map(|(x, y)| ("lr", x, y)));
+        let mut pairs = pairs.enumerate();
+        if let Some((e, (what, x, y))) = pairs.find(|(_, (_, x, y))| !agree(**x, **y, exact)) {
+            wrong.push(format!("{name}: {what} [{e}] {x:e} recorded as {y:e}"));
+        } else if !agree(is.test, was.test, exact) {
+            let (x, y) = (is.test, was.test);
+            wrong.push(format!("{name}: test error {x:e} recorded as {y:e}"));
         }
-        for (e, (x, y)) in is.lr.iter().zip(&was.lr).enumerate() {
-            assert!(agree(*x, *y, exact), "{name}, epoch {}: lr {x:e} recorded as {y:e}", e + 1);
-        }
-        assert!(agree(is.test, was.test, exact), "{name}: test error {:e} recorded as {:e}", is.test, was.test);
     }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} fixture runs differ from the '{made}' set:\n{}",
+        wrong.len(),
+        now.len(),
+        wrong.join("\n")
+    );
 }
