@@ -15,8 +15,9 @@ fi
 cargo test --workspace --release
 # The page's URL-hash parser, fuzzed (the Rust parsers' fuzzing runs in the tests above).
 node tests/fuzz/hash.mjs 20000
-# The real MuJoCo engine path (issue: MuJoCo datasets): the generator's own tests, a few hundred
-# steps of Hopper-v5 through the real engine, and one epoch of every control-aware model on them.
+# The real MuJoCo engine path (datasets made by the engine itself): the generator's own tests, a
+# few hundred steps of Hopper-v5 through the real engine, and one epoch of every control-aware
+# model on them.
 mujoco=$(mktemp -d /tmp/phaselab-mujoco-ci.XXXXXX)
 bash tools/mujoco/ci.sh "$mujoco"
 tools/mujoco/.venv/bin/python -B tools/mujoco/test_generate.py

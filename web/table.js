@@ -67,13 +67,14 @@ export function updateTable() {
     const set = (c, text) => {
       tr.querySelector(`.c-${c}`).textContent = text;
     };
-    // a model trained with several seeds: the mean over them, ± their standard deviation
+    // a model trained with several seeds: the mean over them, ± their standard deviation (the
+    // cell says "SD"; docs/results' pages give ± standard errors, and say so)
     const runs = members(m);
     const epoch = Math.min(...runs.map((x) => x.epoch));
     const failed = runs.some((x) => x.failed);
     const [loss, gerr, herr, ms] = BEST_GETTERS.map((get) => seedStats(m, get));
     // a seed without a value (diverged) is left out of the mean, and the cell says so
-    const meanSd = (st) => (!st ? "–" : (st.n > 1 ? `${fmt(st.mean)} ± ${fmt(st.sd, 2)}` : fmt(st.mean)) +
+    const meanSd = (st) => (!st ? "–" : (st.n > 1 ? `${fmt(st.mean)} ± ${fmt(st.sd, 2)} SD` : fmt(st.mean)) +
       (st.n < runs.length && runs.every((x) => x.eval) ? ` (${st.n} of ${runs.length} seeds ⚠)` : ""));
     set("epoch", String(epoch) + (failed ? " ⚠" : ""));
     set("loss", meanSd(loss));

@@ -1,7 +1,11 @@
 // The verdict line (#verdict) above the plots: the models ranked by their live rollout error, and
-// what this run says about the paper's claim (second-order structure, dq/dt = v, not the
-// Hamiltonian's symplecticity or energy conservation, is what makes HNNs good: NODE+SO matches
-// the HNN on conservative systems and beats it with drag). Recomputed whenever the table is.
+// what this run says about the paper's claim (second-order structure, not the Hamiltonian's
+// symplecticity or energy conservation, is what makes HNNs good: NODE+SO matches the HNN on
+// conservative systems and beats it with drag). Recomputed whenever the table is.
+// Second-order structure means q's rate is the velocity rather than a free output. phaselab's
+// NODE+SO ("node-so", the one the verdict tests) has it through a learned mass matrix:
+// dq/dt = M^-1(q) p, dp/dt = MLP(q, p), so that v = M^-1(q) p; the plainest form,
+// dq/dt = v, dv/dt = MLP(q, v), is "node-so-direct".
 //
 // The rule (verdictFor), with g(m) a model's rollout error gerr (lower is better):
 //   * Seeds. With "seeds per model" above 1 every model counts with its mean over the seeds, and
@@ -116,7 +120,7 @@ export function verdictFor(rows, ctx) {
     return { order, claim: "unresolved", reading: `${L(lead)} leads ${L(other)} by only ${times(other, lead)}, under a factor ${FACTOR}: this run does not show second-order structure helping (train longer, or try another seed)` };
   }
   if (!hnn || ctx.drag) {
-    return { order, claim: "supports", reading: `${L(so)} beats ${L(node)} by ${times(node, so)}: second-order structure (dq/dt = v) does the work` + (hnn ? "" : "; add the HNN to compare with the Hamiltonian") };
+    return { order, claim: "supports", reading: `${L(so)} beats ${L(node)} by ${times(node, so)}: second-order structure (dq/dt = M^-1(q) p, only dp/dt learned freely) does the work` + (hnn ? "" : "; add the HNN to compare with the Hamiltonian") };
   }
   const soVsHnn = better(so, hnn);
   if (soVsHnn !== "b") {

@@ -886,7 +886,7 @@ test("(12) seeds as bands: several seeds per model train side by side; the plots
   assert.deepEqual(rows.map((r) => [r.kind, r.seeds, r.epoch]), [["node", "3", "4"], ["node-so", "3", "4"]], "one row per model, three seeds each");
   for (const r of rows) {
     assert.ok(r.sd > 0, `${r.kind}: the seeds gave identical errors (${r.sd})`);
-    assert.match(r.text, /^[0-9.e-]+ ± [0-9.e-]+$/, `${r.kind}: the table shows ${r.text}`);
+    assert.match(r.text, /^[0-9.e-]+ ± [0-9.e-]+ SD$/, `${r.kind}: the table shows ${r.text}`);
   }
   const plots = await page.evaluate(() => Object.fromEntries(["loss", "gerr", "herr"].map((v) => {
     const c = document.getElementById(`plot-${v}`);

@@ -1,8 +1,10 @@
 """PyTorch reference for one training step of a *population* of K runs trained together: the same
-models as ../shared/bench/torch_step.py (2 hidden tanh layers, cos/sin embedding, learned
+models as tools/bench/torch_step.py (2 hidden tanh layers, cos/sin embedding, learned
 M^-1 = L L^T, RK4 3/8 on 5-point chunks, AdamW, clipping at global norm 1 per member), with every
 layer's weights stacked [K, in, out] and applied with torch.bmm, so phaselab's
-`bench train-step --population K` can be set beside it on the same machine.
+`bench train-step --population K` can be set beside it on the same machine. Two details differ
+from torch_step.py and cost the same: L's diagonal is softplus + 1e-2 (phaselab's form, no
+1e-4 I added to L L^T), and the weights are orthogonal with gain 0.5 (the reference's init).
 
     python3 tools/bench/torch_population.py --model node-so --population 8 --threads 2
     python3 tools/bench/torch_population.py --model hnn --population 64 --device cuda

@@ -42,8 +42,8 @@ for b in 2000 20000; do
   timeout 120 "$B" bench train-step --model hnn --device wgpu --batch "$b" --steps 10 --torch /nonexistent
   timeout 120 "$B" bench train-step --model hnn --device cpu --batch "$b" --steps 5 --torch /nonexistent
 done
-# Population training on the GPU (issue 11's K up to 256) beside batched PyTorch on CUDA, then the
-# projected wall time of fig4 at the paper tier from the best measured rate of each model.
+# Population training on the GPU (populations of K = 1 to 256 runs) beside batched PyTorch on
+# CUDA, then the projected wall time of fig4 at the paper tier from the best measured rate of each model.
 for m in node node-so hnn; do
   timeout 400 "$B" bench train-step --model "$m" --device wgpu --steps 10 \
     --population 1,8,32,64,128,256 --torch-population "${TORCH_POP:-tools/bench/torch_population.py}" \

@@ -18,7 +18,7 @@ pub enum BenchCommand {
     /// Time one training step in the reference configuration (chain-pendulum:2, width 256, batch 200,
     /// chunk 5, RK4) and, where PyTorch is installed, the same step in PyTorch on this machine.
     #[command(
-        after_help = "Examples:\n  phaselab bench train-step --model node-so\n  phaselab bench train-step --model hnn --steps 50 --torch ../shared/bench/torch_step.py\n  phaselab bench train-step --model node-so --population 1,2,4,8,16,32"
+        after_help = "Examples:\n  phaselab bench train-step --model node-so\n  phaselab bench train-step --model hnn --steps 50 --torch tools/bench/torch_step.py\n  phaselab bench train-step --model node-so --population 1,2,4,8,16,32"
     )]
     TrainStep(TrainStepArgs),
 }
@@ -39,7 +39,7 @@ pub struct TrainStepArgs {
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Path of torch_step.py to run beside (skipped if python3 or torch is missing).
-    #[arg(long, default_value = "../shared/bench/torch_step.py")]
+    #[arg(long, default_value = "tools/bench/torch_step.py")]
     torch: std::path::PathBuf,
     /// Population sizes K to time side by side (comma-separated, e.g. 1,2,4,8): K runs with
     /// weight seeds 0..K trained as one population; throughput in runs x steps per second.

@@ -1,7 +1,7 @@
 //! `train`, `eval` and `compare`: files, devices and progress around the core's trainer.
 
 use crate::commands::SystemArg;
-use crate::output::{read, write_atomic, write_history};
+use crate::output::{read, write_atomic, write_history, write_json};
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
@@ -11,10 +11,8 @@ use phaselab_core::data::TrajectorySet;
 use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
 use phaselab_core::physics::{System, SystemSpec};
 use phaselab_core::solve::Solver;
-use phaselab_core::train::{
-    evaluate, Checkpoint, EpochStats, Evaluation, Loss, PopulationTrainer, TrainConfig, TrainError,
-    Trainer,
-};
+use phaselab_core::train::run::{train_runs, Run, RunFailure, RunResult, RunSink};
+use phaselab_core::train::{evaluate, Checkpoint, EpochStats, Evaluation, Loss, TrainConfig, TrainError};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -197,7 +195,7 @@ impl LearnArgs {
     }
 
     /// Train every run of `kind` (see [`Self::runs`]) into `out` (or, for several runs,
-    /// `out/seed<w>-data<d>`), in populations of at most --population; each run's label and result.
+    /// `out/seed<w>-data<d>`), in populations of at most --population; each run's row or failure.
     fn run_all(
         &self,
         kind: ModelKind,
@@ -209,49 +207,46 @@ impl LearnArgs {
         let cfg = self.train_config()?;
         let device = self.device()?;
         let several = runs.len() > 1;
-        let members: Vec<(String, Member)> = runs
-            .iter()
-            .map(|&(w, d)| {
-                let (_, tr, te) = data
+        let mut results = Vec::new();
+        for group in runs.chunks(self.population) {
+            let mut labels = Vec::new();
+            let mut dirs = Vec::new();
+            let mut members = Vec::new();
+            for &(w, d) in group {
+                let (_, train_set, test) = data
                     .iter()
                     .find(|x| x.0 == d)
                     .expect("every data seed generated");
-                let label = if several {
+                labels.push(if several {
                     format!("{kind} seed {w} data {d}")
                 } else {
                     kind.name().to_string()
-                };
-                let dir = if several {
+                });
+                dirs.push(if several {
                     out.join(format!("seed{w}-data{d}"))
                 } else {
                     out.to_path_buf()
-                };
-                let member = Member {
-                    mc: ModelConfig {
+                });
+                members.push(Run {
+                    model: ModelConfig {
                         seed: w,
                         ..self.model_config(kind, sys)
                     },
-                    cfg: TrainConfig {
+                    train: TrainConfig {
                         seed: w,
                         ..cfg.clone()
                     },
-                    train_set: tr,
-                    test: te,
-                    out: dir,
-                };
-                (label, member)
-            })
-            .collect();
-        let mut results = Vec::new();
-        let mut members = members.into_iter().peekable();
-        while members.peek().is_some() {
-            let group: Vec<(String, Member)> = members.by_ref().take(self.population).collect();
-            let (labels, group): (Vec<String>, Vec<Member>) = group.into_iter().unzip();
-            for (label, r) in labels
-                .into_iter()
-                .zip(train_members(group, &device, sys, true)?)
-            {
-                results.push((label, r.map(|t| (t.eval, t.parameters, t.seconds))));
+                    train_set,
+                    test,
+                });
+            }
+            let trained = train_into(&members, &dirs, &device, true)?;
+            for ((label, dir), r) in labels.into_iter().zip(&dirs).zip(trained) {
+                let row = r
+                    .outcome
+                    .map_err(|e| failure(kind, e, dir))
+                    .map(|m| (m.test, r.parameters, r.seconds));
+                results.push((label, row));
             }
         }
         Ok(results)
@@ -313,180 +308,74 @@ fn bar(epochs: usize, model: &str) -> ProgressBar {
     pb
 }
 
-/// What `train_one` leaves besides its files.
-pub struct Trained {
-    pub eval: Evaluation,
-    pub parameters: usize,
-    pub seconds: f64,
-    pub history: Vec<phaselab_core::train::EpochStats>,
+/// The run directories' files as the core's trainer hands them over: each checkpoint written
+/// atomically over the last, and the progress bar.
+struct RunFiles<'a> {
+    dirs: &'a [PathBuf],
+    bar: ProgressBar,
 }
 
-/// One run of a population trained by [`train_members`].
-pub struct Member<'a> {
-    pub mc: ModelConfig,
-    pub cfg: TrainConfig,
-    pub train_set: &'a TrajectorySet,
-    pub test: &'a TrajectorySet,
-    pub out: PathBuf,
-}
-
-/// A single run's trainer, or a population's (K > 1), behind one epoch-at-a-time interface.
-enum Engine {
-    Solo(Trainer),
-    Population(PopulationTrainer<DynamicsModel>),
-}
-
-impl Engine {
-    fn epoch(&mut self) -> Result<Vec<Option<Result<EpochStats, TrainError>>>, TrainError> {
-        match self {
-            Engine::Solo(t) => Ok(vec![Some(t.epoch())]),
-            Engine::Population(p) => {
-                let before: Vec<bool> = (0..p.members()).map(|k| p.error(k).is_none()).collect();
-                let stats = p.epoch()?;
-                Ok(stats
-                    .into_iter()
-                    .enumerate()
-                    .map(|(k, s)| match (s, before[k], p.error(k)) {
-                        (Some(s), _, _) => Some(Ok(s)),
-                        (None, true, Some(e)) => Some(Err(e.clone())),
-                        _ => None,
-                    })
-                    .collect())
-            }
-        }
+impl RunSink for RunFiles<'_> {
+    fn checkpoint(&mut self, run: usize, ck: &Checkpoint) -> Result<(), String> {
+        write_atomic(&self.dirs[run].join(CHECKPOINT), &ck.to_bytes()).map_err(|e| format!("{e:#}"))
     }
 
-    fn model(&self, k: usize) -> DynamicsModel {
-        match self {
-            Engine::Solo(t) => t.model(),
-            Engine::Population(p) => p.member(k),
-        }
-    }
-
-    fn history(&self, k: usize) -> Vec<EpochStats> {
-        match self {
-            Engine::Solo(t) => t.history().to_vec(),
-            Engine::Population(p) => p.history(k).to_vec(),
+    fn progress(&mut self, epoch: usize, stats: Option<&EpochStats>) {
+        self.bar.set_position(epoch as u64);
+        if let Some(s) = stats {
+            self.bar.set_message(format!("loss {:.3e} lr {:.1e}", s.loss, s.lr));
         }
     }
 }
 
-/// Train the members (one system, one architecture) as one population, each into its own
-/// directory: checkpoint (written atomically every 25 epochs, at the end, and on divergence with
-/// the last model whose loss was finite), loss history, metrics. A single member trains alone.
-/// Member k's result at index k; a divergence is an error that downcasts to
-/// `TrainError::Diverged`.
-pub fn train_members(
-    members: Vec<Member<'_>>,
+/// Train `runs` (one system, one architecture) as one population with the core's
+/// [`train_runs`], run k into `dirs[k]`: its checkpoint (every 25 epochs, at the end, and on
+/// divergence the last model whose loss was finite), history.csv and, once scored, metrics.json.
+/// Each run's result, finished or not.
+pub fn train_into(
+    runs: &[Run<'_>],
+    dirs: &[PathBuf],
     device: &Device,
-    sys: &dyn System,
     show_progress: bool,
-) -> Result<Vec<Result<Trained>>> {
-    let k = members.len();
-    let kind = members[0].mc.kind;
-    let ad = device.clone().autodiff();
-    for m in &members {
-        std::fs::create_dir_all(&m.out)
-            .with_context(|| format!("cannot create {}", m.out.display()))?;
+) -> Result<Vec<RunResult>> {
+    for d in dirs {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
-    let n_params = members[0].mc.init_for_loading(device).n_params();
-    let record = |m: &Member, epochs_done: usize, loss: f64| {
-        json!({"system": sys.name(), "train_file_seed": m.train_set.meta.seed, "n_train": m.train_set.n, "chunk": m.train_set.t,
-               "dt": m.train_set.dt, "epochs_done": epochs_done, "final_loss": loss, "config": m.cfg})
+    let kind = runs[0].model.kind;
+    let label = match runs.len() {
+        1 => kind.name().to_string(),
+        k => format!("{kind} x{k}"),
     };
-    let save = |m: &Member, model: &DynamicsModel, done: usize, loss: f64| -> Result<()> {
-        let ck = Checkpoint::from_model(model, record(m, done, loss))?;
-        write_atomic(&m.out.join(CHECKPOINT), &ck.to_bytes())
-    };
-    let mut engine = if k == 1 {
-        let m = &members[0];
-        match Trainer::new(m.mc.init(&ad), m.train_set, &m.cfg, &ad) {
-            Ok(t) => Engine::Solo(t),
-            Err((_, e)) => bail!("{kind}: {e}"),
-        }
-    } else {
-        let models = members.iter().map(|m| m.mc.init(&ad)).collect();
-        let sets: Vec<&TrajectorySet> = members.iter().map(|m| m.train_set).collect();
-        let cfgs = members.iter().map(|m| m.cfg.clone()).collect();
-        Engine::Population(
-            PopulationTrainer::new(models, &sets, cfgs, &ad)
-                .map_err(|e| anyhow::anyhow!("{kind}: {e}"))?,
-        )
-    };
-    let label = if k == 1 {
-        kind.name().to_string()
-    } else {
-        format!("{kind} x{k}")
-    };
-    let epochs = members[0].cfg.epochs;
-    let pb = bar(epochs, &label);
+    let bar = bar(runs[0].train.epochs, &label);
     if !show_progress {
-        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let start = std::time::Instant::now();
-    let mut errors: Vec<Option<TrainError>> = vec![None; k];
-    for epoch in 1..=epochs {
-        let stats = engine.epoch().map_err(|e| anyhow::anyhow!("{kind}: {e}"))?;
-        let mut shown = None;
-        for (i, s) in stats.into_iter().enumerate() {
-            match s {
-                Some(Ok(s)) => {
-                    shown.get_or_insert(s.clone());
-                    if epoch == epochs || epoch % 25 == 0 {
-                        save(&members[i], &engine.model(i), s.epoch, s.loss)
-                            .context("saving the checkpoint")?;
-                    }
-                }
-                Some(Err(e)) => errors[i] = Some(e),
-                None => {}
-            }
-        }
-        pb.set_position(epoch as u64);
-        if let Some(s) = shown {
-            pb.set_message(format!("loss {:.3e} lr {:.1e}", s.loss, s.lr));
-        }
-        if errors.iter().all(Option::is_some) {
-            break;
+    let mut files = RunFiles { dirs, bar };
+    let results = train_runs(runs, device, &mut files);
+    files.bar.finish_and_clear();
+    let results = results?;
+    for (r, dir) in results.iter().zip(dirs) {
+        write_history(dir, &r.history)?;
+        if let Ok(metrics) = &r.outcome {
+            write_json(&dir.join("metrics.json"), metrics)?;
         }
     }
-    pb.finish_and_clear();
-    let secs = start.elapsed().as_secs_f64();
-    let mut out = Vec::with_capacity(k);
-    for (i, m) in members.iter().enumerate() {
-        let history = engine.history(i);
-        let model = engine.model(i);
-        let result = (|| -> Result<Trained> {
-            write_history(&m.out, &history)?;
-            if let Some(e) = errors[i].clone() {
-                if let TrainError::Diverged { epoch, .. } = e {
-                    // Keep the last model whose loss was finite.
-                    save(m, &model, epoch.saturating_sub(1), f64::NAN)?;
-                    let msg = format!(
-                        "{kind}: {e}; {} holds the last model with a finite loss",
-                        m.out.join(CHECKPOINT).display()
-                    );
-                    return Err(anyhow::Error::new(e).context(msg));
-                }
-                bail!("{kind}: {e}");
-            }
-            let ev = evaluate(&model, m.test, &m.cfg.solver, device).map_err(anyhow::Error::msg)?;
-            let metrics = json!({"model": kind.name(), "system": sys.name(), "parameters": n_params, "train_seconds": secs,
-                "seconds_per_epoch": secs / epochs as f64, "final_loss": history.last().map(|h| h.loss), "test": ev,
-                "population": k});
-            write_atomic(
-                &m.out.join("metrics.json"),
-                serde_json::to_string_pretty(&metrics)?.as_bytes(),
-            )?;
-            Ok(Trained {
-                eval: ev,
-                parameters: n_params,
-                seconds: secs,
-                history,
-            })
-        })();
-        out.push(result);
+    Ok(results)
+}
+
+/// A run's failure as the CLI reports it: a divergence (which downcasts to
+/// [`TrainError::Diverged`]) names the checkpoint it left.
+pub fn failure(kind: ModelKind, e: RunFailure, dir: &Path) -> anyhow::Error {
+    match e {
+        RunFailure::Train(e @ TrainError::Diverged { .. }) => {
+            let msg = format!(
+                "{kind}: {e}; {} holds the last model with a finite loss",
+                dir.join(CHECKPOINT).display()
+            );
+            anyhow::Error::new(e).context(msg)
+        }
+        e => anyhow::anyhow!("{kind}: {e}"),
     }
-    Ok(out)
 }
 
 #[derive(Args)]
@@ -562,7 +451,7 @@ fn write_structure(
     c: usize,
     path: &std::path::Path,
 ) -> Result<()> {
-    use phaselab_core::models::learned_structure::learned_structure;
+    use phaselab_core::metrics::learned_structure::learned_structure;
     let spec: SystemSpec = test.meta.system.parse().map_err(|e| {
         anyhow::anyhow!("--plot-structure needs the true system, and the data's system '{}' is not one phaselab simulates: {e}", test.meta.system)
     })?;

@@ -47,6 +47,11 @@ pub fn bar(len: u64, what: &str) -> ProgressBar {
 }
 
 /// A run's loss history as `history.csv` (epoch, loss, lr, seconds) in `dir`, written atomically.
+/// `value` as pretty JSON, written atomically.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    write_atomic(path, serde_json::to_string_pretty(value)?.as_bytes())
+}
+
 pub fn write_history(dir: &Path, history: &[phaselab_core::train::EpochStats]) -> Result<()> {
     let rows: Vec<String> = std::iter::once("epoch,loss,lr,seconds".to_string())
         .chain(

@@ -1,9 +1,9 @@
 //! `phaselab reproduce <figure>`: run a figure's grid (resuming: finished runs are skipped, so a
 //! killed reproduction picks up where it stopped), then write its table, CSV and plots.
 
-use crate::learn::{train_members, Member};
-use crate::output::write_atomic;
-use crate::tasks;
+use crate::learn::{failure, train_into};
+use crate::output::{write_atomic, write_json};
+use crate::tasks::{self, read_record};
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
@@ -18,6 +18,7 @@ use phaselab_core::models::ModelKind;
 use phaselab_core::physics::system;
 use phaselab_core::plot;
 use phaselab_core::stats::{log_band_and_growth, log_log_line, mean_and_standard_error};
+use phaselab_core::train::run::{Run, RunFailure};
 use phaselab_core::train::{steps_per_epoch, TrainConfig, TrainError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -83,7 +84,7 @@ fn tier_help() -> String {
 
 /// The scores of one finished run, as its record holds them.
 #[derive(Clone, Debug)]
-pub(crate) struct Row {
+pub(crate) struct RunScores {
     spec: RunSpec,
     gerr: f64,
     herr: Option<f64>,
@@ -95,10 +96,10 @@ pub(crate) struct Row {
     seconds: f64,
 }
 
-impl Row {
-    fn of(r: &RunRecord) -> Option<Row> {
+impl RunScores {
+    fn of(r: &RunRecord) -> Option<RunScores> {
         let t = r.test()?;
-        Some(Row {
+        Some(RunScores {
             spec: r.spec.clone(),
             gerr: t.gerr,
             herr: t.herr,
@@ -153,77 +154,46 @@ fn run_group(
     if let Some(a) = spec.alpha {
         mc.alpha = a;
     }
-    let parameters = mc.n_params().unwrap_or(0);
-    let members = specs
+    let runs: Vec<Run<'_>> = specs
         .iter()
         .zip(data)
-        .zip(dirs)
-        .map(|((sp, d), dir)| Member {
-            mc: mc.clone(),
-            cfg: TrainConfig {
+        .map(|(sp, d)| Run {
+            model: mc.clone(),
+            train: TrainConfig {
                 epochs: s.epochs,
                 loss: sp.loss,
                 ..TrainConfig::default()
             },
             train_set: &d.0,
             test: &d.1,
-            out: dir.clone(),
         })
         .collect();
-    let t = std::time::Instant::now();
-    let trained = train_members(members, &Device::flex(), sys.as_ref(), false)?;
+    let trained = train_into(&runs, dirs, &Device::flex(), false)?;
     let mut out = Vec::with_capacity(specs.len());
-    for (((sp, d), dir), trained) in specs.iter().zip(data).zip(dirs).zip(trained) {
+    for (((sp, d), dir), r) in specs.iter().zip(data).zip(dirs).zip(trained) {
         let per_epoch = steps_per_epoch(d.0.n, TrainConfig::default().batch);
-        let record =
-            |epochs: usize, seconds: f64, loss_history: Vec<f32>, outcome: Outcome| RunRecord {
-                spec: (*sp).clone(),
-                phaselab_version: env!("CARGO_PKG_VERSION").into(),
-                git_commit: env!("PHASELAB_GIT_COMMIT").into(),
-                parameters,
-                optimiser_steps: epochs * per_epoch,
-                train_seconds: seconds,
-                population: specs.len(),
-                loss_history,
-                outcome,
-            };
-        let r = (|| -> Result<RunRecord> {
-            write_atomic(
-                &dir.join("spec.json"),
-                serde_json::to_string_pretty(sp)?.as_bytes(),
-            )?;
-            match trained {
-                Ok(tr) => {
-                    let losses = tr.history.iter().map(|h| h.loss as f32).collect();
-                    Ok(record(
-                        s.epochs,
-                        tr.seconds,
-                        losses,
-                        Outcome::Finished { test: tr.eval },
-                    ))
-                }
-                Err(e) => match e.downcast_ref::<TrainError>() {
-                    Some(&TrainError::Diverged { epoch, .. }) => {
-                        let h =
-                            std::fs::read_to_string(dir.join("history.csv")).unwrap_or_default();
-                        let losses = h
-                            .lines()
-                            .skip(1)
-                            .filter_map(|l| l.split(',').nth(1)?.parse::<f32>().ok())
-                            .collect();
-                        let secs = t.elapsed().as_secs_f64();
-                        Ok(record(
-                            epoch.saturating_sub(1),
-                            secs,
-                            losses,
-                            Outcome::Diverged { epoch },
-                        ))
-                    }
-                    _ => Err(e),
-                },
+        let (epochs, outcome) = match r.outcome {
+            Ok(m) => (s.epochs, Outcome::Finished { test: m.test }),
+            Err(RunFailure::Train(TrainError::Diverged { epoch, .. })) => {
+                (epoch.saturating_sub(1), Outcome::Diverged { epoch })
             }
-        })();
-        out.push(r);
+            Err(e) => {
+                out.push(Err(failure(spec.model, e, dir)));
+                continue;
+            }
+        };
+        let record = RunRecord {
+            spec: (*sp).clone(),
+            phaselab_version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: env!("PHASELAB_GIT_COMMIT").into(),
+            parameters: r.parameters,
+            optimiser_steps: epochs * per_epoch,
+            train_seconds: r.seconds,
+            population: specs.len(),
+            loss_history: r.history.iter().map(|h| h.loss as f32).collect(),
+            outcome,
+        };
+        out.push(write_json(&dir.join("spec.json"), sp).map(|()| record));
     }
     Ok(out)
 }
@@ -250,20 +220,6 @@ fn populations<'a>(runs: &[&'a RunSpec], cap: usize) -> Vec<Vec<&'a RunSpec>> {
         }
     }
     groups
-}
-
-/// The record of `spec` in `dir`, if there is a usable one (a damaged one is reported and the
-/// run counts as not finished).
-pub(crate) fn read_record(spec: &RunSpec, dir: &Path) -> Option<RunRecord> {
-    let path = dir.join(RunRecord::file_name(spec));
-    let bytes = std::fs::read(&path).ok()?;
-    match RunRecord::from_bytes(&bytes, Some(spec)) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            eprintln!("{}: {e}; the run will be trained again", path.display());
-            None
-        }
-    }
 }
 
 /// An absolute form of `p` (tasks on other machines read the plan's paths as they are).
@@ -461,26 +417,26 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     let done = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let cache: Mutex<HashMap<(String, u64), Arc<Datasets>>> = Mutex::new(HashMap::new());
-    let report = |spec: &RunSpec, r: tasks::GroupDone, secs: f64| {
+    let report = |spec: &RunSpec, r: tasks::TaskOutcome, secs: f64| {
         let k = done.fetch_add(1, Ordering::SeqCst) + 1;
         match r {
-            tasks::GroupDone::Done(tasks::Done::Trained(rec)) => println!(
+            tasks::TaskOutcome::Done(tasks::Done::Trained(rec)) => println!(
                 "[{k}/{}] {} {} ({secs:.1} s)",
                 todo.len(),
                 spec.id(),
                 describe(&rec)
             ),
-            tasks::GroupDone::Done(_) => println!(
+            tasks::TaskOutcome::Done(_) => println!(
                 "[{k}/{}] {} finished by another process",
                 todo.len(),
                 spec.id()
             ),
-            tasks::GroupDone::Elsewhere => println!(
+            tasks::TaskOutcome::Elsewhere => println!(
                 "[{k}/{}] {} is being trained by another process; left to it",
                 todo.len(),
                 spec.id()
             ),
-            tasks::GroupDone::Failed(e) => {
+            tasks::TaskOutcome::Failed(e) => {
                 println!("[{k}/{}] {} FAILED: {e:#}", todo.len(), spec.id());
                 failures.lock().expect("lock").push(spec.id());
             }
@@ -521,7 +477,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                         for spec in group {
                             report(
                                 spec,
-                                tasks::GroupDone::Failed(anyhow::anyhow!("{msg}")),
+                                tasks::TaskOutcome::Failed(anyhow::anyhow!("{msg}")),
                                 0.0,
                             );
                         }
@@ -535,14 +491,14 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                         run_one(spec, &data[0], &dir_of(spec))
                     });
                     let r = match r {
-                        Ok(d) => tasks::GroupDone::Done(d),
-                        Err(e) => tasks::GroupDone::Failed(e),
+                        Ok(d) => tasks::TaskOutcome::Done(d),
+                        Err(e) => tasks::TaskOutcome::Failed(e),
                     };
                     report(spec, r, t.elapsed().as_secs_f64());
                     continue;
                 }
-                let results = tasks::train_claimed_group(group, &out, &records, |mine| {
-                    let d: Vec<&Datasets> = mine
+                let results = tasks::train_claimed_group(group, &out, &records, |to_train| {
+                    let d: Vec<&Datasets> = to_train
                         .iter()
                         .map(|m| {
                             &*data[group
@@ -551,8 +507,8 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                                 .expect("member")]
                         })
                         .collect();
-                    let dirs: Vec<PathBuf> = mine.iter().map(|m| dir_of(m)).collect();
-                    run_group(mine, &d, &dirs)
+                    let dirs: Vec<PathBuf> = to_train.iter().map(|m| dir_of(m)).collect();
+                    run_group(to_train, &d, &dirs)
                 });
                 let secs = t.elapsed().as_secs_f64();
                 for (spec, r) in results {
@@ -570,7 +526,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         .filter(|r| r.test().is_none())
         .map(|r| r.spec.id())
         .collect();
-    let rows: Vec<Row> = recs.iter().filter_map(Row::of).collect();
+    let rows: Vec<RunScores> = recs.iter().filter_map(RunScores::of).collect();
     write_outputs(fig, tier, &rows, &recs, &out.join(fig.name()))?;
     if !diverged.is_empty() {
         println!(
@@ -594,7 +550,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
 fn write_outputs(
     fig: Figure,
     tier: Tier,
-    rows: &[Row],
+    rows: &[RunScores],
     records: &[RunRecord],
     out: &Path,
 ) -> Result<()> {
@@ -677,7 +633,7 @@ fn save_log_log(
 fn bars(
     fig: Figure,
     tier: Tier,
-    rows: &[Row],
+    rows: &[RunScores],
     out: &Path,
     mut md: String,
 ) -> Result<(String, Vec<String>)> {
@@ -724,7 +680,7 @@ fn bars(
 fn energy(
     fig: Figure,
     tier: Tier,
-    rows: &[Row],
+    rows: &[RunScores],
     out: &Path,
     mut md: String,
 ) -> Result<(String, Vec<String>)> {
@@ -786,7 +742,7 @@ fn energy(
 fn alpha_sweep(
     fig: Figure,
     tier: Tier,
-    rows: &[Row],
+    rows: &[RunScores],
     out: &Path,
     mut md: String,
 ) -> Result<(String, Vec<String>)> {
@@ -842,7 +798,7 @@ fn alpha_sweep(
 fn rollouts(
     fig: Figure,
     tier: Tier,
-    rows: &[Row],
+    rows: &[RunScores],
     out: &Path,
     mut md: String,
 ) -> Result<(String, Vec<String>)> {

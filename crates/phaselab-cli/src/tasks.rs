@@ -5,15 +5,28 @@
 //! leaves `<out>/failed/<id>.txt` until a later attempt succeeds.
 
 use crate::output::write_atomic;
-use crate::reproduce::read_record;
 use anyhow::{Context, Result};
 use phaselab_core::experiments::record::RunRecord;
 use phaselab_core::experiments::RunSpec;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// An exclusive claim on one run, held while the value lives.
-pub struct Claim {
+/// The record of `spec` in `dir`, if there is a usable one (a damaged one is reported and the
+/// run counts as not finished).
+pub fn read_record(spec: &RunSpec, dir: &Path) -> Option<RunRecord> {
+    let path = dir.join(RunRecord::file_name(spec));
+    let bytes = std::fs::read(&path).ok()?;
+    match RunRecord::from_bytes(&bytes, Some(spec)) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("{}: {e}; the run will be trained again", path.display());
+            None
+        }
+    }
+}
+
+/// An exclusive lock on one run (its claim by this process), held while the value lives.
+pub struct RunLock {
     _file: File,
 }
 
@@ -25,9 +38,9 @@ fn failed_path(out: &Path, spec: &RunSpec) -> PathBuf {
     out.join("failed").join(format!("{}.txt", spec.id()))
 }
 
-/// Claim `spec` for this process: None if another process holds it and `wait` is false, else
+/// Lock `spec` for this process: None if another process holds it and `wait` is false, else
 /// once the other process lets go.
-pub fn claim(out: &Path, spec: &RunSpec, wait: bool) -> Result<Option<Claim>> {
+pub fn claim(out: &Path, spec: &RunSpec, wait: bool) -> Result<Option<RunLock>> {
     let path = lock_path(out, spec);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -56,7 +69,7 @@ pub fn claim(out: &Path, spec: &RunSpec, wait: bool) -> Result<Option<Claim>> {
             return Err(e).with_context(|| format!("cannot lock {}", path.display()));
         }
     }
-    Ok(Some(Claim { _file: file }))
+    Ok(Some(RunLock { _file: file }))
 }
 
 /// Where one run stands in the shared directories.
@@ -125,7 +138,7 @@ pub fn train_claimed(
 }
 
 /// What happened to one run of a group given to `train_claimed_group`.
-pub enum GroupDone {
+pub enum TaskOutcome {
     Done(Done),
     /// Another process holds it; left to that process.
     Elsewhere,
@@ -140,39 +153,39 @@ pub fn train_claimed_group<'a>(
     out: &Path,
     records: &Path,
     train: impl FnOnce(&[&'a RunSpec]) -> Result<Vec<Result<RunRecord>>>,
-) -> Vec<(&'a RunSpec, GroupDone)> {
+) -> Vec<(&'a RunSpec, TaskOutcome)> {
     let mut done = Vec::new();
-    let mut mine = Vec::new();
+    let mut to_train = Vec::new();
     let mut claims = Vec::new();
     for &spec in specs {
         if read_record(spec, records).is_some() {
-            done.push((spec, GroupDone::Done(Done::Finished)));
+            done.push((spec, TaskOutcome::Done(Done::Finished)));
             continue;
         }
         match claim(out, spec, false) {
             Ok(Some(c)) if read_record(spec, records).is_some() => {
                 drop(c);
-                done.push((spec, GroupDone::Done(Done::FinishedElsewhere)));
+                done.push((spec, TaskOutcome::Done(Done::FinishedElsewhere)));
             }
             Ok(Some(c)) => {
                 claims.push(c);
-                mine.push(spec);
+                to_train.push(spec);
             }
-            Ok(None) => done.push((spec, GroupDone::Elsewhere)),
-            Err(e) => done.push((spec, GroupDone::Failed(e))),
+            Ok(None) => done.push((spec, TaskOutcome::Elsewhere)),
+            Err(e) => done.push((spec, TaskOutcome::Failed(e))),
         }
     }
-    if mine.is_empty() {
+    if to_train.is_empty() {
         return done;
     }
-    let results = match train(&mine) {
+    let results = match train(&to_train) {
         Ok(r) => r,
         Err(e) => {
             let msg = format!("{e:#}");
-            mine.iter().map(|_| Err(anyhow::anyhow!("{msg}"))).collect()
+            to_train.iter().map(|_| Err(anyhow::anyhow!("{msg}"))).collect()
         }
     };
-    for (spec, r) in mine.into_iter().zip(results) {
+    for (spec, r) in to_train.into_iter().zip(results) {
         let failed = failed_path(out, spec);
         let r = r.and_then(|rec| {
             write_atomic(&records.join(RunRecord::file_name(spec)), &rec.to_bytes())?;
@@ -181,11 +194,11 @@ pub fn train_claimed_group<'a>(
         match r {
             Ok(rec) => {
                 let _ = std::fs::remove_file(&failed);
-                done.push((spec, GroupDone::Done(Done::Trained(rec))));
+                done.push((spec, TaskOutcome::Done(Done::Trained(rec))));
             }
             Err(e) => {
                 let _ = write_atomic(&failed, format!("{e:#}\n").as_bytes());
-                done.push((spec, GroupDone::Failed(e)));
+                done.push((spec, TaskOutcome::Failed(e)));
             }
         }
     }

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::metrics::rollout_error;
-use phaselab_core::models::learned_structure::learned_structure;
+use phaselab_core::metrics::learned_structure::learned_structure;
 use phaselab_core::models::{ControlConfig, ControlKind, ControlModel, DynamicsModel, ModelConfig};
 use phaselab_core::physics::simulate::{simulate as integrate, Integrator};
 use phaselab_core::physics::{build, State, System, SystemSpec};
@@ -17,7 +17,7 @@ use phaselab_core::solve::Solver;
 use phaselab_core::train::checkpoint::Checkpoint;
 use phaselab_core::train::{
     evaluate_async, evaluate_control_async, fit_standardisation, mujoco_train_config, EpochStats,
-    TrainConfig, TrainError, Trainer,
+    MemberEpoch, TrainConfig, TrainError, Trainer,
 };
 use serde_json::json;
 use std::cell::RefCell;
@@ -53,10 +53,16 @@ enum AnyModel {
 }
 
 impl AnyTrainer {
+    /// One epoch of the one run; a divergence is an error.
     async fn epoch(&mut self) -> Result<EpochStats, TrainError> {
-        match self {
-            AnyTrainer::Autonomous(t) => t.epoch_async().await,
-            AnyTrainer::Control(t) => t.epoch_async().await,
+        let done = match self {
+            AnyTrainer::Autonomous(t) => t.epoch_async().await?,
+            AnyTrainer::Control(t) => t.epoch_async().await?,
+        };
+        match done.into_iter().next() {
+            Some(MemberEpoch::Trained(stats)) => Ok(stats),
+            Some(MemberEpoch::Diverged(e)) => Err(e),
+            _ => Err(TrainError::Stopped(self.epochs_done())),
         }
     }
 
@@ -69,8 +75,8 @@ impl AnyTrainer {
 
     fn model(&self) -> AnyModel {
         match self {
-            AnyTrainer::Autonomous(t) => AnyModel::Autonomous(t.model()),
-            AnyTrainer::Control(t) => AnyModel::Control(t.model()),
+            AnyTrainer::Autonomous(t) => AnyModel::Autonomous(t.member(0)),
+            AnyTrainer::Control(t) => AnyModel::Control(t.member(0)),
         }
     }
 }
@@ -307,7 +313,7 @@ impl Playground {
                 seed: s.seed,
                 ..mujoco_train_config()
             };
-            let t = Trainer::new(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
+            let t = Trainer::single(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
             (AnyTrainer::Control(t), cfg)
         } else {
             let mc = ModelConfig {
@@ -321,7 +327,7 @@ impl Playground {
                 )
             };
             let cfg = s.train_config();
-            let t = Trainer::new(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
+            let t = Trainer::single(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
             (AnyTrainer::Autonomous(t), cfg)
         };
         let mut inner = self.inner.borrow_mut();

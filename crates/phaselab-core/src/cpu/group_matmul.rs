@@ -4,7 +4,7 @@
 //!   y_k = x_k W_k            backward: dx_k = G_k W_k^T,  dW_k = x_k^T G_k;
 //!   y_k = g_k W_k^T          backward: dg_k = G_k W_k,    dW_k = G_k^T g_k.
 //! flex's batched product spreads the members over the thread pool, which inside the step's
-//! two-half split (`data_parallel`) moves each member's product to whichever thread is free and
+//! two-half split (`train::batch_split`) moves each member's product to whichever thread is free and
 //! costs more than it saves; here each half keeps its members on its own thread and cache.
 //! A single network (K = 1) uses them too for x W and for tangents (one tall product instead of
 //! burn's one per sample); off flex, models use burn's `matmul`.

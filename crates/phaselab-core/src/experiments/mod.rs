@@ -1,5 +1,5 @@
 //! The paper's figures as data: for each figure, the grid of runs (system, model, seed, setting)
-//! it needs, at three sizes. Running, resuming and drawing live in the CLI and `plot`.
+//! it needs, at four sizes ([`Tier`]). Running, resuming and drawing live in the CLI and `plot`.
 
 use crate::data::protocol::Protocol;
 use crate::models::ModelKind;
@@ -175,7 +175,9 @@ impl RunSpec {
     }
 }
 
-/// The figures `phaselab reproduce` knows (the paper's numbering; fig7, MuJoCo, is its own issue).
+/// The figures on synthetic systems that `phaselab reproduce` knows (the paper's numbering).
+/// Figure 7, the control-aware models on MuJoCo data, is reproduced too, with its own settings
+/// and records: see [`mujoco`] and `plot::fig7`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Figure {
     /// Energy violation against rollout error over systems x models x seeds, and its growth in time.

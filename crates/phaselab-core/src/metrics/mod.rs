@@ -1,5 +1,6 @@
 //! The paper's metrics on rollouts, computed in f64 from predicted and true trajectory sets of the
-//! same shape [N, T, D] (no learning framework needed).
+//! same shape [N, T, D] (no learning framework needed), and `learned_structure`, which reads what
+//! a trained model learned (potential, inverse mass, forces) against the true system's.
 //!
 //! Differences from the reference code, on purpose: the t = 0 state (given, not predicted) is left
 //! out of every average; angles are compared as stored, never unwrapped across trajectories; the
@@ -7,6 +8,7 @@
 //! logs are taken, so exact agreement gives 1e-7 rather than 0.
 
 pub mod energy_violation;
+pub mod learned_structure;
 pub mod persistence;
 pub mod rollout_error;
 

@@ -2,7 +2,8 @@
 //! field. Data are z = [q, v]; models with a learned mass matrix integrate [q, p] and convert at
 //! their edges: p0 = M(q0) v0, readout v = M^-1(q) p.
 
-use super::features::CosSin;
+use super::features::{halves, CosSin};
+use super::hamiltonian::{stabilise, Hamiltonian};
 use super::kind::ModelKind;
 use super::mass_matrix::{Lower, MassNet};
 use super::mlp::Mlp;
@@ -27,9 +28,9 @@ pub struct ModelConfig {
     pub alpha: f64,
     /// Seed of the initial weights.
     pub seed: u64,
-    /// Zero every component of a Hamiltonian field where the state has |z_i| > 1e3 (the
-    /// reference's `HamiltonianDynamics`), so a rollout that runs away stops instead of
-    /// overflowing. On by default for the HNN family; checkpoints from before it load without it,
+    /// Zero every component i of a Hamiltonian field where the model's own state s = [q, p] has
+    /// |s_i| > 1e3 (the reference's `HamiltonianDynamics`, which integrates [q, p] too), so a
+    /// rollout that runs away stops instead of overflowing. On by default for the HNN family; checkpoints from before it load without it,
     /// as they were trained.
     #[serde(default)]
     pub stabiliser: bool,
@@ -140,12 +141,6 @@ pub struct DynamicsModel {
     pub members: Vec<ModelConfig>,
 }
 
-/// Split [B, 2D] into its halves.
-pub fn halves(s: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
-    let d = s.dims()[1] / 2;
-    (s.clone().narrow(1, 0, d), s.narrow(1, d, d))
-}
-
 impl DynamicsModel {
     pub fn kind(&self) -> ModelKind {
         self.config.kind
@@ -171,30 +166,56 @@ impl DynamicsModel {
         Tensor::cat(vec![self.emb.embed(q), x], 1)
     }
 
-    /// The vector field in the model's own state ([q, v] or [q, p]), [B, 2D] -> [B, 2D]; the
-    /// HNN family's J grad H is in `hamiltonian.rs`.
+    /// The learned Hamiltonian of the HNN family (None for the other models).
+    pub fn learned_hamiltonian(&self) -> Option<Hamiltonian<'_>> {
+        match self.kind() {
+            ModelKind::Hnn | ModelKind::HnnForced => Some(Hamiltonian::Separable {
+                potential: &self.main,
+                mass: self.mass(),
+                emb: &self.emb,
+            }),
+            ModelKind::HnnGeneral => Some(Hamiltonian::General {
+                net: &self.main,
+                emb: &self.emb,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The vector field in the model's own state ([q, v] or [q, p]), [B, 2D] -> [B, 2D]:
+    ///   node: dz/dt = MLP(phi(q), v);  node-so-direct: dq/dt = v, dv/dt = MLP(phi(q), v);
+    ///   node-so(-symreg): dq/dt = M^-1(q) p, dp/dt = MLP(phi(q), p);
+    ///   HNN family: J grad H (stabilised where set), plus the forcing network for hnn-forced.
     pub fn field(&self, s: Tensor<2>) -> Tensor<2> {
         let (q, x) = halves(s.clone());
+        if let Some(h) = self.learned_hamiltonian() {
+            let f = h.field(q.clone(), x.clone());
+            let f = match self.config.stabiliser {
+                true => stabilise(f, s),
+                false => f,
+            };
+            return match &self.extra {
+                Some(nn) => f + nn.forward(self.input(q, x)),
+                None => f,
+            };
+        }
         match self.kind() {
             ModelKind::Node => self.main.forward(self.input(q, x)),
             ModelKind::NodeSoDirect => {
                 let a = self.main.forward(self.input(q, x.clone()));
                 Tensor::cat(vec![x, a], 1)
             }
-            ModelKind::NodeSo | ModelKind::NodeSoSymreg => {
+            _ => {
                 let low = self.lower(q.clone());
                 let dq = MassNet::minv_p(&low, x.clone());
                 Tensor::cat(vec![dq, self.main.forward(self.input(q, x))], 1)
-            }
-            ModelKind::Hnn | ModelKind::HnnForced | ModelKind::HnnGeneral => {
-                super::hamiltonian::field(self, s)
             }
         }
     }
 
     /// The learned Hamiltonian H(q, p) [B, 1] of an HNN (None for the others).
     pub fn hamiltonian(&self, s: Tensor<2>) -> Option<Tensor<2>> {
-        super::hamiltonian::hamiltonian(self, s)
+        self.learned_hamiltonian().map(|h| h.value(s))
     }
 
     /// Data state [q, v] -> model state.

@@ -115,3 +115,9 @@ impl CosSin {
         t.select(2, idx)
     }
 }
+
+/// Split states [B, 2D] into their halves: [q, v] or [q, p].
+pub fn halves(s: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+    let d = s.dims()[1] / 2;
+    (s.clone().narrow(1, 0, d), s.narrow(1, d, d))
+}

@@ -6,10 +6,9 @@
 //! burn has first-order autodiff only, so grad H is written as tensor ops (`Mlp::input_gradient`,
 //! `kinetic_grad_q`) and training differentiates through them.
 
-use super::dynamics::{halves, DynamicsModel};
-use super::features::CosSin;
-use super::kind::ModelKind;
+use super::features::{halves, CosSin};
 use super::mass_matrix::{masks, Lower, MassNet};
+use super::mlp::Mlp;
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
@@ -21,54 +20,65 @@ pub fn stabilise(f: Tensor<2>, s: Tensor<2>) -> Tensor<2> {
     f.mask_fill(s.abs().greater_elem(STABILISER_BOUND), 0.0)
 }
 
-/// J grad H at states s = [q, p] [B, 2D], with the stabiliser where the model has it.
-pub fn field(m: &DynamicsModel, s: Tensor<2>) -> Tensor<2> {
-    let stable = |f: Tensor<2>| match m.config.stabiliser {
-        true => stabilise(f, s.clone()),
-        false => f,
-    };
-    let (q, p) = halves(s.clone());
-    match m.kind() {
-        ModelKind::Hnn | ModelKind::HnnForced => {
-            let low = m.lower(q.clone());
-            let dq = MassNet::minv_p(&low, p.clone());
-            let dk = kinetic_grad_q(m.mass(), &m.emb, q.clone(), &low, p.clone());
-            let dv = m
-                .emb
-                .vjp(q.clone(), m.main.input_gradient(m.emb.embed(q.clone())));
-            let f = stable(Tensor::cat(vec![dq, (dk + dv).neg()], 1));
-            match &m.extra {
-                Some(nn) => f + nn.forward(m.input(q, p)),
-                None => f,
-            }
-        }
-        ModelKind::HnnGeneral => {
-            let g = m.main.input_gradient(m.input(q.clone(), p));
-            let w = m.emb.width();
-            let gq = m.emb.vjp(q, g.clone().narrow(1, 0, w));
-            let gp = g.narrow(1, w, m.config.dof);
-            stable(Tensor::cat(vec![gp, gq.neg()], 1))
-        }
-        k => panic!("{k} has no Hamiltonian"),
-    }
+/// A learned Hamiltonian, by its structure: the networks it is made of, borrowed from a model.
+pub enum Hamiltonian<'a> {
+    /// hnn, hnn-forced: H(q, p) = p^T M^-1(q) p / 2 + V(q), V = `potential`(phi(q)).
+    Separable {
+        potential: &'a Mlp,
+        mass: &'a MassNet,
+        emb: &'a CosSin,
+    },
+    /// hnn-general: H(q, p) = `net`(phi(q), p).
+    General { net: &'a Mlp, emb: &'a CosSin },
 }
 
-/// The learned H(q, p) [B, 1] of an HNN (None for the other models).
-pub fn hamiltonian(m: &DynamicsModel, s: Tensor<2>) -> Option<Tensor<2>> {
-    let (q, p) = halves(s);
-    match m.kind() {
-        ModelKind::Hnn | ModelKind::HnnForced => {
-            let low = m.lower(q.clone());
-            let u = low
-                .l
-                .swap_dims(1, 2)
-                .matmul(p.unsqueeze_dim::<3>(2))
-                .squeeze_dim::<2>(2);
-            let kinetic = (u.clone() * u).sum_dim(1).mul_scalar(0.5);
-            Some(kinetic + m.main.forward(m.emb.embed(q)))
+impl Hamiltonian<'_> {
+    /// H(q, p) [B, 1] at states s = [q, p] [B, 2D].
+    pub fn value(&self, s: Tensor<2>) -> Tensor<2> {
+        let (q, p) = halves(s);
+        match self {
+            Hamiltonian::Separable {
+                potential,
+                mass,
+                emb,
+            } => {
+                let low = mass.lower(emb, q.clone());
+                let u = low
+                    .l
+                    .swap_dims(1, 2)
+                    .matmul(p.unsqueeze_dim::<3>(2))
+                    .squeeze_dim::<2>(2);
+                let kinetic = (u.clone() * u).sum_dim(1).mul_scalar(0.5);
+                kinetic + potential.forward(emb.embed(q))
+            }
+            Hamiltonian::General { net, emb } => net.forward(Tensor::cat(vec![emb.embed(q), p], 1)),
         }
-        ModelKind::HnnGeneral => Some(m.main.forward(m.input(q, p))),
-        _ => None,
+    }
+
+    /// J grad H = [dH/dp, -dH/dq] [B, 2D] at states [q, p], given as their halves q and p
+    /// [B, D] (so that a caller adding terms in q and p differentiates through the same halves).
+    pub fn field(&self, q: Tensor<2>, p: Tensor<2>) -> Tensor<2> {
+        match self {
+            Hamiltonian::Separable {
+                potential,
+                mass,
+                emb,
+            } => {
+                let low = mass.lower(emb, q.clone());
+                let dq = MassNet::minv_p(&low, p.clone());
+                let dk = kinetic_grad_q(mass, emb, q.clone(), &low, p);
+                let dv = emb.vjp(q.clone(), potential.input_gradient(emb.embed(q)));
+                Tensor::cat(vec![dq, (dk + dv).neg()], 1)
+            }
+            Hamiltonian::General { net, emb } => {
+                let g = net.input_gradient(Tensor::cat(vec![emb.embed(q.clone()), p], 1));
+                let w = emb.width();
+                let d = q.dims()[1];
+                let gq = emb.vjp(q, g.clone().narrow(1, 0, w));
+                let gp = g.narrow(1, w, d);
+                Tensor::cat(vec![gp, gq.neg()], 1)
+            }
+        }
     }
 }
 

@@ -6,7 +6,6 @@ pub mod dynamics;
 pub mod features;
 pub mod hamiltonian;
 pub mod kind;
-pub mod learned_structure;
 pub mod mass_matrix;
 pub mod mlp;
 pub mod population;
@@ -15,7 +14,7 @@ pub mod symplectic;
 pub use control::{ControlConfig, ControlKind, ControlModel};
 pub use dynamics::{DynamicsModel, ModelConfig};
 pub use kind::ModelKind;
-pub use population::Stack;
+pub use population::Population;
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use super::mass_matrix::MassNet;
 use super::mlp::Mlp;
 
 /// A model that can be stacked into a population and split back into its members.
-pub trait Stack: Sized {
+pub trait Population: Sized {
     /// The members stacked, member k = `models[k]` (an error names what differs).
     fn stack(models: &[Self]) -> Result<Self, String>;
     /// Number of members (1 for a single model).
@@ -29,7 +29,7 @@ fn same_shape<C: PartialEq + std::fmt::Debug>(shapes: &[C], what: &str) -> Resul
 }
 
 /// The first of `models` once every member is a single model of one shape.
-fn check_members<'a, M: Stack, C: PartialEq + std::fmt::Debug>(
+fn check_members<'a, M: Population, C: PartialEq + std::fmt::Debug>(
     models: &'a [M],
     shape: impl Fn(&M) -> C,
     what: &str,
@@ -59,7 +59,7 @@ fn dynamics_shape(c: &ModelConfig) -> ModelConfig {
     }
 }
 
-impl Stack for DynamicsModel {
+impl Population for DynamicsModel {
     fn stack(models: &[Self]) -> Result<Self, String> {
         let first = check_members(models, |m| dynamics_shape(&m.config), "configuration")?;
         Ok(DynamicsModel {
@@ -113,7 +113,7 @@ fn control_shape(c: &ControlConfig) -> (String, usize, usize, usize, usize, usiz
     )
 }
 
-impl Stack for ControlModel {
+impl Population for ControlModel {
     fn stack(models: &[Self]) -> Result<Self, String> {
         let first = check_members(
             models,

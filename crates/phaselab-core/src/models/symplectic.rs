@@ -2,7 +2,8 @@
 //! symmetric. The penalty of SpNN is mean((J DF - (J DF)^T)^2) over states, with the exact
 //! Jacobian DF built from forward tangents (no autodiff of autodiff).
 
-use super::dynamics::{halves, DynamicsModel};
+use super::dynamics::DynamicsModel;
+use super::features::halves;
 use super::kind::ModelKind;
 use burn::prelude::*;
 

@@ -215,7 +215,7 @@ fn stabiliser_zeroes_the_hamiltonian_field_where_the_state_is_large() {
         let f_off = to_vec(model_off.field(s.clone()));
         // The raw J grad H part (hnn-forced adds a free network after the stabiliser).
         let extra = model_off.extra.as_ref().map(|nn| {
-            let (q, x) = dynamics::halves(s.clone());
+            let (q, x) = crate::models::features::halves(s.clone());
             to_vec(nn.forward(Tensor::cat(vec![model_off.emb.embed(q), x], 1)))
         });
         for i in 0..12 {

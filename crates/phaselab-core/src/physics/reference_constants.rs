@@ -37,7 +37,8 @@ mod tests {
 
     #[test]
     fn matches_the_reference_table() {
-        // The digest's table (section 2.1), to 6 decimals.
+        // The masses and lengths the reference's `ChainPendulum` builds
+        // (https://github.com/ngruver/decon-hnn, src/systems/chain_pendulum.py), to 6 decimals.
         let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
         assert!(close(&node_masses(1), &[1.039051]));
         assert!(close(&chain_lengths(1), &[1.172151]));

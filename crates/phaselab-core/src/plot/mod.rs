@@ -1,5 +1,6 @@
-//! Figures drawn with plotters on any backend: PNG and SVG natively (a canvas in the browser
-//! later). Plot code reads results; it never trains.
+//! Figures drawn with plotters on any backend: PNG and SVG natively; in the browser the wasm crate
+//! draws the same line plots to an SVG string, which the page paints onto its canvases. Plot code
+//! reads results; it never trains.
 
 pub use plotters;
 use plotters::coord::Shift;
@@ -20,7 +21,7 @@ fn fonts() {
     }
 }
 
-/// One colour per model, used in every figure (and later in the playground).
+/// One colour per model, used in every figure and, through the wasm crate, in the playground.
 pub fn model_colour(model: &str) -> RGBColor {
     // "node l1": the model's colour, darkened, for a second variant of the same model.
     if let Some(base) = model.strip_suffix(" l1") {

@@ -1,9 +1,9 @@
-//! The learned structure beside the true system's along one coordinate (`models::learned_structure`):
+//! The learned structure beside the true system's along one coordinate (`metrics::learned_structure`):
 //! potential, inverse mass, force and acceleration at rest, one panel each, truth solid and every
 //! model dashed in its colour.
 
 use super::{blank, lines, Curve, LinesSpec, PlotError};
-use crate::models::learned_structure::{Profile, StructureSlice};
+use crate::metrics::learned_structure::{Profile, StructureSlice};
 
 /// The panels that at least one slice has, as line specs (the page draws the same ones).
 pub fn structure_panels(slices: &[StructureSlice]) -> Vec<LinesSpec> {

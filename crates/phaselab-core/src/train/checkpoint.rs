@@ -60,30 +60,18 @@ pub enum CheckpointError {
 }
 
 impl Checkpoint {
-    /// Capture a model (its weights read back from the device).
+    /// Capture a model, its weights read back from the device (native: the reads are waited
+    /// for).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_model(
         model: &DynamicsModel,
         training: serde_json::Value,
     ) -> Result<Self, CheckpointError> {
-        let weights = model
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| CheckpointError::Weights(format!("{e:?}")))?;
-        Ok(Checkpoint {
-            meta: CheckpointMeta {
-                format_version: CHECKPOINT_VERSION,
-                phaselab_version: crate::VERSION.to_string(),
-                model: model.config.clone(),
-                training,
-            },
-            weights: weights.to_vec(),
-            file_version: CHECKPOINT_VERSION,
-        })
+        super::trainer::block_on(Self::from_model_async(model, training))
     }
 
-    /// [`Checkpoint::from_model`] for a model on a device that cannot be read synchronously
-    /// (WebGPU in the browser): its weights are read asynchronously into a CPU copy first.
+    /// Capture a model: its weights are read back asynchronously (as WebGPU in the browser
+    /// requires) into a CPU copy, whose record is the checkpoint's weights.
     pub async fn from_model_async(
         model: &DynamicsModel,
         training: serde_json::Value,
@@ -105,7 +93,20 @@ impl Checkpoint {
             values: values.into_iter(),
             device: cpu,
         });
-        Self::from_model(&copy, training)
+        let weights = copy
+            .into_record()
+            .into_bytes()
+            .map_err(|e| CheckpointError::Weights(format!("{e:?}")))?;
+        Ok(Checkpoint {
+            meta: CheckpointMeta {
+                format_version: CHECKPOINT_VERSION,
+                phaselab_version: crate::VERSION.to_string(),
+                model: model.config.clone(),
+                training,
+            },
+            weights: weights.to_vec(),
+            file_version: CHECKPOINT_VERSION,
+        })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

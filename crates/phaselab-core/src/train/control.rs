@@ -2,7 +2,8 @@
 //! data, the loss mean(((z_pred - z) / s_z)^2) over the rolled-out chunk, and the same standardised
 //! MSE per step over long test rollouts (the paper's Figure 7 metric).
 
-use super::trainer::{member_mean, Learner, Minibatch, TrainConfig};
+use super::config::TrainConfig;
+use super::trainable::{member_mean, Minibatch, Trainable};
 use crate::data::TrajectorySet;
 use crate::models::control::{ControlConfig, ControlKind, ControlModel, Standardise};
 use burn::prelude::*;
@@ -138,7 +139,7 @@ impl ControlModel {
     }
 }
 
-impl Learner for ControlModel {
+impl Trainable for ControlModel {
     type Data = ControlChunks;
 
     fn prepare(&self, set: &TrajectorySet) -> Result<ControlChunks, String> {
@@ -287,35 +288,9 @@ fn floats(d: TensorData) -> Result<Vec<f32>, String> {
         .map_err(|e| format!("{e:?}"))
 }
 
-/// Score `model` on `set` (trajectories with controls): metrics and the predicted trajectories.
-pub fn evaluate_control_with_rollouts(
-    model: &ControlModel,
-    set: &TrajectorySet,
-    device: &Device,
-) -> Result<(ControlEvaluation, TrajectorySet), String> {
-    let c = model.prepare(set)?;
-    let mut s = ControlScores::new(set);
-    for b in control_blocks(model, &c, device) {
-        s.add(
-            b.i0,
-            &floats(b.pred.into_data())?,
-            &floats(b.per_step.into_data())?,
-            &floats(b.per_feature.into_data())?,
-        );
-    }
-    s.finish(c.n)
-}
-
-/// Score `model` on `set` (trajectories with controls), in blocks of 256.
-pub fn evaluate_control(
-    model: &ControlModel,
-    set: &TrajectorySet,
-    device: &Device,
-) -> Result<ControlEvaluation, String> {
-    Ok(evaluate_control_with_rollouts(model, set, device)?.0)
-}
-
-/// [`evaluate_control_with_rollouts`] with asynchronous reads (WebGPU in the browser).
+/// Score `model` on `set` (trajectories with controls), in blocks of 256: metrics and the
+/// predicted trajectories. Reads are asynchronous, as WebGPU in the browser requires; natively
+/// [`evaluate_control`] waits for them.
 pub async fn evaluate_control_async(
     model: &ControlModel,
     set: &TrajectorySet,
@@ -333,13 +308,33 @@ pub async fn evaluate_control_async(
     s.finish(c.n)
 }
 
+/// [`evaluate_control_async`], waited for (native).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn evaluate_control_with_rollouts(
+    model: &ControlModel,
+    set: &TrajectorySet,
+    device: &Device,
+) -> Result<(ControlEvaluation, TrajectorySet), String> {
+    super::trainer::block_on(evaluate_control_async(model, set, device))
+}
+
+/// The scores of [`evaluate_control_with_rollouts`] (native).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn evaluate_control(
+    model: &ControlModel,
+    set: &TrajectorySet,
+    device: &Device,
+) -> Result<ControlEvaluation, String> {
+    Ok(evaluate_control_with_rollouts(model, set, device)?.0)
+}
+
 /// The reference's optimiser settings for the MuJoCo models: Adam (L2 weight decay 1e-4), lr
 /// 5e-3, cosine per epoch to 1e-6 over 256 epochs, batch 200, clipping at norm 1.
 pub fn mujoco_train_config() -> TrainConfig {
     TrainConfig {
         epochs: 256,
-        optimizer: super::trainer::OptimizerKind::Adam,
-        schedule: super::trainer::Schedule::CosineEpoch { lr_min: 1e-6 },
+        optimizer: super::config::OptimizerKind::Adam,
+        schedule: super::config::Schedule::CosineEpoch { lr_min: 1e-6 },
         ..TrainConfig::default()
     }
 }

@@ -159,7 +159,9 @@ impl Scores {
     }
 }
 
-/// Roll the model out from every test chunk's first state and score it (synchronous reads).
+/// Roll the model out from every test chunk's first state and score it (native: the reads are
+/// waited for).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn evaluate(
     model: &DynamicsModel,
     test: &TrajectorySet,
@@ -170,26 +172,18 @@ pub fn evaluate(
 }
 
 /// [`evaluate`], also returning the predicted test trajectories.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn evaluate_with_rollouts(
     model: &DynamicsModel,
     test: &TrajectorySet,
     solver: &Solver,
     device: &Device,
 ) -> Result<(Evaluation, TrajectorySet), String> {
-    check_dims(model, test)?;
-    let mut scores = Scores::new(test);
-    for i0 in (0..test.n).step_by(BLOCK) {
-        let bl = block(model, test, i0, solver, device, true);
-        let vals = floats(bl.pred.into_data())?;
-        let sym = bl.symplectic.map(|p| p.into_scalar::<f32>());
-        let h = bl.hamiltonian.map(|h| floats(h.into_data())).transpose()?;
-        scores.add(bl.i0, &vals, sym, h);
-    }
-    let pred = scores.pred.clone();
-    Ok((scores.finish(model, test)?, pred))
+    super::trainer::block_on(evaluate_async(model, test, solver, device, true))
 }
 
-/// [`evaluate_with_rollouts`] with asynchronous reads (required on WebGPU in the browser). With
+/// Roll the model out from every test chunk's first state and score it, with asynchronous reads
+/// (as WebGPU in the browser requires), also returning the predicted test trajectories. With
 /// `symplectic` false the symplectic error (an exact Jacobian at every state, the costliest part)
 /// is skipped and reported as None.
 pub async fn evaluate_async(

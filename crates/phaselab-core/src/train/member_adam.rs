@@ -6,7 +6,7 @@
 //!   AdamW: theta <- theta (1 - lr wd) - lr d;   Adam: g <- g + wd theta first, theta <- theta - lr d.
 //! Clipping scales member k's gradient by min(1, c_k / ||g_k||), ||g_k|| over all its parameters.
 
-use super::trainer::OptimizerKind;
+use super::config::OptimizerKind;
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::prelude::*;

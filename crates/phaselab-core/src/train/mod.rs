@@ -1,27 +1,33 @@
-//! Training as the reference does it (digest section 6): AdamW (lr 5e-3, weight decay 1e-4), a
-//! cosine schedule stepped every minibatch with a floor of 1e-3 x lr, gradient clipping at global
-//! norm 1, batches of 200 chunks, L2 or L1 loss on the rolled-out chunk.
+//! Training as the reference does it (github.com/ngruver/decon-hnn): AdamW (lr 5e-3, weight decay
+//! 1e-4), a cosine schedule stepped every minibatch with a floor of 1e-3 x lr, gradient clipping at
+//! global norm 1, batches of 200 chunks, L2 or L1 loss on the rolled-out chunk. One loop
+//! (`trainer`) trains a single run or a population of runs in lock-step.
 
+pub mod batch_split;
 pub mod checkpoint;
+pub mod chunks;
 pub mod clip;
+pub mod config;
 pub mod control;
 pub mod evaluate;
-pub mod learner;
 pub mod member_adam;
-pub mod population;
+pub mod member_blocks;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod run;
+pub mod trainable;
 pub mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use config::{steps_per_epoch, Loss, OptimizerKind, Schedule, TrainConfig};
 pub use control::{
     evaluate_control, evaluate_control_async, evaluate_control_with_rollouts, fit_standardisation,
     mujoco_train_config, ControlEvaluation,
 };
 pub use evaluate::{evaluate, evaluate_async, evaluate_with_rollouts, Evaluation};
-pub use population::{train_population, PopulationTrainer};
-pub use trainer::{
-    steps_per_epoch, train, EpochStats, Learner, Loss, OptimizerKind, Schedule, TrainConfig,
-    TrainError, TrainOutcome, Trainer,
-};
+pub use trainable::{member_mean, Minibatch, Trainable};
+pub use trainer::{EpochStats, MemberEpoch, TrainError, TrainOutcome, Trainer};
+#[cfg(not(target_arch = "wasm32"))]
+pub use trainer::{block_on, train, train_population};
 
 #[cfg(test)]
 mod tests;

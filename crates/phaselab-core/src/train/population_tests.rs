@@ -7,7 +7,7 @@ use super::control::{evaluate_control, fit_standardisation, mujoco_train_config}
 use super::*;
 use crate::data::protocol::Protocol;
 use crate::data::TrajectorySet;
-use crate::models::{ControlConfig, ControlKind, ModelConfig, ModelKind, Stack};
+use crate::models::{ControlConfig, ControlKind, ModelConfig, ModelKind, Population};
 use crate::physics::system;
 use burn::prelude::*;
 
@@ -161,7 +161,7 @@ fn bad_populations_are_refused_with_a_reason() {
         epochs: 7,
         ..c.clone()
     };
-    let err = |r: Result<Vec<TrainOutcome>, TrainError>| r.err().unwrap().to_string();
+    let err = |r: Result<Vec<TrainOutcome<crate::models::DynamicsModel>>, TrainError>| r.err().unwrap().to_string();
     let e = err(train_population(
         vec![m(), m()],
         &[&a, &a],

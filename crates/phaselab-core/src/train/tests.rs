@@ -1,7 +1,7 @@
 //! Learning checks: every model's loss falls, divergence is caught with the last good model,
 //! checkpoints round-trip bit for bit and reject bad bytes.
 
-use super::trainer::Chunks;
+use super::chunks::Chunks;
 use super::*;
 use crate::data::protocol::Protocol;
 use crate::models::{DynamicsModel, ModelConfig, ModelKind};
@@ -294,19 +294,22 @@ fn async_epochs_evaluation_and_export_equal_the_synchronous_ones() {
         ..ModelConfig::new(ModelKind::NodeSo, 1, sys.angular())
     };
     let cfg = quick(3);
-    let mut a = Trainer::new(mc.init(&dev), &train_set, &cfg, &dev).unwrap_or_else(|_| panic!());
-    let mut b = Trainer::new(mc.init(&dev), &train_set, &cfg, &dev).unwrap_or_else(|_| panic!());
+    let mut a = Trainer::single(mc.init(&dev), &train_set, &cfg, &dev).unwrap_or_else(|_| panic!());
+    let mut b = Trainer::single(mc.init(&dev), &train_set, &cfg, &dev).unwrap_or_else(|_| panic!());
     for _ in 0..3 {
         let (x, y) = (a.epoch().unwrap(), ready(b.epoch_async()).unwrap());
-        assert_eq!(x.loss, y.loss);
+        match (&x[0], &y[0]) {
+            (MemberEpoch::Trained(x), MemberEpoch::Trained(y)) => assert_eq!(x.loss, y.loss),
+            other => panic!("both epochs should train: {other:?}"),
+        }
     }
     let cpu = Device::flex();
-    let sync = evaluate(&a.model(), &test, &cfg.solver, &cpu).unwrap();
-    let (asy, _) = ready(evaluate_async(&b.model(), &test, &cfg.solver, &cpu, true)).unwrap();
+    let sync = evaluate(&a.member(0), &test, &cfg.solver, &cpu).unwrap();
+    let (asy, _) = ready(evaluate_async(&b.member(0), &test, &cfg.solver, &cpu, true)).unwrap();
     assert_eq!(sync, asy);
     let meta = serde_json::json!({});
-    let one = Checkpoint::from_model(&a.model(), meta.clone()).unwrap();
-    let two = ready(Checkpoint::from_model_async(&b.model(), meta)).unwrap();
+    let one = Checkpoint::from_model(&a.member(0), meta.clone()).unwrap();
+    let two = ready(Checkpoint::from_model_async(&b.member(0), meta)).unwrap();
     // Same weights (parameter ids differ: the async copy is a fresh module).
     assert_eq!(one.meta, two.meta);
     let (ma, mb) = (one.model(&cpu).unwrap(), two.model(&cpu).unwrap());
@@ -380,7 +383,8 @@ fn with_values<M: burn::module::Module>(m: M, values: Vec<Vec<f64>>) -> M {
 
 #[test]
 fn lr_schedule_matches_the_reference_formula() {
-    // Digest section 6 (oil's cosLr, stepped every minibatch at fractional epoch e):
+    // The reference's schedule (cosLr of github.com/mfinzi/olive-oil-ml, stepped every minibatch
+    // at fractional epoch e):
     // lr = lr0 max(0.5 (1 + cos(pi e / E)), 1e-3). Values worked out by hand for E = 100.
     let cfg = TrainConfig {
         epochs: 100,
@@ -597,8 +601,8 @@ fn member_adam_steps_match_adamw_and_adam_by_hand() {
 
 #[test]
 fn trainer_steps_are_clipped_adamw_on_the_schedule_by_hand() {
-    use super::learner::Minibatch;
-    use crate::cpu::loss_and_grads;
+    use super::trainable::Minibatch;
+    use super::batch_split::loss_and_grads;
     let (sys, train_set, _) = small_data("chain-pendulum:1");
     let dev = Device::flex().autodiff();
     let mc = ModelConfig {
@@ -618,12 +622,12 @@ fn trainer_steps_are_clipped_adamw_on_the_schedule_by_hand() {
         ..TrainConfig::default()
     };
     let mut trainer =
-        Trainer::new(mc.init(&dev), &train_set, &cfg, &dev).unwrap_or_else(|_| panic!());
+        Trainer::single(mc.init(&dev), &train_set, &cfg, &dev).unwrap_or_else(|_| panic!());
     let theta0 = values_of(&mc.init(&dev));
     let mut thetas = vec![theta0.clone()];
     for _ in 0..2 {
         trainer.epoch().unwrap();
-        thetas.push(values_of(&trainer.model()));
+        thetas.push(values_of(&trainer.member(0)));
     }
     // The gradient at each step's parameters on that step's rows (the trainer's minibatch order),
     // clipped to global norm 2e-3 by hand.
@@ -784,7 +788,7 @@ fn loss_grads(
     cfg: &TrainConfig,
     dev: &Device,
 ) -> Vec<Vec<f64>> {
-    let one = [super::learner::Minibatch {
+    let one = [super::trainable::Minibatch {
         data,
         rows: &GRAD_ROWS,
         cfg,
@@ -795,7 +799,7 @@ fn loss_grads(
 }
 
 fn loss_at(model: &DynamicsModel, data: &Chunks, cfg: &TrainConfig, dev: &Device) -> f64 {
-    let one = [super::learner::Minibatch {
+    let one = [super::trainable::Minibatch {
         data,
         rows: &GRAD_ROWS,
         cfg,

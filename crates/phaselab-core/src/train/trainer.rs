@@ -1,118 +1,34 @@
-//! The training loop.
+//! The training loop, one for every run: K >= 1 runs of one architecture, each with its own
+//! weights, data, minibatch order, learning rate, weight decay, clipping bound and loss, trained in
+//! lock-step as one computation (one batched rollout, one backward pass, one optimiser pass per
+//! step). A single run is the population of one.
+//!
+//! Each step, for member k with minibatch B_k drawn without replacement from its own permutation:
+//!   L_k = mean over B_k of |rollout(z_0) - z|^2 (or |.|),   g_k = clip(dL_k/dtheta_k, c_k),
+//!   theta_k <- AdamW(theta_k, g_k, lr_k(step)),
+//! with the cosine schedule of [`TrainConfig::lr_at`]. Losses are read back once per epoch
+//! (asynchronously on WebGPU). A member whose loss turns non-finite goes back to its weights at
+//! the start of that epoch and stops there; the others go on.
+//!
+//! One run steps with burn's AdamW and the global-norm clip; K > 1 stacked members step with
+//! [`MemberAdam`], which applies the same formulas member by member (member k follows its run
+//! trained alone to rounding).
 
 use super::clip::clip_global_norm;
-use super::learner::member_loss;
-pub use super::learner::{member_mean, Learner, Minibatch};
-use crate::cpu::{flush_denormals, loss_and_grads, on_pool_thread};
+use super::config::{steps_per_epoch, TrainConfig};
+use super::batch_split::loss_and_grads;
+use super::member_adam::{MemberAdam, MemberStep};
+use super::member_blocks::restore_members;
+use super::trainable::{Minibatch, Trainable};
+use crate::cpu::flush_denormals;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::cpu::on_pool_thread;
 use crate::data::TrajectorySet;
-use crate::models::symplectic::{node_so_jacobian, symplectic_penalty_terms};
-use crate::models::{DynamicsModel, ModelKind};
+use crate::models::Population;
 use crate::rng::Rng;
-use crate::solve::Solver;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
-
-/// The training loss on rolled-out chunks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Loss {
-    L2,
-    L1,
-}
-
-impl std::str::FromStr for Loss {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "l2" | "L2" => Ok(Loss::L2),
-            "l1" | "L1" => Ok(Loss::L1),
-            _ => Err(format!("unknown loss '{s}' (l1, l2)")),
-        }
-    }
-}
-
-/// Optimisation settings (defaults are the reference's).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    pub epochs: usize,
-    pub batch: usize,
-    pub lr: f64,
-    pub weight_decay: f64,
-    /// Global gradient-norm bound.
-    pub clip: f64,
-    pub loss: Loss,
-    pub solver: Solver,
-    /// Seed of the minibatch order.
-    pub seed: u64,
-    /// AdamW (decoupled decay; the synthetic systems) or Adam with an L2 term (MuJoCo).
-    #[serde(default)]
-    pub optimizer: OptimizerKind,
-    /// Cosine schedule: per step with floor 1e-3 lr (synthetic), or per epoch to an absolute
-    /// minimum (MuJoCo's CosineAnnealingLR).
-    #[serde(default)]
-    pub schedule: Schedule,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OptimizerKind {
-    #[default]
-    AdamW,
-    Adam,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Schedule {
-    /// lr max(0.5 (1 + cos(pi e / E)), 1e-3) at fractional epoch e (oil's cosLr), every step.
-    #[default]
-    CosineStep,
-    /// lr_min + (lr - lr_min) (1 + cos(pi k / E)) / 2 after k whole epochs.
-    CosineEpoch { lr_min: f64 },
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            epochs: 2000,
-            batch: 200,
-            lr: 5e-3,
-            weight_decay: 1e-4,
-            clip: 1.0,
-            loss: Loss::L2,
-            solver: Solver::default(),
-            seed: 0,
-            optimizer: OptimizerKind::AdamW,
-            schedule: Schedule::CosineStep,
-        }
-    }
-}
-
-impl TrainConfig {
-    /// Learning rate at fractional epoch e (see [`Schedule`]).
-    pub fn lr_at(&self, epoch: f64) -> f64 {
-        let cos = |e: f64| 0.5 * (1.0 + (std::f64::consts::PI * e / self.epochs as f64).cos());
-        match self.schedule {
-            Schedule::CosineStep => self.lr * cos(epoch).max(1e-3),
-            Schedule::CosineEpoch { lr_min } => lr_min + (self.lr - lr_min) * cos(epoch.floor()),
-        }
-    }
-
-    fn optimizer(&self) -> ModuleOptimizer {
-        match self.optimizer {
-            OptimizerKind::AdamW => AdamWConfig::new()
-                .with_weight_decay(self.weight_decay as f32)
-                .with_epsilon(1e-8)
-                .init(),
-            OptimizerKind::Adam => AdamConfig::new()
-                .with_weight_decay(Some(WeightDecayConfig::new(self.weight_decay as f32)))
-                .with_epsilon(1e-8)
-                .init(),
-        }
-    }
-}
 
 /// What happened in one epoch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -122,13 +38,6 @@ pub struct EpochStats {
     pub loss: f64,
     pub lr: f64,
     pub seconds: f64,
-}
-
-/// Optimiser steps in one epoch over n samples: floor(n / batch), the last partial batch dropped
-/// as in the reference (a batch larger than the data shrinks to it).
-pub fn steps_per_epoch(n: usize, batch: usize) -> usize {
-    let batch = batch.min(n).max(1);
-    n / batch
 }
 
 /// Training that could not finish.
@@ -146,135 +55,165 @@ pub enum TrainError {
     Stopped(usize),
 }
 
+/// What one epoch did to one member.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MemberEpoch {
+    /// It trained the epoch.
+    Trained(EpochStats),
+    /// Its loss turned non-finite in this epoch: it is back at the epoch's start and stops.
+    Diverged(TrainError),
+    /// It had stopped before this epoch.
+    Stopped,
+}
+
 /// The trained model (the last good one if training diverged) and its history.
-pub struct TrainOutcome<M = DynamicsModel> {
+pub struct TrainOutcome<M> {
     pub model: M,
     pub history: Vec<EpochStats>,
     pub error: Option<TrainError>,
 }
 
-/// Training chunks as f32 rows [N, T, 2D] of [q, v].
-pub struct Chunks {
-    rows: Vec<f32>,
-    n: usize,
-    t: usize,
-    w: usize,
-    dt: f64,
+/// How the weights move: one run, or K stacked members.
+enum Optimiser {
+    /// burn's AdamW or Adam after the global-norm clip.
+    Single(ModuleOptimizer),
+    /// Every member with its own settings, in one elementwise pass.
+    Members(MemberAdam),
 }
 
-impl Learner for DynamicsModel {
-    type Data = Chunks;
-
-    fn prepare(&self, data: &TrajectorySet) -> Result<Chunks, String> {
-        if data.d != self.config.dof {
-            return Err(format!(
-                "the data has D = {} coordinates, the model expects {}",
-                data.d, self.config.dof
-            ));
-        }
-        if data.t < 2 {
-            return Err("need chunks of at least 2 points".into());
-        }
-        let mut rows = Vec::with_capacity(data.n * data.t * 2 * data.d);
-        for i in 0..data.n {
-            for k in 0..data.t {
-                let (q, v) = data.state(i, k);
-                rows.extend(q.iter().chain(v).map(|&x| x as f32));
-            }
-        }
-        Ok(Chunks {
-            rows,
-            n: data.n,
-            t: data.t,
-            w: 2 * data.d,
-            dt: data.dt,
-        })
-    }
-
-    fn samples(data: &Chunks) -> usize {
-        data.n
-    }
-
-    /// L2 or L1 error of the rollout from each chunk's first state, plus the symplectic penalty
-    /// / alpha for node-so-symreg; every member's rows rolled out together.
-    fn batch_loss(&self, batches: &[Minibatch<'_, Chunks>], device: &Device) -> Tensor<1> {
-        let c = batches[0].data;
-        let (t, w, k) = (c.t, c.w, batches.len());
-        let b: usize = batches.iter().map(|m| m.rows.len()).sum();
-        let mut buf = Vec::with_capacity(b * t * w);
-        for m in batches {
-            for &i in m.rows {
-                buf.extend_from_slice(&m.data.rows[i * t * w..(i + 1) * t * w]);
-            }
-        }
-        let truth = Tensor::<3>::from_data(TensorData::new(buf, [b, t, w]), device);
-        let z0 = truth.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
-        let cfg = batches[0].cfg;
-        let (pred, states) = self.rollout(z0, t, c.dt, &cfg.solver);
-        let losses: Vec<Loss> = batches.iter().map(|m| m.cfg.loss).collect();
-        let loss = member_loss(pred - truth, &losses);
-        if self.kind() != ModelKind::NodeSoSymreg {
-            return loss;
-        }
-        let jac = node_so_jacobian(self, states.reshape([b * t, w]));
-        loss + member_mean(symplectic_penalty_terms(jac), k).div_scalar(self.config.alpha)
-    }
-}
-
-/// Training that advances one epoch at a time, so the CLI can loop and the browser can yield
-/// between epochs. Losses are read back once per epoch (asynchronously on WebGPU).
-pub struct Trainer<M: Learner = DynamicsModel> {
+/// K runs trained together, one epoch at a time, so the CLI can loop and the browser can yield
+/// between epochs; see the module's doc.
+pub struct Trainer<M: Trainable + Population> {
+    /// The members stacked (K > 1) or the one run's model.
     model: M,
-    /// The model at the start of the current epoch: what divergence falls back to.
+    /// The model at the start of the current epoch: what a diverging member goes back to.
     epoch_start: M,
-    optim: ModuleOptimizer,
-    cfg: TrainConfig,
+    optim: Optimiser,
+    cfgs: Vec<TrainConfig>,
     device: Device,
-    data: M::Data,
+    data: Vec<M::Data>,
     n: usize,
     batch: usize,
     steps_per_epoch: usize,
-    rng: Rng,
+    rngs: Vec<Rng>,
     step: usize,
     epoch: usize,
-    history: Vec<EpochStats>,
+    histories: Vec<Vec<EpochStats>>,
+    errors: Vec<Option<TrainError>>,
 }
 
-impl<M: Learner> Trainer<M> {
-    /// Prepare to train `model` on chunks `data` [N, T, D] on the autodiff device `device`.
+/// Settings that must agree between members (they shape the shared computation).
+fn check_settings(cfgs: &[TrainConfig]) -> Result<(), String> {
+    let shared = |c: &TrainConfig| {
+        (
+            c.epochs,
+            c.batch,
+            c.solver.clone(),
+            c.optimizer,
+            std::mem::discriminant(&c.schedule),
+        )
+    };
+    match cfgs.iter().position(|c| shared(c) != shared(&cfgs[0])) {
+        None => Ok(()),
+        Some(k) => Err(format!(
+            "population members must share epochs, batch, solver, optimiser and schedule kind; member {k} differs from member 0"
+        )),
+    }
+}
+
+/// Every member's data in the model's layout, once the members agree with each other.
+fn prepare<M: Trainable>(
+    models: &[M],
+    sets: &[&TrajectorySet],
+    cfgs: &[TrainConfig],
+) -> Result<Vec<M::Data>, String> {
+    let k = models.len();
+    if k == 0 || sets.len() != k || cfgs.len() != k {
+        return Err(format!(
+            "a population needs as many models, data sets and settings ({k}, {}, {})",
+            sets.len(),
+            cfgs.len()
+        ));
+    }
+    check_settings(cfgs)?;
+    let data = models
+        .iter()
+        .zip(sets)
+        .enumerate()
+        .map(|(i, (m, s))| {
+            m.prepare(s)
+                .map_err(|e| if k == 1 { e } else { format!("member {i}: {e}") })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let n = M::samples(&data[0]);
+    if data.iter().any(|d| M::samples(d) != n) {
+        return Err("population members need data sets of one size".into());
+    }
+    let cfg = &cfgs[0];
+    if n == 0 || cfg.epochs == 0 || cfg.batch == 0 {
+        return Err("need at least one training sample, epochs >= 1 and batch >= 1".into());
+    }
+    Ok(data)
+}
+
+impl<M: Trainable + Population> Trainer<M> {
+    /// Prepare member k = (`models[k]`, `sets[k]`, `cfgs[k]`) on the autodiff device `device`.
+    /// On bad input the models come back with the error.
     pub fn new(
+        models: Vec<M>,
+        sets: &[&TrajectorySet],
+        cfgs: Vec<TrainConfig>,
+        device: &Device,
+    ) -> Result<Self, (Vec<M>, TrainError)> {
+        let data = match prepare(&models, sets, &cfgs) {
+            Ok(d) => d,
+            Err(e) => return Err((models, TrainError::Data(e))),
+        };
+        let k = models.len();
+        let (model, optim) = if k == 1 {
+            let model = models.into_iter().next().expect("one model");
+            (model, Optimiser::Single(cfgs[0].optimizer()))
+        } else {
+            match M::stack(&models) {
+                Ok(m) => (m, Optimiser::Members(MemberAdam::new(cfgs[0].optimizer))),
+                Err(e) => return Err((models, TrainError::Data(e))),
+            }
+        };
+        let n = M::samples(&data[0]);
+        let model = model.train();
+        flush_denormals();
+        Ok(Trainer {
+            epoch_start: model.clone(),
+            model,
+            optim,
+            batch: cfgs[0].batch.min(n),
+            steps_per_epoch: steps_per_epoch(n, cfgs[0].batch),
+            rngs: cfgs.iter().map(|c| Rng::new(c.seed)).collect(),
+            cfgs,
+            device: device.clone(),
+            data,
+            n,
+            step: 0,
+            epoch: 0,
+            histories: vec![Vec::new(); k],
+            errors: vec![None; k],
+        })
+    }
+
+    /// One run: [`Self::new`] with a population of one.
+    pub fn single(
         model: M,
         data: &TrajectorySet,
         cfg: &TrainConfig,
         device: &Device,
     ) -> Result<Self, (M, TrainError)> {
-        let prepared = match model.prepare(data) {
-            Ok(p) => p,
-            Err(e) => return Err((model, TrainError::Data(e))),
-        };
-        let n = M::samples(&prepared);
-        if n == 0 || cfg.epochs == 0 || cfg.batch == 0 {
-            let msg = "need at least one training sample, epochs >= 1 and batch >= 1";
-            return Err((model, TrainError::Data(msg.into())));
-        }
-        let batch = cfg.batch.min(n);
-        flush_denormals();
-        let model = model.train();
-        Ok(Trainer {
-            epoch_start: model.clone(),
-            model,
-            optim: cfg.optimizer(),
-            cfg: cfg.clone(),
-            device: device.clone(),
-            data: prepared,
-            n,
-            batch,
-            steps_per_epoch: steps_per_epoch(n, cfg.batch),
-            rng: Rng::new(cfg.seed),
-            step: 0,
-            epoch: 0,
-            history: Vec::new(),
-        })
+        Self::new(vec![model], &[data], vec![cfg.clone()], device)
+            .map_err(|(mut m, e)| (m.pop().expect("one model"), e))
+    }
+
+    /// Number of members (runs).
+    pub fn members(&self) -> usize {
+        self.cfgs.len()
     }
 
     /// Epochs finished so far.
@@ -282,138 +221,252 @@ impl<M: Learner> Trainer<M> {
         self.epoch
     }
 
-    pub fn history(&self) -> &[EpochStats] {
-        &self.history
+    /// Optimiser steps in one epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.steps_per_epoch
     }
 
-    /// The current model, for evaluation or checkpoints (no autodiff graph).
-    pub fn model(&self) -> M {
-        self.model.valid()
+    /// True when every member has trained all its epochs or stopped.
+    pub fn finished(&self) -> bool {
+        self.epoch >= self.cfgs[0].epochs || self.errors.iter().all(Option::is_some)
     }
 
-    /// Run one epoch's optimiser steps without reading anything back; the loss of each step.
+    pub fn history(&self, k: usize) -> &[EpochStats] {
+        &self.histories[k]
+    }
+
+    /// Why member k stopped early (None while it trains or once it finished).
+    pub fn error(&self, k: usize) -> Option<&TrainError> {
+        self.errors[k].as_ref()
+    }
+
+    /// Stop every member still training (the user asked to).
+    pub fn stop(&mut self) {
+        let e = TrainError::Stopped(self.epoch);
+        for x in &mut self.errors {
+            x.get_or_insert(e.clone());
+        }
+    }
+
+    /// Member k's current model, for evaluation or checkpoints (no autodiff graph).
+    pub fn member(&self, k: usize) -> M {
+        match self.optim {
+            Optimiser::Single(_) => self.model.valid(),
+            Optimiser::Members(_) => self.model.valid().member(k),
+        }
+    }
+
+    /// One epoch's optimiser steps without reading anything back: each step's losses [K].
     fn run_steps(&mut self) -> Vec<Tensor<1>> {
         // The thread that trains may not be the one that built the trainer.
         flush_denormals();
-        let order = self.rng.permutation(self.n);
+        let orders: Vec<Vec<usize>> = self
+            .rngs
+            .iter_mut()
+            .map(|r| r.permutation(self.n))
+            .collect();
         self.epoch_start = self.model.clone();
+        let frozen: Vec<bool> = self.errors.iter().map(Option::is_some).collect();
+        let weight_decay: Vec<f64> = self.cfgs.iter().map(|c| c.weight_decay).collect();
+        let clip: Vec<f64> = self.cfgs.iter().map(|c| c.clip).collect();
         let mut losses = Vec::with_capacity(self.steps_per_epoch);
         for s in 0..self.steps_per_epoch {
-            let batch = &order[s * self.batch..(s + 1) * self.batch];
-            let model = &self.model;
-            let one = [Minibatch {
-                data: &self.data,
-                rows: batch,
-                cfg: &self.cfg,
-            }];
-            let (loss, mut grads) = loss_and_grads(model, &one, &self.device);
+            let batches: Vec<Minibatch<'_, M::Data>> = (0..self.members())
+                .map(|k| Minibatch {
+                    data: &self.data[k],
+                    rows: &orders[k][s * self.batch..(s + 1) * self.batch],
+                    cfg: &self.cfgs[k],
+                })
+                .collect();
+            let (loss, mut grads) = loss_and_grads(&self.model, &batches, &self.device);
             losses.push(loss);
-            clip_global_norm(model, &mut grads, self.cfg.clip);
-            let lr = self.lr_now();
-            self.model = self.optim.step(lr, self.model.clone(), grads);
+            let at = self.step as f64 / self.steps_per_epoch as f64;
+            let lr: Vec<f64> = self.cfgs.iter().map(|c| c.lr_at(at)).collect();
+            let model = self.model.clone();
+            self.model = match &mut self.optim {
+                Optimiser::Single(optim) => {
+                    clip_global_norm(&self.model, &mut grads, clip[0]);
+                    optim.step(lr[0], model, grads)
+                }
+                Optimiser::Members(optim) => {
+                    let step = MemberStep {
+                        lr: &lr,
+                        weight_decay: &weight_decay,
+                        clip: &clip,
+                        frozen: &frozen,
+                    };
+                    optim.step(model, grads, &step, &self.device)
+                }
+            };
             self.step += 1;
         }
         losses
     }
 
-    fn lr_now(&self) -> f64 {
-        self.cfg
-            .lr_at(self.step as f64 / self.steps_per_epoch as f64)
-    }
-
-    /// Close the epoch with its losses read back: statistics, or divergence (the model then goes
-    /// back to where this epoch started).
-    fn finish_epoch(&mut self, losses: &[f32], start: f64) -> Result<EpochStats, TrainError> {
+    /// Close the epoch with its losses ([steps x K], step-major) read back: what it did to each
+    /// member; a member with a non-finite loss goes back to the epoch's start and stops.
+    fn finish_epoch(&mut self, losses: &[f32], start: f64) -> Vec<MemberEpoch> {
         self.epoch += 1;
-        if let Some(k) = losses.iter().position(|l| !l.is_finite()) {
-            self.model = self.epoch_start.clone();
-            return Err(TrainError::Diverged {
+        let k = self.members();
+        let steps = losses.len() / k;
+        let seconds = clock_seconds() - start;
+        let mut diverged = Vec::new();
+        let mut out = vec![MemberEpoch::Stopped; k];
+        for (m, slot) in out.iter_mut().enumerate() {
+            if self.errors[m].is_some() {
+                continue;
+            }
+            let own: Vec<f32> = (0..steps).map(|s| losses[s * k + m]).collect();
+            if let Some(i) = own.iter().position(|l| !l.is_finite()) {
+                let e = TrainError::Diverged {
+                    epoch: self.epoch,
+                    step: self.step - steps + i,
+                    loss: own[i] as f64,
+                };
+                self.errors[m] = Some(e.clone());
+                *slot = MemberEpoch::Diverged(e);
+                diverged.push(m);
+                continue;
+            }
+            let cfg = &self.cfgs[m];
+            let stats = EpochStats {
                 epoch: self.epoch,
-                step: self.step - losses.len() + k,
-                loss: losses[k] as f64,
-            });
+                loss: own.iter().map(|&l| l as f64).sum::<f64>() / steps as f64,
+                lr: cfg.lr_at((self.step.max(1) - 1) as f64 / self.steps_per_epoch as f64),
+                seconds,
+            };
+            self.histories[m].push(stats.clone());
+            *slot = MemberEpoch::Trained(stats);
         }
-        let total: f64 = losses.iter().map(|&l| l as f64).sum();
-        let stats = EpochStats {
-            epoch: self.epoch,
-            loss: total / losses.len() as f64,
-            lr: self
-                .cfg
-                .lr_at((self.step.max(1) - 1) as f64 / self.steps_per_epoch as f64),
-            seconds: web_time_now() - start,
-        };
-        self.history.push(stats.clone());
-        Ok(stats)
+        if !diverged.is_empty() {
+            self.model = match self.optim {
+                Optimiser::Single(_) => self.epoch_start.clone(),
+                Optimiser::Members(_) => {
+                    restore_members(self.model.clone(), &self.epoch_start, &diverged, k)
+                }
+            };
+        }
+        out
     }
 
-    /// One epoch, reading the losses back synchronously (CPU, native wgpu).
-    pub fn epoch(&mut self) -> Result<EpochStats, TrainError> {
-        let start = web_time_now();
-        let losses = on_pool_thread(|| self.run_steps());
-        let values = read_losses(Tensor::cat(losses, 0).into_data())?;
-        self.finish_epoch(&values, start)
-    }
-
-    /// One epoch, reading the losses back asynchronously (required on WebGPU in the browser).
-    pub async fn epoch_async(&mut self) -> Result<EpochStats, TrainError> {
-        let start = web_time_now();
+    /// One epoch: what it did to each member. Losses are read back asynchronously, as WebGPU in
+    /// the browser requires; natively [`Self::epoch`] drives this to the end.
+    pub async fn epoch_async(&mut self) -> Result<Vec<MemberEpoch>, TrainError> {
+        if self.finished() {
+            return Ok(vec![MemberEpoch::Stopped; self.members()]);
+        }
+        let start = clock_seconds();
         let losses = self.run_steps();
         let data = Tensor::cat(losses, 0).into_data_async().await;
         let values = read_losses(data.map_err(|e| TrainError::Data(format!("{e:?}")))?)?;
-        self.finish_epoch(&values, start)
+        Ok(self.finish_epoch(&values, start))
+    }
+
+    /// [`Self::epoch_async`], blocking until it is done (native: CPU, wgpu), on a thread of the
+    /// CPU kernels' pool.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn epoch(&mut self) -> Result<Vec<MemberEpoch>, TrainError> {
+        on_pool_thread(|| block_on(self.epoch_async()))
+    }
+
+    /// Every member as a single run's outcome.
+    pub fn into_outcomes(self) -> Vec<TrainOutcome<M>> {
+        let valid = self.model.valid();
+        let single = matches!(self.optim, Optimiser::Single(_));
+        self.histories
+            .into_iter()
+            .zip(self.errors)
+            .enumerate()
+            .map(|(k, (history, error))| TrainOutcome {
+                model: if single { valid.clone() } else { valid.member(k) },
+                history,
+                error,
+            })
+            .collect()
     }
 }
 
-pub(crate) fn read_losses(data: TensorData) -> Result<Vec<f32>, TrainError> {
+/// Drives a future to its end on this thread (native only: the browser cannot block).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    burn::tensor::try_read_sync(f).expect("a native future can always be waited for")
+}
+
+fn read_losses(data: TensorData) -> Result<Vec<f32>, TrainError> {
     data.convert::<f32>()
         .try_into_vec::<f32>()
         .map_err(|e| TrainError::Data(format!("reading the losses back: {e:?}")))
 }
 
-/// Train `model` on `data` (chunks [N, T, D]) on the autodiff device `device` for `cfg.epochs`.
-/// `on_epoch` sees each epoch's statistics and model (for progress and checkpoints) and returns
-/// false to stop. On divergence the model from the start of the diverging epoch is returned.
-pub fn train<M: Learner>(
+/// Train every member to its end, or until `on_epoch` (shown each training member's index,
+/// statistics and the trainer) returns false, which stops them all.
+#[cfg(not(target_arch = "wasm32"))]
+fn train_to_end<M: Trainable + Population>(
+    mut trainer: Trainer<M>,
+    on_epoch: &mut dyn FnMut(usize, &EpochStats, &Trainer<M>) -> bool,
+) -> Vec<TrainOutcome<M>> {
+    while !trainer.finished() {
+        let done = match trainer.epoch() {
+            Ok(done) => done,
+            Err(e) => {
+                for x in &mut trainer.errors {
+                    x.get_or_insert(e.clone());
+                }
+                break;
+            }
+        };
+        let mut go_on = true;
+        for (k, done) in done.into_iter().enumerate() {
+            if let MemberEpoch::Trained(stats) = done {
+                go_on &= on_epoch(k, &stats, &trainer);
+            }
+        }
+        if !go_on {
+            trainer.stop();
+        }
+    }
+    trainer.into_outcomes()
+}
+
+/// Train a population to the end (see [`Trainer`]): member k's outcome at index k. `on_epoch`
+/// sees each training member's index and statistics and returns false to stop all.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn train_population<M: Trainable + Population>(
+    models: Vec<M>,
+    sets: &[&TrajectorySet],
+    cfgs: Vec<TrainConfig>,
+    device: &Device,
+    on_epoch: &mut dyn FnMut(usize, &EpochStats) -> bool,
+) -> Result<Vec<TrainOutcome<M>>, TrainError> {
+    let trainer = Trainer::new(models, sets, cfgs, device).map_err(|(_, e)| e)?;
+    Ok(train_to_end(trainer, &mut |k, s, _| on_epoch(k, s)))
+}
+
+/// Train one run to the end: the population of one. `on_epoch` sees each epoch's statistics and
+/// model (for progress and checkpoints) and returns false to stop. On divergence the model from
+/// the start of the diverging epoch is returned.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn train<M: Trainable + Population>(
     model: M,
     data: &TrajectorySet,
     cfg: &TrainConfig,
     device: &Device,
     on_epoch: &mut dyn FnMut(&EpochStats, &M) -> bool,
 ) -> TrainOutcome<M> {
-    let mut trainer = match Trainer::new(model, data, cfg, device) {
-        Ok(t) => t,
-        Err((model, e)) => {
-            return TrainOutcome {
-                model,
-                history: vec![],
-                error: Some(e),
-            }
-        }
-    };
-    let mut error = None;
-    while trainer.epochs_done() < cfg.epochs {
-        match trainer.epoch() {
-            Ok(stats) => {
-                if !on_epoch(&stats, &trainer.model()) {
-                    error = Some(TrainError::Stopped(stats.epoch));
-                    break;
-                }
-            }
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-    }
-    TrainOutcome {
-        model: trainer.model(),
-        history: trainer.history,
-        error,
+    match Trainer::single(model, data, cfg, device) {
+        Ok(t) => train_to_end(t, &mut |_, s, t| on_epoch(s, &t.member(0)))
+            .pop()
+            .expect("one run"),
+        Err((model, e)) => TrainOutcome {
+            model,
+            history: vec![],
+            error: Some(e),
+        },
     }
 }
 
 /// Seconds from an arbitrary origin (std's clock is unavailable on wasm32-unknown-unknown).
-pub(crate) fn web_time_now() -> f64 {
+pub(crate) fn clock_seconds() -> f64 {
     #[cfg(not(target_arch = "wasm32"))]
     {
         use std::sync::OnceLock;

@@ -6,8 +6,8 @@
 //! fine-grained for these small networks; a thread per half is what lets a step use two cores.
 //! The split is fixed (two halves wherever it applies), whatever the number of cores.
 
-use super::fused_tanh;
-use crate::train::learner::{Learner, Minibatch};
+use crate::cpu::{flush_denormals, fused_tanh};
+use super::trainable::{Minibatch, Trainable};
 use burn::module::{ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -17,7 +17,7 @@ const SPLIT_MIN: usize = 64;
 
 /// Each member's minibatch mean loss [K] (detached) and the gradient of their sum (members share
 /// no parameter, so each member's slice of it is that member's own gradient).
-pub fn loss_and_grads<M: Learner>(
+pub fn loss_and_grads<M: Trainable>(
     model: &M,
     batches: &[Minibatch<'_, M::Data>],
     device: &Device,
@@ -27,7 +27,7 @@ pub fn loss_and_grads<M: Learner>(
 }
 
 /// As `loss_and_grads`, with the split chosen by the caller (tests compare both).
-pub(crate) fn loss_and_grads_with<M: Learner>(
+pub(crate) fn loss_and_grads_with<M: Trainable>(
     model: &M,
     batches: &[Minibatch<'_, M::Data>],
     device: &Device,
@@ -55,6 +55,9 @@ pub(crate) fn loss_and_grads_with<M: Learner>(
     };
     let (a, b) = (half(true), half(false));
     let part = |parts: &[Minibatch<'_, M::Data>]| {
+        // Whichever pool thread runs this half flushes subnormals as the trainer's thread does,
+        // so that the step's numbers do not depend on which thread took which half.
+        flush_denormals();
         // A copy with its own autodiff leaves: the halves' graphs share nothing, so neither
         // thread waits on the other's graph.
         let copy = model.valid().train();

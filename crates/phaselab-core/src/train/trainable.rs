@@ -1,7 +1,7 @@
-//! What the trainer needs of a model: its data layout and its loss on one minibatch per member
+//! What the training loop needs of a model: its data layout and its loss on one minibatch per member
 //! (a single run is a population of one), with the per-member means the losses are made of.
 
-use super::trainer::{Loss, TrainConfig};
+use super::config::{Loss, TrainConfig};
 use crate::data::TrajectorySet;
 use burn::prelude::*;
 
@@ -15,7 +15,7 @@ pub struct Minibatch<'a, D> {
 
 /// A model the trainer can fit: the host copy of the training data its loss reads, and its loss
 /// on a minibatch of that data (differentiable, on the trainer's autodiff device).
-pub trait Learner: Module + Sync {
+pub trait Trainable: Module + Sync {
     type Data: Send + Sync;
     /// Check `set` against the model and copy it into the layout `batch_loss` reads.
     fn prepare(&self, set: &TrajectorySet) -> Result<Self::Data, String>;
