@@ -8,6 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
+use phaselab_core::experiments::comparison::{CompareSettings, ComparedRun, Comparison};
 use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
 use phaselab_core::physics::{System, SystemSpec};
 use phaselab_core::solve::Solver;
@@ -126,13 +127,27 @@ impl LearnArgs {
     }
 
     /// The settings a run was made with, for the files that report it.
-    fn settings(&self) -> serde_json::Value {
-        json!({"epochs": self.epochs, "width": self.width, "depth": self.depth, "lr": self.lr,
-               "batch": self.batch, "loss": self.loss, "solver": self.solver, "model_seed": self.model_seed,
-               "data": self.data, "n": self.n, "n_test": self.n_test, "data_seed": self.data_seed,
-               "stabiliser": !self.no_stabiliser, "zero_output_biases": self.zero_output_biases,
-               "seeds": self.seeds, "data_seeds": self.data_seeds,
-               "phaselab_version": env!("CARGO_PKG_VERSION"), "git_commit": env!("PHASELAB_GIT_COMMIT")})
+    fn settings(&self) -> CompareSettings {
+        CompareSettings {
+            epochs: self.epochs,
+            width: self.width,
+            depth: self.depth,
+            lr: self.lr,
+            batch: self.batch,
+            loss: self.loss.clone(),
+            solver: self.solver.clone(),
+            model_seed: self.model_seed,
+            data: self.data.clone(),
+            n: self.n,
+            n_test: self.n_test,
+            data_seed: self.data_seed,
+            stabiliser: !self.no_stabiliser,
+            zero_output_biases: self.zero_output_biases,
+            seeds: self.seeds.clone(),
+            data_seeds: self.data_seeds.clone(),
+            phaselab_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: env!("PHASELAB_GIT_COMMIT").to_string(),
+        }
     }
 
     fn train_config(&self) -> Result<TrainConfig> {
@@ -568,14 +583,20 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
         runs
     );
     let mut rows = Vec::new();
-    let mut json_rows = Vec::new();
+    let mut compared = Vec::new();
     let mut summary = Vec::new();
     for k in kinds {
         let results = a
             .learn
             .run_all(k, sys.as_ref(), &data, &a.out.join(k.name()))?;
         let finished = finished_rows(results);
-        json_rows.extend(finished.iter().map(|(l, ev, n, s)| json!({"model": k.name(), "run": l, "parameters": n, "train_seconds": s, "test": ev})));
+        compared.extend(finished.iter().map(|(l, ev, n, s)| ComparedRun {
+            model: k,
+            run: Some(l.clone()),
+            parameters: *n,
+            train_seconds: *s,
+            test: ev.clone(),
+        }));
         let gerrs: Vec<f64> = finished.iter().map(|r| r.1.gerr).collect();
         if runs > 1 && !gerrs.is_empty() {
             let (m, se) = phaselab_core::stats::mean_and_standard_error(&gerrs);
@@ -584,10 +605,19 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
         rows.extend(finished);
     }
     rows.sort_by(|x, y| x.1.gerr.total_cmp(&y.1.gerr));
+    let comparison = Comparison {
+        system: sys.name(),
+        settings: a.learn.settings(),
+        optimiser_steps: a.learn.epochs
+            * phaselab_core::train::steps_per_epoch(tr.n, a.learn.batch),
+        runs: compared,
+    };
+    // Through a serde_json::Value, as when compare.json was built with `json!`: its keys come out
+    // in the same (sorted) order as before, not in the structs' field order.
+    let json = serde_json::to_value(&comparison)?;
     write_atomic(
         &a.out.join("compare.json"),
-        serde_json::to_string_pretty(&json!({"system": sys.name(), "settings": a.learn.settings(),
-            "optimiser_steps": a.learn.epochs * phaselab_core::train::steps_per_epoch(tr.n, a.learn.batch), "runs": json_rows}))?.as_bytes(),
+        serde_json::to_string_pretty(&json)?.as_bytes(),
     )?;
     print_table(&rows);
     if !summary.is_empty() {

@@ -9,15 +9,12 @@ use burn::prelude::Device;
 use clap::Args;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
+use phaselab_core::experiments::figure_outputs::figure_outputs;
 use phaselab_core::experiments::plan::Plan;
 use phaselab_core::experiments::record::{Outcome, RunRecord};
-use phaselab_core::experiments::report;
-use phaselab_core::experiments::{Figure, Layout, RunSpec, Tier, ALPHAS};
+use phaselab_core::experiments::{Figure, RunSpec, Tier};
 use phaselab_core::models::ModelConfig;
-use phaselab_core::models::ModelKind;
 use phaselab_core::physics::system;
-use phaselab_core::plot;
-use phaselab_core::stats::{log_band_and_growth, log_log_line, mean_and_standard_error};
 use phaselab_core::train::run::{Run, RunFailure};
 use phaselab_core::train::{steps_per_epoch, TrainConfig, TrainError};
 use std::collections::HashMap;
@@ -80,37 +77,6 @@ fn tier_help() -> String {
         "smoke (seconds), quick (minutes on 2 cores), reference (the reference code's short budget, hours on 2 cores; RESULTS.md) or paper (GPU or cluster). {}",
         Tier::describe_all()
     )
-}
-
-/// The scores of one finished run, as its record holds them.
-#[derive(Clone, Debug)]
-pub(crate) struct RunScores {
-    spec: RunSpec,
-    gerr: f64,
-    herr: Option<f64>,
-    herr_curve: Option<Vec<f64>>,
-    gerr_curve: Option<Vec<f64>>,
-    symplectic_error: Option<f64>,
-    mse: f64,
-    params: usize,
-    seconds: f64,
-}
-
-impl RunScores {
-    fn of(r: &RunRecord) -> Option<RunScores> {
-        let t = r.test()?;
-        Some(RunScores {
-            spec: r.spec.clone(),
-            gerr: t.gerr,
-            herr: t.herr,
-            herr_curve: t.herr_curve.clone(),
-            gerr_curve: Some(t.gerr_curve.clone()),
-            symplectic_error: t.symplectic_error,
-            mse: t.mse,
-            params: r.parameters,
-            seconds: r.train_seconds,
-        })
-    }
 }
 
 /// The train and test sets of one (system, data seed) at a tier's sizes.
@@ -526,8 +492,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         .filter(|r| r.test().is_none())
         .map(|r| r.spec.id())
         .collect();
-    let rows: Vec<RunScores> = recs.iter().filter_map(RunScores::of).collect();
-    write_outputs(fig, tier, &rows, &recs, &out.join(fig.name()))?;
+    write_outputs(fig, tier, &recs, &out.join(fig.name()))?;
     if !diverged.is_empty() {
         println!(
             "{} runs diverged (recorded; left out of the table): {}",
@@ -546,330 +511,21 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     Ok(())
 }
 
-/// results.csv (every run), table.md, and the figure as PNG and SVG.
-fn write_outputs(
-    fig: Figure,
-    tier: Tier,
-    rows: &[RunScores],
-    records: &[RunRecord],
-    out: &Path,
-) -> Result<()> {
-    let mut csv = String::from("figure,tier,system,model,seed,loss,alpha,gerr,herr,mse,symplectic_error,parameters,train_seconds\n");
-    let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
-    for r in rows {
-        csv += &format!(
-            "{},{tier},\"{}\",{},{},{:?},{},{},{},{},{},{},{:.2}\n",
-            fig.name(),
-            r.spec.system,
-            r.spec.model,
-            r.spec.seed,
-            r.spec.loss,
-            opt(r.spec.alpha),
-            r.gerr,
-            opt(r.herr),
-            r.mse,
-            opt(r.symplectic_error),
-            r.params,
-            r.seconds
-        );
+/// results.csv (every run), table.md, and the figure as PNG and SVG, as the core computes them
+/// from the records; the table is printed too.
+fn write_outputs(fig: Figure, tier: Tier, records: &[RunRecord], out: &Path) -> Result<()> {
+    let o = figure_outputs(fig, tier, records)?;
+    write_atomic(&out.join("results.csv"), o.csv.as_bytes())?;
+    for f in &o.files {
+        write_atomic(&out.join(&f.name), &f.bytes)?;
     }
-    write_atomic(&out.join("results.csv"), csv.as_bytes())?;
-    let head = format!("# {} — {}\n\nTier `{tier}`; test rollout error `gerr` and energy violation `Herr` on the test chunks; mean ± standard error over seeds (n).\n\n", fig.name(), fig.title());
-    let (md, files) = match fig.layout() {
-        Layout::Bars => bars(
-            fig,
-            tier,
-            rows,
-            out,
-            head + &report::figure_table(fig, tier, records),
-        )?,
-        Layout::Energy => energy(fig, tier, rows, out, head)?,
-        Layout::AlphaSweep => alpha_sweep(
-            fig,
-            tier,
-            rows,
-            out,
-            head + &report::figure_table(fig, tier, records),
-        )?,
-        Layout::Rollouts => rollouts(fig, tier, rows, out, head)?,
-    };
-    write_atomic(&out.join("table.md"), md.as_bytes())?;
-    print!("{md}");
+    write_atomic(&out.join("table.md"), o.markdown.as_bytes())?;
+    print!("{}", o.markdown);
+    let names: Vec<&str> = o.files.iter().map(|f| f.name.as_str()).collect();
     println!(
         "wrote {}/{{results.csv, table.md, {}}}",
         out.display(),
-        files.join(", ")
+        names.join(", ")
     );
     Ok(())
-}
-
-fn save(
-    out: &Path,
-    name: &str,
-    drawn: Result<(Vec<u8>, String), phaselab_core::plot::PlotError>,
-) -> Result<Vec<String>> {
-    let (png, svg) = drawn.with_context(|| format!("drawing {name}"))?;
-    write_atomic(&out.join(format!("{name}.png")), &png)?;
-    write_atomic(&out.join(format!("{name}.svg")), svg.as_bytes())?;
-    Ok(vec![format!("{name}.png"), format!("{name}.svg")])
-}
-
-/// `series` on log-log axes, saved as NAME.png/.svg; `(lines, regression)` as in
-/// `plot::xy_log_log`.
-fn save_log_log(
-    out: &Path,
-    name: &str,
-    title: &str,
-    (x_label, y_label): (&str, &str),
-    series: &[plot::Series],
-    (lines, regression): (bool, bool),
-) -> Result<Vec<String>> {
-    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::xy_log_log(
-        &root, title, x_label, y_label, series, lines, regression
-    ));
-    save(out, name, drawn)
-}
-
-fn bars(
-    fig: Figure,
-    tier: Tier,
-    rows: &[RunScores],
-    out: &Path,
-    mut md: String,
-) -> Result<(String, Vec<String>)> {
-    let systems = fig.systems(tier);
-    let mut series: Vec<String> = Vec::new();
-    for m in fig.models() {
-        for r in rows.iter().filter(|r| r.spec.model == m) {
-            let s = fig.series(&r.spec);
-            if !series.contains(&s) {
-                series.push(s);
-            }
-        }
-    }
-    // The table (in md already) and the bars come from the same records.
-    let mut data = Vec::new();
-    for sys in &systems {
-        for s in &series {
-            let xs: Vec<f64> = rows
-                .iter()
-                .filter(|r| &r.spec.system == sys && &fig.series(&r.spec) == s)
-                .map(|r| r.gerr)
-                .collect();
-            let (mean, se) = mean_and_standard_error(&xs);
-            data.push((sys.clone(), s.clone(), mean, se));
-        }
-    }
-    md += "\nParameters per model:";
-    for s in &series {
-        if let Some(r) = rows.iter().find(|r| &fig.series(&r.spec) == s) {
-            md += &format!(" {s} {} ;", r.params);
-        }
-    }
-    md += " (for the first system; they grow with D).\n";
-    let title = format!("{} ({tier} tier): {}", fig.name(), fig.title());
-    let drawn = phaselab_core::png_and_svg!(1000, 520, |root| plot::grouped_bars(
-        &root,
-        &title,
-        "test rollout error (gerr)",
-        &data
-    ));
-    Ok((md, save(out, fig.name(), drawn)?))
-}
-
-fn energy(
-    fig: Figure,
-    tier: Tier,
-    rows: &[RunScores],
-    out: &Path,
-    mut md: String,
-) -> Result<(String, Vec<String>)> {
-    // Scatter: every run's (gerr, Herr), one series per model.
-    let mut series: Vec<plot::Series> = Vec::new();
-    for m in fig.models() {
-        let pts: Vec<(f64, f64)> = rows
-            .iter()
-            .filter(|r| r.spec.model == m)
-            .filter_map(|r| Some((r.gerr, r.herr?)))
-            .collect();
-        series.push((m.name().to_string(), pts));
-    }
-    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
-    let line = log_log_line(&all);
-    md += &format!("Over {} runs (systems x models x seeds): log Herr = {:.3} log gerr + {:.3} (log10), correlation of the logs {:.3}.\n\n", all.len(), line.slope, line.intercept, line.correlation);
-    let title = format!(
-        "{} ({tier} tier): energy violation vs rollout error",
-        fig.name()
-    );
-    let labels = ("test rollout error (gerr)", "energy violation (Herr)");
-    let name = format!("{}-scatter", fig.name());
-    let mut files = save_log_log(out, &name, &title, labels, &series, (false, true))?;
-    // Growth in time: geometric mean of Herr(t) over runs, +- one standard deviation in log space.
-    let mut curves = Vec::new();
-    md += "| model | Herr at the first step | Herr at the last step | growth exponent (log Herr vs log t) |\n|---|---|---|---|\n";
-    for m in [ModelKind::Node, ModelKind::Hnn] {
-        let cs: Vec<(&Vec<f64>, f64)> = rows
-            .iter()
-            .filter(|r| r.spec.model == m)
-            .filter_map(|r| Some((r.herr_curve.as_ref()?, system(&r.spec.system).ok()?.dt())))
-            .collect();
-        let curves_of: Vec<(&[f64], f64)> = cs.iter().map(|c| (c.0.as_slice(), c.1)).collect();
-        let Some((pts, growth)) = log_band_and_growth(&curves_of) else {
-            continue;
-        };
-        md += &format!(
-            "| {m} | {:.3e} | {:.3e} | {growth:.2} |\n",
-            pts[0].1,
-            pts[pts.len() - 1].1
-        );
-        curves.push((m.name().to_string(), pts));
-    }
-    let title = format!(
-        "{} ({tier} tier): energy violation over the rollout",
-        fig.name()
-    );
-    let drawn = phaselab_core::png_and_svg!(800, 600, |root| plot::curves_with_band(
-        &root,
-        &title,
-        "rollout time (s)",
-        "energy violation (Herr)",
-        &curves
-    ));
-    files.extend(save(out, &format!("{}-growth", fig.name()), drawn)?);
-    Ok((md, files))
-}
-
-fn alpha_sweep(
-    fig: Figure,
-    tier: Tier,
-    rows: &[RunScores],
-    out: &Path,
-    mut md: String,
-) -> Result<(String, Vec<String>)> {
-    let mut vs_alpha = Vec::new();
-    let mut vs_sym = Vec::new();
-    for sys in fig.systems(tier) {
-        let mut line = Vec::new();
-        for a in ALPHAS {
-            let xs: Vec<f64> = rows
-                .iter()
-                .filter(|r| r.spec.system == sys && r.spec.alpha == Some(a))
-                .map(|r| r.gerr)
-                .collect();
-            if !xs.is_empty() {
-                line.push((1.0 / a, mean_and_standard_error(&xs).0));
-            }
-        }
-        vs_alpha.push((sys.clone(), line));
-        let pts: Vec<(f64, f64)> = rows
-            .iter()
-            .filter(|r| r.spec.system == sys)
-            .filter_map(|r| Some((r.symplectic_error?, r.gerr)))
-            .collect();
-        vs_sym.push((sys.clone(), pts));
-    }
-    md += "\nThe penalty enters the loss as penalty / alpha: larger alpha, weaker regularisation (plots use 1/alpha).\n";
-    let title = format!("{} ({tier} tier): test error vs penalty weight", fig.name());
-    let labels = ("penalty weight 1/alpha", "test rollout error (gerr)");
-    let name = format!("{}-alpha", fig.name());
-    let mut files = save_log_log(out, &name, &title, labels, &vs_alpha, (true, false))?;
-    let title = format!(
-        "{} ({tier} tier): test error vs symplectic error",
-        fig.name()
-    );
-    let labels = (
-        "symplectic error of the learned field",
-        "test rollout error (gerr)",
-    );
-    let name = format!("{}-symplectic", fig.name());
-    files.extend(save_log_log(
-        out,
-        &name,
-        &title,
-        labels,
-        &vs_sym,
-        (false, false),
-    )?);
-    Ok((md, files))
-}
-
-/// Per system: each model's gerr over the rollout (geometric mean over seeds, band = min..max over
-/// seeds) and the chaos floor, the true system started 1e-4 away from the test states (seed 0's).
-fn rollouts(
-    fig: Figure,
-    tier: Tier,
-    rows: &[RunScores],
-    out: &Path,
-    mut md: String,
-) -> Result<(String, Vec<String>)> {
-    let mut files = Vec::new();
-    md +=
-        "| system | model | gerr at the first step | gerr at the last step |\n|---|---|---|---|\n";
-    for sys_name in fig.systems(tier) {
-        let sys = system(&sys_name)?;
-        let dt = sys.dt();
-        let mut curves = Vec::new();
-        for m in fig.models() {
-            let cs: Vec<&Vec<f64>> = rows
-                .iter()
-                .filter(|r| r.spec.system == sys_name && r.spec.model == m)
-                .filter_map(|r| r.gerr_curve.as_ref())
-                .collect();
-            let Some(len) = cs.iter().map(|c| c.len()).min().filter(|&l| l > 0) else {
-                continue;
-            };
-            let pts: Vec<(f64, f64, f64, f64)> = (0..len)
-                .map(|k| {
-                    let v: Vec<f64> = cs.iter().map(|c| c[k].max(1e-12)).collect();
-                    let g = (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp();
-                    let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
-                    let hi = v.iter().cloned().fold(0.0, f64::max);
-                    ((k + 1) as f64 * dt, g, lo, hi)
-                })
-                .collect();
-            md += &format!(
-                "| {sys_name} | {m} | {:.3e} | {:.3e} |\n",
-                pts[0].1,
-                pts[len - 1].1
-            );
-            curves.push((m.name().to_string(), pts));
-        }
-        let s = tier.settings();
-        let p = Protocol {
-            n_trajectories: s.n_trajectories.max(2),
-            n_test: s.n_test,
-            test_chunk: s.test_chunk,
-            seed: 0,
-            ..Protocol::default()
-        };
-        let test = p.generate(sys.as_ref(), &|_| {})?.test;
-        let floor = phaselab_core::metrics::chaos_floor(sys.as_ref(), &test, 1e-4)
-            .map_err(anyhow::Error::msg)?;
-        let pts: Vec<(f64, f64, f64, f64)> = floor
-            .curve
-            .iter()
-            .enumerate()
-            .map(|(k, &g)| ((k + 1) as f64 * dt, g, g, g))
-            .collect();
-        md += &format!(
-            "| {sys_name} | truth started 1e-4 away | {:.3e} | {:.3e} |\n",
-            pts[0].1,
-            pts[pts.len() - 1].1
-        );
-        curves.push(("chaos floor (truth + 1e-4)".to_string(), pts));
-        let title = format!("{sys_name} ({tier} tier): rollout error over time");
-        let drawn = phaselab_core::png_and_svg!(800, 560, |root| plot::curves_with_band(
-            &root,
-            &title,
-            "rollout time (s)",
-            "rollout error (gerr)",
-            &curves
-        ));
-        let name = format!(
-            "rollout-{}",
-            sys_name.replace([':', ','], "-").replace('=', "")
-        );
-        files.extend(save(out, &name, drawn)?);
-    }
-    Ok((md, files))
 }

@@ -4,6 +4,7 @@
 use crate::output::{read, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use phaselab_core::experiments::comparison::Comparison;
 use phaselab_core::experiments::mujoco::Fig7Record;
 use phaselab_core::experiments::record::RunRecord;
 use phaselab_core::experiments::report;
@@ -84,28 +85,27 @@ pub fn read_fig7_records(dir: &Path) -> Result<Vec<Fig7Record>> {
         .collect()
 }
 
-/// Every NAME.json in `dir` (none if it does not exist), sorted by name.
-pub fn read_ablations(dir: &Path) -> Result<Vec<(String, serde_json::Value)>> {
+/// Every NAME.json in `dir` (none if it does not exist), sorted by name: each a `phaselab compare`
+/// output (compare.json); one that does not read as one is an error naming it.
+pub fn read_ablations(dir: &Path) -> Result<Vec<(String, Comparison)>> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for p in entries.filter_map(|e| Some(e.ok()?.path())) {
         if p.extension().is_some_and(|x| x == "json") {
-            let v: serde_json::Value = serde_json::from_slice(&read(&p)?)
-                .with_context(|| format!("{} is not JSON", p.display()))?;
-            if !v["runs"].is_array() {
-                bail!(
+            let c: Comparison = serde_json::from_slice(&read(&p)?).with_context(|| {
+                format!(
                     "{} is not a `phaselab compare` output (compare.json)",
                     p.display()
-                );
-            }
+                )
+            })?;
             let name = p
                 .file_stem()
                 .and_then(|s| s.to_str())
                 .unwrap_or("?")
                 .to_string();
-            out.push((name, v));
+            out.push((name, c));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));

@@ -1,6 +1,6 @@
 //! The statistics behind RESULTS.md and the figures, in one place: means with standard errors over
-//! seeds, Pearson correlation, and the least-squares line on log-log axes (fig2's regression and
-//! the growth exponents of the rollout errors).
+//! seeds, Pearson correlation, the least-squares line on log-log axes (fig2's regression and
+//! the growth exponents of the rollout errors), and geometric means over seeds with their range.
 
 /// Mean and standard error of the mean (sample std / sqrt(n)) over seeds; the paper's bars are plain
 /// means (its notebook divides the std by n, not sqrt(n): phaselab uses the standard error).
@@ -101,6 +101,19 @@ pub fn log_band_and_growth(curves: &[(&[f64], f64)]) -> Option<(Vec<(f64, f64, f
     Some((pts, growth))
 }
 
+/// The geometric mean of the values floored at `floor`, with their range (over seeds, one time
+/// step of a rollout): with y_i = max(x_i, floor), returns
+/// (exp((ln y_1 + ... + ln y_n) / n), min_i y_i, max_i y_i). The floor keeps a zero out of the
+/// logs. The sum of logs runs in order, the minimum folds from +inf and the maximum from 0, so with
+/// no values the result is (NaN, +inf, 0).
+pub fn geometric_mean_and_range(xs: &[f64], floor: f64) -> (f64, f64, f64) {
+    let v: Vec<f64> = xs.iter().map(|x| x.max(floor)).collect();
+    let g = (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp();
+    let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().cloned().fold(0.0, f64::max);
+    (g, lo, hi)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +188,28 @@ mod tests {
         let (pts, _) = log_band_and_growth(&[(&z, 1.0)]).unwrap();
         assert!((pts[0].1 - 1e-12).abs() < 1e-24, "{}", pts[0].1);
         assert!(log_band_and_growth(&[(&[], 1.0)]).is_none());
+    }
+
+    #[test]
+    fn geometric_mean_and_range_by_hand() {
+        let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-12;
+        // sqrt(2 x 8) = 4, between 2 and 8.
+        let (g, lo, hi) = geometric_mean_and_range(&[2.0, 8.0], 1e-12);
+        assert!(close(g, 4.0) && lo == 2.0 && hi == 8.0, "{g} {lo} {hi}");
+        // (1 x 10 x 100)^(1/3) = 10, whatever the order.
+        let (g, lo, hi) = geometric_mean_and_range(&[100.0, 1.0, 10.0], 1e-12);
+        assert!(close(g, 10.0) && lo == 1.0 && hi == 100.0, "{g} {lo} {hi}");
+        // A zero counts as the floor: (1e-12 x 1e-6 x 1e-6)^(1/3) = 1e-8, range 1e-12..1e-6.
+        let (g, lo, hi) = geometric_mean_and_range(&[0.0, 1e-6, 1e-6], 1e-12);
+        assert!(close(g, 1e-8) && lo == 1e-12 && hi == 1e-6, "{g} {lo} {hi}");
+        // Values below the floor (negative too) all become it.
+        let (g, lo, hi) = geometric_mean_and_range(&[-3.0, 1e-5, 1e-4], 1e-4);
+        assert!(close(g, 1e-4) && lo == 1e-4 && hi == 1e-4, "{g} {lo} {hi}");
+        // One value: itself, and its own range.
+        let (g, lo, hi) = geometric_mean_and_range(&[0.5], 1e-12);
+        assert!(close(g, 0.5) && lo == 0.5 && hi == 0.5, "{g} {lo} {hi}");
+        // Nothing to average: NaN, and the folds' starting points.
+        let (g, lo, hi) = geometric_mean_and_range(&[], 1e-12);
+        assert!(g.is_nan() && lo == f64::INFINITY && hi == 0.0);
     }
 }

@@ -1,5 +1,6 @@
 //! The paper's figures as data: for each figure, the grid of runs (system, model, seed, setting)
-//! it needs, at four sizes ([`Tier`]). Running, resuming and drawing live in the CLI and `plot`.
+//! it needs, at four sizes ([`Tier`]). Running and resuming live in the CLI; a figure's table, CSV
+//! and drawings are computed in `figure_outputs` (drawn with `plot`).
 
 use crate::data::protocol::Protocol;
 use crate::models::ModelKind;
@@ -8,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+pub mod comparison;
+pub mod figure_outputs;
 pub mod mujoco;
 pub mod plan;
 pub mod record;

@@ -1,0 +1,304 @@
+//! Figure 7 (MuJoCo, control-aware models): the budget beside the paper's, test rollout MSE per
+//! environment and model, where along the rollout and in which coordinates the error sits, and the
+//! verdict on the paper's claim that NODE+SO is the most accurate there.
+
+use super::claims::{listed, verdict};
+use crate::experiments::mujoco::{
+    fig7_runs, fig7_settings, Fig7Record, Fig7Settings, ENVIRONMENTS,
+};
+use crate::experiments::Tier;
+use crate::models::ControlKind;
+use crate::stats::mean_and_standard_error;
+use crate::train::{mujoco_train_config, steps_per_epoch};
+use std::collections::BTreeSet;
+
+/// Figure 7 from its records: the budget beside the paper's, test rollout MSE per environment
+/// and model (mean ± standard error over seeds), and the verdict on the paper's MuJoCo claim.
+pub fn fig7_block(tier: Tier, records: &[Fig7Record]) -> String {
+    let s = fig7_settings(tier);
+    let paper = fig7_settings(Tier::Paper);
+    let batch = mujoco_train_config().batch;
+    let steps = |f: &Fig7Settings| f.epochs * steps_per_epoch(f.train_chunks, batch);
+    let runs = fig7_runs(tier, None);
+    let mine: Vec<&Fig7Record> = records
+        .iter()
+        .filter(|r| r.settings == s && runs.contains(&r.run))
+        .collect();
+    let commits: BTreeSet<&str> = mine.iter().map(|r| r.git_commit.as_str()).collect();
+    let seconds = 0.0 + mine.iter().map(|r| r.train_seconds).sum::<f64>();
+    let mut md = format!(
+        "Tier `{tier}`: {} training chunks of 3 steps (batch {batch}), {} test trajectories of {} steps, width {}, {} epochs = **{} optimiser steps per run**, {} seeds; the paper: {} epochs on {} chunks = {} steps. {} of {} runs recorded ({:.1} CPU hours), from commit(s) {}.\n\n",
+        s.train_chunks,
+        s.test_trajectories,
+        s.test_length,
+        s.width,
+        s.epochs,
+        steps(&s),
+        s.seeds,
+        paper.epochs,
+        paper.train_chunks,
+        steps(&paper),
+        mine.len(),
+        runs.len(),
+        seconds / 3600.0,
+        if commits.is_empty() { "–".to_string() } else { commits.into_iter().collect::<Vec<_>>().join(", ") }
+    );
+    md += "| environment |";
+    for k in ControlKind::ALL {
+        md += &format!(" {k} test MSE |");
+    }
+    md += "\n|---|";
+    md += &"---|".repeat(ControlKind::ALL.len());
+    md += "\n";
+    let (mut lowest, mut n, mut parts) = (0, 0, Vec::new());
+    for env in ENVIRONMENTS {
+        let cell = |k: ControlKind| {
+            let xs: Vec<f64> = mine
+                .iter()
+                .filter(|r| r.run.env == env && r.run.model == k)
+                .map(|r| r.test_mse)
+                .collect();
+            (mean_and_standard_error(&xs), xs.len())
+        };
+        let cells: Vec<_> = ControlKind::ALL.iter().map(|&k| (k, cell(k))).collect();
+        let best = cells
+            .iter()
+            .filter(|c| c.1 .1 > 0)
+            .min_by(|a, b| a.1 .0 .0.total_cmp(&b.1 .0 .0))
+            .map(|c| c.0);
+        md += &format!("| {env} |");
+        for (k, ((m, se), count)) in &cells {
+            md += &match (count, Some(*k) == best) {
+                (0, _) => " – |".into(),
+                (_, true) => format!(" **{m:.3e}** ± {se:.1e} (n={count}) |"),
+                (_, false) => format!(" {m:.3e} ± {se:.1e} (n={count}) |"),
+            };
+        }
+        md += "\n";
+        if cells.iter().all(|c| c.1 .1 > 0) {
+            n += 1;
+            let so = cells
+                .iter()
+                .find(|c| c.0 == ControlKind::NodeSo)
+                .expect("node-so")
+                .1
+                 .0
+                 .0;
+            let (other, om) = cells
+                .iter()
+                .filter(|c| c.0 != ControlKind::NodeSo)
+                .map(|c| (c.0, c.1 .0 .0))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .expect("two others");
+            lowest += usize::from(best == Some(ControlKind::NodeSo));
+            parts.push(format!(
+                "{env}: node-so {so:.3e} vs the best other, {other}, {om:.3e} ({:.2}x)",
+                om / so
+            ));
+        }
+    }
+    md += &format!(
+        "\n**Claim** (fig7): NODE+SO's test rollouts are the most accurate of the three control-aware models on MuJoCo. Verdict: **{}**. node-so is lowest on {lowest} of {n} environments. {}\n",
+        verdict(lowest, n, ENVIRONMENTS.len()),
+        listed(&parts)
+    );
+    md + &fig7_horizons(&mine) + &fig7_coordinates(&mine)
+}
+
+/// Which state coordinates the test error sits in: per environment and model, the three
+/// features (q_i then v_i, MuJoCo's qpos and qvel) with the largest MSE over the rollout, mean
+/// over seeds, each with its share of the sum over features. Only records that keep it.
+fn fig7_coordinates(mine: &[&Fig7Record]) -> String {
+    let mut rows = String::new();
+    for env in ENVIRONMENTS {
+        for k in ControlKind::ALL {
+            let v: Vec<&Vec<f64>> = mine
+                .iter()
+                .filter(|r| r.run.env == env && r.run.model == k)
+                .map(|r| &r.test_mse_by_feature)
+                .collect();
+            let f = v.first().map_or(0, |x| x.len());
+            if f == 0 || f % 2 == 1 || v.iter().any(|x| x.len() != f) {
+                continue;
+            }
+            let mean: Vec<f64> = (0..f)
+                .map(|i| v.iter().map(|x| x[i]).sum::<f64>() / v.len() as f64)
+                .collect();
+            let total: f64 = mean.iter().sum();
+            let mut order: Vec<usize> = (0..f).collect();
+            order.sort_by(|&a, &b| mean[b].total_cmp(&mean[a]));
+            rows += &format!("| {env} | {k} |");
+            for &i in order.iter().take(3) {
+                let name = if i < f / 2 {
+                    format!("q{i}")
+                } else {
+                    format!("v{}", i - f / 2)
+                };
+                rows += &format!(
+                    " {name}: {:.2e} ({:.0}%) |",
+                    mean[i],
+                    100.0 * mean[i] / total
+                );
+            }
+            rows += "\n";
+        }
+    }
+    if rows.is_empty() {
+        return rows;
+    }
+    "\nWhere the test error sits: the three state features (q_i and v_i are MuJoCo's qpos[i] and qvel[i]) with the largest MSE over the rollout, mean over seeds, and each one's share of the sum over features:\n\n| environment | model | largest | second | third |\n|---|---|---|---|---|\n".to_string() + &rows
+}
+
+/// Where along the test rollouts the models part: the standardised MSE at a few rollout steps
+/// (mean over seeds), since the 200-step mean is decided by its last steps wherever errors grow.
+fn fig7_horizons(mine: &[&Fig7Record]) -> String {
+    let len = mine
+        .iter()
+        .map(|r| r.test_mse_curve.len())
+        .min()
+        .unwrap_or(0);
+    let steps: Vec<usize> = [1, 10, 50, 100, len.saturating_sub(1)]
+        .into_iter()
+        .filter(|&k| k < len)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if steps.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "\nTest MSE at a rollout step (mean over seeds), to show where the models part:\n\n| environment | model |",
+    );
+    for k in &steps {
+        md += &format!(" step {k} |");
+    }
+    md += &format!("\n|---|---|{}\n", "---|".repeat(steps.len()));
+    for env in ENVIRONMENTS {
+        for k in ControlKind::ALL {
+            let curves: Vec<&Vec<f64>> = mine
+                .iter()
+                .filter(|r| r.run.env == env && r.run.model == k)
+                .map(|r| &r.test_mse_curve)
+                .collect();
+            if curves.is_empty() {
+                continue;
+            }
+            md += &format!("| {env} | {k} |");
+            for &s in &steps {
+                let xs: Vec<f64> = curves.iter().map(|c| c[s]).collect();
+                md += &format!(" {:.2e} |", mean_and_standard_error(&xs).0);
+            }
+            md += "\n";
+        }
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::mujoco::Fig7Run;
+
+    fn fig7_rec(run: Fig7Run, test_mse: f64) -> Fig7Record {
+        Fig7Record {
+            run,
+            settings: fig7_settings(Tier::Reference),
+            phaselab_version: "test".into(),
+            git_commit: "abc".into(),
+            parameters: 1,
+            optimiser_steps: 3200,
+            train_seconds: 1.0,
+            loss_history: vec![],
+            train_mse: 0.1,
+            test_mse,
+            test_mse_curve: vec![],
+            test_mse_by_feature: vec![],
+        }
+    }
+
+    #[test]
+    fn fig7_verdict_follows_which_model_is_lowest() {
+        let runs = fig7_runs(Tier::Reference, None);
+        // node-so lowest everywhere but Swimmer, where hnn-forced is.
+        let recs: Vec<Fig7Record> = runs
+            .iter()
+            .map(|r| {
+                let mse = match (r.model, r.env.as_str()) {
+                    (ControlKind::NodeSo, "Swimmer-v5") => 0.5,
+                    (ControlKind::NodeSo, _) => 0.1,
+                    (ControlKind::HnnForced, "Swimmer-v5") => 0.2,
+                    _ => 0.4,
+                };
+                fig7_rec(r.clone(), mse + 0.01 * r.seed as f64)
+            })
+            .collect();
+        let md = fig7_block(Tier::Reference, &recs);
+        assert!(md.contains("Verdict: **partly**"), "{md}");
+        assert!(
+            !md.contains("rollout step"),
+            "no curves, no horizon table: {md}"
+        );
+        // With curves, the MSE along the rollout is tabled at a few steps, mean over seeds.
+        let curved: Vec<Fig7Record> = recs
+            .iter()
+            .map(|r| Fig7Record {
+                test_mse_curve: (0..200)
+                    .map(|k| k as f64 * (1.0 + r.run.seed as f64))
+                    .collect(),
+                ..r.clone()
+            })
+            .collect();
+        let md = fig7_block(Tier::Reference, &curved);
+        assert!(
+            md.contains(
+                "| environment | model | step 1 | step 10 | step 50 | step 100 | step 199 |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Swimmer-v5 | node-so | 1.50e0 | 1.50e1 | 7.50e1 | 1.50e2 | 2.98e2 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("node-so is lowest on 3 of 4 environments"),
+            "{md}"
+        );
+        assert!(
+            md.contains("**3200 optimiser steps per run**") && md.contains("24 of 24 runs"),
+            "{md}"
+        );
+        assert!(
+            !md.contains("Where the test error sits"),
+            "no features kept: {md}"
+        );
+        // Swimmer's records keep the error per feature: 5 q then 5 v, q0 largest, then v1.
+        let featured: Vec<Fig7Record> = curved
+            .iter()
+            .map(|r| Fig7Record {
+                test_mse_by_feature: if r.run.env == "Swimmer-v5" {
+                    let s = 1.0 + r.run.seed as f64; // seeds 0 and 1: mean 1.5x
+                    vec![6.0 * s, 0.1, 0.1, 0.1, 0.1, 0.1, 2.0 * s, 0.1, 0.1, 1.0]
+                } else {
+                    vec![]
+                },
+                ..r.clone()
+            })
+            .collect();
+        let md = fig7_block(Tier::Reference, &featured);
+        assert!(
+            md.contains(
+                "| Swimmer-v5 | node-so | q0: 9.00e0 (66%) | v1: 3.00e0 (22%) | v4: 1.00e0 (7%) |"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("| Hopper-v5 | node-so | q"), "{md}");
+        // Records at other sizes are not counted.
+        let mut other = recs[0].clone();
+        other.settings.epochs = 1;
+        let md = fig7_block(Tier::Reference, &[other]);
+        assert!(
+            md.contains("0 of 24 runs") && md.contains("no runs yet"),
+            "{md}"
+        );
+    }
+}

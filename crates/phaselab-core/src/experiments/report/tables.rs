@@ -1,0 +1,229 @@
+//! Each figure's table, as the paper's bar charts read: test rollout error (gerr) per system and
+//! model, mean ± standard error over data seeds, and a figure at two training budgets side by side.
+
+use crate::experiments::record::RunRecord;
+use crate::experiments::{Figure, Layout, RunSpec, Tier, ALPHAS};
+use crate::models::ModelKind;
+use crate::stats::mean_and_standard_error;
+use crate::train::Loss;
+
+/// The records of `fig`'s grid at `tier` (any number of seeds), in grid order.
+pub fn of_figure<'a>(fig: Figure, tier: Tier, records: &'a [RunRecord]) -> Vec<&'a RunRecord> {
+    let max_seed = records.iter().map(|r| r.spec.seed).max().unwrap_or(0);
+    let grid = fig.runs(tier, Some(max_seed as usize + 1));
+    grid.iter()
+        .filter_map(|s| records.iter().find(|r| &r.spec == s))
+        .collect()
+}
+
+/// A cell of a table: the test gerr of the finished seeds of one setting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub mean: f64,
+    pub se: f64,
+    pub n: usize,
+    pub diverged: usize,
+}
+
+impl Cell {
+    fn of(runs: &[&RunRecord]) -> Cell {
+        let xs: Vec<f64> = runs.iter().filter_map(|r| Some(r.test()?.gerr)).collect();
+        let (mean, se) = mean_and_standard_error(&xs);
+        Cell {
+            mean,
+            se,
+            n: xs.len(),
+            diverged: runs.len() - xs.len(),
+        }
+    }
+
+    fn text(&self) -> String {
+        if self.n == 0 && self.diverged == 0 {
+            return "–".into();
+        }
+        let mut s = if self.n == 0 {
+            "–".to_string()
+        } else {
+            format!("{:.3e} ± {:.1e} (n={})", self.mean, self.se, self.n)
+        };
+        if self.diverged > 0 {
+            s += &format!(", {} diverged", self.diverged);
+        }
+        s
+    }
+
+    /// Whether self is below other by more than two standard errors of the difference (which
+    /// needs two seeds on each side).
+    pub(super) fn clearly_below(&self, other: &Cell) -> bool {
+        self.n > 1
+            && other.n > 1
+            && other.mean - self.mean > 2.0 * (self.se.powi(2) + other.se.powi(2)).sqrt()
+    }
+}
+
+/// The cell of the runs `keep` picks.
+pub(super) fn cell(runs: &[&RunRecord], keep: impl Fn(&RunSpec) -> bool) -> Cell {
+    let sel: Vec<&RunRecord> = runs.iter().copied().filter(|r| keep(&r.spec)).collect();
+    Cell::of(&sel)
+}
+
+/// The cell of one system, model and loss.
+pub(super) fn cell_of(runs: &[&RunRecord], system: &str, model: ModelKind, loss: Loss) -> Cell {
+    cell(runs, |s| {
+        s.system == system && s.model == model && s.loss == loss
+    })
+}
+
+/// A table column: its heading and which runs of a row's system it holds.
+type Column = (String, Box<dyn Fn(&RunSpec) -> bool>);
+
+/// A figure's columns: its series (models, or losses), or alpha for fig3.
+fn columns(fig: Figure, tier: Tier) -> Vec<Column> {
+    if fig.layout() == Layout::AlphaSweep {
+        return ALPHAS
+            .iter()
+            .map(|&a| {
+                let pick = Box::new(move |s: &RunSpec| s.alpha == Some(a));
+                (
+                    format!("alpha {a:e}"),
+                    pick as Box<dyn Fn(&RunSpec) -> bool>,
+                )
+            })
+            .collect();
+    }
+    let mut series: Vec<String> = Vec::new();
+    for spec in fig.runs(tier, Some(1)) {
+        let s = fig.series(&spec);
+        if !series.contains(&s) {
+            series.push(s);
+        }
+    }
+    series
+        .into_iter()
+        .map(|name| {
+            let n = name.clone();
+            let pick = Box::new(move |s: &RunSpec| fig.series(s) == n);
+            (name, pick as Box<dyn Fn(&RunSpec) -> bool>)
+        })
+        .collect()
+}
+
+fn table_head(heads: &[String]) -> String {
+    let mut md = String::from("| system |");
+    for h in heads {
+        md += &format!(" {h} |");
+    }
+    md + "\n|---|" + &"---|".repeat(heads.len()) + "\n"
+}
+
+/// Markdown table of a figure: gerr per system and series (alpha per column for fig3).
+pub fn figure_table(fig: Figure, tier: Tier, records: &[RunRecord]) -> String {
+    let runs = of_figure(fig, tier, records);
+    let cols = columns(fig, tier);
+    let mut md = table_head(&cols.iter().map(|c| c.0.clone()).collect::<Vec<_>>());
+    for sys in fig.systems(tier) {
+        md += &format!("| {sys} |");
+        for (_, pick) in &cols {
+            md += &format!(" {} |", cell(&runs, |s| s.system == sys && pick(s)).text());
+        }
+        md += "\n";
+    }
+    md
+}
+
+/// A figure at two budgets side by side: each series at `base`'s tier and at `tier`, for the
+/// systems `records` (trained at `tier`) have runs of, so a study of part of a grid at a longer
+/// budget reads against the shorter one.
+pub fn budget_table(
+    fig: Figure,
+    (tier, records): (Tier, &[RunRecord]),
+    (base, base_records): (Tier, &[RunRecord]),
+) -> String {
+    let (runs, base_runs) = (
+        of_figure(fig, tier, records),
+        of_figure(fig, base, base_records),
+    );
+    let steps = |t: Tier| t.settings().optimiser_steps();
+    let cols = columns(fig, tier);
+    let heads: Vec<String> = cols
+        .iter()
+        .flat_map(|(h, _)| [base, tier].map(|t| format!("{h}, {} steps", steps(t))))
+        .collect();
+    let mut md = table_head(&heads);
+    let studied = fig
+        .systems(tier)
+        .into_iter()
+        .filter(|sys| runs.iter().any(|r| &r.spec.system == sys));
+    for sys in studied {
+        md += &format!("| {sys} |");
+        for (_, pick) in &cols {
+            for rs in [&base_runs, &runs] {
+                md += &format!(" {} |", cell(rs, |s| s.system == sys && pick(s)).text());
+            }
+        }
+        md += "\n";
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::report::{blocks, rec};
+
+    #[test]
+    fn a_longer_budget_reads_beside_the_shorter_one() {
+        // fig5 at the quick tier for every system; at the reference tier for one system only.
+        let of = |tier: Tier, g: f64| {
+            Figure::Fig5
+                .runs(tier, Some(2))
+                .into_iter()
+                .map(|s| {
+                    let m = if s.model == ModelKind::Hnn { 2.0 } else { 1.0 };
+                    rec(s.clone(), g * m * (1.0 + 0.01 * s.seed as f64))
+                })
+                .collect::<Vec<_>>()
+        };
+        let short = of(Tier::Quick, 1.0);
+        let long: Vec<RunRecord> = of(Tier::Reference, 0.1)
+            .into_iter()
+            .filter(|r| r.spec.system == "spring-pendulum:2")
+            .collect();
+        let table = budget_table(
+            Figure::Fig5,
+            (Tier::Reference, &long),
+            (Tier::Quick, &short),
+        );
+        let steps = |t: Tier| t.settings().optimiser_steps();
+        let (q, r) = (steps(Tier::Quick), steps(Tier::Reference));
+        assert!(
+            table.starts_with(&format!("| system | node-so, {q} steps | node-so, {r} steps | hnn, {q} steps | hnn, {r} steps |\n")),
+            "{table}"
+        );
+        assert!(
+            table.contains("| spring-pendulum:2 | 1.005e0 ± 5.0e-3 (n=2) | 1.005e-1 ± 5.0e-4 (n=2) | 2.010e0 ± 1.0e-2 (n=2) | 2.010e-1 ± 1.0e-3 (n=2) |"),
+            "{table}"
+        );
+        assert_eq!(table.lines().count(), 3, "only the system studied: {table}");
+        // The figure's claims alone, numbered as in the whole list (fig4's two come first).
+        let b = blocks(
+            Tier::Reference,
+            &long,
+            &[],
+            &[],
+            Some((Tier::Quick, &short)),
+        );
+        let get = |name: &str| &b.iter().find(|(n, _)| n == name).expect(name).1;
+        assert_eq!(get("vs-quick:fig5"), &table);
+        let fig5 = get("claims:fig5");
+        assert!(
+            fig5.starts_with("3. **In non-Cartesian") && fig5.contains("\n4. **In Cartesian"),
+            "{fig5}"
+        );
+        assert!(
+            fig5.contains("Verdict: **does not hold so far (1 of 3 settings have runs)**"),
+            "{fig5}"
+        );
+        assert!(!get("claims:fig4").contains("3. "));
+    }
+}
