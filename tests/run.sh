@@ -12,6 +12,9 @@ if ! ldconfig -p | grep -q 'libvulkan.so.1' || ! ls /usr/share/vulkan/icd.d/lvp_
     echo "tests/run.sh: install mesa-vulkan-drivers and libvulkan1 (Vulkan) for the wgpu test" >&2
   fi
 fi
+# No file-level import cycle in the Rust sources (a script over the use lines and inline paths).
+python3 tools/check/import_cycles.py --self-test
+python3 tools/check/import_cycles.py .
 cargo test --workspace --release
 # The page's URL-hash parser, fuzzed (the Rust parsers' fuzzing runs in the tests above).
 node tests/fuzz/hash.mjs 20000

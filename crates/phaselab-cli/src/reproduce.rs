@@ -9,7 +9,7 @@ use burn::prelude::Device;
 use clap::Args;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
-use phaselab_core::experiments::figure_outputs::figure_outputs;
+use phaselab_core::plot::figures::figure_outputs;
 use phaselab_core::experiments::plan::Plan;
 use phaselab_core::experiments::record::{Outcome, RunRecord};
 use phaselab_core::experiments::{Figure, RunSpec, Tier};

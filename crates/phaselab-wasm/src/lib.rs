@@ -2,6 +2,7 @@
 //! worker call these (see `web/API.md`); every error comes back as a JavaScript exception with a
 //! readable message.
 
+mod js;
 mod playground;
 pub mod settings;
 
@@ -12,16 +13,8 @@ use phaselab_core::physics::simulate::{grid_points, simulate as integrate, Integ
 use phaselab_core::physics::{build, drawing_points, Family, SystemSpec};
 use phaselab_core::plot::{self, LinesSpec};
 use phaselab_core::rng::Rng;
+use js::js_err;
 use wasm_bindgen::prelude::*;
-
-/// A JavaScript `Error` carrying `e`'s message.
-pub(crate) fn js_err(e: impl std::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
-}
-
-pub(crate) fn parse_json(s: &str) -> Result<serde_json::Value, JsError> {
-    serde_json::from_str(s).map_err(|e| js_err(format!("bad JSON: {e}")))
-}
 
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]

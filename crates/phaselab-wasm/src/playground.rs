@@ -2,7 +2,7 @@
 //! Reads from the device are asynchronous, so the same code runs on both.
 
 use crate::settings::{clamp, Settings};
-use crate::{js_err, parse_json};
+use crate::js::{js_err, parse_json};
 use burn::prelude::*;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;

@@ -1,6 +1,6 @@
 //! The paper's figures as data: for each figure, the grid of runs (system, model, seed, setting)
 //! it needs, at four sizes ([`Tier`]). Running and resuming live in the CLI; a figure's table, CSV
-//! and drawings are computed in `figure_outputs` (drawn with `plot`).
+//! and drawings are computed in `plot::figures` from the runs' records.
 
 use crate::data::protocol::Protocol;
 use crate::models::ModelKind;
@@ -10,7 +10,6 @@ use std::fmt;
 use std::str::FromStr;
 
 pub mod comparison;
-pub mod figure_outputs;
 pub mod mujoco;
 pub mod plan;
 pub mod record;

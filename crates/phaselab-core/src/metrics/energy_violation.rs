@@ -2,7 +2,7 @@
 //! states, Herr(i, t) = |H(pred) - H(true)| / (|H(pred)| + |H(true)|) with the system's own H
 //! (momenta, not the reference's velocities), geometric mean over samples and times t >= 1.
 
-use super::{geometric_means, same_shape, MetricError};
+use super::geometric_mean::{geometric_means, same_shape, MetricError};
 use crate::data::TrajectorySet;
 use crate::physics::System;
 

@@ -2,7 +2,7 @@
 //! rel(i, t) = RMS(z_pred - z_true) / (RMS(z_true) + RMS(z_pred)) over the 2D entries of z = [q, v],
 //! and `gerr` = its geometric mean over samples and times (t >= 1).
 
-use super::{geometric_means, same_shape, MetricError};
+use super::geometric_mean::{geometric_means, same_shape, MetricError};
 use crate::data::TrajectorySet;
 
 /// Rollout error overall and as a curve over time.

@@ -1,6 +1,7 @@
 //! Metric checks on cases with known answers.
 
 use super::*;
+use crate::data::TrajectorySet;
 use crate::data::protocol::Protocol;
 use crate::physics::simulate::{simulate, Integrator};
 use crate::physics::{system, State};

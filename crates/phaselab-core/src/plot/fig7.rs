@@ -1,7 +1,9 @@
 //! fig7's figures: the control-aware models' MSE as bars, and their test rollouts against the
 //! MuJoCo engine's, one panel per state coordinate (qpos, then qvel).
 
-use super::{blank, grouped_bars, lines, Curve, LinesSpec, PlotError};
+use super::bars::grouped_bars;
+use super::canvas::{blank, PlotError};
+use super::lines::{lines, Curve, LinesSpec};
 use crate::data::TrajectorySet;
 use crate::experiments::mujoco::Fig7Bar;
 

@@ -2,7 +2,7 @@
 //! playground draws them in the page, and they return where the data sits in pixels so a click
 //! maps back to data coordinates.
 
-use super::{colour_for, err, legend_at, log_range, log_ticks, PlotError};
+use super::canvas::{colour_for, err, fonts, legend_at, log_range, log_ticks, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,7 @@ pub fn lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &LinesSpec,
 ) -> Result<PlotFrame, PlotError> {
-    super::fonts();
+    fonts();
     root.fill(&WHITE).map_err(err)?;
     let pts = || spec.series.iter().flat_map(|s| s.points.iter());
     let (x0, x1) = linear_range(pts().map(|p| p.0).chain(spec.marker.map(|m| m.0)));

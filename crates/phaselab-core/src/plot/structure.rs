@@ -2,7 +2,8 @@
 //! potential, inverse mass, force and acceleration at rest, one panel each, truth solid and every
 //! model dashed in its colour.
 
-use super::{blank, lines, Curve, LinesSpec, PlotError};
+use super::canvas::{blank, PlotError};
+use super::lines::{lines, Curve, LinesSpec};
 use crate::metrics::learned_structure::{Profile, StructureSlice};
 
 /// The panels that at least one slice has, as line specs (the page draws the same ones).

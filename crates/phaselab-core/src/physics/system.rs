@@ -1,0 +1,147 @@
+//! What a system is: the state z = [q, v], the [`System`] interface every simulated system offers
+//! (its vector field dz/dt = [v, a(q, v)], energy, initial conditions and drawing), the
+//! [`Describe`] part each system's file supplies, and the constants they share.
+
+use super::lagrangian::{self, Mechanism, SingularMassMatrix};
+use super::spec::SystemSpec;
+use crate::rng::Rng;
+
+/// Standard gravity used by every system (the reference hard-codes 9.81).
+pub const GRAVITY: f64 = 9.81;
+
+/// Default trajectory length in seconds (the paper's tau).
+pub const TRAJECTORY_SECONDS: f64 = 10.0;
+
+/// A point in state space: generalised coordinates and their time derivatives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub q: Vec<f64>,
+    pub v: Vec<f64>,
+}
+
+impl State {
+    /// The flat vector z = [q, v].
+    pub fn to_z(&self) -> Vec<f64> {
+        let mut z = self.q.clone();
+        z.extend_from_slice(&self.v);
+        z
+    }
+    pub fn from_z(z: &[f64]) -> Self {
+        let d = z.len() / 2;
+        State {
+            q: z[..d].to_vec(),
+            v: z[d..].to_vec(),
+        }
+    }
+}
+
+/// A line to draw between two points: a fixed anchor and a node, or two nodes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Link {
+    Anchor([f64; 3], usize),
+    Nodes(usize, usize),
+}
+
+/// What each concrete system says about itself beyond its mechanics.
+pub trait Describe {
+    fn spec(&self) -> SystemSpec;
+    /// Which generalised coordinates are angles (fed to networks as cos, sin).
+    fn angular(&self) -> Vec<bool>;
+    /// Data time step in seconds.
+    fn dt(&self) -> f64;
+    /// Physical constants, for metadata and `phaselab systems`.
+    fn parameters(&self) -> serde_json::Value;
+    /// One initial condition drawn from the reference's distribution.
+    fn sample_initial(&self, rng: &mut Rng) -> State;
+    /// Whether G(q) is constant, so that leapfrog applies (separable H, no drag).
+    fn constant_mass_matrix(&self) -> bool {
+        false
+    }
+    /// Lines for drawing the system.
+    fn links(&self) -> Vec<Link>;
+    /// Nodes that are drawn as bodies (rigid bodies hide their axis markers).
+    fn drawn_nodes(&self) -> Vec<usize>;
+}
+
+/// A physical system as the rest of phaselab sees it (object safe).
+pub trait System: Send + Sync {
+    fn spec(&self) -> SystemSpec;
+    fn name(&self) -> String {
+        self.spec().to_string()
+    }
+    fn dof(&self) -> usize;
+    fn angular(&self) -> Vec<bool>;
+    fn dt(&self) -> f64;
+    fn parameters(&self) -> serde_json::Value;
+    fn sample_initial(&self, rng: &mut Rng) -> State;
+    fn drag(&self) -> f64 {
+        self.spec().drag
+    }
+    /// Leapfrog applies: H = p^T M^-1 p / 2 + V(q) with constant M and no drag.
+    fn separable(&self) -> bool;
+    /// Accelerations a(q, v).
+    fn acceleration(&self, q: &[f64], v: &[f64], a: &mut [f64]) -> Result<(), SingularMassMatrix>;
+    /// (kinetic, potential) energy.
+    fn energy_parts(&self, q: &[f64], v: &[f64]) -> (f64, f64);
+    /// Total energy H = T + V, with the true momenta (not the reference's velocity bug).
+    fn energy(&self, q: &[f64], v: &[f64]) -> f64 {
+        let (t, v) = self.energy_parts(q, v);
+        t + v
+    }
+    /// Generalised momenta p = dL/dv.
+    fn momentum(&self, q: &[f64], v: &[f64]) -> Vec<f64>;
+    /// Cartesian positions of every node.
+    fn bodies(&self, q: &[f64]) -> Vec<[f64; 3]>;
+    fn links(&self) -> Vec<Link>;
+    fn drawn_nodes(&self) -> Vec<usize>;
+
+    /// The first-order field dz/dt = [v, a] on z = [q, v].
+    fn field(&self, z: &[f64], dz: &mut [f64]) -> Result<(), SingularMassMatrix> {
+        let d = z.len() / 2;
+        dz[..d].copy_from_slice(&z[d..]);
+        let (q, v) = z.split_at(d);
+        self.acceleration(q, v, &mut dz[d..])
+    }
+}
+
+impl<T: Mechanism + Describe> System for T {
+    fn spec(&self) -> SystemSpec {
+        Describe::spec(self)
+    }
+    fn dof(&self) -> usize {
+        Mechanism::dof(self)
+    }
+    fn angular(&self) -> Vec<bool> {
+        Describe::angular(self)
+    }
+    fn dt(&self) -> f64 {
+        Describe::dt(self)
+    }
+    fn parameters(&self) -> serde_json::Value {
+        Describe::parameters(self)
+    }
+    fn sample_initial(&self, rng: &mut Rng) -> State {
+        Describe::sample_initial(self, rng)
+    }
+    fn separable(&self) -> bool {
+        self.constant_mass_matrix() && Describe::spec(self).drag == 0.0
+    }
+    fn acceleration(&self, q: &[f64], v: &[f64], a: &mut [f64]) -> Result<(), SingularMassMatrix> {
+        lagrangian::acceleration(self, q, v, Describe::spec(self).drag, a)
+    }
+    fn energy_parts(&self, q: &[f64], v: &[f64]) -> (f64, f64) {
+        lagrangian::energy_parts(self, q, v)
+    }
+    fn momentum(&self, q: &[f64], v: &[f64]) -> Vec<f64> {
+        lagrangian::momentum(self, q, v)
+    }
+    fn bodies(&self, q: &[f64]) -> Vec<[f64; 3]> {
+        self.positions(q)
+    }
+    fn links(&self) -> Vec<Link> {
+        Describe::links(self)
+    }
+    fn drawn_nodes(&self) -> Vec<usize> {
+        Describe::drawn_nodes(self)
+    }
+}

@@ -1,0 +1,193 @@
+//! What every drawing shares: the font, the colours (one per model, fixed across figures), the
+//! error type, legends, log-scale ranges and ticks, and PNG and SVG output of one drawing.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Natively, register DejaVu Sans (shipped, Bitstream Vera licence) so PNG text renders the same
+/// everywhere; in the browser plotters uses the page's fonts.
+pub(crate) fn fonts() {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use plotters::style::{register_font, FontStyle};
+        static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // The font is valid: it ships with the crate.
+            let _ = register_font("sans-serif", FontStyle::Normal, FONT);
+        });
+    }
+}
+
+/// One colour per model, used in every figure and, through the wasm crate, in the playground.
+pub fn model_colour(model: &str) -> RGBColor {
+    // "node l1": the model's colour, darkened, for a second variant of the same model.
+    if let Some(base) = model.strip_suffix(" l1") {
+        let c = model_colour(base);
+        return RGBColor(c.0 / 2, c.1 / 2, c.2 / 2);
+    }
+    let model = model.strip_suffix(" l2").unwrap_or(model);
+    match model {
+        "node" => RGBColor(228, 26, 28),
+        "node-so" => RGBColor(55, 126, 184),
+        "node-so-direct" => RGBColor(77, 175, 74),
+        "node-so-symreg" => RGBColor(152, 78, 163),
+        "hnn" => RGBColor(255, 127, 0),
+        "hnn-general" => RGBColor(166, 86, 40),
+        "hnn-forced" => RGBColor(247, 129, 191),
+        _ => RGBColor(90, 90, 90),
+    }
+}
+
+/// Colours for series that are not models (systems, settings), by position.
+pub fn palette(i: usize) -> RGBColor {
+    const P: [RGBColor; 8] = [
+        RGBColor(31, 119, 180),
+        RGBColor(214, 39, 40),
+        RGBColor(44, 160, 44),
+        RGBColor(148, 103, 189),
+        RGBColor(255, 127, 14),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(23, 190, 207),
+    ];
+    P[i % P.len()]
+}
+
+/// A model's colour, or a palette colour for any other series.
+pub(crate) fn colour_for(name: &str, i: usize) -> RGBColor {
+    if name.starts_with("chaos floor") {
+        return RGBColor(0, 0, 0);
+    }
+    let c = model_colour(name);
+    if c == RGBColor(90, 90, 90) {
+        palette(i)
+    } else {
+        c
+    }
+}
+
+/// A drawing failure, with the backend's message.
+#[derive(Debug, thiserror::Error)]
+#[error("plot: {0}")]
+pub struct PlotError(String);
+
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> PlotError {
+    PlotError(format!("{e:?}"))
+}
+
+/// The legend box every figure uses (upper left, translucent).
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Result<(), PlotError> {
+    legend_at(chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// The legend box at `pos` (translucent, so curves under it stay visible).
+pub(crate) fn legend_at<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> Result<(), PlotError> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.7))
+        .border_style(BLACK.mix(0.4))
+        .position(pos)
+        .draw()
+        .map_err(err)
+}
+
+/// Fill an area white (the unused cells of a grid of panels).
+pub fn blank<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+    root.fill(&WHITE).map_err(err)
+}
+
+/// RGB8 pixels to PNG bytes.
+pub fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, PlotError> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        // Plots are mostly flat colour: adaptive filtering and strong deflate make them small.
+        enc.set_compression(png::Compression::Best);
+        enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+        let mut wr = enc.write_header().map_err(err)?;
+        wr.write_image_data(rgb).map_err(err)?;
+    }
+    Ok(out)
+}
+
+/// A named series of points.
+pub type Series = (String, Vec<(f64, f64)>);
+
+pub(crate) fn log_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
+    let v: Vec<f64> = vals.filter(|x| x.is_finite() && *x > 0.0).collect();
+    if v.is_empty() {
+        return (1e-3, 1.0);
+    }
+    let lo = v.iter().cloned().fold(f64::INFINITY, f64::min) / 2.0;
+    let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max) * 2.0;
+    // At least one decade, so the log axis has labelled ticks.
+    if hi / lo < 10.0 {
+        let c = (lo * hi).sqrt();
+        return (c / 10f64.sqrt(), c * 10f64.sqrt());
+    }
+    (lo, hi)
+}
+
+/// Ticks for a log axis over [lo, hi]: 1, 2 and 5 times each power of ten where the range spans
+/// at most three decades, 1 and 3 times up to six, and whole decades (every k-th) beyond, so an
+/// axis never has a single label.
+pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return Vec::new();
+    }
+    let decades = (hi / lo).log10();
+    let (mantissas, step): (&[f64], i32) = if decades <= 3.0 {
+        (&[1.0, 2.0, 5.0], 1)
+    } else if decades <= 6.0 {
+        (&[1.0, 3.0], 1)
+    } else {
+        (&[1.0], (decades / 6.0).ceil() as i32)
+    };
+    let last = hi.log10().ceil() as i32;
+    let mut e = (lo.log10().floor() as i32).div_euclid(step) * step;
+    let mut out = Vec::new();
+    while e <= last {
+        for m in mantissas {
+            let v = m * 10f64.powi(e);
+            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
+                out.push(v);
+            }
+        }
+        e += step;
+    }
+    out
+}
+
+/// Draw the same figure as PNG bytes and SVG text: `png_and_svg!(w, h, |root| draw(&root, ..))`.
+#[macro_export]
+macro_rules! png_and_svg {
+    ($w:expr, $h:expr, |$root:ident| $body:expr) => {{
+        use $crate::plot::plotters::prelude::IntoDrawingArea;
+        let (w, h): (u32, u32) = ($w, $h);
+        let mut svg = String::new();
+        let drawn_svg = {
+            let $root = $crate::plot::plotters::prelude::SVGBackend::with_string(&mut svg, (w, h))
+                .into_drawing_area();
+            $body
+        };
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        let drawn_png = {
+            let $root =
+                $crate::plot::plotters::prelude::BitMapBackend::with_buffer(&mut rgb, (w, h))
+                    .into_drawing_area();
+            $body
+        };
+        drawn_svg
+            .and(drawn_png)
+            .and_then(|_| $crate::plot::encode_png(&rgb, w, h))
+            .map(|png| (png, svg))
+    }};
+}
