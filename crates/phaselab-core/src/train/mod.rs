@@ -20,10 +20,13 @@ pub mod trainer;
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::{steps_per_epoch, Loss, OptimizerKind, Schedule, TrainConfig};
 pub use control::{
-    evaluate_control, evaluate_control_async, evaluate_control_with_rollouts, fit_standardisation,
-    mujoco_train_config, ControlEvaluation,
+    evaluate_control_async, fit_standardisation, mujoco_train_config, ControlEvaluation,
 };
-pub use evaluate::{evaluate, evaluate_async, evaluate_with_rollouts, Evaluation};
+#[cfg(not(target_arch = "wasm32"))]
+pub use control::{evaluate_control, evaluate_control_with_rollouts};
+pub use evaluate::{evaluate_async, Evaluation};
+#[cfg(not(target_arch = "wasm32"))]
+pub use evaluate::{evaluate, evaluate_with_rollouts};
 pub use trainable::{member_mean, Minibatch, Trainable};
 pub use trainer::{EpochStats, MemberEpoch, TrainError, TrainOutcome, Trainer};
 #[cfg(not(target_arch = "wasm32"))]
