@@ -81,6 +81,28 @@ pub fn playground_systems() -> String {
     serde_json::Value::Array(list).to_string()
 }
 
+/// The verdict line's ranking and reading from the core's rule (`experiments::verdict`): models
+/// JSON [{kind, label, gerr, checkpoint}], system JSON {drag, controls, angular} -> JSON
+/// {order: indices lowest error first, claim, reading}.
+#[wasm_bindgen]
+pub fn verdict(models: &str, system: &str) -> Result<String, JsError> {
+    use phaselab_core::experiments::verdict::{verdict, LiveModel, SystemKind};
+    let models: Vec<LiveModel> =
+        serde_json::from_str(models).map_err(|e| js_err(format!("verdict models: {e}")))?;
+    if let Some(m) = models.iter().find(|m| !m.gerr.is_finite()) {
+        return Err(js_err(format!("verdict: {} has no finite rollout error", m.label)));
+    }
+    let system: SystemKind =
+        serde_json::from_str(system).map_err(|e| js_err(format!("verdict system: {e}")))?;
+    Ok(serde_json::to_string(&verdict(&models, system)).expect("a verdict serialises"))
+}
+
+/// The factor within which two rollout errors match (the verdict's and RESULTS.md's).
+#[wasm_bindgen]
+pub fn match_factor() -> f64 {
+    phaselab_core::experiments::verdict::MATCH_FACTOR
+}
+
 /// The page's default settings (JSON).
 #[wasm_bindgen]
 pub fn default_settings() -> String {

@@ -397,3 +397,23 @@ fn drag_preset_shows_the_hnn_cannot_dissipate() {
         );
     }
 }
+
+#[test]
+fn the_page_gets_the_cores_verdict_as_json() {
+    let models = json!([
+        {"kind": "node", "label": "NODE", "gerr": 0.1},
+        {"kind": "node-so", "label": "NODE+SO", "gerr": 0.01},
+        {"kind": "hnn", "label": "HNN", "gerr": 0.012, "checkpoint": false},
+    ]);
+    let system = json!({"drag": false, "controls": false, "angular": true});
+    let v: serde_json::Value =
+        serde_json::from_str(&crate::verdict(&models.to_string(), &system.to_string()).unwrap())
+            .unwrap();
+    assert_eq!(v["order"], json!([1, 2, 0]));
+    assert_eq!(v["claim"], "supports");
+    assert_eq!(
+        v["reading"],
+        "NODE+SO matches the HNN (within a factor 1.5) and beats NODE by 10x: this run agrees"
+    );
+    assert_eq!(crate::match_factor(), 1.5);
+}

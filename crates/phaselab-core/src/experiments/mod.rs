@@ -14,6 +14,7 @@ pub mod mujoco;
 pub mod plan;
 pub mod record;
 pub mod report;
+pub mod verdict;
 
 /// How big a reproduction is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 
 use super::tables::{cell, cell_of, of_figure, Cell};
 use crate::experiments::record::RunRecord;
+use crate::experiments::verdict::MATCH_FACTOR;
 use crate::experiments::{Figure, Tier, ALPHAS};
 use crate::models::ModelKind;
 use crate::stats::log_log_line;
@@ -154,7 +155,8 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<PaperClaim> {
             .collect::<Vec<_>>(),
     );
     out.push(c);
-    // "Matches": within a factor 1.5, or the gap within two standard errors.
+    // "Matches": within a factor 1.5 (the playground's verdict uses the same), or the gap within
+    // two standard errors.
     let mut n = 0;
     let mut same = 0;
     let mut parts = Vec::new();
@@ -169,7 +171,7 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<PaperClaim> {
         n += 1;
         let ratio = h.mean / s.mean;
         let close =
-            (1.0 / 1.5..=1.5).contains(&ratio) || !(h.clearly_below(&s) || s.clearly_below(&h));
+            (1.0 / MATCH_FACTOR..=MATCH_FACTOR).contains(&ratio) || !(h.clearly_below(&s) || s.clearly_below(&h));
         if close {
             same += 1;
         }
