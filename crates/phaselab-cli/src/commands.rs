@@ -7,7 +7,9 @@ use phaselab_core::data::protocol::{metadata, pack, Protocol};
 use phaselab_core::data::{initial_conditions, TrajectorySet};
 use phaselab_core::physics::dopri5::Dopri5Options;
 use phaselab_core::physics::simulate::{grid_points, simulate as integrate, Integrator};
-use phaselab_core::physics::{build, family_description, Family, State, System, SystemSpec};
+use phaselab_core::physics::{
+    build, family_description, Family, State, System, SystemListing, SystemSpec,
+};
 use phaselab_core::rng::Rng;
 use std::path::PathBuf;
 
@@ -102,14 +104,7 @@ pub fn systems(a: SystemsArgs) -> Result<()> {
         }
     }
     if a.json {
-        let v: Vec<_> = rows
-            .iter()
-            .map(|(f, s)| {
-                serde_json::json!({"name": s.name(), "family": f.name(), "description": family_description(*f),
-                    "dof": s.dof(), "angular": s.angular(), "dt": s.dt(), "separable": s.separable(),
-                    "parameters": s.parameters()})
-            })
-            .collect();
+        let v: Vec<SystemListing> = rows.iter().map(|(_, s)| SystemListing::of(s.as_ref())).collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }

@@ -13,8 +13,9 @@ use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
 use phaselab_core::physics::{System, SystemSpec};
 use phaselab_core::solve::Solver;
 use phaselab_core::train::run::{train_runs, Run, RunFailure, RunResult, RunSink};
-use phaselab_core::train::{evaluate, Checkpoint, EpochStats, Evaluation, Loss, TrainConfig, TrainError};
-use serde_json::json;
+use phaselab_core::train::{
+    evaluate, Checkpoint, EpochStats, EvalReport, Evaluation, Loss, TrainConfig, TrainError,
+};
 use std::path::{Path, PathBuf};
 
 /// Checkpoint file name inside a run directory.
@@ -525,18 +526,21 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
     if a.plot_structure {
         write_structure(&model, &test, a.coordinate, &path)?;
     }
-    let report = json!({"model": ck.meta.model.kind, "checkpoint": path, "data": data, "solver": solver.to_string(), "test": ev});
+    let report = EvalReport {
+        model: ck.meta.model.kind,
+        checkpoint: path.display().to_string(),
+        data: data.display().to_string(),
+        solver: solver.to_string(),
+        test: ev,
+    };
     let json_path = path.with_file_name("eval.json");
-    write_atomic(
-        &json_path,
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
+    write_json(&json_path, &report)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_table(&[(
             ck.meta.model.kind.name().to_string(),
-            ev,
+            report.test,
             model.n_params(),
             f64::NAN,
         )]);

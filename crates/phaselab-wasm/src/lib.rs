@@ -10,7 +10,7 @@ pub use playground::Playground;
 
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::physics::simulate::{grid_points, simulate as integrate, Integrator};
-use phaselab_core::physics::{build, drawing_points, Family, SystemSpec};
+use phaselab_core::physics::{build, drawing_points, Family, SystemListing, SystemSpec};
 use phaselab_core::plot::{self, LinesSpec};
 use phaselab_core::rng::Rng;
 use js::js_err;
@@ -38,19 +38,17 @@ pub fn version() -> String {
     phaselab_core::VERSION.to_string()
 }
 
-/// Every system as JSON: name, D, dt, angular coordinates, constants.
+/// Every system family (an example of each) as JSON, as `phaselab systems --json` lists them.
 #[wasm_bindgen]
 pub fn systems_json() -> String {
-    let mut out = Vec::new();
-    for f in Family::ALL {
-        let n = f.body_range().map(|r| r.0.max(2).min(r.1)).unwrap_or(1);
-        let sys = build(SystemSpec::new(f, n));
-        out.push(
-            serde_json::json!({"family": f.name(), "example": sys.name(), "dof": sys.dof(),
-            "dt": sys.dt(), "angular": sys.angular(), "parameters": sys.parameters()}),
-        );
-    }
-    serde_json::Value::Array(out).to_string()
+    let list: Vec<SystemListing> = Family::ALL
+        .iter()
+        .map(|&f| {
+            let n = f.body_range().map(|r| r.0.max(2).min(r.1)).unwrap_or(1);
+            SystemListing::of(build(SystemSpec::new(f, n)).as_ref())
+        })
+        .collect();
+    serde_json::to_string(&list).expect("listings serialise")
 }
 
 /// The playground's system picker: spec, label, title, D, dt, angular, drag, drawn bodies.

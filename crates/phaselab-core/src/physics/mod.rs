@@ -25,6 +25,36 @@ pub use lagrangian::{Mechanism, SingularMassMatrix};
 pub use spec::{Family, Projection, SpecError, SystemSpec, DEFAULT_DRAG};
 pub use system::{Describe, Link, State, System, GRAVITY, TRAJECTORY_SECONDS};
 
+/// A system as listings show it (`phaselab systems --json`, the wasm module's `systems_json`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SystemListing {
+    pub name: String,
+    pub family: &'static str,
+    pub description: &'static str,
+    pub dof: usize,
+    pub angular: Vec<bool>,
+    pub dt: f64,
+    pub separable: bool,
+    /// Every constant of the system (masses, lengths, spring constants, drag, ...).
+    pub parameters: serde_json::Value,
+}
+
+impl SystemListing {
+    pub fn of(sys: &dyn System) -> Self {
+        let family = sys.spec().family;
+        SystemListing {
+            name: sys.name(),
+            family: family.name(),
+            description: family_description(family),
+            dof: sys.dof(),
+            angular: sys.angular(),
+            dt: sys.dt(),
+            separable: sys.separable(),
+            parameters: sys.parameters(),
+        }
+    }
+}
+
 /// Build the system a spec names.
 pub fn build(spec: SystemSpec) -> Box<dyn System> {
     match spec.family {

@@ -159,6 +159,18 @@ impl Scores {
     }
 }
 
+/// What `phaselab eval` reports of one checkpoint scored on one test set (its eval.json).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub model: crate::models::ModelKind,
+    /// The checkpoint file and the test set, as given.
+    pub checkpoint: String,
+    pub data: String,
+    /// The solver the rollouts used (`rk4-38:1`, ...).
+    pub solver: String,
+    pub test: Evaluation,
+}
+
 /// Roll the model out from every test chunk's first state and score it (native: the reads are
 /// waited for).
 #[cfg(not(target_arch = "wasm32"))]

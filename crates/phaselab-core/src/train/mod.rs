@@ -24,7 +24,7 @@ pub use control::{
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use control::{evaluate_control, evaluate_control_with_rollouts};
-pub use evaluate::{evaluate_async, Evaluation};
+pub use evaluate::{evaluate_async, EvalReport, Evaluation};
 #[cfg(not(target_arch = "wasm32"))]
 pub use evaluate::{evaluate, evaluate_with_rollouts};
 pub use trainable::{member_mean, Minibatch, Trainable};
