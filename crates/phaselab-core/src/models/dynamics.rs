@@ -3,7 +3,7 @@
 //! their edges: p0 = M(q0) v0, readout v = M^-1(q) p.
 
 use super::features::{halves, CosSin};
-use super::hamiltonian::{stabilise, Hamiltonian};
+use super::hamiltonian::{stabilise, Form, Hamiltonian};
 use super::kind::ModelKind;
 use super::mass_matrix::{Lower, MassNet};
 use super::mlp::Mlp;
@@ -130,6 +130,8 @@ impl ModelConfig {
 pub struct DynamicsModel {
     pub main: Mlp,
     pub mass: Option<MassNet>,
+    /// The forcing network F(phi(q), p) that hnn-forced adds to J grad H (SymODEN-style), so it
+    /// can dissipate. Named `extra` because checkpoints key their weights by field name.
     pub extra: Option<Mlp>,
     #[module(skip)]
     pub config: ModelConfig,
@@ -168,18 +170,18 @@ impl DynamicsModel {
 
     /// The learned Hamiltonian of the HNN family (None for the other models).
     pub fn learned_hamiltonian(&self) -> Option<Hamiltonian<'_>> {
-        match self.kind() {
-            ModelKind::Hnn | ModelKind::HnnForced => Some(Hamiltonian::Separable {
+        let form = match self.kind() {
+            ModelKind::Hnn | ModelKind::HnnForced => Form::Separable {
                 potential: &self.main,
                 mass: self.mass(),
-                emb: &self.emb,
-            }),
-            ModelKind::HnnGeneral => Some(Hamiltonian::General {
-                net: &self.main,
-                emb: &self.emb,
-            }),
-            _ => None,
-        }
+            },
+            ModelKind::HnnGeneral => Form::General(&self.main),
+            _ => return None,
+        };
+        Some(Hamiltonian {
+            emb: &self.emb,
+            form,
+        })
     }
 
     /// The vector field in the model's own state ([q, v] or [q, p]), [B, 2D] -> [B, 2D]:

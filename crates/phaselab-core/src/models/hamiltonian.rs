@@ -20,28 +20,28 @@ pub fn stabilise(f: Tensor<2>, s: Tensor<2>) -> Tensor<2> {
     f.mask_fill(s.abs().greater_elem(STABILISER_BOUND), 0.0)
 }
 
-/// A learned Hamiltonian, by its structure: the networks it is made of, borrowed from a model.
-pub enum Hamiltonian<'a> {
+/// A learned Hamiltonian: the networks it is made of, borrowed from a model, and the embedding
+/// phi(q) they read the coordinates through.
+pub struct Hamiltonian<'a> {
+    pub emb: &'a CosSin,
+    pub form: Form<'a>,
+}
+
+/// The structure of a learned Hamiltonian.
+pub enum Form<'a> {
     /// hnn, hnn-forced: H(q, p) = p^T M^-1(q) p / 2 + V(q), V = `potential`(phi(q)).
-    Separable {
-        potential: &'a Mlp,
-        mass: &'a MassNet,
-        emb: &'a CosSin,
-    },
-    /// hnn-general: H(q, p) = `net`(phi(q), p).
-    General { net: &'a Mlp, emb: &'a CosSin },
+    Separable { potential: &'a Mlp, mass: &'a MassNet },
+    /// hnn-general: H(q, p) = MLP(phi(q), p).
+    General(&'a Mlp),
 }
 
 impl Hamiltonian<'_> {
     /// H(q, p) [B, 1] at states s = [q, p] [B, 2D].
     pub fn value(&self, s: Tensor<2>) -> Tensor<2> {
         let (q, p) = halves(s);
-        match self {
-            Hamiltonian::Separable {
-                potential,
-                mass,
-                emb,
-            } => {
+        let emb = self.emb;
+        match self.form {
+            Form::Separable { potential, mass } => {
                 let low = mass.lower(emb, q.clone());
                 let u = low
                     .l
@@ -51,26 +51,23 @@ impl Hamiltonian<'_> {
                 let kinetic = (u.clone() * u).sum_dim(1).mul_scalar(0.5);
                 kinetic + potential.forward(emb.embed(q))
             }
-            Hamiltonian::General { net, emb } => net.forward(Tensor::cat(vec![emb.embed(q), p], 1)),
+            Form::General(net) => net.forward(Tensor::cat(vec![emb.embed(q), p], 1)),
         }
     }
 
     /// J grad H = [dH/dp, -dH/dq] [B, 2D] at states [q, p], given as their halves q and p
     /// [B, D] (so that a caller adding terms in q and p differentiates through the same halves).
     pub fn field(&self, q: Tensor<2>, p: Tensor<2>) -> Tensor<2> {
-        match self {
-            Hamiltonian::Separable {
-                potential,
-                mass,
-                emb,
-            } => {
+        let emb = self.emb;
+        match self.form {
+            Form::Separable { potential, mass } => {
                 let low = mass.lower(emb, q.clone());
                 let dq = MassNet::minv_p(&low, p.clone());
                 let dk = kinetic_grad_q(mass, emb, q.clone(), &low, p);
                 let dv = emb.vjp(q.clone(), potential.input_gradient(emb.embed(q)));
                 Tensor::cat(vec![dq, (dk + dv).neg()], 1)
             }
-            Hamiltonian::General { net, emb } => {
+            Form::General(net) => {
                 let g = net.input_gradient(Tensor::cat(vec![emb.embed(q.clone()), p], 1));
                 let w = emb.width();
                 let d = q.dims()[1];

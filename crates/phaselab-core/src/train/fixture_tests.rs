@@ -13,11 +13,10 @@
 //! must agree with one of its sets to 1e-4 relative instead of exactly.
 
 use super::control::{evaluate_control, fit_standardisation, mujoco_train_config};
+use super::test_data::{generated, hopper};
 use super::*;
-use crate::data::protocol::Protocol;
 use crate::data::TrajectorySet;
 use crate::models::{ControlConfig, ControlKind, ModelConfig, ModelKind};
-use crate::physics::system;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -66,21 +65,7 @@ fn fixture(out: &TrainOutcome<impl Module>, test: f64) -> Fixture {
 /// chain-pendulum:2, data seed `seed`: 80 training chunks (2 steps of 32 per epoch), 6 test
 /// trajectories of 30 steps.
 fn pendulum_data(seed: u64) -> (TrajectorySet, TrajectorySet) {
-    let sys = system("chain-pendulum:2").unwrap();
-    let p = Protocol {
-        n_trajectories: 80,
-        n_test: 6,
-        test_chunk: 30,
-        seed,
-        ..Protocol::default()
-    };
-    let s = p.generate(sys.as_ref(), &|_| {}).unwrap();
-    (s.train, s.test)
-}
-
-fn hopper(name: &str) -> TrajectorySet {
-    let path = format!("{}/tests/data/mujoco/{name}", env!("CARGO_MANIFEST_DIR"));
-    TrajectorySet::from_npz(&std::fs::read(path).unwrap()).unwrap()
+    generated("chain-pendulum:2", 80, 6, 30, seed)
 }
 
 /// Train every fixture run with today's code.

@@ -43,3 +43,6 @@ mod population_tests;
 
 #[cfg(test)]
 mod fixture_tests;
+
+#[cfg(test)]
+mod test_data;

@@ -4,26 +4,16 @@
 //! member stops alone.
 
 use super::control::{evaluate_control, fit_standardisation, mujoco_train_config};
+use super::test_data::{generated, hopper};
 use super::*;
-use crate::data::protocol::Protocol;
 use crate::data::TrajectorySet;
 use crate::models::{ControlConfig, ControlKind, ModelConfig, ModelKind, Population};
-use crate::physics::system;
 use burn::prelude::*;
 
 /// (train, test) of chain-pendulum:1 from data seed `seed`: 64 training chunks, so a batch of 64
 /// is one optimiser step per epoch.
 fn data(seed: u64) -> (TrajectorySet, TrajectorySet) {
-    let sys = system("chain-pendulum:1").unwrap();
-    let p = Protocol {
-        n_trajectories: 80,
-        n_test: 6,
-        test_chunk: 30,
-        seed,
-        ..Protocol::default()
-    };
-    let s = p.generate(sys.as_ref(), &|_| {}).unwrap();
-    (s.train, s.test)
+    generated("chain-pendulum:1", 80, 6, 30, seed)
 }
 
 fn cfg(lr: f64, loss: Loss, seed: u64) -> TrainConfig {
@@ -182,22 +172,7 @@ fn bad_populations_are_refused_with_a_reason() {
 
 #[test]
 fn every_control_models_population_members_equal_their_solo_runs() {
-    let train_set = TrajectorySet::from_npz(
-        &std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/mujoco/hopper_train.npz"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let test = TrajectorySet::from_npz(
-        &std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/mujoco/hopper_test.npz"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let (train_set, test) = (hopper("hopper_train.npz"), hopper("hopper_test.npz"));
     let dev = Device::flex();
     let ad = dev.clone().autodiff();
     let base = TrainConfig {

@@ -1,0 +1,33 @@
+//! Data the training tests share: small sets generated with the paper's protocol, and the real
+//! Hopper fixture (a few hundred MuJoCo steps, `tests/data/mujoco`).
+
+use crate::data::protocol::Protocol;
+use crate::data::TrajectorySet;
+use crate::physics::system;
+
+/// (train, test) of `name` from data seed `seed`: `n` trajectories (80% of them training chunks),
+/// `n_test` test trajectories of `test_chunk` points.
+pub(super) fn generated(
+    name: &str,
+    n: usize,
+    n_test: usize,
+    test_chunk: usize,
+    seed: u64,
+) -> (TrajectorySet, TrajectorySet) {
+    let sys = system(name).unwrap();
+    let p = Protocol {
+        n_trajectories: n,
+        n_test,
+        test_chunk,
+        seed,
+        ..Protocol::default()
+    };
+    let s = p.generate(sys.as_ref(), &|_| {}).unwrap();
+    (s.train, s.test)
+}
+
+/// The Hopper fixture's `hopper_train.npz` or `hopper_test.npz`.
+pub(super) fn hopper(name: &str) -> TrajectorySet {
+    let path = format!("{}/tests/data/mujoco/{name}", env!("CARGO_MANIFEST_DIR"));
+    TrajectorySet::from_npz(&std::fs::read(path).unwrap()).unwrap()
+}
