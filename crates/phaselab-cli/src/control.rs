@@ -1,23 +1,25 @@
 //! `phaselab control` (train and score the control-aware models on a dataset with actions) and
-//! `phaselab reproduce fig7` (those models on every MuJoCo environment, with plots).
+//! what `phaselab reproduce fig7` needs beyond the other figures: its MuJoCo datasets (made by
+//! tools/mujoco once per environment and tier, under a lock), the training of a group of its runs
+//! into records, and the inputs of its rollout drawings. Training goes through the core's run
+//! path (`train::run::train_runs`), as for every other model; this module writes the files.
 
-use crate::output::{bar, read, write_atomic, write_history};
+use crate::output::{bar, read, write_history, write_json};
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
+use indicatif::ProgressBar;
 use phaselab_core::data::reference_layout::{from_reference_npy, task_dt};
 use phaselab_core::data::TrajectorySet;
-use phaselab_core::experiments::mujoco::{
-    fig7_csv, fig7_runs, fig7_settings, fig7_table, Fig7Record, Fig7Run, Fig7Settings, ENVIRONMENTS,
-};
-use phaselab_core::experiments::Tier;
+use phaselab_core::experiments::mujoco::{Fig7Settings, ENVIRONMENTS};
+use phaselab_core::experiments::record::{ControlScores, Outcome, RunRecord};
+use phaselab_core::experiments::{RunSpec, Tier};
 use phaselab_core::models::{ControlConfig, ControlKind};
-use phaselab_core::plot;
+use phaselab_core::plot::figures::Fig7Rollout;
+use phaselab_core::train::run::{train_runs, ControlMetrics, Run, RunResult, RunSink};
 use phaselab_core::train::{
-    evaluate_control, fit_standardisation, mujoco_train_config, steps_per_epoch, train,
-    ControlEvaluation, TrainConfig,
+    fit_standardisation, mujoco_train_config, steps_per_epoch, Checkpoint, EpochStats, TrainConfig,
 };
-use serde_json::json;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -110,16 +112,60 @@ fn load_reference(
     Ok((tr, te))
 }
 
-/// Scores of one trained control model.
-pub struct ControlResult {
-    pub train: ControlEvaluation,
-    pub test: ControlEvaluation,
-    pub params: usize,
-    pub seconds: f64,
-    pub history: Vec<phaselab_core::train::EpochStats>,
+/// Progress of control runs as the core's trainer reports it (control models have no
+/// checkpoint format, so there are no checkpoints to keep).
+struct ControlProgress {
+    bar: ProgressBar,
+    label: String,
 }
 
-/// Fit the standardisation, train, score on train and test; write history.csv and metrics.json.
+impl RunSink for ControlProgress {
+    fn checkpoint(&mut self, _run: usize, _ck: &Checkpoint) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn progress(&mut self, epoch: usize, stats: Option<&EpochStats>) {
+        self.bar.set_position(epoch as u64);
+        if let Some(s) = stats {
+            self.bar
+                .set_message(format!("{} loss {:.3e}", self.label, s.loss));
+        }
+    }
+}
+
+/// Train control `runs` (one dataset's shape, one kind, standardisations fitted) as one
+/// population with the core's `train_runs`, run k into `dirs[k]`: history.csv and, once scored,
+/// metrics.json. Each run's result, finished or not.
+pub fn train_control_into(
+    runs: &[Run<'_, ControlConfig>],
+    dirs: &[PathBuf],
+    show_progress: bool,
+) -> Result<Vec<RunResult<ControlMetrics>>> {
+    let kind = runs[0].model.kind;
+    let label = match runs.len() {
+        1 => kind.name().to_string(),
+        k => format!("{kind} x{k}"),
+    };
+    let pb = bar(runs[0].train.epochs as u64, &label);
+    if !show_progress {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut sink = ControlProgress { bar: pb, label };
+    let results = train_runs(runs, &Device::flex(), &mut sink);
+    sink.bar.finish_and_clear();
+    let results = results?;
+    for (r, dir) in results.iter().zip(dirs) {
+        write_history(dir, &r.history)?;
+        if let Ok(m) = &r.outcome {
+            // Through a Value: its keys sorted, as metrics.json has always had them.
+            write_json(&dir.join("metrics.json"), &serde_json::to_value(m)?)?;
+        }
+    }
+    Ok(results)
+}
+
+/// Fit the standardisation, train, score on train and test; write history.csv and metrics.json
+/// into `out`. The run's metrics, or why it has none.
 pub fn train_control(
     mut mc: ControlConfig,
     cfg: &TrainConfig,
@@ -127,43 +173,22 @@ pub fn train_control(
     test: &TrajectorySet,
     out: &Path,
     show_progress: bool,
-) -> Result<ControlResult> {
+) -> Result<ControlMetrics> {
     fit_standardisation(&mut mc, train_set).map_err(anyhow::Error::msg)?;
-    let device = Device::flex();
-    let ad = device.clone().autodiff();
-    let pb = bar(cfg.epochs as u64, mc.kind.name());
-    if !show_progress {
-        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let start = std::time::Instant::now();
-    let outcome = train(mc.init(&ad), train_set, cfg, &ad, &mut |s, _| {
-        pb.set_position(s.epoch as u64);
-        pb.set_message(format!("{} loss {:.3e}", mc.kind, s.loss));
-        true
-    });
-    pb.finish_and_clear();
-    let seconds = start.elapsed().as_secs_f64();
-    write_history(out, &outcome.history)?;
-    if let Some(e) = outcome.error {
-        bail!("{}: {e}", mc.kind);
-    }
-    let model = outcome.model;
-    let tr = evaluate_control(&model, train_set, &device).map_err(anyhow::Error::msg)?;
-    let te = evaluate_control(&model, test, &device).map_err(anyhow::Error::msg)?;
-    let metrics = json!({"model": mc.kind, "system": train_set.meta.system, "parameters": model.n_params(),
-        "train_seconds": seconds, "train_mse": tr.mse, "test_mse": te.mse, "test": te,
-        "config": cfg, "model_config": mc});
-    write_atomic(
-        &out.join("metrics.json"),
-        serde_json::to_string_pretty(&metrics)?.as_bytes(),
+    let kind = mc.kind;
+    let run = Run {
+        model: mc,
+        train: cfg.clone(),
+        train_set,
+        test,
+    };
+    let mut results = train_control_into(
+        std::slice::from_ref(&run),
+        &[out.to_path_buf()],
+        show_progress,
     )?;
-    Ok(ControlResult {
-        params: model.n_params(),
-        train: tr,
-        test: te,
-        seconds,
-        history: outcome.history,
-    })
+    let r = results.pop().context("one run trained")?;
+    r.outcome.map_err(|e| anyhow::anyhow!("{kind}: {e}"))
 }
 
 pub fn control_cmd(a: ControlArgs) -> Result<()> {
@@ -216,225 +241,183 @@ pub fn control_cmd(a: ControlArgs) -> Result<()> {
         let r = train_control(mc, &cfg, &train_set, &test, &a.out.join(kind.name()), true)?;
         rows.push((kind, r));
     }
-    rows.sort_by(|x, y| x.1.test.mse.total_cmp(&y.1.test.mse));
+    rows.sort_by(|x, y| x.1.test_mse.total_cmp(&y.1.test_mse));
     println!("\n| rank | model | test MSE (standardised) | train MSE | parameters | seconds |");
     println!("|---|---|---|---|---|---|");
     for (i, (k, r)) in rows.iter().enumerate() {
         println!(
             "| {} | {k} | {:.4e} | {:.4e} | {} | {:.1} |",
             i + 1,
-            r.test.mse,
-            r.train.mse,
-            r.params,
-            r.seconds
+            r.test_mse,
+            r.train_mse,
+            r.parameters,
+            r.train_seconds
         );
     }
     println!("\nwrote {}", a.out.display());
     Ok(())
 }
 
-/// The dataset of one environment at one tier, generated with tools/mujoco when missing.
-fn fig7_data(env: &str, tier: Tier, root: &Path) -> Result<(TrajectorySet, TrajectorySet)> {
+/// The MuJoCo data generator used when `--mujoco-generator` is not given: tools/mujoco/run.sh of
+/// the repository this binary was built from.
+pub fn default_mujoco_generator() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/mujoco/run.sh")
+}
+
+/// `generator` if it is a file, as an absolute path without `..` (what a plan's tasks on other
+/// machines run); an error naming it and the flag otherwise.
+pub fn checked_generator(generator: &Path) -> Result<PathBuf> {
+    if !generator.is_file() {
+        bail!(
+            "the MuJoCo data generator {} does not exist: give tools/mujoco/run.sh of a phaselab checkout with --mujoco-generator PATH",
+            generator.display()
+        );
+    }
+    std::fs::canonicalize(generator)
+        .with_context(|| format!("cannot resolve {}", generator.display()))
+}
+
+/// The dataset of `env` at `tier`'s sizes `s`, in `<out>/mujoco-data/<env>-<tier>`: generated
+/// with `generator` (tools/mujoco/run.sh) when missing, once, under a lock on
+/// `<out>/locks/mujoco-data.lock` (one generation at a time: the generator's own environment is
+/// shared), into a temporary directory moved into place when complete, so processes and tasks
+/// on other machines sharing `out` never generate it twice nor read half of it.
+pub fn fig7_data(
+    env: &str,
+    tier: Tier,
+    s: &Fig7Settings,
+    out: &Path,
+    generator: &Path,
+) -> Result<(TrajectorySet, TrajectorySet)> {
+    let root = out.join("mujoco-data");
     let dir = root.join(format!("{env}-{tier}"));
     if !dir.join("test.npz").exists() {
-        let s = fig7_settings(tier);
-        let script = [
-            "tools/mujoco/run.sh",
-            "../tools/mujoco/run.sh",
-            "../../tools/mujoco/run.sh",
-        ]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
-        let Some(script) = script else {
-            bail!(
-                "no {env} dataset in {} and tools/mujoco/run.sh is not found from here: run from the repository root, or generate it with tools/mujoco/run.sh generate --env {env} --out {}",
-                dir.display(),
+        let _lock = crate::tasks::lock(&out.join("locks").join("mujoco-data.lock"), true)?;
+        // Another process may have made it while this one waited.
+        if !dir.join("test.npz").exists() {
+            let script = checked_generator(generator)?;
+            let tmp = root.join(format!(".{env}-{tier}.{}.tmp", std::process::id()));
+            let _ = std::fs::remove_dir_all(&tmp);
+            println!(
+                "generating {env} data with the real MuJoCo engine -> {}",
                 dir.display()
             );
-        };
-        println!(
-            "generating {env} data with the real MuJoCo engine -> {}",
-            dir.display()
-        );
-        let status = std::process::Command::new("bash")
-            .arg(&script)
-            .args(["generate", "--env", env, "--out"])
-            .arg(&dir)
-            .args(["--train-chunks", &s.train_chunks.to_string()])
-            .args(["--test-trajectories", &s.test_trajectories.to_string()])
-            .args(["--test-length", &s.test_length.to_string()])
-            .args(["--seed", "0"])
-            .status()
-            .with_context(|| format!("running {}", script.display()))?;
-        if !status.success() {
-            bail!("the MuJoCo generator failed for {env} ({status})");
+            let status = std::process::Command::new("bash")
+                .arg(&script)
+                .args(["generate", "--env", env, "--out"])
+                .arg(&tmp)
+                .args(["--train-chunks", &s.train_chunks.to_string()])
+                .args(["--test-trajectories", &s.test_trajectories.to_string()])
+                .args(["--test-length", &s.test_length.to_string()])
+                .args(["--seed", "0"])
+                .status()
+                .with_context(|| format!("running {}", script.display()))?;
+            if !status.success() {
+                let _ = std::fs::remove_dir_all(&tmp);
+                bail!(
+                    "the MuJoCo generator {} failed for {env} ({status})",
+                    script.display()
+                );
+            }
+            // A directory left by an older, interrupted generation has no test.npz: replaced.
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("cannot replace {}", dir.display()))?;
+            }
+            std::fs::rename(&tmp, &dir)
+                .with_context(|| format!("cannot move {} into place", dir.display()))?;
         }
     }
     load_dir(&dir)
 }
 
-/// The fig7 record of `run` in `records` at these sizes, if there is a usable one (a damaged
-/// one is reported and the run counts as not finished).
-fn read_fig7_record(run: &Fig7Run, settings: &Fig7Settings, records: &Path) -> Option<Fig7Record> {
-    let path = records.join(Fig7Record::file_name(run));
-    let bytes = std::fs::read(&path).ok()?;
-    match Fig7Record::from_bytes(&bytes, Some((run, settings))) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            eprintln!("{}: {e}; the run is trained again", path.display());
-            None
-        }
-    }
-}
-
-/// `reproduce fig7`: train every (environment, model, seed) without a record in `records`,
-/// leaving one per finished run, then write the table and plots from the records.
-pub fn reproduce_fig7(
-    tier: Tier,
-    seeds: Option<usize>,
-    out: &Path,
-    records: &Path,
-    draw_only: bool,
-) -> Result<()> {
-    let s = fig7_settings(tier);
-    let runs = fig7_runs(tier, seeds);
-    let dir_of = |r: &Fig7Run| out.join("runs").join(r.id());
-    let todo: Vec<&Fig7Run> = runs
-        .iter()
-        .filter(|r| !draw_only && read_fig7_record(r, &s, records).is_none())
-        .collect();
-    let batch = mujoco_train_config().batch;
-    println!(
-        "fig7 ({tier} tier, {} optimiser steps a run): {} runs, {} to do -> {} (records in {})",
-        s.epochs * steps_per_epoch(s.train_chunks, batch),
-        runs.len(),
-        todo.len(),
-        out.display(),
-        records.display()
-    );
-    if !todo.is_empty() {
-        std::fs::create_dir_all(records)
-            .with_context(|| format!("cannot create {}", records.display()))?;
-    }
-    let mut failures = Vec::new();
-    for env in ENVIRONMENTS {
-        let mine: Vec<&&Fig7Run> = todo.iter().filter(|r| r.env == env).collect();
-        if mine.is_empty() {
-            continue;
-        }
-        let (train_set, test) = fig7_data(env, tier, &out.join("mujoco-data"))?;
-        for (i, r) in mine.iter().enumerate() {
-            let mc = ControlConfig {
-                width: s.width,
-                seed: r.seed,
-                ..ControlConfig::new(r.model, train_set.d, train_set.n_controls())
-            };
-            let cfg = TrainConfig {
+/// Train fig7 runs that differ only in seed (one environment, one model, one tier) as one
+/// population, run k on `data[k]` into `dirs[k]`; each run's record, in order. A run that
+/// diverged or could not be scored is an error (trained again next time), as fig7 has always
+/// treated it.
+pub fn train_control_group(
+    specs: &[&RunSpec],
+    data: &[&(TrajectorySet, TrajectorySet)],
+    dirs: &[PathBuf],
+) -> Result<Vec<Result<RunRecord>>> {
+    let mut runs = Vec::with_capacity(specs.len());
+    for (sp, d) in specs.iter().zip(data) {
+        let Some((kind, s)) = sp.control() else {
+            bail!("{} is not a run of a control-aware model", sp.id());
+        };
+        let (train_set, test) = (&d.0, &d.1);
+        let mut mc = ControlConfig {
+            width: s.width,
+            seed: sp.seed,
+            ..ControlConfig::new(kind, train_set.d, train_set.n_controls())
+        };
+        fit_standardisation(&mut mc, train_set).map_err(anyhow::Error::msg)?;
+        runs.push(Run {
+            model: mc,
+            train: TrainConfig {
                 epochs: s.epochs,
-                seed: r.seed,
+                seed: sp.seed,
                 ..mujoco_train_config()
-            };
-            let t = std::time::Instant::now();
-            let result =
-                train_control(mc, &cfg, &train_set, &test, &dir_of(r), false).and_then(|res| {
-                    let rec = Fig7Record {
-                        run: (**r).clone(),
-                        settings: s.clone(),
-                        phaselab_version: env!("CARGO_PKG_VERSION").into(),
-                        git_commit: env!("PHASELAB_GIT_COMMIT").into(),
-                        parameters: res.params,
-                        optimiser_steps: s.epochs * steps_per_epoch(train_set.n, cfg.batch),
-                        train_seconds: res.seconds,
-                        loss_history: res.history.iter().map(|h| h.loss as f32).collect(),
-                        train_mse: res.train.mse,
-                        test_mse: res.test.mse,
-                        test_mse_curve: res.test.mse_curve.clone(),
-                        test_mse_by_feature: res.test.mse_by_feature.clone(),
-                    };
-                    write_atomic(&records.join(Fig7Record::file_name(r)), &rec.to_bytes())?;
-                    Ok(res)
-                });
-            match result {
-                Ok(res) => println!(
-                    "[{env} {}/{}] {} test MSE {:.3e} ({:.1} s)",
-                    i + 1,
-                    mine.len(),
-                    r.id(),
-                    res.test.mse,
-                    t.elapsed().as_secs_f64()
-                ),
-                Err(e) => {
-                    println!("[{env}] {} FAILED: {e:#}", r.id());
-                    failures.push(r.id());
-                }
-            }
-        }
+            },
+            train_set,
+            test,
+        });
     }
-    let recs: Vec<Fig7Record> = runs
-        .iter()
-        .filter_map(|r| read_fig7_record(r, &s, records))
-        .collect();
-    draw_fig7(tier, &recs, &dir_of, out, &out.join("fig7"))?;
-    if !failures.is_empty() {
-        bail!(
-            "{} runs failed: {}; rerun to retry them",
-            failures.len(),
-            failures.join(", ")
-        );
+    let trained = train_control_into(&runs, dirs, false)?;
+    let mut out = Vec::with_capacity(specs.len());
+    for ((sp, run), r) in specs.iter().zip(&runs).zip(trained) {
+        let record = r
+            .outcome
+            .map_err(|e| anyhow::anyhow!("{}: {e}", run.model.kind))
+            .map(|m| RunRecord {
+                spec: (*sp).clone(),
+                phaselab_version: env!("CARGO_PKG_VERSION").into(),
+                git_commit: env!("PHASELAB_GIT_COMMIT").into(),
+                parameters: r.parameters,
+                optimiser_steps: run.train.epochs
+                    * steps_per_epoch(run.train_set.n, run.train.batch),
+                train_seconds: r.seconds,
+                population: specs.len(),
+                loss_history: r.history.iter().map(|h| h.loss as f32).collect(),
+                outcome: Outcome::Control(ControlScores {
+                    train_mse: m.train_mse,
+                    test_mse: m.test_mse,
+                    test_mse_curve: m.test.mse_curve,
+                    test_mse_by_feature: m.test.mse_by_feature,
+                }),
+            });
+        out.push(record);
     }
-    Ok(())
+    Ok(out)
 }
 
-/// results.csv, table.md, bars of train and test MSE, and one rollout figure per environment
-/// (where a run directory still holds seed 0's test example), from the records.
-fn draw_fig7(
-    tier: Tier,
-    records: &[Fig7Record],
-    dir_of: &dyn Fn(&Fig7Run) -> PathBuf,
-    root: &Path,
-    out: &Path,
-) -> Result<()> {
-    write_atomic(&out.join("results.csv"), fig7_csv(tier, records).as_bytes())?;
-    let (mut md, train_bars, test_bars) = fig7_table(tier, records);
-    let mut files = Vec::new();
-    let mut put = |name: String, drawn: Result<(Vec<u8>, String), plot::PlotError>| -> Result<()> {
-        let (png, svg) = drawn.with_context(|| format!("drawing {name}"))?;
-        write_atomic(&out.join(format!("{name}.png")), &png)?;
-        write_atomic(&out.join(format!("{name}.svg")), svg.as_bytes())?;
-        files.push(format!("{name}.png"));
-        Ok(())
-    };
-    for (name, label, bars) in [
-        ("fig7_train", "train MSE", &train_bars),
-        ("fig7_test", "test rollout MSE", &test_bars),
-    ] {
-        let title = format!("fig7 ({tier} tier): {label} (standardised)");
-        put(name.into(), plot::fig7_bars(&title, label, bars))?;
-    }
+/// What fig7's rollout drawings need: per environment whose dataset is in
+/// `<out>/mujoco-data/<env>-<tier>`, its test set and seed 0's prediction of its first
+/// trajectory by each model, from that run's metrics.json in `<out>/runs` (where still there).
+pub fn fig7_rollouts(tier: Tier, records: &[RunRecord], out: &Path) -> Vec<Fig7Rollout> {
+    let mut rollouts = Vec::new();
     for env in ENVIRONMENTS {
-        let Ok((_, test)) = load_dir(&root.join("mujoco-data").join(format!("{env}-{tier}")))
-        else {
+        let Ok((_, test)) = load_dir(&out.join("mujoco-data").join(format!("{env}-{tier}"))) else {
             continue;
         };
-        // Seed 0's predicted test example, from its run directory's metrics.json.
         let predictions: Vec<(String, Vec<Vec<f64>>)> = ControlKind::ALL
             .iter()
             .filter_map(|&k| {
                 let r = records
                     .iter()
-                    .find(|r| r.run.env == env && r.run.model == k && r.run.seed == 0)?;
-                let m = std::fs::read(dir_of(&r.run).join("metrics.json")).ok()?;
+                    .find(|r| r.spec.system == env && r.spec.model == k && r.spec.seed == 0)?;
+                let m =
+                    std::fs::read(out.join("runs").join(r.spec.id()).join("metrics.json")).ok()?;
                 let m: serde_json::Value = serde_json::from_slice(&m).ok()?;
                 let rows = serde_json::from_value(m["test"]["example"].clone()).ok()?;
                 Some((k.name().to_string(), rows))
             })
             .collect();
-        let name = format!("fig7_rollout_{}", env.to_lowercase());
-        put(name, plot::fig7_rollout(&test, &predictions))?;
+        rollouts.push(Fig7Rollout {
+            env: env.to_string(),
+            test,
+            predictions,
+        });
     }
-    md += &format!("\nFiles: {}\n", files.join(", "));
-    write_atomic(&out.join("table.md"), md.as_bytes())?;
-    println!("{md}");
-    Ok(())
+    rollouts
 }

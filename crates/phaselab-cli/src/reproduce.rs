@@ -9,7 +9,7 @@ use burn::prelude::Device;
 use clap::Args;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
-use phaselab_core::plot::figures::figure_outputs;
+use phaselab_core::plot::figures::{fig7_outputs, figure_outputs};
 use phaselab_core::experiments::plan::Plan;
 use phaselab_core::experiments::record::{Outcome, RunRecord};
 use phaselab_core::experiments::{Figure, RunSpec, Tier};
@@ -57,8 +57,8 @@ pub struct ReproduceArgs {
     #[arg(long)]
     records: Option<PathBuf>,
     /// With a figure: write its grid as a plan of independent tasks (one per run, with the shared
-    /// output and record directories as absolute paths) and run nothing. With --task or --status:
-    /// the plan to read.
+    /// output and record directories as absolute paths; fig7's with the MuJoCo generator too) and
+    /// run nothing. With --task or --status: the plan to read.
     #[arg(long)]
     plan: Option<PathBuf>,
     /// Run task I of --plan (a Slurm array index): train its run into the shared directories,
@@ -69,6 +69,10 @@ pub struct ReproduceArgs {
     /// unless all are finished).
     #[arg(long, requires = "plan", conflicts_with = "task")]
     status: bool,
+    /// fig7: the MuJoCo data generator, tools/mujoco/run.sh (default: the one of the repository
+    /// this binary was built from). A plan keeps it as an absolute path for its tasks.
+    #[arg(long)]
+    mujoco_generator: Option<PathBuf>,
 }
 
 /// `--tier`'s help: every tier's sizes and the optimiser steps they make, as the code computes them.
@@ -83,8 +87,10 @@ fn tier_help() -> String {
 type Datasets = (TrajectorySet, TrajectorySet);
 
 fn datasets(spec: &RunSpec) -> Result<Datasets> {
+    let Some((_, s)) = spec.autonomous() else {
+        bail!("{} is not a run on a simulated system", spec.id());
+    };
     let sys = system(&spec.system)?;
-    let s = &spec.settings;
     let p = Protocol {
         n_trajectories: s.n_trajectories,
         n_test: s.n_test,
@@ -96,26 +102,51 @@ fn datasets(spec: &RunSpec) -> Result<Datasets> {
     Ok((data.train, data.test))
 }
 
+/// The datasets of `spec`: generated for a simulated system; for a fig7 run, its environment's
+/// MuJoCo dataset at `tier` in `<out>/mujoco-data`, made by `generator` when missing.
+fn load_data(spec: &RunSpec, tier: Tier, out: &Path, generator: &Path) -> Result<Datasets> {
+    match spec.control() {
+        Some((_, s)) => crate::control::fig7_data(&spec.system, tier, s, out, generator),
+        None => datasets(spec),
+    }
+}
+
+/// The key of `spec`'s datasets: (system, data seed); a fig7 environment has one dataset.
+fn data_key(spec: &RunSpec) -> (String, u64) {
+    let seed = if spec.control().is_some() {
+        0
+    } else {
+        spec.seed
+    };
+    (spec.system.clone(), seed)
+}
+
 /// Train one run into `dir` and return its record (a divergence is a record too).
 fn run_one(spec: &RunSpec, data: &Datasets, dir: &Path) -> Result<RunRecord> {
     let mut r = run_group(&[spec], &[data], &[dir.to_path_buf()])?;
     r.pop().expect("one run")
 }
 
-/// Train runs that differ only in data seed and loss as one population (one run: alone), each
-/// into its own directory; each run's record (a divergence is a record too), in order.
+/// Train runs that differ only in data seed and loss (fig7: only in seed) as one population (one
+/// run: alone), each into its own directory; each run's record (a divergence is a record too,
+/// except for fig7's control-aware models), in order.
 fn run_group(
     specs: &[&RunSpec],
     data: &[&Datasets],
     dirs: &[PathBuf],
 ) -> Result<Vec<Result<RunRecord>>> {
     let spec = specs[0];
+    if spec.control().is_some() {
+        return crate::control::train_control_group(specs, data, dirs);
+    }
+    let Some((kind, s)) = spec.autonomous() else {
+        bail!("{} mixes an autonomous model with other sizes", spec.id());
+    };
     let sys = system(&spec.system)?;
-    let s = &spec.settings;
     let mut mc = ModelConfig {
         width: s.width,
         seed: 0,
-        ..ModelConfig::new(spec.model, sys.dof(), sys.angular())
+        ..ModelConfig::new(kind, sys.dof(), sys.angular())
     };
     if let Some(a) = spec.alpha {
         mc.alpha = a;
@@ -144,7 +175,7 @@ fn run_group(
                 (epoch.saturating_sub(1), Outcome::Diverged { epoch })
             }
             Err(e) => {
-                out.push(Err(failure(spec.model, e, dir)));
+                out.push(Err(failure(kind, e, dir)));
                 continue;
             }
         };
@@ -165,7 +196,8 @@ fn run_group(
 }
 
 /// `runs` in groups that can train as one population (same system, model, penalty and tier
-/// settings; data seed and loss may differ), each of at most `cap` runs, in the order given.
+/// settings; data seed and loss may differ; for fig7, same environment, model and sizes: the
+/// weight seed differs), each of at most `cap` runs, in the order given.
 fn populations<'a>(runs: &[&'a RunSpec], cap: usize) -> Vec<Vec<&'a RunSpec>> {
     let key = |r: &RunSpec| {
         (
@@ -216,9 +248,16 @@ fn run_task(plan_path: &Path, index: usize) -> Result<()> {
         .with_context(|| format!("cannot create {}", records.display()))?;
     let spec = &task.spec;
     refuse_other_sizes(std::slice::from_ref(spec), &records)?;
+    let generator = task
+        .mujoco_generator
+        .as_ref()
+        .map(PathBuf::from)
+        .unwrap_or_else(crate::control::default_mujoco_generator);
     let t = std::time::Instant::now();
+    // A fig7 task makes its environment's dataset first (once for all tasks, under a lock).
     let done = tasks::train_claimed(spec, &out, &records, || {
-        run_one(spec, &datasets(spec)?, &out.join("runs").join(&task.id))
+        let data = load_data(spec, plan.tier, &out, &generator)?;
+        run_one(spec, &data, &out.join("runs").join(&task.id))
     })?;
     match done {
         tasks::Done::Finished => println!("task {index}: {} already finished", task.id),
@@ -281,6 +320,7 @@ fn plan_status(plan_path: &Path) -> Result<()> {
 fn describe(rec: &RunRecord) -> String {
     match &rec.outcome {
         Outcome::Finished { test } => format!("gerr {:.3e}", test.gerr),
+        Outcome::Control(c) => format!("test MSE {:.3e}", c.test_mse),
         Outcome::Diverged { epoch } => format!("DIVERGED at epoch {epoch}"),
     }
 }
@@ -325,27 +365,38 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("out/reproduce-{tier}")));
-    if figure == "fig7" {
-        if a.plan.is_some() {
-            bail!("fig7 has no plans yet: its datasets come from the MuJoCo generator first");
-        }
-        let records = a
-            .records
-            .clone()
-            .unwrap_or_else(|| out.join("records-fig7"));
-        return crate::control::reproduce_fig7(tier, a.seeds, &out, &records, a.draw_only);
-    }
-    let records = a.records.clone().unwrap_or_else(|| out.join("records"));
     let fig: Figure = figure.parse().map_err(anyhow::Error::msg)?;
+    // fig7's records have a directory of their own (its runs are not the other figures').
+    let default_records = if fig == Figure::Fig7 {
+        "records-fig7"
+    } else {
+        "records"
+    };
+    let records = a
+        .records
+        .clone()
+        .unwrap_or_else(|| out.join(default_records));
     let runs = fig.runs(tier, a.seeds);
+    let generator = a
+        .mujoco_generator
+        .clone()
+        .unwrap_or_else(crate::control::default_mujoco_generator);
     if let Some(plan_path) = &a.plan {
-        let plan = Plan::new(fig, tier, &runs, absolute(&out)?, absolute(&records)?);
+        let mut plan = Plan::new(fig, tier, &runs, absolute(&out)?, absolute(&records)?);
+        if fig == Figure::Fig7 {
+            let g = crate::control::checked_generator(&generator)?;
+            let g = g
+                .to_str()
+                .with_context(|| format!("{} is not valid UTF-8", g.display()))?
+                .to_string();
+            plan = plan.with_mujoco_generator(g);
+        }
         write_atomic(plan_path, &plan.to_bytes())?;
         println!(
             "wrote {}: {} ({tier} tier, {} optimiser steps a run) into {}, records in {}",
             plan_path.display(),
             fig.name(),
-            tier.settings().optimiser_steps(),
+            fig.optimiser_steps(tier),
             plan.out,
             plan.records
         );
@@ -365,7 +416,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     println!(
         "{} ({tier} tier, {} optimiser steps a run): {} runs, {} already finished, {} to do, {} at a time -> {} (records in {})",
         fig.name(),
-        tier.settings().optimiser_steps(),
+        fig.optimiser_steps(tier),
         runs.len(),
         finished,
         todo.len(),
@@ -417,18 +468,13 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                 let data: Result<Vec<Arc<Datasets>>> = group
                     .iter()
                     .map(|spec| {
-                        let key = (spec.system.clone(), spec.seed);
+                        let key = data_key(spec);
                         let mut c = cache.lock().expect("lock");
                         // Keep only datasets groups still to come will use.
-                        c.retain(|k, _| {
-                            groups[i..]
-                                .iter()
-                                .flatten()
-                                .any(|r| (&r.system, r.seed) == (&k.0, k.1))
-                        });
+                        c.retain(|k, _| groups[i..].iter().flatten().any(|r| data_key(r) == *k));
                         match c.get(&key) {
                             Some(d) => Ok(d.clone()),
-                            None => datasets(spec).map(|d| {
+                            None => load_data(spec, tier, &out, &generator).map(|d| {
                                 let d = Arc::new(d);
                                 c.insert(key, d.clone());
                                 d
@@ -489,10 +535,10 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         .collect();
     let diverged: Vec<String> = recs
         .iter()
-        .filter(|r| r.test().is_none())
+        .filter(|r| r.diverged())
         .map(|r| r.spec.id())
         .collect();
-    write_outputs(fig, tier, &recs, &out.join(fig.name()))?;
+    write_outputs(fig, tier, &recs, &out)?;
     if !diverged.is_empty() {
         println!(
             "{} runs diverged (recorded; left out of the table): {}",
@@ -512,9 +558,19 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
 }
 
 /// results.csv (every run), table.md, and the figure as PNG and SVG, as the core computes them
-/// from the records; the table is printed too.
-fn write_outputs(fig: Figure, tier: Tier, records: &[RunRecord], out: &Path) -> Result<()> {
-    let o = figure_outputs(fig, tier, records)?;
+/// from the records, into `<root>/<figure>`; the table is printed too. fig7's rollout drawings
+/// come from its datasets and run directories in `root`, where they are.
+fn write_outputs(fig: Figure, tier: Tier, records: &[RunRecord], root: &Path) -> Result<()> {
+    let o = if fig == Figure::Fig7 {
+        fig7_outputs(
+            tier,
+            records,
+            &crate::control::fig7_rollouts(tier, records, root),
+        )?
+    } else {
+        figure_outputs(fig, tier, records)?
+    };
+    let out = root.join(fig.name());
     write_atomic(&out.join("results.csv"), o.csv.as_bytes())?;
     for f in &o.files {
         write_atomic(&out.join(&f.name), &f.bytes)?;

@@ -5,7 +5,6 @@ use crate::output::{read, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use phaselab_core::experiments::comparison::Comparison;
-use phaselab_core::experiments::mujoco::Fig7Record;
 use phaselab_core::experiments::record::RunRecord;
 use phaselab_core::experiments::report;
 use phaselab_core::experiments::Tier;
@@ -66,23 +65,13 @@ pub fn read_records(dir: &Path) -> Result<Vec<RunRecord>> {
         .collect()
 }
 
-/// Every fig7 record in `dir` (none if it does not exist; a damaged one is an error naming it).
-pub fn read_fig7_records(dir: &Path) -> Result<Vec<Fig7Record>> {
+/// Every fig7 record in `dir` (none if it does not exist; a damaged one is an error naming it):
+/// run records, the committed ones in the format fig7 records had before (read converted).
+pub fn read_fig7_records(dir: &Path) -> Result<Vec<RunRecord>> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    json_files(dir)?
-        .iter()
-        .map(|p| {
-            let r = Fig7Record::from_bytes(&read(p)?, None)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("{}", p.display()))?;
-            if p.file_name().and_then(|n| n.to_str()) != Some(&Fig7Record::file_name(&r.run)) {
-                bail!("{} holds the record of run {}", p.display(), r.run.id());
-            }
-            Ok(r)
-        })
-        .collect()
+    read_records(dir)
 }
 
 /// Every NAME.json in `dir` (none if it does not exist), sorted by name: each a `phaselab compare`

@@ -41,7 +41,13 @@ fn failed_path(out: &Path, spec: &RunSpec) -> PathBuf {
 /// Lock `spec` for this process: None if another process holds it and `wait` is false, else
 /// once the other process lets go.
 pub fn claim(out: &Path, spec: &RunSpec, wait: bool) -> Result<Option<RunLock>> {
-    let path = lock_path(out, spec);
+    lock(&lock_path(out, spec), wait)
+}
+
+/// An exclusive lock on the file `path` (created, with its directory, if missing) for this
+/// process: None if another process (or another open of it) holds it and `wait` is false, else
+/// once the holder lets go. Released by the kernel when the process dies.
+pub fn lock(path: &Path, wait: bool) -> Result<Option<RunLock>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -49,7 +55,7 @@ pub fn claim(out: &Path, spec: &RunSpec, wait: bool) -> Result<Option<RunLock>> 
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("cannot open the lock {}", path.display()))?;
     #[cfg(unix)]
     {

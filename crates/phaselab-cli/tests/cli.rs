@@ -982,17 +982,7 @@ fn reproduce_in_populations_gives_the_solo_runs_records() {
 fn fig7_leaves_records_and_resumes_from_them() {
     // The committed Hopper fixture stands in for every environment's data (no MuJoCo needed).
     let d = tmpdir("fig7-records");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../phaselab-core/tests/data/mujoco");
-    for env in ["Hopper-v5", "HalfCheetah-v5", "Swimmer-v5", "Walker2d-v5"] {
-        let dir = d.join(format!("mujoco-data/{env}-smoke"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for (from, to) in [
-            ("hopper_train.npz", "train.npz"),
-            ("hopper_test.npz", "test.npz"),
-        ] {
-            std::fs::copy(fixture.join(from), dir.join(to)).unwrap();
-        }
-    }
+    fig7_fixture_data(&d);
     let records = d.join("records");
     let run = || {
         phaselab(&[
@@ -1012,13 +1002,25 @@ fn fig7_leaves_records_and_resumes_from_them() {
     assert_eq!(count(), 12, "4 environments x 3 models x 1 seed");
     let one = records.join("fig7__hopper-v5__node-so__seed0.json");
     let rec: serde_json::Value = serde_json::from_slice(&std::fs::read(&one).unwrap()).unwrap();
+    // A run record like every figure's: the spec (its model tagged as control-aware) and the
+    // control scores as its outcome.
     assert!(
-        rec["test_mse"].as_f64().unwrap().is_finite()
-            && rec["optimiser_steps"].as_u64().unwrap() > 0
+        rec["outcome"]["control"]["test_mse"]
+            .as_f64()
+            .unwrap()
+            .is_finite()
+            && rec["optimiser_steps"].as_u64().unwrap() > 0,
+        "{rec}"
     );
+    assert_eq!(rec["spec"]["model"]["control"], "node-so", "{rec}");
+    assert_eq!(rec["spec"]["system"], "Hopper-v5", "{rec}");
     // A second run trains nothing; a damaged record is trained again.
     let o = run();
-    assert!(text(&o).contains("12 runs, 0 to do"), "{}", text(&o));
+    assert!(
+        text(&o).contains("12 runs, 12 already finished, 0 to do"),
+        "{}",
+        text(&o)
+    );
     std::fs::write(&one, b"{").unwrap();
     let o = run();
     assert!(
@@ -1030,6 +1032,145 @@ fn fig7_leaves_records_and_resumes_from_them() {
     assert!(std::fs::read_to_string(d.join("fig7/table.md"))
         .unwrap()
         .contains("Hopper-v5"));
+    // Each environment's test rollout is drawn from its data and seed 0's predictions.
+    let svg = std::fs::read_to_string(d.join("fig7/fig7_rollout_hopper-v5.svg")).unwrap();
+    assert!(svg.contains("<svg"));
+}
+
+/// The committed Hopper fixture as every environment's smoke-tier dataset under `out`, where the
+/// MuJoCo generator would have left it.
+fn fig7_fixture_data(out: &Path) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../phaselab-core/tests/data/mujoco");
+    for env in ["Hopper-v5", "HalfCheetah-v5", "Swimmer-v5", "Walker2d-v5"] {
+        let dir = out.join(format!("mujoco-data/{env}-smoke"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (from, to) in [
+            ("hopper_train.npz", "train.npz"),
+            ("hopper_test.npz", "test.npz"),
+        ] {
+            std::fs::copy(fixture.join(from), dir.join(to)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn fig7_plans_list_every_run_with_an_absolute_generator_and_tasks_train_them() {
+    let d = tmpdir("fig7-plan");
+    let out = d.join("shared");
+    let plan = d.join("fig7.plan.json");
+    fig7_fixture_data(&out);
+    let plan_with = |generator: &str| {
+        phaselab(&[
+            "reproduce",
+            "fig7",
+            "--tier",
+            "smoke",
+            "--seeds",
+            "2",
+            "--out",
+            s(&out),
+            "--plan",
+            s(&plan),
+            "--mujoco-generator",
+            generator,
+        ])
+    };
+    // A generator that is not there is named, with the flag that gives another.
+    let o = plan_with("/no/such/dir/run.sh");
+    assert!(
+        !o.status.success()
+            && text(&o).contains("/no/such/dir/run.sh")
+            && text(&o).contains("--mujoco-generator"),
+        "{}",
+        text(&o)
+    );
+    // A relative path (tests run in this crate's directory) goes into the plan absolute.
+    let o = plan_with("../../tools/mujoco/run.sh");
+    assert!(
+        o.status.success() && text(&o).contains("tasks: 24"),
+        "{}",
+        text(&o)
+    );
+    let p = json_file(&plan);
+    assert_eq!(p["figure"], "fig7", "{p}");
+    assert!(
+        p["records"].as_str().unwrap().ends_with("records-fig7"),
+        "{p}"
+    );
+    let mut want = Vec::new();
+    for env in ["hopper-v5", "halfcheetah-v5", "swimmer-v5", "walker2d-v5"] {
+        for m in ["node", "node-so", "hnn-forced"] {
+            for seed in 0..2 {
+                want.push(format!("fig7__{env}__{m}__seed{seed}"));
+            }
+        }
+    }
+    let tasks = p["tasks"].as_array().unwrap();
+    let ids: Vec<&str> = tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, want);
+    for t in tasks {
+        let g = Path::new(t["mujoco_generator"].as_str().unwrap());
+        assert!(
+            g.is_absolute() && g.is_file() && g.ends_with("tools/mujoco/run.sh"),
+            "{}",
+            g.display()
+        );
+        assert!(
+            !g.components().any(|c| c == std::path::Component::ParentDir),
+            "{}",
+            g.display()
+        );
+    }
+    // Task 2 (Hopper-v5, node-so, seed 0) trains its run on the environment's data.
+    let o = phaselab(&["reproduce", "--plan", s(&plan), "--task", "2"]);
+    assert!(
+        o.status.success() && text(&o).contains("test MSE"),
+        "{}",
+        text(&o)
+    );
+    let rec = json_file(&out.join("records-fig7/fig7__hopper-v5__node-so__seed0.json"));
+    assert!(rec["outcome"]["control"]["test_mse"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
+    assert_eq!(rec["population"], 1, "{rec}");
+    let o = phaselab(&["reproduce", "--plan", s(&plan), "--status"]);
+    assert!(
+        !o.status.success()
+            && text(&o).contains("24 tasks: 1 finished, 0 running, 0 failed, 23 missing"),
+        "{}",
+        text(&o)
+    );
+    // The rest locally, in parallel, runs that differ only in seed as one population.
+    let o = phaselab(&[
+        "reproduce",
+        "fig7",
+        "--tier",
+        "smoke",
+        "--seeds",
+        "2",
+        "--population",
+        "2",
+        "--jobs",
+        "2",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("24 runs, 1 already finished, 23 to do"),
+        "{}",
+        text(&o)
+    );
+    let pair = json_file(&out.join("records-fig7/fig7__swimmer-v5__node__seed1.json"));
+    assert_eq!(pair["population"], 2, "{pair}");
+    let o = phaselab(&["reproduce", "--plan", s(&plan), "--status"]);
+    assert!(
+        o.status.success() && text(&o).contains("24 finished"),
+        "{}",
+        text(&o)
+    );
+    assert!(out.join("fig7/fig7_rollout_swimmer-v5.png").exists());
 }
 
 /// The JSON metadata of a checkpoint file (layout: 14-byte magic, u32 version, u64 length, JSON).

@@ -1,10 +1,12 @@
 //! The paper's figures as data: for each figure, the grid of runs (system, model, seed, setting)
 //! it needs, at four sizes ([`Tier`]). Running and resuming live in the CLI; a figure's table, CSV
-//! and drawings are computed in `plot::figures` from the runs' records.
+//! and drawings are computed in `plot::figures` from the runs' records. Figure 7's runs (the
+//! control-aware models on MuJoCo data) are [`RunSpec`]s too, with a [`Model::Control`] model and
+//! [`RunSettings::Control`] sizes ([`Fig7Settings`]).
 
 use crate::data::protocol::Protocol;
-use crate::models::ModelKind;
-use crate::train::{steps_per_epoch, Loss, TrainConfig};
+use crate::models::{ControlKind, ModelKind};
+use crate::train::{mujoco_train_config, steps_per_epoch, Loss, TrainConfig};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -147,22 +149,191 @@ impl Tier {
     }
 }
 
+/// The environments of Figure 7 (the paper's Hopper, HalfCheetah, Swimmer, plus Walker2d).
+pub const ENVIRONMENTS: [&str; 4] = ["Hopper-v5", "HalfCheetah-v5", "Swimmer-v5", "Walker2d-v5"];
+
+/// Dataset and training sizes of a Figure 7 tier (the MuJoCo data `tools/mujoco` generates).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fig7Settings {
+    /// 3-step training chunks.
+    pub train_chunks: usize,
+    pub test_trajectories: usize,
+    /// Points per test trajectory.
+    pub test_length: usize,
+    pub epochs: usize,
+    pub width: usize,
+    pub seeds: usize,
+}
+
+pub fn fig7_settings(tier: Tier) -> Fig7Settings {
+    match tier {
+        Tier::Smoke => Fig7Settings {
+            train_chunks: 200,
+            test_trajectories: 4,
+            test_length: 50,
+            epochs: 2,
+            width: 32,
+            seeds: 1,
+        },
+        Tier::Quick => Fig7Settings {
+            train_chunks: 4000,
+            test_trajectories: 40,
+            test_length: 200,
+            epochs: 40,
+            width: 128,
+            seeds: 2,
+        },
+        // Four times the quick tier's training, on the same data.
+        Tier::Reference => Fig7Settings {
+            train_chunks: 4000,
+            test_trajectories: 40,
+            test_length: 200,
+            epochs: 160,
+            width: 128,
+            seeds: 2,
+        },
+        // The paper: 40,000 3-step chunks, 200 test trajectories of 200 steps, 256 epochs, width 128.
+        Tier::Paper => Fig7Settings {
+            train_chunks: 40_000,
+            test_trajectories: 200,
+            test_length: 200,
+            epochs: 256,
+            width: 128,
+            seeds: 3,
+        },
+    }
+}
+
+/// What a run trains: an autonomous model on a simulated system, or a control-aware model on a
+/// MuJoCo environment's data (Figure 7). Several names are shared by both kinds (node, node-so,
+/// hnn-forced), so in JSON an autonomous model is its name, as records have always held it
+/// (`"node-so"`), and a control-aware one is tagged (`{"control": "node-so"}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    Autonomous(ModelKind),
+    Control(ControlKind),
+}
+
+impl Model {
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Autonomous(k) => k.name(),
+            Model::Control(k) => k.name(),
+        }
+    }
+
+    /// The autonomous model, if this is one.
+    pub fn autonomous(self) -> Option<ModelKind> {
+        match self {
+            Model::Autonomous(k) => Some(k),
+            Model::Control(_) => None,
+        }
+    }
+
+    /// The control-aware model, if this is one.
+    pub fn control(self) -> Option<ControlKind> {
+        match self {
+            Model::Control(k) => Some(k),
+            Model::Autonomous(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<ModelKind> for Model {
+    fn from(k: ModelKind) -> Self {
+        Model::Autonomous(k)
+    }
+}
+
+impl From<ControlKind> for Model {
+    fn from(k: ControlKind) -> Self {
+        Model::Control(k)
+    }
+}
+
+/// An autonomous model equals its kind (so `spec.model == ModelKind::Hnn` reads as before).
+impl PartialEq<ModelKind> for Model {
+    fn eq(&self, other: &ModelKind) -> bool {
+        *self == Model::Autonomous(*other)
+    }
+}
+
+/// A control-aware model equals its kind.
+impl PartialEq<ControlKind> for Model {
+    fn eq(&self, other: &ControlKind) -> bool {
+        *self == Model::Control(*other)
+    }
+}
+
+impl Serialize for Model {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Tagged {
+            control: ControlKind,
+        }
+        match *self {
+            Model::Autonomous(k) => k.serialize(s),
+            Model::Control(control) => Tagged { control }.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Model {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Autonomous(ModelKind),
+            Control { control: ControlKind },
+        }
+        Ok(match Repr::deserialize(d)? {
+            Repr::Autonomous(k) => Model::Autonomous(k),
+            Repr::Control { control } => Model::Control(control),
+        })
+    }
+}
+
+/// The sizes a run trains at: a tier's for the synthetic systems, Figure 7's for the MuJoCo
+/// environments. In JSON, either struct as it is (their fields tell them apart), so records
+/// written before Figure 7 runs were `RunSpec`s read unchanged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RunSettings {
+    Tier(TierSettings),
+    Control(Fig7Settings),
+}
+
 /// One training run of a figure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSpec {
+    /// The system (e.g. `chain-pendulum:2`), or for a control run its MuJoCo environment
+    /// (e.g. `Hopper-v5`).
     pub system: String,
-    pub model: ModelKind,
-    /// Data seed (the reference varies the data seed across repetitions).
+    pub model: Model,
+    /// Data seed (the reference varies the data seed across repetitions); for a control run, the
+    /// seed of the weights and the minibatch order (its environment's dataset is generated once,
+    /// with seed 0).
     pub seed: u64,
+    /// The training loss (a control run's is always L2: the standardised squared error).
     pub loss: Loss,
     /// Symplectic penalty weight 1/alpha (node-so-symreg).
     pub alpha: Option<f64>,
-    pub settings: TierSettings,
+    pub settings: RunSettings,
 }
 
 impl RunSpec {
-    /// A directory name unique within a figure.
+    /// A directory name unique within a figure (a control run's: `fig7__<env>__<model>__seed<k>`).
     pub fn id(&self) -> String {
+        if let Model::Control(kind) = self.model {
+            return format!("fig7__{}__{}__seed{}", self.system, kind.name(), self.seed)
+                .to_lowercase();
+        }
         let sys = self.system.replace([':', ','], "-").replace('=', "");
         let mut id = format!(
             "{sys}__{}__{:?}__seed{}",
@@ -176,11 +347,27 @@ impl RunSpec {
         }
         id
     }
+
+    /// The model and sizes of a run on a simulated system (None for a control run).
+    pub fn autonomous(&self) -> Option<(ModelKind, &TierSettings)> {
+        match (self.model, &self.settings) {
+            (Model::Autonomous(k), RunSettings::Tier(s)) => Some((k, s)),
+            _ => None,
+        }
+    }
+
+    /// The model and sizes of a control run (Figure 7; None for any other run).
+    pub fn control(&self) -> Option<(ControlKind, &Fig7Settings)> {
+        match (self.model, &self.settings) {
+            (Model::Control(k), RunSettings::Control(s)) => Some((k, s)),
+            _ => None,
+        }
+    }
 }
 
-/// The figures on synthetic systems that `phaselab reproduce` knows (the paper's numbering).
-/// Figure 7, the control-aware models on MuJoCo data, is reproduced too, with its own settings
-/// and records: see [`mujoco`] and `plot::fig7`.
+/// The figures that `phaselab reproduce` knows (the paper's numbering): the synthetic systems'
+/// and Figure 7, the control-aware models on MuJoCo data (its sizes are [`Fig7Settings`]; its
+/// table and drawings: [`mujoco`] and `plot::figures::fig7_outputs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Figure {
     /// Energy violation against rollout error over systems x models x seeds, and its growth in time.
@@ -193,6 +380,8 @@ pub enum Figure {
     Fig5,
     /// Drag systems: node-so vs hnn-forced (SymODEN-style) vs hnn.
     Fig6,
+    /// MuJoCo environments: the control-aware node, node-so and hnn-forced.
+    Fig7,
     /// L1 vs L2 training loss.
     Fig8,
     /// Gyroscope, magnet pendulum, rotor.
@@ -212,6 +401,9 @@ pub enum Layout {
     AlphaSweep,
     /// gerr over the rollout, one plot per system.
     Rollouts,
+    /// Figure 7: bars of standardised train and test MSE per environment and model, and each
+    /// environment's test rollout.
+    Control,
 }
 
 /// The sweep of the symplectic penalty weight 1/alpha (the reference's symp_reg.yml).
@@ -232,12 +424,13 @@ impl FromStr for Figure {
 }
 
 impl Figure {
-    pub const ALL: [Figure; 8] = [
+    pub const ALL: [Figure; 9] = [
         Figure::Fig2,
         Figure::Fig3,
         Figure::Fig4,
         Figure::Fig5,
         Figure::Fig6,
+        Figure::Fig7,
         Figure::Fig8,
         Figure::Fig9,
         Figure::Rollouts,
@@ -250,6 +443,7 @@ impl Figure {
             Figure::Fig4 => "fig4",
             Figure::Fig5 => "fig5",
             Figure::Fig6 => "fig6",
+            Figure::Fig7 => "fig7",
             Figure::Fig8 => "fig8",
             Figure::Fig9 => "fig9",
             Figure::Rollouts => "rollouts",
@@ -265,6 +459,7 @@ impl Figure {
                 "NODE+SO vs HNN: non-Cartesian (chain) vs Cartesian (spring) coordinates"
             }
             Figure::Fig6 => "Drag systems: NODE+SO vs HNN with forcing vs HNN",
+            Figure::Fig7 => "Control-aware models on MuJoCo",
             Figure::Fig8 => "L1 vs L2 training loss",
             Figure::Fig9 => "Gyroscope, magnet pendulum, rotor",
             Figure::Rollouts => "Rollout error over time beside the chaos floor",
@@ -276,14 +471,17 @@ impl Figure {
             Figure::Fig2 => Layout::Energy,
             Figure::Fig3 => Layout::AlphaSweep,
             Figure::Rollouts => Layout::Rollouts,
+            Figure::Fig7 => Layout::Control,
             _ => Layout::Bars,
         }
     }
 
-    /// Models in the order they are drawn.
+    /// Autonomous models in the order they are drawn (none for Figure 7, whose models are
+    /// `ControlKind::ALL`).
     pub fn models(self) -> Vec<ModelKind> {
         use ModelKind::*;
         match self {
+            Figure::Fig7 => vec![],
             Figure::Fig2 | Figure::Fig4 | Figure::Rollouts => vec![Node, NodeSo, HnnGeneral, Hnn],
             Figure::Fig3 => vec![NodeSoSymreg],
             Figure::Fig5 => vec![NodeSo, Hnn],
@@ -306,7 +504,8 @@ impl Figure {
         }
     }
 
-    /// Systems in the order they are drawn (the smoke tier keeps the smallest of each family).
+    /// Systems in the order they are drawn (the smoke tier keeps the smallest of each family;
+    /// Figure 7: its MuJoCo environments).
     pub fn systems(self, tier: Tier) -> Vec<String> {
         let sizes: &[usize] = if tier == Tier::Smoke {
             &[1]
@@ -314,6 +513,7 @@ impl Figure {
             &[1, 2, 3]
         };
         let families: &[&str] = match self {
+            Figure::Fig7 => return ENVIRONMENTS.iter().map(|e| e.to_string()).collect(),
             Figure::Fig6 => &["chain-pendulum-drag", "spring-pendulum-drag"],
             Figure::Fig9 => {
                 return vec!["gyroscope".into(), "magnet-pendulum".into(), "rotor".into()]
@@ -338,8 +538,40 @@ impl Figure {
         out
     }
 
-    /// Every run of the figure; `seeds` overrides the tier's number of seeds.
+    /// Optimiser steps one run of the figure takes at `tier`.
+    pub fn optimiser_steps(self, tier: Tier) -> usize {
+        match self {
+            Figure::Fig7 => {
+                let s = fig7_settings(tier);
+                s.epochs * steps_per_epoch(s.train_chunks, mujoco_train_config().batch)
+            }
+            _ => tier.settings().optimiser_steps(),
+        }
+    }
+
+    /// Every run of the figure; `seeds` overrides the tier's number of seeds. Figure 7's:
+    /// environments x control-aware models x weight seeds.
     pub fn runs(self, tier: Tier, seeds: Option<usize>) -> Vec<RunSpec> {
+        if self == Figure::Fig7 {
+            let settings = fig7_settings(tier);
+            let n_seeds = seeds.unwrap_or(settings.seeds) as u64;
+            let mut runs = Vec::new();
+            for env in ENVIRONMENTS {
+                for kind in ControlKind::ALL {
+                    for seed in 0..n_seeds {
+                        runs.push(RunSpec {
+                            system: env.to_string(),
+                            model: Model::Control(kind),
+                            seed,
+                            loss: Loss::L2,
+                            alpha: None,
+                            settings: RunSettings::Control(settings.clone()),
+                        });
+                    }
+                }
+            }
+            return runs;
+        }
         let settings = tier.settings();
         let n_seeds = seeds.unwrap_or(settings.seeds);
         let mut runs = Vec::new();
@@ -350,11 +582,11 @@ impl Figure {
                         for seed in 0..n_seeds as u64 {
                             runs.push(RunSpec {
                                 system: system.clone(),
-                                model,
+                                model: Model::Autonomous(model),
                                 seed,
                                 loss,
                                 alpha,
-                                settings: settings.clone(),
+                                settings: RunSettings::Tier(settings.clone()),
                             });
                         }
                     }
@@ -405,5 +637,45 @@ mod tests {
             .runs(Tier::Quick, None)
             .iter()
             .all(|r| f4.contains(&r.id())));
+    }
+
+    #[test]
+    fn fig7_runs_are_run_specs_with_their_old_ids() {
+        let runs = Figure::Fig7.runs(Tier::Reference, None);
+        assert_eq!(runs.len(), 4 * 3 * 2);
+        assert_eq!(runs[0].id(), "fig7__hopper-v5__node__seed0");
+        assert_eq!(runs[1].id(), "fig7__hopper-v5__node__seed1");
+        assert_eq!(runs[2].id(), "fig7__hopper-v5__node-so__seed0");
+        assert_eq!("fig7".parse::<Figure>(), Ok(Figure::Fig7));
+        assert_eq!(Figure::Fig7.runs(Tier::Smoke, Some(3)).len(), 4 * 3 * 3);
+        let (kind, s) = runs[5].control().expect("a control run");
+        assert_eq!(
+            (kind, s),
+            (ControlKind::HnnForced, &fig7_settings(Tier::Reference))
+        );
+        assert!(runs[5].autonomous().is_none());
+        assert_eq!(Figure::Fig7.optimiser_steps(Tier::Reference), 3200);
+        // Autonomous models keep their plain names in JSON; control-aware ones are tagged.
+        let j = |m: Model| serde_json::to_string(&m).unwrap();
+        assert_eq!(j(Model::Autonomous(ModelKind::NodeSo)), "\"node-so\"");
+        assert_eq!(
+            j(Model::Control(ControlKind::NodeSo)),
+            "{\"control\":\"node-so\"}"
+        );
+        for m in [
+            Model::Autonomous(ModelKind::HnnForced),
+            Model::Control(ControlKind::HnnForced),
+        ] {
+            assert_eq!(serde_json::from_str::<Model>(&j(m)).unwrap(), m);
+        }
+        for spec in [
+            runs[0].clone(),
+            Figure::Fig4.runs(Tier::Smoke, None)[0].clone(),
+        ] {
+            let back: RunSpec =
+                serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+            assert_eq!(back, spec);
+        }
+        assert!(Figure::Fig4.runs(Tier::Smoke, None)[0].model == ModelKind::Node);
     }
 }

@@ -25,6 +25,10 @@ pub struct Task {
     pub cpus: usize,
     /// cpu, or wgpu for a GPU.
     pub device: String,
+    /// Figure 7's tasks: the MuJoCo data generator (`tools/mujoco/run.sh`), an absolute path, that
+    /// makes the environment's dataset in the shared output directory when no task has yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mujoco_generator: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +59,7 @@ impl Plan {
                 records: records.clone(),
                 cpus: 2,
                 device: "cpu".into(),
+                mujoco_generator: None,
             })
             .collect();
         Plan {
@@ -66,6 +71,15 @@ impl Plan {
             records,
             tasks,
         }
+    }
+
+    /// This plan with every task naming `generator` (an absolute path) as the MuJoCo data
+    /// generator that makes its dataset (Figure 7).
+    pub fn with_mujoco_generator(mut self, generator: String) -> Plan {
+        for t in &mut self.tasks {
+            t.mujoco_generator = Some(generator.clone());
+        }
+        self
     }
 
     /// Parse a plan file, refusing other files and plans from a newer phaselab.
@@ -123,5 +137,25 @@ mod tests {
             .unwrap_err()
             .contains("damaged"));
         assert!(Plan::from_bytes(&p.to_bytes()[..50]).is_err());
+        assert!(p.tasks.iter().all(|t| t.mujoco_generator.is_none()));
+        assert!(!String::from_utf8(p.to_bytes())
+            .unwrap()
+            .contains("mujoco_generator"));
+    }
+
+    #[test]
+    fn fig7_plans_list_every_run_with_the_generator() {
+        let runs = Figure::Fig7.runs(Tier::Smoke, Some(2));
+        let p = Plan::new(Figure::Fig7, Tier::Smoke, &runs, "/o".into(), "/r".into())
+            .with_mujoco_generator("/repo/tools/mujoco/run.sh".into());
+        assert_eq!((p.figure.as_str(), p.tasks.len()), ("fig7", 4 * 3 * 2));
+        assert_eq!(p.tasks[1].id, "fig7__hopper-v5__node__seed1");
+        assert!(p
+            .tasks
+            .iter()
+            .all(|t| t.mujoco_generator.as_deref() == Some("/repo/tools/mujoco/run.sh")));
+        let back = Plan::from_bytes(&p.to_bytes()).unwrap();
+        assert_eq!(back, p);
+        assert!(back.tasks[23].spec.control().is_some());
     }
 }

@@ -1,9 +1,13 @@
 //! A finished run's record: what was trained (its spec), by which code, and what it scored, with
 //! the loss history and the error curves; no weights. Records are small enough to commit, a
 //! reproduction treats a run with a record as finished, and RESULTS.md is computed from them.
+//! Figure 7's runs (control-aware models) have records of this one kind too; the files they had
+//! before (`docs/results/reference/fig7`, `<out>/records-fig7`) still read, converted as they
+//! are parsed.
 
-use super::RunSpec;
-use crate::train::Evaluation;
+use super::{Fig7Settings, Model, RunSettings, RunSpec};
+use crate::models::ControlKind;
+use crate::train::{Evaluation, Loss};
 use serde::{Deserialize, Serialize};
 
 /// How a run ended.
@@ -14,6 +18,26 @@ pub enum Outcome {
     Finished { test: Evaluation },
     /// The loss became NaN or infinite at this epoch (the same spec diverges again: not retried).
     Diverged { epoch: usize },
+    /// A control-aware model (Figure 7) trained for every epoch and scored on its training
+    /// chunks and its test trajectories.
+    Control(ControlScores),
+}
+
+/// What a control-aware run scored (from `train::ControlEvaluation`): the standardised rollout
+/// MSE on its training chunks and test trajectories, and where along the test rollouts and in
+/// which state features the error sits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ControlScores {
+    /// Standardised rollout MSE on the training chunks.
+    pub train_mse: f64,
+    /// Standardised rollout MSE on the test trajectories.
+    pub test_mse: f64,
+    /// Test MSE at each step of the rollout (step 0 is the given state).
+    pub test_mse_curve: Vec<f64>,
+    /// Test MSE of each state feature (q then v) over the whole rollout; empty in records
+    /// written before it was kept.
+    #[serde(default)]
+    pub test_mse_by_feature: Vec<f64>,
 }
 
 /// One run, as committed under `docs/results/<tier>/runs/<id>.json`.
@@ -47,13 +71,80 @@ fn one() -> usize {
 #[error("not a phaselab run record: {0}")]
 pub struct RecordError(String);
 
+/// A Figure 7 record as written before Figure 7's runs were [`RunSpec`]s (the committed
+/// `docs/results/reference/fig7/*.json`): read, and converted into a [`RunRecord`].
+#[derive(Deserialize)]
+struct LegacyFig7Record {
+    run: LegacyFig7Run,
+    settings: Fig7Settings,
+    phaselab_version: String,
+    git_commit: String,
+    parameters: usize,
+    optimiser_steps: usize,
+    train_seconds: f64,
+    loss_history: Vec<f32>,
+    train_mse: f64,
+    test_mse: f64,
+    test_mse_curve: Vec<f64>,
+    #[serde(default)]
+    test_mse_by_feature: Vec<f64>,
+}
+
+#[derive(Deserialize)]
+struct LegacyFig7Run {
+    env: String,
+    model: ControlKind,
+    seed: u64,
+}
+
+impl LegacyFig7Record {
+    fn into_record(self) -> RunRecord {
+        RunRecord {
+            spec: RunSpec {
+                system: self.run.env,
+                model: Model::Control(self.run.model),
+                seed: self.run.seed,
+                loss: Loss::L2,
+                alpha: None,
+                settings: RunSettings::Control(self.settings),
+            },
+            phaselab_version: self.phaselab_version,
+            git_commit: self.git_commit,
+            parameters: self.parameters,
+            optimiser_steps: self.optimiser_steps,
+            train_seconds: self.train_seconds,
+            population: 1,
+            loss_history: self.loss_history,
+            outcome: Outcome::Control(ControlScores {
+                train_mse: self.train_mse,
+                test_mse: self.test_mse,
+                test_mse_curve: self.test_mse_curve,
+                test_mse_by_feature: self.test_mse_by_feature,
+            }),
+        }
+    }
+}
+
 impl RunRecord {
-    /// The test scores of a run that finished.
+    /// The test scores of an autonomous run that finished.
     pub fn test(&self) -> Option<&Evaluation> {
         match &self.outcome {
             Outcome::Finished { test } => Some(test),
-            Outcome::Diverged { .. } => None,
+            Outcome::Diverged { .. } | Outcome::Control(_) => None,
         }
+    }
+
+    /// The scores of a control-aware run that finished (Figure 7).
+    pub fn control(&self) -> Option<&ControlScores> {
+        match &self.outcome {
+            Outcome::Control(c) => Some(c),
+            Outcome::Finished { .. } | Outcome::Diverged { .. } => None,
+        }
+    }
+
+    /// Whether the run diverged (it has no scores).
+    pub fn diverged(&self) -> bool {
+        matches!(self.outcome, Outcome::Diverged { .. })
     }
 
     /// File name of the record of `spec` (its id, unique within a tier).
@@ -68,9 +159,16 @@ impl RunRecord {
     }
 
     /// Parse a record, checking that it is the record of `expected` when given (a renamed or
-    /// edited file is refused, not silently drawn under the wrong run).
+    /// edited file is refused, not silently drawn under the wrong run). A Figure 7 record in the
+    /// format it had before (`run`, `settings`, `train_mse`, ... at the top level) is converted.
     pub fn from_bytes(bytes: &[u8], expected: Option<&RunSpec>) -> Result<Self, RecordError> {
-        let r: RunRecord = serde_json::from_slice(bytes).map_err(|e| RecordError(e.to_string()))?;
+        let r: RunRecord = match serde_json::from_slice(bytes) {
+            Ok(r) => r,
+            Err(e) => match serde_json::from_slice::<LegacyFig7Record>(bytes) {
+                Ok(old) => old.into_record(),
+                Err(_) => return Err(RecordError(e.to_string())),
+            },
+        };
         if let Some(spec) = expected {
             if r.spec.id() != spec.id() {
                 return Err(RecordError(format!(
@@ -89,6 +187,14 @@ impl RunRecord {
         if let Some(t) = r.test() {
             if !t.gerr.is_finite() {
                 return Err(RecordError(format!("its test gerr is {}", t.gerr)));
+            }
+        }
+        if let Some(c) = r.control() {
+            if !(c.train_mse.is_finite() && c.test_mse.is_finite()) {
+                return Err(RecordError(format!(
+                    "its MSEs are {} (train) and {} (test)",
+                    c.train_mse, c.test_mse
+                )));
             }
         }
         Ok(r)
@@ -144,11 +250,80 @@ mod tests {
         let e = RunRecord::from_bytes(&r.to_bytes(), Some(&other)).unwrap_err();
         assert!(e.to_string().contains("not "), "{e}");
         let mut resized = r.spec.clone();
-        resized.settings.epochs += 1;
+        if let RunSettings::Tier(s) = &mut resized.settings {
+            s.epochs += 1;
+        }
         let e = RunRecord::from_bytes(&r.to_bytes(), Some(&resized)).unwrap_err();
         assert!(e.to_string().contains("trained at other sizes"), "{e}");
         assert!(RunRecord::from_bytes(b"{\"spec\": 1}", None).is_err());
         assert!(RunRecord::from_bytes(&r.to_bytes()[..40], None).is_err());
+    }
+
+    #[test]
+    fn control_records_round_trip_and_old_fig7_records_still_read() {
+        let spec = Figure::Fig7.runs(Tier::Smoke, None)[2].clone();
+        let r = RunRecord {
+            outcome: Outcome::Control(ControlScores {
+                train_mse: 0.5,
+                test_mse: 0.25,
+                test_mse_curve: vec![0.0, 0.25, 0.5],
+                test_mse_by_feature: vec![0.25; 4],
+            }),
+            spec,
+            ..record(vec![1.0, 0.5])
+        };
+        let back = RunRecord::from_bytes(&r.to_bytes(), Some(&r.spec)).unwrap();
+        assert_eq!(back, r);
+        assert!(back.test().is_none() && !back.diverged());
+        assert_eq!(back.control().unwrap().test_mse, 0.25);
+        assert_eq!(
+            RunRecord::file_name(&r.spec),
+            "fig7__hopper-v5__hnn-forced__seed0.json"
+        );
+        let text = String::from_utf8(r.to_bytes()).unwrap();
+        assert!(text.contains("\"control\": \"hnn-forced\""), "{text}");
+        // A record in fig7's old format reads as the same run.
+        let old = format!(
+            "{{\"run\": {{\"env\": \"Hopper-v5\", \"model\": \"hnn-forced\", \"seed\": 0}}, \"settings\": {}, \"phaselab_version\": \"0\", \"git_commit\": \"abc\", \"parameters\": 10, \"optimiser_steps\": 2, \"train_seconds\": 1.0, \"loss_history\": [1.0, 0.5], \"train_mse\": 0.5, \"test_mse\": 0.25, \"test_mse_curve\": [0.0, 0.25, 0.5], \"test_mse_by_feature\": [0.25, 0.25, 0.25, 0.25]}}",
+            serde_json::to_string(&super::super::fig7_settings(Tier::Smoke)).unwrap()
+        );
+        let converted = RunRecord::from_bytes(old.as_bytes(), Some(&r.spec)).unwrap();
+        assert_eq!(converted, r);
+        let other = Figure::Fig7.runs(Tier::Smoke, None)[0].clone();
+        assert!(RunRecord::from_bytes(old.as_bytes(), Some(&other)).is_err());
+    }
+
+    /// Every committed record (docs/results/*/runs and fig7) parses, is named after its run, and
+    /// writes back to a record of the same run with the same scores.
+    #[test]
+    fn every_committed_record_parses_and_keeps_its_id() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/results");
+        for (dir, control) in [
+            ("reference/runs", false),
+            ("paper/runs", false),
+            ("reference/fig7", true),
+        ] {
+            let dir = root.join(dir);
+            let mut n = 0;
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let p = entry.unwrap().path();
+                if !p.extension().is_some_and(|x| x == "json") {
+                    continue;
+                }
+                let bytes = std::fs::read(&p).unwrap();
+                let r = RunRecord::from_bytes(&bytes, None)
+                    .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                let stem = p.file_stem().unwrap().to_str().unwrap().to_string();
+                assert_eq!(r.spec.id(), stem, "{}", p.display());
+                assert_eq!(r.spec.control().is_some(), control, "{}", p.display());
+                assert_eq!(r.control().is_some(), control, "{}", p.display());
+                let back = RunRecord::from_bytes(&r.to_bytes(), Some(&r.spec)).unwrap();
+                assert_eq!(back.spec.id(), stem);
+                assert_eq!(back, r, "{}", p.display());
+                n += 1;
+            }
+            assert!(n > 0, "no records in {}", dir.display());
+        }
     }
 
     #[test]

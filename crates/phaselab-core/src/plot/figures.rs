@@ -1,10 +1,12 @@
 //! A figure's outputs computed from its run records: results.csv, table.md and the drawings as
 //! bytes, so the statistics and layouts live in the core and a front end only writes the files.
 
+use crate::experiments::mujoco::{fig7_csv, fig7_table};
 use crate::experiments::record::RunRecord;
 use crate::experiments::report;
 use crate::experiments::{Figure, Layout, RunSpec, Tier, ALPHAS};
 use crate::data::protocol::{Protocol, ProtocolError};
+use crate::data::TrajectorySet;
 use crate::metrics::{chaos_floor, MetricError};
 use crate::models::ModelKind;
 use crate::physics::{system, SpecError};
@@ -99,7 +101,8 @@ pub enum FigureError {
 }
 
 /// `fig`'s outputs at `tier` from the records of its runs (diverged runs are left out): the CSV
-/// and markdown table `phaselab reproduce` writes and prints, and the drawings' files.
+/// and markdown table `phaselab reproduce` writes and prints, and the drawings' files. Figure 7's
+/// are [`fig7_outputs`] without rollouts (which need its test data).
 pub fn figure_outputs(
     fig: Figure,
     tier: Tier,
@@ -123,7 +126,58 @@ pub fn figure_outputs(
             head + &report::figure_table(fig, tier, records),
         )?,
         Layout::Rollouts => rollouts(fig, tier, &rows, head)?,
+        Layout::Control => return fig7_outputs(tier, records, &[]),
     };
+    Ok(FigureOutputs {
+        csv,
+        markdown,
+        files,
+    })
+}
+
+/// One MuJoCo environment's first test trajectory and each model's prediction of it, for fig7's
+/// rollout drawing.
+#[derive(Clone, Debug)]
+pub struct Fig7Rollout {
+    /// The environment, e.g. `Hopper-v5` (the drawing is `fig7_rollout_<env, lowercase>`).
+    pub env: String,
+    /// Its test set (the drawing shows trajectory 0).
+    pub test: TrajectorySet,
+    /// A model's name and its predicted states of trajectory 0, one row [q, v] per step.
+    pub predictions: Vec<(String, Vec<Vec<f64>>)>,
+}
+
+/// Figure 7's outputs at `tier` from its records (control runs that finished; others are left
+/// out): results.csv, table.md (ending with the list of drawings), the bars of train and test MSE
+/// (`fig7_train`, `fig7_test`) and one rollout drawing per entry of `rollouts`, in that order.
+pub fn fig7_outputs(
+    tier: Tier,
+    records: &[RunRecord],
+    rollouts: &[Fig7Rollout],
+) -> Result<FigureOutputs, FigureError> {
+    let csv = fig7_csv(tier, records);
+    let (mut markdown, train_bars, test_bars) = fig7_table(tier, records);
+    let mut files = Vec::new();
+    for (name, label, bars) in [
+        ("fig7_train", "train MSE", &train_bars),
+        ("fig7_test", "test rollout MSE", &test_bars),
+    ] {
+        let title = format!("fig7 ({tier} tier): {label} (standardised)");
+        files.extend(drawn_files(name, plot::fig7_bars(&title, label, bars))?);
+    }
+    for r in rollouts {
+        let name = format!("fig7_rollout_{}", r.env.to_lowercase());
+        files.extend(drawn_files(
+            &name,
+            plot::fig7_rollout(&r.test, &r.predictions),
+        )?);
+    }
+    let pngs: Vec<&str> = files
+        .iter()
+        .map(|f| f.name.as_str())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    markdown += &format!("\nFiles: {}\n", pngs.join(", "));
     Ok(FigureOutputs {
         csv,
         markdown,

@@ -181,3 +181,55 @@ fn autonomous_data_is_refused_with_a_reason() {
     let e = fit_standardisation(&mut mc, &set).unwrap_err();
     assert!(e.contains("no controls"), "{e}");
 }
+
+#[test]
+fn control_runs_train_through_the_run_path_without_checkpoints() {
+    use super::run::{train_runs, Run, RunSink};
+    /// Counts the checkpoints it is handed.
+    struct Count(usize);
+    impl RunSink for Count {
+        fn checkpoint(&mut self, _run: usize, _ck: &super::Checkpoint) -> Result<(), String> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+    let train_set = TrajectorySet::from_npz(&fixture("hopper_train.npz")).unwrap();
+    let test = TrajectorySet::from_npz(&fixture("hopper_test.npz")).unwrap();
+    let runs: Vec<Run<'_, ControlConfig>> = (0..2u64)
+        .map(|seed| {
+            let mut mc = ControlConfig {
+                width: 16,
+                seed,
+                ..ControlConfig::new(ControlKind::NodeSo, 6, 3)
+            };
+            fit_standardisation(&mut mc, &train_set).unwrap();
+            Run {
+                model: mc,
+                train: super::TrainConfig {
+                    epochs: 2,
+                    batch: 16,
+                    seed,
+                    ..mujoco_train_config()
+                },
+                train_set: &train_set,
+                test: &test,
+            }
+        })
+        .collect();
+    let mut sink = Count(0);
+    let pop = train_runs(&runs, &Device::flex(), &mut sink).unwrap();
+    let solo = train_runs(&runs[1..], &Device::flex(), &mut sink).unwrap();
+    assert_eq!(sink.0, 0, "control models have no checkpoint format");
+    for r in &pop {
+        let m = r.outcome.as_ref().unwrap();
+        assert_eq!(r.history.len(), 2);
+        assert_eq!(m.test.mse, m.test_mse);
+        assert!(m.train_mse.is_finite() && m.parameters == r.parameters);
+    }
+    // A member equals its run trained alone.
+    let (a, b) = (
+        pop[1].outcome.as_ref().unwrap().test_mse,
+        solo[0].outcome.as_ref().unwrap().test_mse,
+    );
+    assert!((a - b).abs() <= 1e-3 * a.max(b), "member {a} vs solo {b}");
+}

@@ -372,10 +372,10 @@ mod tests {
         let records: Vec<RunRecord> = runs
             .iter()
             .map(|s| {
-                let base = match s.model {
-                    ModelKind::Node => 1.0,
-                    ModelKind::NodeSo => 0.1,
-                    ModelKind::HnnGeneral => 0.5,
+                let base = match s.model.autonomous() {
+                    Some(ModelKind::Node) => 1.0,
+                    Some(ModelKind::NodeSo) => 0.1,
+                    Some(ModelKind::HnnGeneral) => 0.5,
                     _ => 0.6, // hnn above hnn-general: that claim fails
                 };
                 rec(s.clone(), base * (1.0 + 0.01 * s.seed as f64))

@@ -3,29 +3,46 @@
 //! verdict on the paper's claim that NODE+SO is the most accurate there.
 
 use super::claims::{listed, verdict};
-use crate::experiments::mujoco::{
-    fig7_runs, fig7_settings, Fig7Record, Fig7Settings, ENVIRONMENTS,
-};
+use crate::experiments::mujoco::{fig7_rows, fig7_runs, fig7_settings, Fig7Settings, ENVIRONMENTS};
+use crate::experiments::record::{ControlScores, RunRecord};
 use crate::experiments::Tier;
 use crate::models::ControlKind;
 use crate::stats::mean_and_standard_error;
 use crate::train::{mujoco_train_config, steps_per_epoch};
 use std::collections::BTreeSet;
 
+/// One finished fig7 run as the block reads it.
+struct Row<'a> {
+    env: &'a str,
+    model: ControlKind,
+    git_commit: &'a str,
+    /// Its share of the training wall time (a population's is shared by its members).
+    seconds: f64,
+    scores: &'a ControlScores,
+}
+
 /// Figure 7 from its records: the budget beside the paper's, test rollout MSE per environment
 /// and model (mean ± standard error over seeds), and the verdict on the paper's MuJoCo claim.
-pub fn fig7_block(tier: Tier, records: &[Fig7Record]) -> String {
+/// Records of other runs or other sizes are left out.
+pub fn fig7_block(tier: Tier, records: &[RunRecord]) -> String {
     let s = fig7_settings(tier);
     let paper = fig7_settings(Tier::Paper);
     let batch = mujoco_train_config().batch;
     let steps = |f: &Fig7Settings| f.epochs * steps_per_epoch(f.train_chunks, batch);
     let runs = fig7_runs(tier, None);
-    let mine: Vec<&Fig7Record> = records
-        .iter()
-        .filter(|r| r.settings == s && runs.contains(&r.run))
+    let mine: Vec<Row<'_>> = fig7_rows(records)
+        .into_iter()
+        .filter(|(r, _, _)| runs.contains(&r.spec))
+        .map(|(r, model, scores)| Row {
+            env: r.spec.system.as_str(),
+            model,
+            git_commit: r.git_commit.as_str(),
+            seconds: r.train_seconds / r.population.max(1) as f64,
+            scores,
+        })
         .collect();
-    let commits: BTreeSet<&str> = mine.iter().map(|r| r.git_commit.as_str()).collect();
-    let seconds = 0.0 + mine.iter().map(|r| r.train_seconds).sum::<f64>();
+    let commits: BTreeSet<&str> = mine.iter().map(|r| r.git_commit).collect();
+    let seconds = 0.0 + mine.iter().map(|r| r.seconds).sum::<f64>();
     let mut md = format!(
         "Tier `{tier}`: {} training chunks of 3 steps (batch {batch}), {} test trajectories of {} steps, width {}, {} epochs = **{} optimiser steps per run**, {} seeds; the paper: {} epochs on {} chunks = {} steps. {} of {} runs recorded ({:.1} CPU hours), from commit(s) {}.\n\n",
         s.train_chunks,
@@ -55,8 +72,8 @@ pub fn fig7_block(tier: Tier, records: &[Fig7Record]) -> String {
         let cell = |k: ControlKind| {
             let xs: Vec<f64> = mine
                 .iter()
-                .filter(|r| r.run.env == env && r.run.model == k)
-                .map(|r| r.test_mse)
+                .filter(|r| r.env == env && r.model == k)
+                .map(|r| r.scores.test_mse)
                 .collect();
             (mean_and_standard_error(&xs), xs.len())
         };
@@ -108,14 +125,14 @@ pub fn fig7_block(tier: Tier, records: &[Fig7Record]) -> String {
 /// Which state coordinates the test error sits in: per environment and model, the three
 /// features (q_i then v_i, MuJoCo's qpos and qvel) with the largest MSE over the rollout, mean
 /// over seeds, each with its share of the sum over features. Only records that keep it.
-fn fig7_coordinates(mine: &[&Fig7Record]) -> String {
+fn fig7_coordinates(mine: &[Row<'_>]) -> String {
     let mut rows = String::new();
     for env in ENVIRONMENTS {
         for k in ControlKind::ALL {
             let v: Vec<&Vec<f64>> = mine
                 .iter()
-                .filter(|r| r.run.env == env && r.run.model == k)
-                .map(|r| &r.test_mse_by_feature)
+                .filter(|r| r.env == env && r.model == k)
+                .map(|r| &r.scores.test_mse_by_feature)
                 .collect();
             let f = v.first().map_or(0, |x| x.len());
             if f == 0 || f % 2 == 1 || v.iter().any(|x| x.len() != f) {
@@ -151,10 +168,10 @@ fn fig7_coordinates(mine: &[&Fig7Record]) -> String {
 
 /// Where along the test rollouts the models part: the standardised MSE at a few rollout steps
 /// (mean over seeds), since the 200-step mean is decided by its last steps wherever errors grow.
-fn fig7_horizons(mine: &[&Fig7Record]) -> String {
+fn fig7_horizons(mine: &[Row<'_>]) -> String {
     let len = mine
         .iter()
-        .map(|r| r.test_mse_curve.len())
+        .map(|r| r.scores.test_mse_curve.len())
         .min()
         .unwrap_or(0);
     let steps: Vec<usize> = [1, 10, 50, 100, len.saturating_sub(1)]
@@ -177,8 +194,8 @@ fn fig7_horizons(mine: &[&Fig7Record]) -> String {
         for k in ControlKind::ALL {
             let curves: Vec<&Vec<f64>> = mine
                 .iter()
-                .filter(|r| r.run.env == env && r.run.model == k)
-                .map(|r| &r.test_mse_curve)
+                .filter(|r| r.env == env && r.model == k)
+                .map(|r| &r.scores.test_mse_curve)
                 .collect();
             if curves.is_empty() {
                 continue;
@@ -197,33 +214,46 @@ fn fig7_horizons(mine: &[&Fig7Record]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiments::mujoco::Fig7Run;
+    use crate::experiments::record::Outcome;
+    use crate::experiments::{RunSettings, RunSpec};
 
-    fn fig7_rec(run: Fig7Run, test_mse: f64) -> Fig7Record {
-        Fig7Record {
-            run,
-            settings: fig7_settings(Tier::Reference),
+    fn fig7_rec(spec: RunSpec, test_mse: f64) -> RunRecord {
+        RunRecord {
+            spec,
             phaselab_version: "test".into(),
             git_commit: "abc".into(),
             parameters: 1,
             optimiser_steps: 3200,
             train_seconds: 1.0,
+            population: 1,
             loss_history: vec![],
-            train_mse: 0.1,
-            test_mse,
-            test_mse_curve: vec![],
-            test_mse_by_feature: vec![],
+            outcome: Outcome::Control(ControlScores {
+                train_mse: 0.1,
+                test_mse,
+                test_mse_curve: vec![],
+                test_mse_by_feature: vec![],
+            }),
         }
+    }
+
+    /// `r` with its scores changed by `f`.
+    fn with_scores(r: &RunRecord, f: impl Fn(&mut ControlScores)) -> RunRecord {
+        let mut r = r.clone();
+        if let Outcome::Control(c) = &mut r.outcome {
+            f(c);
+        }
+        r
     }
 
     #[test]
     fn fig7_verdict_follows_which_model_is_lowest() {
         let runs = fig7_runs(Tier::Reference, None);
         // node-so lowest everywhere but Swimmer, where hnn-forced is.
-        let recs: Vec<Fig7Record> = runs
+        let recs: Vec<RunRecord> = runs
             .iter()
             .map(|r| {
-                let mse = match (r.model, r.env.as_str()) {
+                let (model, _) = r.control().expect("a control run");
+                let mse = match (model, r.system.as_str()) {
                     (ControlKind::NodeSo, "Swimmer-v5") => 0.5,
                     (ControlKind::NodeSo, _) => 0.1,
                     (ControlKind::HnnForced, "Swimmer-v5") => 0.2,
@@ -239,13 +269,13 @@ mod tests {
             "no curves, no horizon table: {md}"
         );
         // With curves, the MSE along the rollout is tabled at a few steps, mean over seeds.
-        let curved: Vec<Fig7Record> = recs
+        let curved: Vec<RunRecord> = recs
             .iter()
-            .map(|r| Fig7Record {
-                test_mse_curve: (0..200)
-                    .map(|k| k as f64 * (1.0 + r.run.seed as f64))
-                    .collect(),
-                ..r.clone()
+            .map(|r| {
+                let seed = r.spec.seed as f64;
+                with_scores(r, |c| {
+                    c.test_mse_curve = (0..200).map(|k| k as f64 * (1.0 + seed)).collect()
+                })
             })
             .collect();
         let md = fig7_block(Tier::Reference, &curved);
@@ -272,16 +302,18 @@ mod tests {
             "no features kept: {md}"
         );
         // Swimmer's records keep the error per feature: 5 q then 5 v, q0 largest, then v1.
-        let featured: Vec<Fig7Record> = curved
+        let featured: Vec<RunRecord> = curved
             .iter()
-            .map(|r| Fig7Record {
-                test_mse_by_feature: if r.run.env == "Swimmer-v5" {
-                    let s = 1.0 + r.run.seed as f64; // seeds 0 and 1: mean 1.5x
-                    vec![6.0 * s, 0.1, 0.1, 0.1, 0.1, 0.1, 2.0 * s, 0.1, 0.1, 1.0]
-                } else {
-                    vec![]
-                },
-                ..r.clone()
+            .map(|r| {
+                let s = 1.0 + r.spec.seed as f64; // seeds 0 and 1: mean 1.5x
+                let swimmer = r.spec.system == "Swimmer-v5";
+                with_scores(r, |c| {
+                    c.test_mse_by_feature = if swimmer {
+                        vec![6.0 * s, 0.1, 0.1, 0.1, 0.1, 0.1, 2.0 * s, 0.1, 0.1, 1.0]
+                    } else {
+                        vec![]
+                    }
+                })
             })
             .collect();
         let md = fig7_block(Tier::Reference, &featured);
@@ -292,9 +324,19 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains("| Hopper-v5 | node-so | q"), "{md}");
+        // A population's wall time is counted once: two members trained together for an hour.
+        let mut pair = recs[..2].to_vec();
+        for r in &mut pair {
+            r.population = 2;
+            r.train_seconds = 3600.0;
+        }
+        let md = fig7_block(Tier::Reference, &pair);
+        assert!(md.contains("2 of 24 runs recorded (1.0 CPU hours)"), "{md}");
         // Records at other sizes are not counted.
         let mut other = recs[0].clone();
-        other.settings.epochs = 1;
+        if let RunSettings::Control(s) = &mut other.spec.settings {
+            s.epochs = 1;
+        }
         let md = fig7_block(Tier::Reference, &[other]);
         assert!(
             md.contains("0 of 24 runs") && md.contains("no runs yet"),

@@ -8,17 +8,17 @@ use super::claims::{claims, claims_markdown, numbered_claims};
 use super::fig7::fig7_block;
 use super::tables::{budget_table, figure_table};
 use crate::experiments::comparison::Comparison;
-use crate::experiments::mujoco::Fig7Record;
 use crate::experiments::record::RunRecord;
 use crate::experiments::{Figure, Layout, Tier};
 
-/// Every generated block of a results page, by name. With `base` (records at a shorter budget),
-/// also `vs-TIER:FIG`: each figure beside the same runs at that tier (`budget_table`).
+/// Every generated block of a results page, by name, from the records of the synthetic figures'
+/// runs and of Figure 7's (`fig7`). With `base` (records at a shorter budget), also `vs-TIER:FIG`:
+/// each figure beside the same runs at that tier (`budget_table`).
 pub fn blocks(
     tier: Tier,
     records: &[RunRecord],
     ablations: &[(String, Comparison)],
-    fig7: &[Fig7Record],
+    fig7: &[RunRecord],
     base: Option<(Tier, &[RunRecord])>,
 ) -> Vec<(String, String)> {
     let mut out = vec![
