@@ -25,6 +25,10 @@ mujoco=$(mktemp -d /tmp/phaselab-mujoco-ci.XXXXXX)
 bash tools/mujoco/ci.sh "$mujoco"
 tools/mujoco/.venv/bin/python -B tools/mujoco/test_generate.py
 target/release/phaselab control --data "$mujoco" --epochs 1 --width 32 --out "$mujoco/runs"
+# fig7 end to end on the real engine: every environment's smoke data generated, two seeds of every
+# control-aware model trained as populations of 2, two at a time, then drawn.
+target/release/phaselab reproduce fig7 --tier smoke --seeds 2 --population 2 --jobs 2 --out "$mujoco/fig7"
+test -s "$mujoco/fig7/fig7/table.md"
 rm -rf "$mujoco"
 # A real Slurm (a one-node cluster on 127.0.0.1): fig4 at the smoke tier as a job array through
 # tools/slurm/submit.sh, compared record for record with a local run.
