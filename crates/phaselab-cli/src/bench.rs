@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use phaselab_core::data::protocol::{map_indices, Protocol};
 use phaselab_core::physics::simulate::{grid_points, simulate, Integrator};
-use phaselab_core::physics::System;
+use phaselab_core::physics::{relative_energy_change, System};
 use phaselab_core::rng::Rng;
 use std::time::Instant;
 
@@ -152,14 +152,11 @@ fn energy_drift(sys: &dyn System) {
     for i in 0..k {
         let s = sys.sample_initial(&mut Rng::stream(1, i));
         if let Ok(t) = simulate(sys, &s, n, sys.dt(), &Integrator::default()) {
-            let h0 = sys.energy(&s.q, &s.v);
-            let (a, b) = sys.energy_parts(&s.q, &s.v);
             let e = t
                 .states
                 .iter()
-                .map(|x| (sys.energy(&x.q, &x.v) - h0).abs())
-                .fold(0.0, f64::max)
-                / (a.abs() + b.abs());
+                .map(|x| relative_energy_change(sys, (&s.q, &s.v), (&x.q, &x.v)))
+                .fold(0.0, f64::max);
             worst = worst.max(e);
             mean += e / k as f64;
         }

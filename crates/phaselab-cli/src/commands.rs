@@ -8,7 +8,8 @@ use phaselab_core::data::{initial_conditions, TrajectorySet};
 use phaselab_core::physics::dopri5::Dopri5Options;
 use phaselab_core::physics::simulate::{grid_points, simulate as integrate, Integrator};
 use phaselab_core::physics::{
-    build, family_description, Family, State, System, SystemListing, SystemSpec,
+    build, family_description, relative_energy_change, Family, State, System, SystemListing,
+    SystemSpec,
 };
 use phaselab_core::rng::Rng;
 use std::path::PathBuf;
@@ -346,14 +347,9 @@ pub fn info(a: InfoArgs) -> Result<()> {
     if let Ok(spec) = set.meta.system.parse::<SystemSpec>() {
         let sys = build(spec);
         // Energy along each trajectory: a quick physical sanity check of the file.
-        let mut worst: f64 = 0.0;
-        for i in 0..set.n {
-            let (q0, v0) = set.state(i, 0);
-            let (q1, v1) = set.state(i, set.t - 1);
-            let (h0, h1) = (sys.energy(q0, v0), sys.energy(q1, v1));
-            let (t0, p0) = sys.energy_parts(q0, v0);
-            worst = worst.max((h1 - h0).abs() / (t0.abs() + p0.abs()).max(1e-12));
-        }
+        let worst = (0..set.n)
+            .map(|i| relative_energy_change(sys.as_ref(), set.state(i, 0), set.state(i, set.t - 1)))
+            .fold(0.0, f64::max);
         println!(
             "energy      largest relative change over a trajectory: {worst:.2e}{}",
             if sys.drag() > 0.0 {

@@ -10,7 +10,7 @@ use clap::Args;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::plot::figures::{fig7_outputs, figure_outputs};
-use phaselab_core::experiments::plan::Plan;
+use phaselab_core::experiments::plan::{populations, Plan};
 use phaselab_core::experiments::record::{Outcome, RunRecord};
 use phaselab_core::experiments::{Figure, RunSpec, Tier};
 use phaselab_core::models::ModelConfig;
@@ -193,31 +193,6 @@ fn run_group(
         out.push(write_json(&dir.join("spec.json"), sp).map(|()| record));
     }
     Ok(out)
-}
-
-/// `runs` in groups that can train as one population (same system, model, penalty and tier
-/// settings; data seed and loss may differ; for fig7, same environment, model and sizes: the
-/// weight seed differs), each of at most `cap` runs, in the order given.
-fn populations<'a>(runs: &[&'a RunSpec], cap: usize) -> Vec<Vec<&'a RunSpec>> {
-    let key = |r: &RunSpec| {
-        (
-            r.system.clone(),
-            r.model,
-            r.alpha.map(f64::to_bits),
-            serde_json::to_string(&r.settings).unwrap_or_default(),
-        )
-    };
-    let mut groups: Vec<Vec<&RunSpec>> = Vec::new();
-    for &r in runs {
-        match groups
-            .iter_mut()
-            .find(|g| g.len() < cap && key(g[0]) == key(r))
-        {
-            Some(g) => g.push(r),
-            None => groups.push(vec![r]),
-        }
-    }
-    groups
 }
 
 /// An absolute form of `p` (tasks on other machines read the plan's paths as they are).

@@ -14,7 +14,7 @@ use phaselab_core::physics::{build, State, System, SystemSpec};
 use phaselab_core::plot::structure_panels;
 use phaselab_core::rng::Rng;
 use phaselab_core::solve::Solver;
-use phaselab_core::train::checkpoint::Checkpoint;
+use phaselab_core::train::checkpoint::{Checkpoint, TrainingRecord};
 use phaselab_core::train::{
     evaluate_async, evaluate_control_async, fit_standardisation, mujoco_train_config, EpochStats,
     MemberEpoch, TrainConfig, TrainError, Trainer,
@@ -571,9 +571,11 @@ impl Playground {
             let s = slot(&inner, id)?;
             let done = s.trainer.as_ref().map_or(0, |t| t.epochs_done());
             let d = inner.data.as_ref().ok_or_else(|| err("no data"))?;
-            let record = json!({"system": d.name, "n_train": d.train.n, "chunk": d.train.t,
-                "dt": d.train.dt, "epochs_done": done, "config": s.cfg,
-                "source": "phaselab playground"});
+            let record = TrainingRecord {
+                system: d.name.clone(),
+                source: Some("phaselab playground".into()),
+                ..TrainingRecord::new(&d.train, &s.cfg, done)
+            };
             (record, s.kind.clone())
         };
         let AnyModel::Autonomous(model) = model else {
@@ -581,6 +583,7 @@ impl Playground {
                 "{kind} is a control-aware model; checkpoints hold autonomous models only (train it with `phaselab control`)"
             )));
         };
+        let record = serde_json::to_value(&record).expect("a training record serialises");
         let ck = Checkpoint::from_model_async(&model, record)
             .await
             .map_err(|e| err(format!("exporting {kind}: {e}")))?;

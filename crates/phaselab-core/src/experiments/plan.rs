@@ -113,6 +113,31 @@ impl Plan {
     }
 }
 
+/// `runs` in groups that can train as one population (same system, model, penalty and tier
+/// settings; data seed and loss may differ; for fig7, same environment, model and sizes: the
+/// weight seed differs), each of at most `cap` runs, in the order given.
+pub fn populations<'a>(runs: &[&'a RunSpec], cap: usize) -> Vec<Vec<&'a RunSpec>> {
+    let key = |r: &RunSpec| {
+        (
+            r.system.clone(),
+            r.model,
+            r.alpha.map(f64::to_bits),
+            serde_json::to_string(&r.settings).unwrap_or_default(),
+        )
+    };
+    let mut groups: Vec<Vec<&RunSpec>> = Vec::new();
+    for &r in runs {
+        match groups
+            .iter_mut()
+            .find(|g| g.len() < cap && key(g[0]) == key(r))
+        {
+            Some(g) => g.push(r),
+            None => groups.push(vec![r]),
+        }
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

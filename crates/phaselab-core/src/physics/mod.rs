@@ -23,7 +23,9 @@ pub mod system;
 
 pub use lagrangian::{Mechanism, SingularMassMatrix};
 pub use spec::{Family, Projection, SpecError, SystemSpec, DEFAULT_DRAG};
-pub use system::{Describe, Link, State, System, GRAVITY, TRAJECTORY_SECONDS};
+pub use system::{
+    relative_energy_change, Describe, Link, State, System, GRAVITY, TRAJECTORY_SECONDS,
+};
 
 /// A system as listings show it (`phaselab systems --json`, the wasm module's `systems_json`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -145,3 +145,14 @@ impl<T: Mechanism + Describe> System for T {
         Describe::drawn_nodes(self)
     }
 }
+
+/// How far the energy moved from (q0, v0) to (q1, v1), relative to the size of its parts at the
+/// start: |H1 - H0| / max(|T0| + |V0|, 1e-12) (a check of the integrator and of data files).
+pub fn relative_energy_change(
+    sys: &dyn System,
+    (q0, v0): (&[f64], &[f64]),
+    (q1, v1): (&[f64], &[f64]),
+) -> f64 {
+    let (t0, p0) = sys.energy_parts(q0, v0);
+    (sys.energy(q1, v1) - sys.energy(q0, v0)).abs() / (t0.abs() + p0.abs()).max(1e-12)
+}

@@ -8,6 +8,8 @@
 //! (UTF-8 JSON), u64 LE weights length, weights (burnpack), u32 LE CRC-32 (IEEE) of all the bytes
 //! before it (version 3 on).
 
+use super::config::TrainConfig;
+use crate::data::TrajectorySet;
 use crate::models::{DynamicsModel, ModelConfig};
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
@@ -29,6 +31,56 @@ pub struct CheckpointMeta {
     pub model: ModelConfig,
     /// Free-form training record: system, data seed, epochs done, losses, solver, dt, timings.
     pub training: serde_json::Value,
+}
+
+/// What a checkpoint records about the training behind its weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    pub system: String,
+    /// The seed the training data was generated from (None for imported data).
+    #[serde(default)]
+    pub train_file_seed: Option<u64>,
+    pub n_train: usize,
+    /// Points per training chunk.
+    pub chunk: usize,
+    pub dt: f64,
+    pub epochs_done: usize,
+    /// The last epoch's mean loss (None when the run diverged).
+    #[serde(default)]
+    pub final_loss: Option<f64>,
+    pub config: TrainConfig,
+    /// Where the model was trained, when not the CLI (the playground says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl TrainingRecord {
+    /// The record of training on `set` with `config`, after `epochs_done` epochs.
+    pub fn new(set: &TrajectorySet, config: &TrainConfig, epochs_done: usize) -> Self {
+        TrainingRecord {
+            system: set.meta.system.clone(),
+            train_file_seed: set.meta.seed,
+            n_train: set.n,
+            chunk: set.t,
+            dt: set.dt,
+            epochs_done,
+            final_loss: None,
+            config: config.clone(),
+            source: None,
+        }
+    }
+
+    /// The record a checkpoint holds, if it is one of these (older files may hold less).
+    pub fn of(ck: &Checkpoint) -> Option<Self> {
+        serde_json::from_value(ck.meta.training.clone()).ok()
+    }
+
+    /// `model` with this record, as a checkpoint (native: its weights are read back at once).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn checkpoint(&self, model: &DynamicsModel) -> Result<Checkpoint, CheckpointError> {
+        let record = serde_json::to_value(self).expect("a training record serialises");
+        Checkpoint::from_model(model, record)
+    }
 }
 
 /// A model with its metadata, ready to write or just read.

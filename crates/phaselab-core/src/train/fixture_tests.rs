@@ -13,7 +13,7 @@
 //! must agree with one of its sets to 1e-4 relative instead of exactly.
 
 use super::control::{evaluate_control, fit_standardisation, mujoco_train_config};
-use super::test_data::{generated, hopper};
+use super::test_data::{generated, hopper, two_members};
 use super::*;
 use crate::data::TrajectorySet;
 use crate::models::{ControlConfig, ControlKind, ModelConfig, ModelKind};
@@ -124,14 +124,7 @@ fn train_all() -> BTreeMap<String, Fixture> {
         let mse = |m: &crate::models::ControlModel| evaluate_control(m, &test, &dev).unwrap().mse;
         let solo = train(mc(0).init(&ad), &train_set, &base, &ad, &mut |_, _| true);
         runs.insert(format!("control-{kind}/solo"), fixture(&solo, mse(&solo.model)));
-        let cfgs = vec![
-            base.clone(),
-            TrainConfig {
-                lr: 2e-3,
-                seed: 1,
-                ..base.clone()
-            },
-        ];
+        let cfgs = two_members(&base);
         let models = vec![mc(0).init(&ad), mc(1).init(&ad)];
         let pop = train_population(models, &[&train_set, &train_set], cfgs, &ad, &mut |_, _| true)
             .unwrap();

@@ -17,7 +17,7 @@ pub mod run;
 pub mod trainable;
 pub mod trainer;
 
-pub use checkpoint::{Checkpoint, CheckpointError};
+pub use checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
 pub use config::{steps_per_epoch, Loss, OptimizerKind, Schedule, TrainConfig};
 pub use control::{
     evaluate_control_async, fit_standardisation, mujoco_train_config, ControlEvaluation,

@@ -4,7 +4,7 @@
 //! member stops alone.
 
 use super::control::{evaluate_control, fit_standardisation, mujoco_train_config};
-use super::test_data::{generated, hopper};
+use super::test_data::{generated, hopper, two_members};
 use super::*;
 use crate::data::TrajectorySet;
 use crate::models::{ControlConfig, ControlKind, ModelConfig, ModelKind, Population};
@@ -192,14 +192,7 @@ fn every_control_models_population_members_equal_their_solo_runs() {
             c
         };
         let configs = [mc(0, &train_set), mc(1, &test)];
-        let cfgs = vec![
-            base.clone(),
-            TrainConfig {
-                lr: 2e-3,
-                seed: 1,
-                ..base.clone()
-            },
-        ];
+        let cfgs = two_members(&base);
         let models = configs.iter().map(|c| c.init(&ad)).collect();
         let pop = train_population(
             models,

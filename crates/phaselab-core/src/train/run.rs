@@ -7,7 +7,7 @@
 //! and the control-aware ones ([`ControlConfig`]) go through the same loop, [`train_runs`]; what
 //! differs between them is [`RunConfig`].
 
-use super::checkpoint::{Checkpoint, CheckpointError};
+use super::checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
 use super::config::TrainConfig;
 use super::control::{evaluate_control, ControlEvaluation};
 use super::evaluate::{evaluate, Evaluation};
@@ -31,55 +31,6 @@ pub struct Run<'a, C = ModelConfig> {
     pub train: TrainConfig,
     pub train_set: &'a TrajectorySet,
     pub test: &'a TrajectorySet,
-}
-
-/// What a checkpoint records about the training behind its weights.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainingRecord {
-    pub system: String,
-    /// The seed the training data was generated from (None for imported data).
-    #[serde(default)]
-    pub train_file_seed: Option<u64>,
-    pub n_train: usize,
-    /// Points per training chunk.
-    pub chunk: usize,
-    pub dt: f64,
-    pub epochs_done: usize,
-    /// The last epoch's mean loss (None when the run diverged).
-    #[serde(default)]
-    pub final_loss: Option<f64>,
-    pub config: TrainConfig,
-    /// Where the model was trained, when not the CLI (the playground says so).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-}
-
-impl TrainingRecord {
-    /// The record of training on `set` with `config`, after `epochs_done` epochs.
-    pub fn new(set: &TrajectorySet, config: &TrainConfig, epochs_done: usize) -> Self {
-        TrainingRecord {
-            system: set.meta.system.clone(),
-            train_file_seed: set.meta.seed,
-            n_train: set.n,
-            chunk: set.t,
-            dt: set.dt,
-            epochs_done,
-            final_loss: None,
-            config: config.clone(),
-            source: None,
-        }
-    }
-
-    /// The record a checkpoint holds, if it is one of these (older files may hold less).
-    pub fn of(ck: &Checkpoint) -> Option<Self> {
-        serde_json::from_value(ck.meta.training.clone()).ok()
-    }
-
-    /// `model` with this record, as a checkpoint.
-    pub fn checkpoint(&self, model: &DynamicsModel) -> Result<Checkpoint, CheckpointError> {
-        let record = serde_json::to_value(self).expect("a training record serialises");
-        Checkpoint::from_model(model, record)
-    }
 }
 
 /// What a finished run's `metrics.json` says.

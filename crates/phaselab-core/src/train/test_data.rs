@@ -1,6 +1,7 @@
 //! Data the training tests share: small sets generated with the paper's protocol, and the real
 //! Hopper fixture (a few hundred MuJoCo steps, `tests/data/mujoco`).
 
+use super::config::TrainConfig;
 use crate::data::protocol::Protocol;
 use crate::data::TrajectorySet;
 use crate::physics::system;
@@ -30,4 +31,14 @@ pub(super) fn generated(
 pub(super) fn hopper(name: &str) -> TrajectorySet {
     let path = format!("{}/tests/data/mujoco/{name}", env!("CARGO_MANIFEST_DIR"));
     TrajectorySet::from_npz(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Two members' settings: `base`, and `base` with another learning rate (2e-3) and minibatch seed.
+pub(super) fn two_members(base: &TrainConfig) -> Vec<TrainConfig> {
+    let other = TrainConfig {
+        lr: 2e-3,
+        seed: 1,
+        ..base.clone()
+    };
+    vec![base.clone(), other]
 }
