@@ -37,8 +37,8 @@ How
     module file (mod.rs/lib.rs) whose children use items defined in it.
     Also printed, but not counted in the exit status: loops between top-level
     modules (each file collapsed into crate::models, crate::cpu, ...), which
-    can exist with no file-level cycle (models/mlp.rs uses cpu/fused_tanh.rs,
-    cpu/data_parallel.rs uses train/, train/ uses models/dynamics.rs).
+    can exist with no file-level cycle (for example a models file using a cpu
+    kernel while a cpu file used train/ and train/ used models/).
     Files under src/ that no `mod` line declares are taken in by their
     position and named in a warning.
 
