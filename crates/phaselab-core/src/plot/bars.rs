@@ -1,7 +1,7 @@
 //! Grouped bars on a log scale: one group per system, one bar per model with its standard error
 //! (fig4, fig6, fig8, fig9 and fig7's panels).
 
-use super::canvas::{encode_png, err, fonts, legend, log_ticks, model_colour, PlotError};
+use super::canvas::{encode_png, err, fonts, framed, legend, log_ticks, model_colour, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -36,11 +36,7 @@ pub fn grouped_bars<DB: DrawingBackend>(
     } else {
         (lo / 3.0, hi * 3.0)
     };
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
+    let mut chart = framed(root, title, 40)
         .build_cartesian_2d(
             0f64..groups.len() as f64,
             (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),

@@ -191,3 +191,18 @@ macro_rules! png_and_svg {
             .map(|png| (png, svg))
     }};
 }
+
+/// A chart's frame as the paper figures share it: title, margin, and room for the axis labels
+/// (`x_labels` pixels below, 70 to the left).
+pub(crate) fn framed<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x_labels: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(x_labels)
+        .y_label_area_size(70);
+    b
+}

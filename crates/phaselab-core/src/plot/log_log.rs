@@ -1,7 +1,9 @@
 //! Curves and points on log-log axes: a scatter with its least-squares line (fig2, fig3), and
 //! curves with a shaded band over seeds (rollout and energy errors over time).
 
-use super::canvas::{colour_for, err, fonts, legend, log_range, log_ticks, PlotError, Series};
+use super::canvas::{
+    colour_for, err, fonts, framed, legend, log_range, log_ticks, PlotError, Series,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -19,11 +21,7 @@ pub fn xy_log_log<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(err)?;
     let (x0, x1) = log_range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
     let (y0, y1) = log_range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+    let mut chart = framed(root, title, 45)
         .build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
             (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
@@ -93,11 +91,7 @@ pub fn curves_with_band<DB: DrawingBackend>(
             .iter()
             .flat_map(|c| c.1.iter().flat_map(|p| [p.2, p.3])),
     );
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+    let mut chart = framed(root, title, 45)
         .build_cartesian_2d(
             0f64..t1,
             (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
