@@ -260,7 +260,7 @@ impl LearnArgs {
             for ((label, dir), r) in labels.into_iter().zip(&dirs).zip(trained) {
                 let row = r
                     .outcome
-                    .map_err(|e| failure(kind, e, dir))
+                    .map_err(|e| failure(e, dir))
                     .map(|m| (m.test, r.parameters, r.seconds));
                 results.push((label, row));
             }
@@ -379,18 +379,18 @@ pub fn train_into(
     Ok(results)
 }
 
-/// A run's failure as the CLI reports it: a divergence (which downcasts to
-/// [`TrainError::Diverged`]) names the checkpoint it left.
-pub fn failure(kind: ModelKind, e: RunFailure, dir: &Path) -> anyhow::Error {
+/// A run's failure as the CLI reports it (after the run's label): a divergence (which downcasts
+/// to [`TrainError::Diverged`]) names the checkpoint it left.
+pub fn failure(e: RunFailure, dir: &Path) -> anyhow::Error {
     match e {
         RunFailure::Train(e @ TrainError::Diverged { .. }) => {
             let msg = format!(
-                "{kind}: {e}; {} holds the last model with a finite loss",
+                "{} holds the last model with a finite loss",
                 dir.join(CHECKPOINT).display()
             );
             anyhow::Error::new(e).context(msg)
         }
-        e => anyhow::anyhow!("{kind}: {e}"),
+        e => anyhow::Error::new(e),
     }
 }
 

@@ -175,7 +175,7 @@ fn run_group(
                 (epoch.saturating_sub(1), Outcome::Diverged { epoch })
             }
             Err(e) => {
-                out.push(Err(failure(kind, e, dir)));
+                out.push(Err(failure(e, dir)));
                 continue;
             }
         };
