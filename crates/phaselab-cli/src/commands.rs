@@ -105,7 +105,10 @@ pub fn systems(a: SystemsArgs) -> Result<()> {
         }
     }
     if a.json {
-        let v: Vec<SystemListing> = rows.iter().map(|(_, s)| SystemListing::of(s.as_ref())).collect();
+        let v: Vec<SystemListing> = rows
+            .iter()
+            .map(|(_, s)| SystemListing::of(s.as_ref()))
+            .collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }

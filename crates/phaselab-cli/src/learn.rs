@@ -339,7 +339,8 @@ impl RunSink for RunFiles<'_> {
     fn progress(&mut self, epoch: usize, stats: Option<&EpochStats>) {
         self.bar.set_position(epoch as u64);
         if let Some(s) = stats {
-            self.bar.set_message(format!("loss {:.3e} lr {:.1e}", s.loss, s.lr));
+            self.bar
+                .set_message(format!("loss {:.3e} lr {:.1e}", s.loss, s.lr));
         }
     }
 }

@@ -188,7 +188,10 @@ pub fn train_claimed_group<'a>(
         Ok(r) => r,
         Err(e) => {
             let msg = format!("{e:#}");
-            to_train.iter().map(|_| Err(anyhow::anyhow!("{msg}"))).collect()
+            to_train
+                .iter()
+                .map(|_| Err(anyhow::anyhow!("{msg}")))
+                .collect()
         }
     };
     for (spec, r) in to_train.into_iter().zip(results) {

@@ -8,12 +8,12 @@ pub mod settings;
 
 pub use playground::Playground;
 
+use js::js_err;
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::physics::simulate::{grid_points, simulate as integrate, Integrator};
 use phaselab_core::physics::{build, drawing_points, Family, SystemListing, SystemSpec};
 use phaselab_core::plot::{self, LinesSpec};
 use phaselab_core::rng::Rng;
-use js::js_err;
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -88,7 +88,10 @@ pub fn verdict(models: &str, system: &str) -> Result<String, JsError> {
     let models: Vec<LiveModel> =
         serde_json::from_str(models).map_err(|e| js_err(format!("verdict models: {e}")))?;
     if let Some(m) = models.iter().find(|m| !m.gerr.is_finite()) {
-        return Err(js_err(format!("verdict: {} has no finite rollout error", m.label)));
+        return Err(js_err(format!(
+            "verdict: {} has no finite rollout error",
+            m.label
+        )));
     }
     let system: SystemKind =
         serde_json::from_str(system).map_err(|e| js_err(format!("verdict system: {e}")))?;

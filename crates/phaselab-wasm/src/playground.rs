@@ -1,13 +1,13 @@
 //! The worker's training session: data, models and their trainers, on the CPU (flex) or WebGPU.
 //! Reads from the device are asynchronous, so the same code runs on both.
 
-use crate::settings::{clamp, Settings};
 use crate::js::{js_err, parse_json};
+use crate::settings::{clamp, Settings};
 use burn::prelude::*;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
-use phaselab_core::metrics::rollout_error;
 use phaselab_core::metrics::learned_structure::learned_structure;
+use phaselab_core::metrics::rollout_error;
 use phaselab_core::models::{ControlConfig, ControlKind, ControlModel, DynamicsModel, ModelConfig};
 use phaselab_core::physics::simulate::{simulate as integrate, Integrator};
 use phaselab_core::physics::{build, State, System, SystemSpec};

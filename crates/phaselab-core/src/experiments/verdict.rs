@@ -104,7 +104,11 @@ fn times(hi: &LiveModel, lo: &LiveModel) -> String {
 }
 
 fn names(models: &[&LiveModel]) -> String {
-    models.iter().map(|m| m.label.as_str()).collect::<Vec<_>>().join(" and ")
+    models
+        .iter()
+        .map(|m| m.label.as_str())
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// The verdict for `models` (finite errors) on a system of kind `sys`.
@@ -128,7 +132,12 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
             .find(|m| m.kind == kind && !m.checkpoint)
             .or_else(|| models.iter().find(|m| m.kind == kind))
     };
-    let (node, so, hnn, forced) = (pick("node"), pick("node-so"), pick("hnn"), pick("hnn-forced"));
+    let (node, so, hnn, forced) = (
+        pick("node"),
+        pick("node-so"),
+        pick("hnn"),
+        pick("hnn-forced"),
+    );
     let f = MATCH_FACTOR;
 
     if sys.controls {
@@ -138,18 +147,39 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
         let rivals: Vec<&LiveModel> = [node, forced].into_iter().flatten().collect();
         let res: Vec<Gap> = rivals.iter().map(|r| gap(so.gerr, r.gerr)).collect();
         if res.iter().all(|&g| g == Gap::FirstLower) {
-            let by: Vec<String> = rivals.iter().map(|r| format!("{} by {}", r.label, times(r, so))).collect();
-            return (Supports, format!("with controls {} beats {}: this run agrees", so.label, by.join(" and ")));
+            let by: Vec<String> = rivals
+                .iter()
+                .map(|r| format!("{} by {}", r.label, times(r, so)))
+                .collect();
+            return (
+                Supports,
+                format!(
+                    "with controls {} beats {}: this run agrees",
+                    so.label,
+                    by.join(" and ")
+                ),
+            );
         }
         let with = |g: Gap| -> Vec<&LiveModel> {
-            rivals.iter().zip(&res).filter(|(_, &x)| x == g).map(|(r, _)| *r).collect()
+            rivals
+                .iter()
+                .zip(&res)
+                .filter(|(_, &x)| x == g)
+                .map(|(r, _)| *r)
+                .collect()
         };
         if res.contains(&Gap::SecondLower) {
             let ahead = names(&with(Gap::SecondLower));
             return (Contradicts, format!("{ahead} is clearly ahead of {}: this run contradicts the paper's MuJoCo result", so.label));
         }
         let ties = names(&with(Gap::Within));
-        return (Unresolved, format!("{} is within a factor {f} of {ties}: this run does not show NODE+SO ahead", so.label));
+        return (
+            Unresolved,
+            format!(
+                "{} is within a factor {f} of {ties}: this run does not show NODE+SO ahead",
+                so.label
+            ),
+        );
     }
 
     if sys.drag {
@@ -157,25 +187,49 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
             let dissipators: Vec<&LiveModel> = [so, forced].into_iter().flatten().collect();
             let res: Vec<Gap> = dissipators.iter().map(|r| gap(r.gerr, hnn.gerr)).collect();
             let with = |g: Gap| -> Vec<&LiveModel> {
-                dissipators.iter().zip(&res).filter(|(_, &x)| x == g).map(|(r, _)| *r).collect()
+                dissipators
+                    .iter()
+                    .zip(&res)
+                    .filter(|(_, &x)| x == g)
+                    .map(|(r, _)| *r)
+                    .collect()
             };
             let (winners, losers) = (with(Gap::FirstLower), with(Gap::SecondLower));
             if !losers.is_empty() {
-                let l: Vec<String> = losers.iter().map(|r| format!("{} ({})", r.label, times(r, hnn))).collect();
+                let l: Vec<String> = losers
+                    .iter()
+                    .map(|r| format!("{} ({})", r.label, times(r, hnn)))
+                    .collect();
                 return (Contradicts, format!("the {} is clearly ahead of {} on a drag system: this run contradicts the claim that an HNN, which conserves its learned energy, cannot keep up with drag", hnn.label, l.join(" and ")));
             }
             if winners.len() == dissipators.len() {
                 let s = if winners.len() > 1 { "" } else { "s" };
                 let by: Vec<String> = winners.iter().map(|w| times(hnn, w)).collect();
-                return (Supports, format!("with drag {} beat{s} the {} by {}: this run agrees", names(&winners), hnn.label, by.join(" and ")));
+                return (
+                    Supports,
+                    format!(
+                        "with drag {} beat{s} the {} by {}: this run agrees",
+                        names(&winners),
+                        hnn.label,
+                        by.join(" and ")
+                    ),
+                );
             }
             let ties = names(&with(Gap::Within));
             let lead = if winners.is_empty() {
                 String::new()
             } else {
-                format!("with drag {} beats the {}, but ", names(&winners), hnn.label)
+                format!(
+                    "with drag {} beats the {}, but ",
+                    names(&winners),
+                    hnn.label
+                )
             };
-            let claim = if winners.is_empty() { Unresolved } else { Partly };
+            let claim = if winners.is_empty() {
+                Unresolved
+            } else {
+                Partly
+            };
             return (claim, format!("{lead}{ties} and the {} are within a factor {f} of each other: this run does not show the HNN's handicap with drag", hnn.label));
         }
         if !(so.is_some() && node.is_some()) {
@@ -197,7 +251,11 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
             return (Contradicts, format!("{} is clearly ahead of {} ({}): this run contradicts the claim that second-order structure is what helps", node.label, so.label, times(so, node)));
         }
         Gap::Within => {
-            let (lead, other) = if so.gerr <= node.gerr { (so, node) } else { (node, so) };
+            let (lead, other) = if so.gerr <= node.gerr {
+                (so, node)
+            } else {
+                (node, so)
+            };
             return (Unresolved, format!("{} leads {} by only {}, under a factor {f}: this run does not show second-order structure helping (train longer, or try another seed)", lead.label, other.label, times(other, lead)));
         }
         Gap::FirstLower => {}
@@ -205,7 +263,11 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
     let hnn = match hnn {
         Some(h) if !sys.drag => h,
         _ => {
-            let tail = if hnn.is_some() { "" } else { "; add the HNN to compare with the Hamiltonian" };
+            let tail = if hnn.is_some() {
+                ""
+            } else {
+                "; add the HNN to compare with the Hamiltonian"
+            };
             return (Supports, format!("{} beats {} by {}: second-order structure (dq/dt = M^-1(q) p, only dp/dt learned freely) does the work{tail}", so.label, node.label, times(node, so)));
         }
     };
@@ -231,8 +293,18 @@ mod tests {
     }
 
     fn conservative(node: f64, so: f64, hnn: f64, angular: bool) -> Verdict {
-        let models = [m("node", "NODE", node), m("node-so", "NODE+SO", so), m("hnn", "HNN", hnn)];
-        verdict(&models, SystemKind { angular, ..SystemKind::default() })
+        let models = [
+            m("node", "NODE", node),
+            m("node-so", "NODE+SO", so),
+            m("hnn", "HNN", hnn),
+        ];
+        verdict(
+            &models,
+            SystemKind {
+                angular,
+                ..SystemKind::default()
+            },
+        )
     }
 
     #[test]
@@ -254,13 +326,25 @@ mod tests {
     #[test]
     fn every_reading_is_reachable_on_a_conservative_system() {
         // node-so clearly below node, and matching the HNN: supports.
-        assert_eq!(conservative(1e-1, 1e-2, 1.2e-2, true).claim, Reading::Supports);
+        assert_eq!(
+            conservative(1e-1, 1e-2, 1.2e-2, true).claim,
+            Reading::Supports
+        );
         // node-so below node, the HNN clearly ahead: partly with angles, contradicts without.
         assert_eq!(conservative(1e-1, 1e-2, 1e-3, true).claim, Reading::Partly);
-        assert_eq!(conservative(1e-1, 1e-2, 1e-3, false).claim, Reading::Contradicts);
+        assert_eq!(
+            conservative(1e-1, 1e-2, 1e-3, false).claim,
+            Reading::Contradicts
+        );
         // node clearly ahead of node-so: contradicts; within the factor: unresolved.
-        assert_eq!(conservative(1e-2, 1e-1, 1e-3, true).claim, Reading::Contradicts);
-        assert_eq!(conservative(1.2e-2, 1e-2, 1e-2, true).claim, Reading::Unresolved);
+        assert_eq!(
+            conservative(1e-2, 1e-1, 1e-3, true).claim,
+            Reading::Contradicts
+        );
+        assert_eq!(
+            conservative(1.2e-2, 1e-2, 1e-2, true).claim,
+            Reading::Unresolved
+        );
         let v = verdict(&[m("node", "NODE", 1.0)], SystemKind::default());
         assert_eq!(v.claim, Reading::Incomplete);
     }
@@ -274,21 +358,43 @@ mod tests {
             "NODE+SO matches the HNN (within a factor 1.5) and beats NODE by 10x: this run agrees"
         );
         let v = conservative(1e-1, 1e-2, 1e-3, true);
-        assert!(v.reading.contains("a 10x lead over NODE; the HNN's further 10x lead"), "{}", v.reading);
+        assert!(
+            v.reading
+                .contains("a 10x lead over NODE; the HNN's further 10x lead"),
+            "{}",
+            v.reading
+        );
     }
 
     #[test]
     fn drag_and_controls_have_their_own_rules() {
-        let drag = SystemKind { drag: true, ..SystemKind::default() };
-        let models = [m("node-so", "NODE+SO", 1e-3), m("hnn", "HNN", 1e-2), m("hnn-forced", "HNN + forcing", 2e-3)];
+        let drag = SystemKind {
+            drag: true,
+            ..SystemKind::default()
+        };
+        let models = [
+            m("node-so", "NODE+SO", 1e-3),
+            m("hnn", "HNN", 1e-2),
+            m("hnn-forced", "HNN + forcing", 2e-3),
+        ];
         let v = verdict(&models, drag);
         assert_eq!(v.claim, Reading::Supports);
-        assert_eq!(v.reading, "with drag NODE+SO and HNN + forcing beat the HNN by 10x and 5x: this run agrees");
+        assert_eq!(
+            v.reading,
+            "with drag NODE+SO and HNN + forcing beat the HNN by 10x and 5x: this run agrees"
+        );
         let models = [m("node-so", "NODE+SO", 1e-2), m("hnn", "HNN", 1e-3)];
         assert_eq!(verdict(&models, drag).claim, Reading::Contradicts);
-        let models = [m("node-so", "NODE+SO", 1e-2), m("hnn", "HNN", 1.1e-2), m("hnn-forced", "HNN + forcing", 1e-3)];
+        let models = [
+            m("node-so", "NODE+SO", 1e-2),
+            m("hnn", "HNN", 1.1e-2),
+            m("hnn-forced", "HNN + forcing", 1e-3),
+        ];
         assert_eq!(verdict(&models, drag).claim, Reading::Partly);
-        let controls = SystemKind { controls: true, ..SystemKind::default() };
+        let controls = SystemKind {
+            controls: true,
+            ..SystemKind::default()
+        };
         let models = [m("node", "NODE", 1e-1), m("node-so", "NODE+SO", 1e-2)];
         assert_eq!(verdict(&models, controls).claim, Reading::Supports);
         let models = [m("node", "NODE", 1.1e-2), m("node-so", "NODE+SO", 1e-2)];

@@ -11,10 +11,10 @@
 //! to the true V in scale k and offset (models without H: M^-1 fitted in scale), then k V,
 //! M^-1 / k and k F; the acceleration needs no gauge.
 
+use crate::data::TrajectorySet;
 use crate::models::features::halves;
 use crate::models::mass_matrix::MassNet;
 use crate::models::DynamicsModel;
-use crate::data::TrajectorySet;
 use crate::physics::{linalg, System};
 use burn::prelude::*;
 use serde::Serialize;

@@ -1,8 +1,8 @@
 //! Metric checks on cases with known answers.
 
 use super::*;
-use crate::data::TrajectorySet;
 use crate::data::protocol::Protocol;
+use crate::data::TrajectorySet;
 use crate::physics::simulate::{simulate, Integrator};
 use crate::physics::{system, State};
 

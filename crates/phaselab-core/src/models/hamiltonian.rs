@@ -30,7 +30,10 @@ pub struct Hamiltonian<'a> {
 /// The structure of a learned Hamiltonian.
 pub enum Form<'a> {
     /// hnn, hnn-forced: H(q, p) = p^T M^-1(q) p / 2 + V(q), V = `potential`(phi(q)).
-    Separable { potential: &'a Mlp, mass: &'a MassNet },
+    Separable {
+        potential: &'a Mlp,
+        mass: &'a MassNet,
+    },
     /// hnn-general: H(q, p) = MLP(phi(q), p).
     General(&'a Mlp),
 }

@@ -1,12 +1,12 @@
 //! A figure's outputs computed from its run records: results.csv, table.md and the drawings as
 //! bytes, so the statistics and layouts live in the core and a front end only writes the files.
 
+use crate::data::protocol::{Protocol, ProtocolError};
+use crate::data::TrajectorySet;
 use crate::experiments::mujoco::{fig7_csv, fig7_table};
 use crate::experiments::record::RunRecord;
 use crate::experiments::report;
 use crate::experiments::{Figure, Layout, RunSpec, Tier, ALPHAS};
-use crate::data::protocol::{Protocol, ProtocolError};
-use crate::data::TrajectorySet;
 use crate::metrics::{chaos_floor, MetricError};
 use crate::models::ModelKind;
 use crate::physics::{system, SpecError};

@@ -6,8 +6,8 @@
 //! fine-grained for these small networks; a thread per half is what lets a step use two cores.
 //! The split is fixed (two halves wherever it applies), whatever the number of cores.
 
-use crate::cpu::{flush_denormals, fused_tanh};
 use super::trainable::{Minibatch, Trainable};
+use crate::cpu::{flush_denormals, fused_tanh};
 use burn::module::{ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;

@@ -54,7 +54,11 @@ fn isa() -> String {
 }
 
 fn fixture(out: &TrainOutcome<impl Module>, test: f64) -> Fixture {
-    assert!(out.error.is_none(), "a fixture run stopped: {:?}", out.error);
+    assert!(
+        out.error.is_none(),
+        "a fixture run stopped: {:?}",
+        out.error
+    );
     Fixture {
         loss: out.history.iter().map(|h| h.loss).collect(),
         lr: out.history.iter().map(|h| h.lr).collect(),
@@ -123,13 +127,21 @@ fn train_all() -> BTreeMap<String, Fixture> {
         };
         let mse = |m: &crate::models::ControlModel| evaluate_control(m, &test, &dev).unwrap().mse;
         let solo = train(mc(0).init(&ad), &train_set, &base, &ad, &mut |_, _| true);
-        runs.insert(format!("control-{kind}/solo"), fixture(&solo, mse(&solo.model)));
+        runs.insert(
+            format!("control-{kind}/solo"),
+            fixture(&solo, mse(&solo.model)),
+        );
         let cfgs = two_members(&base);
         let models = vec![mc(0).init(&ad), mc(1).init(&ad)];
-        let pop = train_population(models, &[&train_set, &train_set], cfgs, &ad, &mut |_, _| true)
-            .unwrap();
+        let pop = train_population(models, &[&train_set, &train_set], cfgs, &ad, &mut |_, _| {
+            true
+        })
+        .unwrap();
         for (k, out) in pop.iter().enumerate() {
-            runs.insert(format!("control-{kind}/population-{k}"), fixture(out, mse(&out.model)));
+            runs.insert(
+                format!("control-{kind}/population-{k}"),
+                fixture(out, mse(&out.model)),
+            );
         }
     }
     runs
@@ -146,7 +158,11 @@ fn agree(a: f64, b: f64, exact: bool) -> bool {
 #[test]
 fn fixture_runs_retrain_to_every_digit() {
     let now = train_all();
-    assert_eq!(now.len(), 30, "7 model kinds and 3 control models, each solo and as 2 members");
+    assert_eq!(
+        now.len(),
+        30,
+        "7 model kinds and 3 control models, each solo and as 2 members"
+    );
     let mut sets: Fixtures = match std::fs::read_to_string(FILE) {
         Ok(text) => serde_json::from_str(&text).expect("tests/fixtures/training.json parses"),
         Err(_) => Fixtures::new(),
@@ -162,13 +178,23 @@ fn fixture_runs_retrain_to_every_digit() {
     let (made, recorded, exact) = match sets.get(&build()) {
         Some(r) => (build(), r, true),
         None => {
-            let (made, r) = sets.iter().next().expect("tests/fixtures/training.json holds a set");
-            eprintln!("no fixtures made with '{}': comparing with '{made}' to 1e-4 relative", build());
+            let (made, r) = sets
+                .iter()
+                .next()
+                .expect("tests/fixtures/training.json holds a set");
+            eprintln!(
+                "no fixtures made with '{}': comparing with '{made}' to 1e-4 relative",
+                build()
+            );
             (made.clone(), r, false)
         }
     };
     let names: Vec<&String> = now.keys().collect();
-    assert_eq!(names, recorded.keys().collect::<Vec<_>>(), "the set of fixture runs");
+    assert_eq!(
+        names,
+        recorded.keys().collect::<Vec<_>>(),
+        "the set of fixture runs"
+    );
     let mut wrong = Vec::new();
     for (name, was) in recorded {
         let is = &now[name];

@@ -19,18 +19,18 @@ pub mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
 pub use config::{steps_per_epoch, Loss, OptimizerKind, Schedule, TrainConfig};
+#[cfg(not(target_arch = "wasm32"))]
+pub use control::{evaluate_control, evaluate_control_with_rollouts};
 pub use control::{
     evaluate_control_async, fit_standardisation, mujoco_train_config, ControlEvaluation,
 };
 #[cfg(not(target_arch = "wasm32"))]
-pub use control::{evaluate_control, evaluate_control_with_rollouts};
-pub use evaluate::{evaluate_async, EvalReport, Evaluation};
-#[cfg(not(target_arch = "wasm32"))]
 pub use evaluate::{evaluate, evaluate_with_rollouts};
+pub use evaluate::{evaluate_async, EvalReport, Evaluation};
 pub use trainable::{member_mean, Minibatch, Trainable};
-pub use trainer::{EpochStats, MemberEpoch, TrainError, TrainOutcome, Trainer};
 #[cfg(not(target_arch = "wasm32"))]
 pub use trainer::{block_on, train, train_population};
+pub use trainer::{EpochStats, MemberEpoch, TrainError, TrainOutcome, Trainer};
 
 #[cfg(test)]
 mod tests;

@@ -151,7 +151,9 @@ fn bad_populations_are_refused_with_a_reason() {
         epochs: 7,
         ..c.clone()
     };
-    let err = |r: Result<Vec<TrainOutcome<crate::models::DynamicsModel>>, TrainError>| r.err().unwrap().to_string();
+    let err = |r: Result<Vec<TrainOutcome<crate::models::DynamicsModel>>, TrainError>| {
+        r.err().unwrap().to_string()
+    };
     let e = err(train_population(
         vec![m(), m()],
         &[&a, &a],

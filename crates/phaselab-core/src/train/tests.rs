@@ -601,8 +601,8 @@ fn member_adam_steps_match_adamw_and_adam_by_hand() {
 
 #[test]
 fn trainer_steps_are_clipped_adamw_on_the_schedule_by_hand() {
-    use super::trainable::Minibatch;
     use super::batch_split::loss_and_grads;
+    use super::trainable::Minibatch;
     let (sys, train_set, _) = small_data("chain-pendulum:1");
     let dev = Device::flex().autodiff();
     let mc = ModelConfig {

@@ -14,9 +14,9 @@
 //! [`MemberAdam`], which applies the same formulas member by member (member k follows its run
 //! trained alone to rounding).
 
+use super::batch_split::loss_and_grads;
 use super::clip::clip_global_norm;
 use super::config::{steps_per_epoch, TrainConfig};
-use super::batch_split::loss_and_grads;
 use super::member_adam::{MemberAdam, MemberStep};
 use super::member_blocks::restore_members;
 use super::trainable::{Minibatch, Trainable};
@@ -141,8 +141,13 @@ fn prepare<M: Trainable>(
         .zip(sets)
         .enumerate()
         .map(|(i, (m, s))| {
-            m.prepare(s)
-                .map_err(|e| if k == 1 { e } else { format!("member {i}: {e}") })
+            m.prepare(s).map_err(|e| {
+                if k == 1 {
+                    e
+                } else {
+                    format!("member {i}: {e}")
+                }
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let n = M::samples(&data[0]);
@@ -378,7 +383,11 @@ impl<M: Trainable + Population> Trainer<M> {
             .zip(self.errors)
             .enumerate()
             .map(|(k, (history, error))| TrainOutcome {
-                model: if single { valid.clone() } else { valid.member(k) },
+                model: if single {
+                    valid.clone()
+                } else {
+                    valid.member(k)
+                },
                 history,
                 error,
             })

@@ -510,39 +510,122 @@ mod tests {
         // Pairwise claims "a below b": a lower on every system, on the first only, on none, and
         // every system but one recorded.
         for (i, fig, a, b, first_sys, last) in [
-            (0, Figure::Fig4, NodeSo, Node, "chain-pendulum:1", "spring-pendulum:3"),
-            (1, Figure::Fig4, Hnn, HnnGeneral, "chain-pendulum:1", "spring-pendulum:3"),
-            (2, Figure::Fig5, Hnn, NodeSo, "chain-pendulum:1", "chain-pendulum:3"),
-            (5, Figure::Fig6, NodeSo, Hnn, "chain-pendulum-drag:1,f=0.4", "chain-pendulum-drag:3,f=0.4"),
+            (
+                0,
+                Figure::Fig4,
+                NodeSo,
+                Node,
+                "chain-pendulum:1",
+                "spring-pendulum:3",
+            ),
+            (
+                1,
+                Figure::Fig4,
+                Hnn,
+                HnnGeneral,
+                "chain-pendulum:1",
+                "spring-pendulum:3",
+            ),
+            (
+                2,
+                Figure::Fig5,
+                Hnn,
+                NodeSo,
+                "chain-pendulum:1",
+                "chain-pendulum:3",
+            ),
+            (
+                5,
+                Figure::Fig6,
+                NodeSo,
+                Hnn,
+                "chain-pendulum-drag:1,f=0.4",
+                "chain-pendulum-drag:3,f=0.4",
+            ),
         ] {
             let g = |s: &crate::experiments::RunSpec, lower: bool| match model(s) {
-                m if m == a => if lower { 1.0 } else { 4.0 },
+                m if m == a => {
+                    if lower {
+                        1.0
+                    } else {
+                        4.0
+                    }
+                }
                 m if m == b => 2.0,
                 _ => 3.0,
             };
             let cases: [(&str, Vec<RunRecord>); 4] = [
                 ("holds", grid(fig, 3, |s| g(s, true), |_| false)),
-                ("partly", grid(fig, 3, |s| g(s, first(s, first_sys)), |_| false)),
+                (
+                    "partly",
+                    grid(fig, 3, |s| g(s, first(s, first_sys)), |_| false),
+                ),
                 ("does not hold", grid(fig, 3, |s| g(s, false), |_| false)),
-                ("holds so far", grid(fig, 3, |s| g(s, true), |s| s.system == last)),
+                (
+                    "holds so far",
+                    grid(fig, 3, |s| g(s, true), |s| s.system == last),
+                ),
             ];
             for (want, records) in cases {
-                assert_eq!(verdict_of(i, &records), want, "claim {}: {a} below {b}", i + 1);
+                assert_eq!(
+                    verdict_of(i, &records),
+                    want,
+                    "claim {}: {a} below {b}",
+                    i + 1
+                );
             }
         }
         // Claim 4, node-so matches hnn on the spring pendulums.
         let f5 = Figure::Fig5;
-        let apart = |s: &crate::experiments::RunSpec, on: bool| if model(s) == Hnn && on { 10.0 } else { 1.0 };
+        let apart = |s: &crate::experiments::RunSpec, on: bool| {
+            if model(s) == Hnn && on {
+                10.0
+            } else {
+                1.0
+            }
+        };
         let spring = |s: &crate::experiments::RunSpec| s.system.starts_with("spring");
-        assert_eq!(verdict_of(3, &grid(f5, 3, |s| apart(s, false), |_| false)), "holds");
-        assert_eq!(verdict_of(3, &grid(f5, 3, |s| apart(s, s.system == "spring-pendulum:1"), |_| false)), "partly");
-        assert_eq!(verdict_of(3, &grid(f5, 3, |s| apart(s, spring(s)), |_| false)), "does not hold");
-        assert_eq!(verdict_of(3, &grid(f5, 3, |s| apart(s, false), |s| s.system == "spring-pendulum:3")), "holds so far");
+        assert_eq!(
+            verdict_of(3, &grid(f5, 3, |s| apart(s, false), |_| false)),
+            "holds"
+        );
+        assert_eq!(
+            verdict_of(
+                3,
+                &grid(
+                    f5,
+                    3,
+                    |s| apart(s, s.system == "spring-pendulum:1"),
+                    |_| false
+                )
+            ),
+            "partly"
+        );
+        assert_eq!(
+            verdict_of(3, &grid(f5, 3, |s| apart(s, spring(s)), |_| false)),
+            "does not hold"
+        );
+        assert_eq!(
+            verdict_of(
+                3,
+                &grid(
+                    f5,
+                    3,
+                    |s| apart(s, false),
+                    |s| s.system == "spring-pendulum:3"
+                )
+            ),
+            "holds so far"
+        );
         // With one seed the standard errors do not exist: ten times apart does not match.
-        assert_eq!(verdict_of(3, &grid(f5, 1, |s| apart(s, spring(s)), |_| false)), "does not hold");
+        assert_eq!(
+            verdict_of(3, &grid(f5, 1, |s| apart(s, spring(s)), |_| false)),
+            "does not hold"
+        );
         // Claim 5, energy violation tracks rollout error (one test: holds or not, or so far).
         let f2 = Figure::Fig2;
-        let spread = |s: &crate::experiments::RunSpec| 10f64.powi(s.seed as i32 + model(s) as i32 % 3);
+        let spread =
+            |s: &crate::experiments::RunSpec| 10f64.powi(s.seed as i32 + model(s) as i32 % 3);
         let tracks = grid(f2, 3, spread, |_| false);
         assert_eq!(verdict_of(4, &tracks), "holds");
         let mut loose = tracks.clone();
@@ -561,36 +644,95 @@ mod tests {
             (Loss::L1, false) => 3.0,
             _ => 2.0,
         };
-        assert_eq!(verdict_of(6, &grid(f8, 3, |s| l1(s, true), |_| false)), "holds");
-        assert_eq!(verdict_of(6, &grid(f8, 3, |s| l1(s, model(s) == Node), |_| false)), "partly");
-        assert_eq!(verdict_of(6, &grid(f8, 3, |s| l1(s, false), |_| false)), "does not hold");
-        assert_eq!(verdict_of(6, &grid(f8, 3, |s| l1(s, true), |s| model(s) == Hnn)), "holds so far");
+        assert_eq!(
+            verdict_of(6, &grid(f8, 3, |s| l1(s, true), |_| false)),
+            "holds"
+        );
+        assert_eq!(
+            verdict_of(6, &grid(f8, 3, |s| l1(s, model(s) == Node), |_| false)),
+            "partly"
+        );
+        assert_eq!(
+            verdict_of(6, &grid(f8, 3, |s| l1(s, false), |_| false)),
+            "does not hold"
+        );
+        assert_eq!(
+            verdict_of(6, &grid(f8, 3, |s| l1(s, true), |s| model(s) == Hnn)),
+            "holds so far"
+        );
         // Claim 8, fig9: node-so ahead on the gyroscope, node ahead on the other two.
         let f9 = Figure::Fig9;
         let paper = |s: &crate::experiments::RunSpec, flip: bool| {
             let so_ahead = (s.system == "gyroscope") != flip;
             match model(s) {
-                NodeSo => if so_ahead { 1.0 } else { 2.0 },
-                Node => if so_ahead { 2.0 } else { 1.0 },
+                NodeSo => {
+                    if so_ahead {
+                        1.0
+                    } else {
+                        2.0
+                    }
+                }
+                Node => {
+                    if so_ahead {
+                        2.0
+                    } else {
+                        1.0
+                    }
+                }
                 _ => 3.0,
             }
         };
-        assert_eq!(verdict_of(7, &grid(f9, 3, |s| paper(s, false), |_| false)), "holds");
-        assert_eq!(verdict_of(7, &grid(f9, 3, |s| paper(s, s.system == "gyroscope"), |_| false)), "partly");
-        assert_eq!(verdict_of(7, &grid(f9, 3, |s| paper(s, true), |_| false)), "does not hold");
-        assert_eq!(verdict_of(7, &grid(f9, 3, |s| paper(s, false), |s| s.system == "rotor")), "holds so far");
+        assert_eq!(
+            verdict_of(7, &grid(f9, 3, |s| paper(s, false), |_| false)),
+            "holds"
+        );
+        assert_eq!(
+            verdict_of(
+                7,
+                &grid(f9, 3, |s| paper(s, s.system == "gyroscope"), |_| false)
+            ),
+            "partly"
+        );
+        assert_eq!(
+            verdict_of(7, &grid(f9, 3, |s| paper(s, true), |_| false)),
+            "does not hold"
+        );
+        assert_eq!(
+            verdict_of(
+                7,
+                &grid(f9, 3, |s| paper(s, false), |s| s.system == "rotor")
+            ),
+            "holds so far"
+        );
         // Claim 9, no consistent gain from the symplectic penalty: none, some or every system.
         let f3 = Figure::Fig3;
         let weakest = ALPHAS.iter().cloned().fold(f64::MIN, f64::max);
-        let gain = |s: &crate::experiments::RunSpec, on: bool| if on && s.alpha != Some(weakest) { 1.0 } else { 2.0 };
-        assert_eq!(verdict_of(8, &grid(f3, 3, |s| gain(s, false), |_| false)), "holds");
+        let gain = |s: &crate::experiments::RunSpec, on: bool| {
+            if on && s.alpha != Some(weakest) {
+                1.0
+            } else {
+                2.0
+            }
+        };
+        assert_eq!(
+            verdict_of(8, &grid(f3, 3, |s| gain(s, false), |_| false)),
+            "holds"
+        );
         let some = grid(f3, 3, |s| gain(s, spring(s)), |_| false);
         assert_eq!(verdict_of(8, &some), "partly");
         let named = &claims(Tier::Reference, &some)[8].evidence;
         assert!(named.contains("A stronger penalty wins on spring-pendulum:1, spring-pendulum:2, spring-pendulum:3."), "{named}");
-        assert_eq!(verdict_of(8, &grid(f3, 3, |s| gain(s, true), |_| false)), "does not hold");
+        assert_eq!(
+            verdict_of(8, &grid(f3, 3, |s| gain(s, true), |_| false)),
+            "does not hold"
+        );
         // One system without one of its stronger penalties: "so far".
-        let missing = |s: &crate::experiments::RunSpec| s.system == "chain-pendulum:1" && s.alpha == Some(ALPHAS[0]) && s.alpha != Some(weakest);
-        assert_eq!(verdict_of(8, &grid(f3, 3, |s| gain(s, false), missing)), "holds so far");
+        let missing = |s: &crate::experiments::RunSpec| {
+            s.system == "chain-pendulum:1" && s.alpha == Some(ALPHAS[0]) && s.alpha != Some(weakest)
+        };
+        assert_eq!(
+            verdict_of(8, &grid(f3, 3, |s| gain(s, false), missing)),
+            "holds so far"
+        );
     }
 }
