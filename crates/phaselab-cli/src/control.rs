@@ -4,23 +4,22 @@
 //! into records, and the inputs of its rollout drawings. Training goes through the core's run
 //! path (`train::run::train_runs`), as for every other model; this module writes the files.
 
-use crate::output::{bar, read, write_history, write_json};
+use crate::learn::train_into;
+use crate::output::read;
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
-use indicatif::ProgressBar;
 use phaselab_core::data::reference_layout::{from_reference_npy, task_dt};
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::experiments::mujoco::{Fig7Settings, ENVIRONMENTS};
-use phaselab_core::experiments::record::{ControlScores, Outcome, RunRecord};
+use phaselab_core::experiments::record::RunRecord;
 use phaselab_core::experiments::{RunSpec, Tier};
 use phaselab_core::models::{ControlConfig, ControlKind};
 use phaselab_core::plot::figures::Fig7Rollout;
-use phaselab_core::train::run::{train_runs, ControlMetrics, Run, RunResult, RunSink};
-use phaselab_core::train::{
-    fit_standardisation, mujoco_train_config, steps_per_epoch, Checkpoint, EpochStats, TrainConfig,
-};
+use phaselab_core::train::run::{ControlMetrics, Run};
+use phaselab_core::train::{fit_standardisation, mujoco_train_config, TrainConfig};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Args)]
 pub struct ControlArgs {
@@ -112,65 +111,13 @@ fn load_reference(
     Ok((tr, te))
 }
 
-/// Progress of control runs as the core's trainer reports it (control models have no
-/// checkpoint format, so there are no checkpoints to keep).
-struct ControlProgress {
-    bar: ProgressBar,
-    label: String,
-}
-
-impl RunSink for ControlProgress {
-    fn checkpoint(&mut self, _run: usize, _ck: &Checkpoint) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn progress(&mut self, epoch: usize, stats: Option<&EpochStats>) {
-        self.bar.set_position(epoch as u64);
-        if let Some(s) = stats {
-            self.bar
-                .set_message(format!("{} loss {:.3e}", self.label, s.loss));
-        }
-    }
-}
-
-/// Train control `runs` (one dataset's shape, one kind, standardisations fitted) as one
-/// population with the core's `train_runs`, run k into `dirs[k]`: history.csv and, once scored,
-/// metrics.json. Each run's result, finished or not.
-pub fn train_control_into(
-    runs: &[Run<'_, ControlConfig>],
-    dirs: &[PathBuf],
-    show_progress: bool,
-) -> Result<Vec<RunResult<ControlMetrics>>> {
-    let kind = runs[0].model.kind;
-    let label = match runs.len() {
-        1 => kind.name().to_string(),
-        k => format!("{kind} x{k}"),
-    };
-    let pb = bar(runs[0].train.epochs as u64, &label);
-    if !show_progress {
-        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let mut sink = ControlProgress { bar: pb, label };
-    let results = train_runs(runs, &Device::flex(), &mut sink);
-    sink.bar.finish_and_clear();
-    let results = results?;
-    for (r, dir) in results.iter().zip(dirs) {
-        write_history(dir, &r.history)?;
-        if let Ok(m) = &r.outcome {
-            // Through a Value: its keys sorted, as metrics.json has always had them.
-            write_json(&dir.join("metrics.json"), &serde_json::to_value(m)?)?;
-        }
-    }
-    Ok(results)
-}
-
 /// Fit the standardisation, train, score on train and test; write history.csv and metrics.json
 /// into `out`. The run's metrics, or why it has none.
 pub fn train_control(
     mut mc: ControlConfig,
     cfg: &TrainConfig,
-    train_set: &TrajectorySet,
-    test: &TrajectorySet,
+    train_set: &Arc<TrajectorySet>,
+    test: &Arc<TrajectorySet>,
     out: &Path,
     show_progress: bool,
 ) -> Result<ControlMetrics> {
@@ -179,14 +126,11 @@ pub fn train_control(
     let run = Run {
         model: mc,
         train: cfg.clone(),
-        train_set,
-        test,
+        train_set: train_set.clone(),
+        test: test.clone(),
     };
-    let mut results = train_control_into(
-        std::slice::from_ref(&run),
-        &[out.to_path_buf()],
-        show_progress,
-    )?;
+    let dirs = [out.to_path_buf()];
+    let mut results = train_into(vec![run], &dirs, &Device::flex(), show_progress)?;
     let r = results.pop().context("one run trained")?;
     r.outcome.map_err(|e| anyhow::anyhow!("{kind}: {e}"))
 }
@@ -197,6 +141,7 @@ pub fn control_cmd(a: ControlArgs) -> Result<()> {
         (None, Some(r)) => load_reference(r, a.task.as_deref().unwrap_or_default(), a.dt)?,
         _ => bail!("give --data DIR (train.npz, test.npz) or --reference DIR --task TASK"),
     };
+    let (train_set, test) = (Arc::new(train_set), Arc::new(test));
     let kinds: Vec<ControlKind> = a
         .models
         .split(',')
@@ -331,21 +276,17 @@ pub fn fig7_data(
     load_dir(&dir)
 }
 
-/// Train fig7 runs that differ only in seed (one environment, one model, one tier) as one
-/// population, run k on `data[k]` into `dirs[k]`; each run's record, in order. A run that
-/// diverged or could not be scored is an error (trained again next time), as fig7 has always
-/// treated it.
-pub fn train_control_group(
+/// fig7's runs `specs` on their environments' `data` (train, test), standardisations fitted:
+/// one population.
+pub fn fig7_runs(
     specs: &[&RunSpec],
-    data: &[&(TrajectorySet, TrajectorySet)],
-    dirs: &[PathBuf],
-) -> Result<Vec<Result<RunRecord>>> {
+    data: &[&(Arc<TrajectorySet>, Arc<TrajectorySet>)],
+) -> Result<Vec<Run<ControlConfig>>> {
     let mut runs = Vec::with_capacity(specs.len());
-    for (sp, d) in specs.iter().zip(data) {
+    for (sp, (train_set, test)) in specs.iter().zip(data.iter().copied()) {
         let Some((kind, s)) = sp.control() else {
             bail!("{} is not a run of a control-aware model", sp.id());
         };
-        let (train_set, test) = (&d.0, &d.1);
         let mut mc = ControlConfig {
             width: s.width,
             seed: sp.seed,
@@ -359,36 +300,11 @@ pub fn train_control_group(
                 seed: sp.seed,
                 ..mujoco_train_config()
             },
-            train_set,
-            test,
+            train_set: train_set.clone(),
+            test: test.clone(),
         });
     }
-    let trained = train_control_into(&runs, dirs, false)?;
-    let mut out = Vec::with_capacity(specs.len());
-    for ((sp, run), r) in specs.iter().zip(&runs).zip(trained) {
-        let record = r
-            .outcome
-            .map_err(|e| anyhow::anyhow!("{}: {e}", run.model.kind))
-            .map(|m| RunRecord {
-                spec: (*sp).clone(),
-                phaselab_version: env!("CARGO_PKG_VERSION").into(),
-                git_commit: env!("PHASELAB_GIT_COMMIT").into(),
-                parameters: r.parameters,
-                optimiser_steps: run.train.epochs
-                    * steps_per_epoch(run.train_set.n, run.train.batch),
-                train_seconds: r.seconds,
-                population: specs.len(),
-                loss_history: r.history.iter().map(|h| h.loss as f32).collect(),
-                outcome: Outcome::Control(ControlScores {
-                    train_mse: m.train_mse,
-                    test_mse: m.test_mse,
-                    test_mse_curve: m.test.mse_curve,
-                    test_mse_by_feature: m.test.mse_by_feature,
-                }),
-            });
-        out.push(record);
-    }
-    Ok(out)
+    Ok(runs)
 }
 
 /// What fig7's rollout drawings need: per environment whose dataset is in

@@ -12,11 +12,16 @@ use phaselab_core::experiments::comparison::{CompareSettings, ComparedRun, Compa
 use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
 use phaselab_core::physics::{System, SystemSpec};
 use phaselab_core::solve::Solver;
-use phaselab_core::train::run::{train_runs, Run, RunFailure, RunResult, RunSink};
+use phaselab_core::train::run::{train_runs, Run, RunConfig, RunFailure, RunResult, RunSink};
 use phaselab_core::train::{
     evaluate, Checkpoint, EpochStats, EvalReport, Evaluation, Loss, TrainConfig, TrainError,
 };
+use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A data seed's training and test sets, shared by the runs on them.
+type SeedData = (u64, Arc<TrajectorySet>, Arc<TrajectorySet>);
 
 /// Checkpoint file name inside a run directory.
 pub const CHECKPOINT: &str = "model.phaselab";
@@ -216,7 +221,7 @@ impl LearnArgs {
         &self,
         kind: ModelKind,
         sys: &dyn System,
-        data: &[(u64, TrajectorySet, TrajectorySet)],
+        data: &[SeedData],
         out: &Path,
     ) -> Result<Vec<(String, Result<(Evaluation, usize, f64)>)>> {
         let runs = self.runs()?;
@@ -252,11 +257,11 @@ impl LearnArgs {
                         seed: w,
                         ..cfg.clone()
                     },
-                    train_set,
-                    test,
+                    train_set: train_set.clone(),
+                    test: test.clone(),
                 });
             }
-            let trained = train_into(&members, &dirs, &device, true)?;
+            let trained = train_into(members, &dirs, &device, true)?;
             for ((label, dir), r) in labels.into_iter().zip(&dirs).zip(trained) {
                 let row = r
                     .outcome
@@ -270,7 +275,7 @@ impl LearnArgs {
 
     /// Train and test sets of every data seed: read from --data or generated with the paper's
     /// protocol.
-    fn datasets(&self, sys: &dyn System) -> Result<Vec<(u64, TrajectorySet, TrajectorySet)>> {
+    fn datasets(&self, sys: &dyn System) -> Result<Vec<SeedData>> {
         if let Some(given) = &self.data {
             let load = |p: &Path| -> Result<TrajectorySet> {
                 TrajectorySet::from_npz(&read(p)?)
@@ -293,7 +298,7 @@ impl LearnArgs {
                     sys.name()
                 );
             }
-            return Ok(vec![(self.data_seed, tr, te)]);
+            return Ok(vec![(self.data_seed, Arc::new(tr), Arc::new(te))]);
         }
         let mut seeds: Vec<u64> = self.runs()?.iter().map(|r| r.1).collect();
         seeds.dedup();
@@ -307,7 +312,7 @@ impl LearnArgs {
                     ..Protocol::default()
                 };
                 let s = p.generate(sys, &|_| {})?;
-                Ok((seed, s.train, s.test))
+                Ok((seed, Arc::new(s.train), Arc::new(s.test)))
             })
             .collect()
     }
@@ -324,7 +329,7 @@ fn bar(epochs: usize, model: &str) -> ProgressBar {
     pb
 }
 
-/// The run directories' files as the core's trainer hands them over: each checkpoint written
+/// The run directories' files as the core's run path hands them over: each checkpoint written
 /// atomically over the last, and the progress bar.
 struct RunFiles<'a> {
     dirs: &'a [PathBuf],
@@ -345,22 +350,25 @@ impl RunSink for RunFiles<'_> {
     }
 }
 
-/// Train `runs` (one system, one architecture) as one population with the core's
-/// [`train_runs`], run k into `dirs[k]`: its checkpoint (every 25 epochs, at the end, and on
-/// divergence the last model whose loss was finite), history.csv and, once scored, metrics.json.
-/// Each run's result, finished or not.
-pub fn train_into(
-    runs: &[Run<'_>],
+/// Train `runs` (one system or environment, one architecture) as one population with the core's
+/// [`train_runs`], run k into `dirs[k]`: its checkpoint where its kind has a format (every 25
+/// epochs, at the end, and on divergence the last model whose loss was finite), history.csv and,
+/// once scored, metrics.json (its keys sorted). Each run's result, finished or not.
+pub fn train_into<C: RunConfig>(
+    runs: Vec<Run<C>>,
     dirs: &[PathBuf],
     device: &Device,
     show_progress: bool,
-) -> Result<Vec<RunResult>> {
+) -> Result<Vec<RunResult<C::Metrics>>>
+where
+    C::Metrics: Serialize,
+{
     for d in dirs {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
-    let kind = runs[0].model.kind;
+    let kind = runs[0].model.label();
     let label = match runs.len() {
-        1 => kind.name().to_string(),
+        1 => kind,
         k => format!("{kind} x{k}"),
     };
     let bar = bar(runs[0].train.epochs, &label);
@@ -374,7 +382,7 @@ pub fn train_into(
     for (r, dir) in results.iter().zip(dirs) {
         write_history(dir, &r.history)?;
         if let Ok(metrics) = &r.outcome {
-            write_json(&dir.join("metrics.json"), metrics)?;
+            write_json(&dir.join("metrics.json"), &serde_json::to_value(metrics)?)?;
         }
     }
     Ok(results)

@@ -10,13 +10,13 @@ use clap::Args;
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::TrajectorySet;
 use phaselab_core::experiments::plan::{populations, Plan};
-use phaselab_core::experiments::record::{Outcome, RunRecord};
+use phaselab_core::experiments::record::{Build, Outcome, RunRecord};
 use phaselab_core::experiments::{Figure, RunSpec, Tier};
 use phaselab_core::models::ModelConfig;
 use phaselab_core::physics::system;
 use phaselab_core::plot::figures::{fig7_outputs, figure_outputs};
-use phaselab_core::train::run::{Run, RunFailure};
-use phaselab_core::train::{steps_per_epoch, TrainConfig, TrainError};
+use phaselab_core::train::run::Run;
+use phaselab_core::train::TrainConfig;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -83,8 +83,9 @@ fn tier_help() -> String {
     )
 }
 
-/// The train and test sets of one (system, data seed) at a tier's sizes.
-type Datasets = (TrajectorySet, TrajectorySet);
+/// The train and test sets of one (system, data seed) at a tier's sizes, shared by the runs on
+/// them.
+type Datasets = (Arc<TrajectorySet>, Arc<TrajectorySet>);
 
 fn datasets(spec: &RunSpec) -> Result<Datasets> {
     let Some((_, s)) = spec.autonomous() else {
@@ -99,14 +100,15 @@ fn datasets(spec: &RunSpec) -> Result<Datasets> {
         ..Protocol::default()
     };
     let data = p.generate(sys.as_ref(), &|_| {})?;
-    Ok((data.train, data.test))
+    Ok((Arc::new(data.train), Arc::new(data.test)))
 }
 
 /// The datasets of `spec`: generated for a simulated system; for a fig7 run, its environment's
 /// MuJoCo dataset at `tier` in `<out>/mujoco-data`, made by `generator` when missing.
 fn load_data(spec: &RunSpec, tier: Tier, out: &Path, generator: &Path) -> Result<Datasets> {
     match spec.control() {
-        Some((_, s)) => crate::control::fig7_data(&spec.system, tier, s, out, generator),
+        Some((_, s)) => crate::control::fig7_data(&spec.system, tier, s, out, generator)
+            .map(|(train, test)| (Arc::new(train), Arc::new(test))),
         None => datasets(spec),
     }
 }
@@ -128,69 +130,62 @@ fn run_one(spec: &RunSpec, data: &Datasets, dir: &Path) -> Result<RunRecord> {
 }
 
 /// Train runs that differ only in data seed and loss (fig7: only in seed) as one population (one
-/// run: alone), each into its own directory; each run's record (a divergence is a record too,
-/// except for fig7's control-aware models), in order.
+/// run: alone), each into its own directory; each run's record (a divergence is a record too), in
+/// order.
 fn run_group(
     specs: &[&RunSpec],
     data: &[&Datasets],
     dirs: &[PathBuf],
 ) -> Result<Vec<Result<RunRecord>>> {
     let spec = specs[0];
-    if spec.control().is_some() {
-        return crate::control::train_control_group(specs, data, dirs);
-    }
-    let Some((kind, s)) = spec.autonomous() else {
-        bail!("{} mixes an autonomous model with other sizes", spec.id());
+    let results = if spec.control().is_some() {
+        let runs = crate::control::fig7_runs(specs, data)?;
+        train_into(runs, dirs, &Device::flex(), false)?
+            .into_iter()
+            .map(|r| r.map_outcome(Outcome::from))
+            .collect::<Vec<_>>()
+    } else {
+        let Some((kind, s)) = spec.autonomous() else {
+            bail!("{} mixes an autonomous model with other sizes", spec.id());
+        };
+        let sys = system(&spec.system)?;
+        let mut mc = ModelConfig {
+            width: s.width,
+            seed: 0,
+            ..ModelConfig::new(kind, sys.dof(), sys.angular())
+        };
+        if let Some(a) = spec.alpha {
+            mc.alpha = a;
+        }
+        let runs: Vec<Run> = specs
+            .iter()
+            .zip(data)
+            .map(|(sp, d)| Run {
+                model: mc.clone(),
+                train: TrainConfig {
+                    epochs: s.epochs,
+                    loss: sp.loss,
+                    ..TrainConfig::default()
+                },
+                train_set: d.0.clone(),
+                test: d.1.clone(),
+            })
+            .collect();
+        train_into(runs, dirs, &Device::flex(), false)?
+            .into_iter()
+            .map(|r| r.map_outcome(Outcome::from))
+            .collect()
     };
-    let sys = system(&spec.system)?;
-    let mut mc = ModelConfig {
-        width: s.width,
-        seed: 0,
-        ..ModelConfig::new(kind, sys.dof(), sys.angular())
+    let build = Build {
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: env!("PHASELAB_GIT_COMMIT"),
     };
-    if let Some(a) = spec.alpha {
-        mc.alpha = a;
-    }
-    let runs: Vec<Run<'_>> = specs
-        .iter()
-        .zip(data)
-        .map(|(sp, d)| Run {
-            model: mc.clone(),
-            train: TrainConfig {
-                epochs: s.epochs,
-                loss: sp.loss,
-                ..TrainConfig::default()
-            },
-            train_set: &d.0,
-            test: &d.1,
-        })
-        .collect();
-    let trained = train_into(&runs, dirs, &Device::flex(), false)?;
     let mut out = Vec::with_capacity(specs.len());
-    for (((sp, d), dir), r) in specs.iter().zip(data).zip(dirs).zip(trained) {
-        let per_epoch = steps_per_epoch(d.0.n, TrainConfig::default().batch);
-        let (epochs, outcome) = match r.outcome {
-            Ok(m) => (s.epochs, Outcome::Finished { test: m.test }),
-            Err(RunFailure::Train(TrainError::Diverged { epoch, .. })) => {
-                (epoch.saturating_sub(1), Outcome::Diverged { epoch })
-            }
-            Err(e) => {
-                out.push(Err(failure(e, dir)));
-                continue;
-            }
-        };
-        let record = RunRecord {
-            spec: (*sp).clone(),
-            phaselab_version: env!("CARGO_PKG_VERSION").into(),
-            git_commit: env!("PHASELAB_GIT_COMMIT").into(),
-            parameters: r.parameters,
-            optimiser_steps: epochs * per_epoch,
-            train_seconds: r.seconds,
-            population: specs.len(),
-            loss_history: r.history.iter().map(|h| h.loss as f32).collect(),
-            outcome,
-        };
-        out.push(write_json(&dir.join("spec.json"), sp).map(|()| record));
+    for ((sp, dir), r) in specs.iter().zip(dirs).zip(results) {
+        let record = RunRecord::of_result((*sp).clone(), r, specs.len(), build)
+            .map_err(|e| failure(e, dir))
+            .and_then(|record| write_json(&dir.join("spec.json"), sp).map(|()| record));
+        out.push(record);
     }
     Ok(out)
 }
@@ -408,7 +403,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
-    let cache: Mutex<HashMap<(String, u64), Arc<Datasets>>> = Mutex::new(HashMap::new());
+    let cache: Mutex<HashMap<(String, u64), Datasets>> = Mutex::new(HashMap::new());
     let report = |spec: &RunSpec, r: tasks::TaskOutcome, secs: f64| {
         let k = done.fetch_add(1, Ordering::SeqCst) + 1;
         match r {
@@ -440,7 +435,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(group) = groups.get(i) else { break };
                 let t = std::time::Instant::now();
-                let data: Result<Vec<Arc<Datasets>>> = group
+                let data: Result<Vec<Datasets>> = group
                     .iter()
                     .map(|spec| {
                         let key = data_key(spec);
@@ -450,7 +445,6 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                         match c.get(&key) {
                             Some(d) => Ok(d.clone()),
                             None => load_data(spec, tier, &out, &generator).map(|d| {
-                                let d = Arc::new(d);
                                 c.insert(key, d.clone());
                                 d
                             }),
@@ -488,7 +482,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                     let d: Vec<&Datasets> = to_train
                         .iter()
                         .map(|m| {
-                            &*data[group
+                            &data[group
                                 .iter()
                                 .position(|g| std::ptr::eq(*g, *m))
                                 .expect("member")]

@@ -15,12 +15,14 @@ use phaselab_core::plot::structure_panels;
 use phaselab_core::rng::Rng;
 use phaselab_core::solve::Solver;
 use phaselab_core::train::checkpoint::{Checkpoint, TrainingRecord};
+use phaselab_core::train::run::{NoSink, Run, RunConfig, RunError, RunSession};
 use phaselab_core::train::{
     evaluate_async, evaluate_control_async, fit_standardisation, mujoco_train_config, EpochStats,
-    MemberEpoch, TrainConfig, TrainError, Trainer,
+    MemberEpoch, TrainConfig, TrainError,
 };
 use serde_json::json;
 use std::cell::RefCell;
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 /// Held-out trajectories generated for a simulated system, and their length in points.
@@ -33,16 +35,17 @@ const MAX_WINDOWS: usize = 4000;
 struct Data {
     name: String,
     system: Option<Box<dyn System>>,
-    train: TrajectorySet,
-    test: TrajectorySet,
+    train: Arc<TrajectorySet>,
+    test: Arc<TrajectorySet>,
     /// An uploaded test split: the page trains and evaluates on the same trajectories.
     train_on_test: bool,
 }
 
-/// A trainer of either family: autonomous models, or control-aware ones for data with actions.
+/// A run in training of either family: autonomous models, or control-aware ones for data with
+/// actions. It is the core's run path (the CLI's too), stepped one epoch per call of the page.
 enum AnyTrainer {
-    Autonomous(Trainer<DynamicsModel>),
-    Control(Trainer<ControlModel>),
+    Autonomous(RunSession<ModelConfig>),
+    Control(RunSession<ControlConfig>),
 }
 
 /// A model of either family, ready to roll out.
@@ -53,16 +56,36 @@ enum AnyModel {
 }
 
 impl AnyTrainer {
-    /// One epoch of the one run; a divergence is an error.
-    async fn epoch(&mut self) -> Result<EpochStats, TrainError> {
+    /// One epoch of the one run (the page exports checkpoints on request, so none is kept); a
+    /// divergence is an error.
+    async fn epoch(&mut self) -> Result<EpochStats, RunError> {
         let done = match self {
-            AnyTrainer::Autonomous(t) => t.epoch_async().await?,
-            AnyTrainer::Control(t) => t.epoch_async().await?,
+            AnyTrainer::Autonomous(t) => t.epoch_async(&mut NoSink).await?,
+            AnyTrainer::Control(t) => t.epoch_async(&mut NoSink).await?,
         };
-        match done.into_iter().next() {
-            Some(MemberEpoch::Trained(stats)) => Ok(stats),
-            Some(MemberEpoch::Diverged(e)) => Err(e),
-            _ => Err(TrainError::Stopped(self.epochs_done())),
+        let error = match done.into_iter().next() {
+            Some(MemberEpoch::Trained(stats)) => return Ok(stats),
+            Some(MemberEpoch::Diverged(e)) => e,
+            _ => TrainError::Stopped(self.epochs_done()),
+        };
+        Err(RunError::Setup {
+            kind: self.label(),
+            error,
+        })
+    }
+
+    fn label(&self) -> String {
+        match self {
+            AnyTrainer::Autonomous(t) => t.runs()[0].model.label(),
+            AnyTrainer::Control(t) => t.runs()[0].model.label(),
+        }
+    }
+
+    /// The run's record after the epochs trained so far.
+    fn record(&self) -> TrainingRecord {
+        match self {
+            AnyTrainer::Autonomous(t) => t.record(0),
+            AnyTrainer::Control(t) => t.record(0),
         }
     }
 
@@ -262,8 +285,8 @@ impl Playground {
         self.install(Data {
             name: sys.name(),
             system: Some(sys),
-            train: splits.train,
-            test: splits.test,
+            train: Arc::new(splits.train),
+            test: Arc::new(splits.test),
             train_on_test: false,
         })
     }
@@ -280,8 +303,8 @@ impl Playground {
         self.install(Data {
             name,
             system,
-            train,
-            test,
+            train: Arc::new(train),
+            test: Arc::new(test),
             train_on_test,
         })
     }
@@ -293,8 +316,7 @@ impl Playground {
     /// A new model of `kind` with the settings' width, depth and training options; its id.
     pub fn add_model(&self, kind: &str, settings_json: &str) -> Result<u32, JsError> {
         let s = settings(settings_json)?;
-        let train = self.with_data(|d| Ok(d.train.clone()))?;
-        let ad = self.device.clone().autodiff();
+        let (train, test) = self.with_data(|d| Ok((d.train.clone(), d.test.clone())))?;
         let (trainer, cfg) = if train.u.is_some() {
             let ck: ControlKind = kind.parse().map_err(|_| {
                 err(format!("{kind} takes no controls: for data with actions choose node, node-so or hnn-forced"))
@@ -313,7 +335,13 @@ impl Playground {
                 seed: s.seed,
                 ..mujoco_train_config()
             };
-            let t = Trainer::single(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
+            let run = Run {
+                model: mc,
+                train: cfg.clone(),
+                train_set: train,
+                test,
+            };
+            let t = RunSession::start(vec![run], &self.device).map_err(err)?;
             (AnyTrainer::Control(t), cfg)
         } else {
             let mc = ModelConfig {
@@ -327,7 +355,13 @@ impl Playground {
                 )
             };
             let cfg = s.train_config();
-            let t = Trainer::single(mc.init(&ad), &train, &cfg, &ad).map_err(|(_, e)| err(e))?;
+            let run = Run {
+                model: mc,
+                train: cfg.clone(),
+                train_set: train,
+                test,
+            };
+            let t = RunSession::start(vec![run], &self.device).map_err(err)?;
             (AnyTrainer::Autonomous(t), cfg)
         };
         let mut inner = self.inner.borrow_mut();
@@ -569,12 +603,15 @@ impl Playground {
         let (record, kind) = {
             let inner = self.inner.borrow();
             let s = slot(&inner, id)?;
-            let done = s.trainer.as_ref().map_or(0, |t| t.epochs_done());
             let d = inner.data.as_ref().ok_or_else(|| err("no data"))?;
+            let record = s
+                .trainer
+                .as_ref()
+                .map_or_else(|| TrainingRecord::new(&d.train, &s.cfg, 0), |t| t.record());
             let record = TrainingRecord {
                 system: d.name.clone(),
                 source: Some("phaselab playground".into()),
-                ..TrainingRecord::new(&d.train, &s.cfg, done)
+                ..record
             };
             (record, s.kind.clone())
         };
@@ -583,9 +620,9 @@ impl Playground {
                 "{kind} is a control-aware model; checkpoints hold autonomous models only (train it with `phaselab control`)"
             )));
         };
-        let record = serde_json::to_value(&record).expect("a training record serialises");
-        let ck = Checkpoint::from_model_async(&model, record)
+        let ck = ModelConfig::checkpoint(&model, &record)
             .await
+            .expect("autonomous models have a checkpoint format")
             .map_err(|e| err(format!("exporting {kind}: {e}")))?;
         Ok(ck.to_bytes())
     }

@@ -7,7 +7,8 @@
 
 use super::{Fig7Settings, Model, RunSettings, RunSpec};
 use crate::models::ControlKind;
-use crate::train::{Evaluation, Loss};
+use crate::train::run::{ControlMetrics, RunFailure, RunMetrics, RunResult};
+use crate::train::{Evaluation, Loss, TrainError};
 use serde::{Deserialize, Serialize};
 
 /// How a run ended.
@@ -125,7 +126,62 @@ impl LegacyFig7Record {
     }
 }
 
+/// A finished run's scores as a record keeps them.
+impl From<RunMetrics> for Outcome {
+    fn from(m: RunMetrics) -> Self {
+        Outcome::Finished { test: m.test }
+    }
+}
+
+impl From<ControlMetrics> for Outcome {
+    fn from(m: ControlMetrics) -> Self {
+        Outcome::Control(ControlScores {
+            train_mse: m.train_mse,
+            test_mse: m.test_mse,
+            test_mse_curve: m.test.mse_curve,
+            test_mse_by_feature: m.test.mse_by_feature,
+        })
+    }
+}
+
+/// Which code trained a record: `phaselab --version` and the git commit (the binary knows them).
+#[derive(Clone, Copy, Debug)]
+pub struct Build<'a> {
+    pub version: &'a str,
+    pub git_commit: &'a str,
+}
+
 impl RunRecord {
+    /// The record of `spec` trained by `build` into `result`, as one of a population of
+    /// `population` runs. A run that finished or diverged has a record; one that failed
+    /// otherwise (stopped, or its model could not be scored) has none, and its failure comes
+    /// back.
+    pub fn of_result<M: Into<Outcome>>(
+        spec: RunSpec,
+        result: RunResult<M>,
+        population: usize,
+        build: Build<'_>,
+    ) -> Result<RunRecord, RunFailure> {
+        let outcome = match result.outcome {
+            Ok(m) => m.into(),
+            Err(RunFailure::Train(TrainError::Diverged { epoch, .. })) => {
+                Outcome::Diverged { epoch }
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(RunRecord {
+            spec,
+            phaselab_version: build.version.into(),
+            git_commit: build.git_commit.into(),
+            parameters: result.parameters,
+            optimiser_steps: result.optimiser_steps,
+            train_seconds: result.seconds,
+            population,
+            loss_history: result.history.iter().map(|h| h.loss as f32).collect(),
+            outcome,
+        })
+    }
+
     /// The test scores of an autonomous run that finished.
     pub fn test(&self) -> Option<&Evaluation> {
         match &self.outcome {

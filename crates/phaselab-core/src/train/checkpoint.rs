@@ -74,13 +74,6 @@ impl TrainingRecord {
     pub fn of(ck: &Checkpoint) -> Option<Self> {
         serde_json::from_value(ck.meta.training.clone()).ok()
     }
-
-    /// `model` with this record, as a checkpoint (native: its weights are read back at once).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn checkpoint(&self, model: &DynamicsModel) -> Result<Checkpoint, CheckpointError> {
-        let record = serde_json::to_value(self).expect("a training record serialises");
-        Checkpoint::from_model(model, record)
-    }
 }
 
 /// A model with its metadata, ready to write or just read.

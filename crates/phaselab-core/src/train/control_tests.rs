@@ -185,6 +185,7 @@ fn autonomous_data_is_refused_with_a_reason() {
 #[test]
 fn control_runs_train_through_the_run_path_without_checkpoints() {
     use super::run::{train_runs, Run, RunSink};
+    use std::sync::Arc;
     /// Counts the checkpoints it is handed.
     struct Count(usize);
     impl RunSink for Count {
@@ -193,9 +194,9 @@ fn control_runs_train_through_the_run_path_without_checkpoints() {
             Ok(())
         }
     }
-    let train_set = TrajectorySet::from_npz(&fixture("hopper_train.npz")).unwrap();
-    let test = TrajectorySet::from_npz(&fixture("hopper_test.npz")).unwrap();
-    let runs: Vec<Run<'_, ControlConfig>> = (0..2u64)
+    let train_set = Arc::new(TrajectorySet::from_npz(&fixture("hopper_train.npz")).unwrap());
+    let test = Arc::new(TrajectorySet::from_npz(&fixture("hopper_test.npz")).unwrap());
+    let runs: Vec<Run<ControlConfig>> = (0..2u64)
         .map(|seed| {
             let mut mc = ControlConfig {
                 width: 16,
@@ -211,14 +212,14 @@ fn control_runs_train_through_the_run_path_without_checkpoints() {
                     seed,
                     ..mujoco_train_config()
                 },
-                train_set: &train_set,
-                test: &test,
+                train_set: train_set.clone(),
+                test: test.clone(),
             }
         })
         .collect();
     let mut sink = Count(0);
-    let pop = train_runs(&runs, &Device::flex(), &mut sink).unwrap();
-    let solo = train_runs(&runs[1..], &Device::flex(), &mut sink).unwrap();
+    let pop = train_runs(runs.clone(), &Device::flex(), &mut sink).unwrap();
+    let solo = train_runs(runs[1..].to_vec(), &Device::flex(), &mut sink).unwrap();
     assert_eq!(sink.0, 0, "control models have no checkpoint format");
     for r in &pop {
         let m = r.outcome.as_ref().unwrap();

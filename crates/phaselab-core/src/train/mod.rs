@@ -12,7 +12,6 @@ pub mod control;
 pub mod evaluate;
 pub mod member_adam;
 pub mod member_blocks;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod run;
 pub mod trainable;
 pub mod trainer;
@@ -43,6 +42,9 @@ mod population_tests;
 
 #[cfg(test)]
 mod fixture_tests;
+
+#[cfg(test)]
+mod run_tests;
 
 #[cfg(test)]
 mod test_data;

@@ -1,16 +1,20 @@
 //! Training runs to results: the one path that `phaselab train` and `compare`, `reproduce` and
-//! its plan tasks, and `phaselab control` share. Runs of one architecture train as one population
-//! (a single run alone); each member of a model with a checkpoint format is checkpointed every 25
-//! epochs and at the end (on divergence, its last model whose loss was finite), then scored on its
-//! test set. The result is typed and comes back whether a run finished or diverged; the caller
-//! writes it out (files are not the core's business). The autonomous models ([`ModelConfig`])
-//! and the control-aware ones ([`ControlConfig`]) go through the same loop, [`train_runs`]; what
-//! differs between them is [`RunConfig`].
+//! its plan tasks, `phaselab control` and the playground's worker share. Runs of one architecture
+//! train as one population (a single run alone); each member of a model with a checkpoint format
+//! is checkpointed every 25 epochs and at the end (on divergence, its last model whose loss was
+//! finite), then scored on its test set. The result is typed and comes back whether a run
+//! finished or diverged; the caller writes it out (files are not the core's business).
+//!
+//! [`RunSession`] is the path, an epoch at a time with asynchronous reads, so that the browser
+//! can yield between epochs; [`train_runs`] drives a session to its end natively. The
+//! autonomous models ([`ModelConfig`]) and the control-aware ones ([`ControlConfig`]) go through
+//! the same session; what differs between them is [`RunConfig`].
 
 use super::checkpoint::{Checkpoint, CheckpointError, TrainingRecord};
+use super::config::steps_per_epoch;
 use super::config::TrainConfig;
-use super::control::{evaluate_control, ControlEvaluation};
-use super::evaluate::{evaluate, Evaluation};
+use super::control::{evaluate_control_async, ControlEvaluation};
+use super::evaluate::{evaluate_async, Evaluation};
 use super::trainable::Trainable;
 use super::trainer::{clock_seconds, EpochStats, MemberEpoch, TrainError, Trainer};
 use crate::data::TrajectorySet;
@@ -19,18 +23,20 @@ use crate::models::{
 };
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Epochs between two checkpoints of a run.
 pub const CHECKPOINT_EVERY: usize = 25;
 
 /// One run to train: its model (an autonomous [`ModelConfig`] unless said otherwise, or a
 /// [`ControlConfig`] with its standardisation fitted to `train_set`), its optimiser settings,
-/// its data.
-pub struct Run<'a, C = ModelConfig> {
+/// its data (shared, so that a session can own it while its caller keeps it too).
+#[derive(Clone)]
+pub struct Run<C = ModelConfig> {
     pub model: C,
     pub train: TrainConfig,
-    pub train_set: &'a TrajectorySet,
-    pub test: &'a TrajectorySet,
+    pub train_set: Arc<TrajectorySet>,
+    pub test: Arc<TrajectorySet>,
 }
 
 /// What a finished run's `metrics.json` says.
@@ -88,6 +94,21 @@ pub struct RunResult<M = RunMetrics> {
     pub parameters: usize,
     /// Wall time of the training loop (a population's, shared by its members).
     pub seconds: f64,
+    /// Optimiser steps of the epochs it finished (up to the last good one on divergence).
+    pub optimiser_steps: usize,
+}
+
+impl<M> RunResult<M> {
+    /// The same result with its scores turned into another form by `f`.
+    pub fn map_outcome<N>(self, f: impl FnOnce(M) -> N) -> RunResult<N> {
+        RunResult {
+            history: self.history,
+            outcome: self.outcome.map(f),
+            parameters: self.parameters,
+            seconds: self.seconds,
+            optimiser_steps: self.optimiser_steps,
+        }
+    }
 }
 
 /// A population that could not train at all, or a checkpoint that could not be kept.
@@ -108,6 +129,24 @@ pub trait RunSink {
     fn checkpoint(&mut self, run: usize, ck: &Checkpoint) -> Result<(), String>;
     /// After each epoch: the first training run's statistics (None when none trained).
     fn progress(&mut self, _epoch: usize, _stats: Option<&EpochStats>) {}
+    /// False when checkpoints are not wanted (the playground exports on request): then none is
+    /// made, which saves reading the weights back every 25 epochs.
+    fn keeps_checkpoints(&self) -> bool {
+        true
+    }
+}
+
+/// A sink that keeps nothing and shows nothing.
+pub struct NoSink;
+
+impl RunSink for NoSink {
+    fn checkpoint(&mut self, _run: usize, _ck: &Checkpoint) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn keeps_checkpoints(&self) -> bool {
+        false
+    }
 }
 
 /// What the run path knows of a member's training when it scores it.
@@ -127,7 +166,9 @@ pub struct Training<'h> {
 /// [`evaluate`]. [`ControlConfig`] (the control-aware models of `phaselab control` and Figure 7)
 /// has no checkpoint format, so control runs are not checkpointed (the sink's `checkpoint` is
 /// never called for them, and a diverged one leaves only its history); they are scored by
-/// [`evaluate_control`] on their training chunks and their test trajectories.
+/// [`evaluate_control_async`] on their training chunks and their test trajectories. Reads from
+/// the device are asynchronous, as WebGPU in the browser requires.
+#[allow(async_fn_in_trait)] // used generically, never as a trait object
 pub trait RunConfig: Clone {
     /// The model it builds.
     type Model: Trainable + Population;
@@ -140,14 +181,14 @@ pub trait RunConfig: Clone {
     /// Trainable parameters of the model.
     fn parameters(&self, device: &Device) -> usize;
     /// `model` as a checkpoint holding `record`; None for a model without a checkpoint format.
-    fn checkpoint(
+    async fn checkpoint(
         model: &Self::Model,
         record: &TrainingRecord,
     ) -> Option<Result<Checkpoint, CheckpointError>>;
     /// The scores of `model`, trained by `run`, on `device`.
-    fn score(
+    async fn score(
         model: &Self::Model,
-        run: &Run<'_, Self>,
+        run: &Run<Self>,
         training: &Training<'_>,
         device: &Device,
     ) -> Result<Self::Metrics, String>;
@@ -169,20 +210,21 @@ impl RunConfig for ModelConfig {
         self.init_for_loading(device).n_params()
     }
 
-    fn checkpoint(
+    async fn checkpoint(
         model: &DynamicsModel,
         record: &TrainingRecord,
     ) -> Option<Result<Checkpoint, CheckpointError>> {
-        Some(record.checkpoint(model))
+        let record = serde_json::to_value(record).expect("a training record serialises");
+        Some(Checkpoint::from_model_async(model, record).await)
     }
 
-    fn score(
+    async fn score(
         model: &DynamicsModel,
-        run: &Run<'_, Self>,
+        run: &Run<Self>,
         training: &Training<'_>,
         device: &Device,
     ) -> Result<RunMetrics, String> {
-        let test = evaluate(model, run.test, &run.train.solver, device)?;
+        let (test, _) = evaluate_async(model, &run.test, &run.train.solver, device, true).await?;
         Ok(RunMetrics {
             model: run.model.kind,
             system: run.train_set.meta.system.clone(),
@@ -213,21 +255,21 @@ impl RunConfig for ControlConfig {
     }
 
     /// Control models have no checkpoint format: never checkpointed.
-    fn checkpoint(
+    async fn checkpoint(
         _model: &ControlModel,
         _record: &TrainingRecord,
     ) -> Option<Result<Checkpoint, CheckpointError>> {
         None
     }
 
-    fn score(
+    async fn score(
         model: &ControlModel,
-        run: &Run<'_, Self>,
+        run: &Run<Self>,
         training: &Training<'_>,
         device: &Device,
     ) -> Result<ControlMetrics, String> {
-        let train = evaluate_control(model, run.train_set, device)?;
-        let test = evaluate_control(model, run.test, device)?;
+        let (train, _) = evaluate_control_async(model, &run.train_set, device).await?;
+        let (test, _) = evaluate_control_async(model, &run.test, device).await?;
         Ok(ControlMetrics {
             config: run.train.clone(),
             model: run.model.kind,
@@ -242,14 +284,18 @@ impl RunConfig for ControlConfig {
     }
 }
 
-/// Keep run `run`'s `model` with `record` through `sink`, if its kind has a checkpoint format.
-fn save<C: RunConfig>(
+/// Keep run `run`'s `model` with `record` through `sink`, if its kind has a checkpoint format and
+/// the sink keeps checkpoints.
+async fn save<C: RunConfig>(
     sink: &mut dyn RunSink,
     run: usize,
     model: &C::Model,
     record: &TrainingRecord,
 ) -> Result<(), RunError> {
-    match C::checkpoint(model, record) {
+    if !sink.keeps_checkpoints() {
+        return Ok(());
+    }
+    match C::checkpoint(model, record).await {
         None => Ok(()),
         Some(ck) => ck
             .map_err(|e| e.to_string())
@@ -258,77 +304,175 @@ fn save<C: RunConfig>(
     }
 }
 
-/// Train `runs` (one system or environment, one architecture: they must share the model's shape,
-/// epochs, batch and solver) as one population on `device` (not an autodiff device), each run's
-/// result at its index.
-pub fn train_runs<C: RunConfig>(
-    runs: &[Run<'_, C>],
-    device: &Device,
-    sink: &mut dyn RunSink,
-) -> Result<Vec<RunResult<C::Metrics>>, RunError> {
-    let kind = runs[0].model.label();
-    let ad = device.clone().autodiff();
-    let parameters = runs[0].model.parameters(device);
-    let models: Vec<C::Model> = runs.iter().map(|r| r.model.init_model(&ad)).collect();
-    let sets: Vec<&TrajectorySet> = runs.iter().map(|r| r.train_set).collect();
-    let cfgs: Vec<TrainConfig> = runs.iter().map(|r| r.train.clone()).collect();
-    let mut trainer = match Trainer::new(models, &sets, cfgs, &ad) {
-        Ok(t) => t,
-        Err((_, error)) => return Err(RunError::Setup { kind, error }),
-    };
-    let epochs = runs[0].train.epochs;
-    let start = clock_seconds();
-    while !trainer.finished() {
-        let done = match trainer.epoch() {
-            Ok(done) => done,
-            Err(error) => return Err(RunError::Setup { kind, error }),
-        };
+/// Runs in training: one population of runs of one architecture (they must share the model's
+/// shape, epochs, batch and solver), an epoch at a time, then scored. It owns its data, so the
+/// playground keeps one per model and steps it between the page's other work.
+pub struct RunSession<C: RunConfig> {
+    runs: Vec<Run<C>>,
+    trainer: Trainer<C::Model>,
+    parameters: usize,
+    /// Seconds spent in [`Self::epoch_async`] so far (not the pauses between calls).
+    seconds: f64,
+}
+
+impl<C: RunConfig> RunSession<C> {
+    /// Fresh models for `runs` from their seeds, ready to train on `device` (not an autodiff
+    /// device).
+    pub fn start(runs: Vec<Run<C>>, device: &Device) -> Result<Self, RunError> {
+        let kind = runs[0].model.label();
+        let ad = device.clone().autodiff();
+        let parameters = runs[0].model.parameters(device);
+        let models: Vec<C::Model> = runs.iter().map(|r| r.model.init_model(&ad)).collect();
+        let sets: Vec<&TrajectorySet> = runs.iter().map(|r| &*r.train_set).collect();
+        let cfgs: Vec<TrainConfig> = runs.iter().map(|r| r.train.clone()).collect();
+        let trainer = Trainer::new(models, &sets, cfgs, &ad)
+            .map_err(|(_, error)| RunError::Setup { kind, error })?;
+        Ok(RunSession {
+            runs,
+            trainer,
+            parameters,
+            seconds: 0.0,
+        })
+    }
+
+    pub fn runs(&self) -> &[Run<C>] {
+        &self.runs
+    }
+
+    /// Trainable parameters of each run's model.
+    pub fn parameters(&self) -> usize {
+        self.parameters
+    }
+
+    pub fn epochs_done(&self) -> usize {
+        self.trainer.epochs_done()
+    }
+
+    /// True when every run has trained all its epochs or stopped.
+    pub fn finished(&self) -> bool {
+        self.trainer.finished()
+    }
+
+    /// Run k's current model (no autodiff graph).
+    pub fn member(&self, k: usize) -> C::Model {
+        self.trainer.member(k)
+    }
+
+    /// Run k's record after the epochs trained so far, with its last loss.
+    pub fn record(&self, k: usize) -> TrainingRecord {
+        let run = &self.runs[k];
+        TrainingRecord {
+            final_loss: self.trainer.history(k).last().map(|s| s.loss),
+            ..TrainingRecord::new(&run.train_set, &run.train, self.epochs_done())
+        }
+    }
+
+    /// One epoch of every run still training, what it did to each, and the checkpoints it is
+    /// time for; an error that stops every run (bad data, a checkpoint not kept) is returned.
+    pub async fn epoch_async(
+        &mut self,
+        sink: &mut dyn RunSink,
+    ) -> Result<Vec<MemberEpoch>, RunError> {
+        let start = clock_seconds();
+        let done = self.trainer.epoch_async().await;
+        self.after_epoch(done, sink, start).await
+    }
+
+    /// [`Self::epoch_async`], blocking until it is done; the epoch runs on a thread of the CPU
+    /// kernels' pool.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn epoch(&mut self, sink: &mut dyn RunSink) -> Result<Vec<MemberEpoch>, RunError> {
+        let start = clock_seconds();
+        let done = self.trainer.epoch();
+        super::trainer::block_on(self.after_epoch(done, sink, start))
+    }
+
+    async fn after_epoch(
+        &mut self,
+        done: Result<Vec<MemberEpoch>, TrainError>,
+        sink: &mut dyn RunSink,
+        start: f64,
+    ) -> Result<Vec<MemberEpoch>, RunError> {
+        let done = done.map_err(|error| RunError::Setup {
+            kind: self.runs[0].model.label(),
+            error,
+        })?;
+        let epochs = self.runs[0].train.epochs;
         let mut shown = None;
-        for (k, d) in done.into_iter().enumerate() {
+        for (k, d) in done.iter().enumerate() {
             let MemberEpoch::Trained(s) = d else { continue };
             if s.epoch == epochs || s.epoch % CHECKPOINT_EVERY == 0 {
-                let run = &runs[k];
-                let rec = TrainingRecord {
-                    final_loss: Some(s.loss),
-                    ..TrainingRecord::new(run.train_set, &run.train, s.epoch)
-                };
-                save::<C>(sink, k, &trainer.member(k), &rec)?;
+                save::<C>(sink, k, &self.trainer.member(k), &self.record(k)).await?;
             }
             shown.get_or_insert(s);
         }
-        sink.progress(trainer.epochs_done(), shown.as_ref());
+        sink.progress(self.trainer.epochs_done(), shown);
+        self.seconds += clock_seconds() - start;
+        Ok(done)
     }
-    let seconds = clock_seconds() - start;
-    let mut out = Vec::with_capacity(runs.len());
-    for (k, run) in runs.iter().enumerate() {
-        let history = trainer.history(k).to_vec();
-        let model = trainer.member(k);
-        let outcome = match trainer.error(k).cloned() {
-            Some(e) => {
-                if let TrainError::Diverged { epoch, .. } = e {
-                    // Keep the last model whose loss was finite.
-                    let rec =
-                        TrainingRecord::new(run.train_set, &run.train, epoch.saturating_sub(1));
-                    save::<C>(sink, k, &model, &rec)?;
+
+    /// Every run's result, at its index: a run that diverged leaves its last model whose loss was
+    /// finite with the sink; the others are scored on `device` (a run still training is scored
+    /// as it is).
+    pub async fn finish_async(
+        &self,
+        device: &Device,
+        sink: &mut dyn RunSink,
+    ) -> Result<Vec<RunResult<C::Metrics>>, RunError> {
+        let mut out = Vec::with_capacity(self.runs.len());
+        for (k, run) in self.runs.iter().enumerate() {
+            let history = self.trainer.history(k).to_vec();
+            let model = self.trainer.member(k);
+            let per_epoch = steps_per_epoch(run.train_set.n, run.train.batch);
+            let (outcome, epochs) = match self.trainer.error(k).cloned() {
+                Some(e) => {
+                    let epochs = match e {
+                        TrainError::Diverged { epoch, .. } => {
+                            // Keep the last model whose loss was finite.
+                            let epochs = epoch.saturating_sub(1);
+                            let rec = TrainingRecord::new(&run.train_set, &run.train, epochs);
+                            save::<C>(sink, k, &model, &rec).await?;
+                            epochs
+                        }
+                        _ => history.len(),
+                    };
+                    (Err(RunFailure::Train(e)), epochs)
                 }
-                Err(RunFailure::Train(e))
-            }
-            None => {
-                let training = Training {
-                    parameters,
-                    seconds,
-                    history: &history,
-                    population: runs.len(),
-                };
-                C::score(&model, run, &training, device).map_err(RunFailure::Evaluation)
-            }
-        };
-        out.push(RunResult {
-            history,
-            outcome,
-            parameters,
-            seconds,
-        });
+                None => {
+                    let training = Training {
+                        parameters: self.parameters,
+                        seconds: self.seconds,
+                        history: &history,
+                        population: self.runs.len(),
+                    };
+                    let scores = C::score(&model, run, &training, device).await;
+                    (scores.map_err(RunFailure::Evaluation), history.len())
+                }
+            };
+            out.push(RunResult {
+                history,
+                outcome,
+                parameters: self.parameters,
+                seconds: self.seconds,
+                optimiser_steps: epochs * per_epoch,
+            });
+        }
+        Ok(out)
     }
-    Ok(out)
+}
+
+/// Train `runs` (one system or environment, one architecture: they must share the model's shape,
+/// epochs, batch and solver) as one [`RunSession`] on `device` (not an autodiff device) to its
+/// end, each run's result at its index.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn train_runs<C: RunConfig>(
+    runs: Vec<Run<C>>,
+    device: &Device,
+    sink: &mut dyn RunSink,
+) -> Result<Vec<RunResult<C::Metrics>>, RunError> {
+    let mut session = RunSession::start(runs, device)?;
+    while !session.finished() {
+        session.epoch(sink)?;
+    }
+    super::trainer::block_on(session.finish_async(device, sink))
 }
