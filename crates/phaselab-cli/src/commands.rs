@@ -3,8 +3,9 @@
 use crate::output::{bar, read, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use phaselab_core::data::cartesian::to_cartesian;
 use phaselab_core::data::protocol::{metadata, pack, Protocol};
-use phaselab_core::data::{initial_conditions, TrajectorySet};
+use phaselab_core::data::{initial_conditions, Coordinates, TrajectorySet};
 use phaselab_core::physics::dopri5::Dopri5Options;
 use phaselab_core::physics::simulate::{grid_points, simulate as integrate, Integrator};
 use phaselab_core::physics::{
@@ -267,12 +268,17 @@ pub struct GenArgs {
     seed: u64,
     #[command(flatten)]
     tol: Tolerances,
+    /// generalised (the system's own coordinates) or cartesian (the positions and velocities of
+    /// its body points, from the same trajectories: the constrained models' view).
+    #[arg(long, default_value = "generalised")]
+    coordinates: String,
     /// Output directory (train.npz, val.npz, test.npz).
     #[arg(long, short)]
     out: PathBuf,
 }
 
 pub fn gen(a: GenArgs) -> Result<()> {
+    let coordinates: Coordinates = a.coordinates.parse().map_err(anyhow::Error::msg)?;
     let sys = a.system.build()?;
     if a.n > 10_000_000 || a.n_test > 10_000_000 {
         bail!("--n and --n-test are limited to 10,000,000");
@@ -293,8 +299,13 @@ pub fn gen(a: GenArgs) -> Result<()> {
         &format!("{} trajectories", sys.name()),
     );
     let start = std::time::Instant::now();
-    let splits = p.generate(sys.as_ref(), &|done| pb.set_position(done as u64))?;
+    let mut splits = p.generate(sys.as_ref(), &|done| pb.set_position(done as u64))?;
     pb.finish_and_clear();
+    if coordinates == Coordinates::Cartesian {
+        for set in [&mut splits.train, &mut splits.val, &mut splits.test] {
+            *set = to_cartesian(set, sys.as_ref())?;
+        }
+    }
     let secs = start.elapsed().as_secs_f64();
     for (name, set) in [
         ("train", &splits.train),

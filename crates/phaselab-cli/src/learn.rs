@@ -6,8 +6,9 @@ use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use phaselab_core::data::cartesian::to_cartesian;
 use phaselab_core::data::protocol::Protocol;
-use phaselab_core::data::TrajectorySet;
+use phaselab_core::data::{Coordinates, TrajectorySet};
 use phaselab_core::experiments::comparison::{CompareSettings, ComparedRun, Comparison};
 use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
 use phaselab_core::physics::{System, SystemSpec};
@@ -89,6 +90,11 @@ pub struct LearnArgs {
     /// cpu (burn flex) or wgpu (Vulkan/Metal/DX12 GPU).
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// generalised, or cartesian: train on the positions and velocities of the system's body
+    /// points (the same trajectories; e.g. `--model node --coordinates cartesian` is a Cartesian
+    /// NODE). With --data, the file's coordinates must match.
+    #[arg(long, default_value = "generalised")]
+    coordinates: String,
 }
 
 /// A seed list `0,1,2` or a half-open range `0..3`.
@@ -184,7 +190,8 @@ impl LearnArgs {
         })
     }
 
-    fn model_config(&self, kind: ModelKind, sys: &dyn System) -> ModelConfig {
+    /// The model of `kind` for data `set` (its coordinates: D and which are angles).
+    fn model_config(&self, kind: ModelKind, set: &TrajectorySet) -> ModelConfig {
         ModelConfig {
             width: self.width,
             depth: self.depth,
@@ -192,7 +199,7 @@ impl LearnArgs {
             seed: self.model_seed,
             stabiliser: kind.is_hamiltonian() && !self.no_stabiliser,
             zero_output_biases: self.zero_output_biases,
-            ..ModelConfig::new(kind, sys.dof(), sys.angular())
+            ..ModelConfig::new(kind, set.d, set.meta.angular.clone())
         }
     }
 
@@ -220,7 +227,6 @@ impl LearnArgs {
     fn run_all(
         &self,
         kind: ModelKind,
-        sys: &dyn System,
         data: &[SeedData],
         out: &Path,
     ) -> Result<Vec<(String, Result<(Evaluation, usize, f64)>)>> {
@@ -251,7 +257,7 @@ impl LearnArgs {
                 members.push(Run {
                     model: ModelConfig {
                         seed: w,
-                        ..self.model_config(kind, sys)
+                        ..self.model_config(kind, train_set)
                     },
                     train: TrainConfig {
                         seed: w,
@@ -276,6 +282,7 @@ impl LearnArgs {
     /// Train and test sets of every data seed: read from --data or generated with the paper's
     /// protocol.
     fn datasets(&self, sys: &dyn System) -> Result<Vec<SeedData>> {
+        let coordinates: Coordinates = self.coordinates.parse().map_err(anyhow::Error::msg)?;
         if let Some(given) = &self.data {
             let load = |p: &Path| -> Result<TrajectorySet> {
                 TrajectorySet::from_npz(&read(p)?)
@@ -298,6 +305,14 @@ impl LearnArgs {
                     sys.name()
                 );
             }
+            if tr.meta.coordinates != coordinates || te.meta.coordinates != coordinates {
+                bail!(
+                    "{} holds data in {} coordinates, not {} (--coordinates)",
+                    dir.display(),
+                    tr.meta.coordinates.name(),
+                    coordinates.name()
+                );
+            }
             return Ok(vec![(self.data_seed, Arc::new(tr), Arc::new(te))]);
         }
         let mut seeds: Vec<u64> = self.runs()?.iter().map(|r| r.1).collect();
@@ -312,7 +327,13 @@ impl LearnArgs {
                     ..Protocol::default()
                 };
                 let s = p.generate(sys, &|_| {})?;
-                Ok((seed, Arc::new(s.train), Arc::new(s.test)))
+                let (train, test) = match coordinates {
+                    Coordinates::Generalised => (s.train, s.test),
+                    Coordinates::Cartesian => {
+                        (to_cartesian(&s.train, sys)?, to_cartesian(&s.test, sys)?)
+                    }
+                };
+                Ok((seed, Arc::new(train), Arc::new(test)))
             })
             .collect()
     }
@@ -422,7 +443,7 @@ pub fn train_cmd(a: TrainArgs) -> Result<()> {
     let kind: ModelKind = a.model.parse().map_err(anyhow::Error::msg)?;
     a.learn.train_config()?;
     let data = a.learn.datasets(sys.as_ref())?;
-    let results = a.learn.run_all(kind, sys.as_ref(), &data, &a.out)?;
+    let results = a.learn.run_all(kind, &data, &a.out)?;
     let rows = finished_rows(results);
     print_table(&rows);
     if rows.is_empty() {
@@ -599,9 +620,7 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
     let mut compared = Vec::new();
     let mut summary = Vec::new();
     for k in kinds {
-        let results = a
-            .learn
-            .run_all(k, sys.as_ref(), &data, &a.out.join(k.name()))?;
+        let results = a.learn.run_all(k, &data, &a.out.join(k.name()))?;
         let finished = finished_rows(results);
         compared.extend(finished.iter().map(|(l, ev, n, s)| ComparedRun {
             model: k,

@@ -1387,3 +1387,88 @@ fn control_substeps_flags_take_effect() {
     // Three Euler substeps per data step are another rollout than one.
     assert_ne!(three["test_mse"], one["test_mse"]);
 }
+
+#[test]
+fn cartesian_data_and_a_cartesian_node_train_end_to_end() {
+    let dir = tmpdir("cartesian");
+    let data = dir.join("data");
+    let o = phaselab(&[
+        "data",
+        "gen",
+        "--system",
+        "chain-pendulum:2",
+        "-n",
+        "20",
+        "--n-test",
+        "4",
+        "--coordinates",
+        "cartesian",
+        "--out",
+        s(&data),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let meta = &info_json(&data.join("train.npz"))["metadata"];
+    assert_eq!(meta["coordinates"], "cartesian", "{meta}");
+    assert_eq!(
+        meta["angular"],
+        serde_json::json!(vec![false; 4]),
+        "two planar points"
+    );
+    // The same flag on train: a NODE on the body points (4 coordinates).
+    let o = phaselab(&[
+        "train",
+        "--system",
+        "chain-pendulum:2",
+        "--model",
+        "node",
+        "--data",
+        s(&data),
+        "--coordinates",
+        "cartesian",
+        "--epochs",
+        "2",
+        "--width",
+        "16",
+        "--out",
+        s(&dir.join("run")),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        checkpoint_meta(&dir.join("run/model.phaselab"))["model"]["dof"],
+        4
+    );
+    // Data in the other coordinates, or a bad name, is refused with the reason.
+    let o = phaselab(&[
+        "train",
+        "--system",
+        "chain-pendulum:2",
+        "--model",
+        "node",
+        "--data",
+        s(&data),
+        "--epochs",
+        "1",
+        "--out",
+        s(&dir.join("bad")),
+    ]);
+    assert!(
+        !o.status.success() && text(&o).contains("cartesian coordinates, not generalised"),
+        "{}",
+        text(&o)
+    );
+    let o = phaselab(&[
+        "data",
+        "gen",
+        "--system",
+        "gyroscope",
+        "--coordinates",
+        "polar",
+        "--out",
+        s(&dir.join("x")),
+    ]);
+    assert!(
+        !o.status.success() && text(&o).contains("unknown coordinates 'polar'"),
+        "{}",
+        text(&o)
+    );
+}

@@ -282,5 +282,6 @@ pub fn metadata(
         split: split.to_string(),
         integrator: integ.to_string(),
         source: source.to_string(),
+        coordinates: Default::default(),
     }
 }

@@ -103,6 +103,7 @@ pub fn from_reference_npy(
             split: split.into(),
             integrator: "mujoco".into(),
             source: "reference layout".into(),
+            coordinates: Default::default(),
         },
     };
     set.validate()?;

@@ -263,3 +263,88 @@ fn hostile_inputs_are_refused_without_panicking() {
         assert!(p.check(sys.as_ref()).is_err());
     }
 }
+
+#[test]
+fn cartesian_sets_keep_the_constraints_and_map_back_to_the_generalised_truth() {
+    use super::cartesian::{to_cartesian, to_generalised};
+    use std::f64::consts::TAU;
+    for name in [
+        "chain-pendulum:3",
+        "coupled-pendulum:3",
+        "magnet-pendulum",
+        "gyroscope",
+        "rotor",
+        "spring-pendulum:2",
+    ] {
+        let sys = system(name).unwrap();
+        let g = sys.body_graph();
+        let s = small(name, 1);
+        let cart = to_cartesian(&s.test, sys.as_ref()).unwrap();
+        assert_eq!(
+            (cart.n, cart.t, cart.d),
+            (s.test.n, s.test.t, g.coordinates())
+        );
+        assert_eq!(cart.meta.coordinates, Coordinates::Cartesian);
+        assert_eq!(cart.t0, s.test.t0, "{name}: the same chunks");
+        // Every point of every trajectory on the constraints (x and v), as the truth keeps them.
+        for i in 0..cart.n {
+            for k in 0..cart.t {
+                let (x, v) = cart.state(i, k);
+                let worst = g
+                    .phi(x)
+                    .into_iter()
+                    .chain(g.phi_dot(x, v))
+                    .fold(0.0_f64, |m, a| m.max(a.abs()));
+                assert!(
+                    worst < 1e-10,
+                    "{name}: trajectory {i} point {k}: |Φ| {worst}"
+                );
+            }
+        }
+        // A set in the other coordinates, or of another system, is refused with the reason.
+        let e = to_cartesian(&cart, sys.as_ref()).unwrap_err().to_string();
+        assert!(e.contains("cartesian coordinates"), "{e}");
+        let other = system("chain-pendulum:2").unwrap();
+        let e = to_generalised(&cart, other.as_ref())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not chain-pendulum:2"), "{e}");
+        // The file round trip keeps the coordinates; the map back gives the generalised truth.
+        let cart = TrajectorySet::from_npz(&cart.to_npz()).unwrap();
+        assert_eq!(cart.meta.coordinates, Coordinates::Cartesian);
+        let back = to_generalised(&cart, sys.as_ref()).unwrap();
+        // Every state maps back to a generalised state with the same body points and velocities.
+        let again = to_cartesian(&back, sys.as_ref()).unwrap();
+        for (a, b) in again
+            .q
+            .iter()
+            .chain(&again.v)
+            .zip(cart.q.iter().chain(&cart.v))
+        {
+            assert!(
+                (a - b).abs() < 1e-8 * b.abs().max(1.0),
+                "{name}: {a} vs {b}"
+            );
+        }
+        // ZXZ Euler angles name each rotation twice, (φ, θ, ψ) and (φ + π, −θ, ψ + π): the map
+        // back takes θ in [0, π]. The other charts give the truth itself (angles modulo 2π).
+        if matches!(name, "gyroscope" | "rotor") {
+            continue;
+        }
+        let angular = sys.angular();
+        for (j, (a, b)) in back.q.iter().zip(&s.test.q).enumerate() {
+            let diff = if angular[j % back.d] {
+                ((a - b) / TAU).round() * TAU - (a - b)
+            } else {
+                a - b
+            };
+            assert!(diff.abs() < 1e-8, "{name}: q[{j}] {a} vs {b}");
+        }
+        for (a, b) in back.v.iter().zip(&s.test.v) {
+            assert!(
+                (a - b).abs() < 1e-7 * b.abs().max(1.0),
+                "{name}: v {a} vs {b}"
+            );
+        }
+    }
+}

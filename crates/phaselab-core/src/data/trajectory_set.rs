@@ -6,7 +6,9 @@
 //! - `dt` float64 scalar: time step; `t` float64 [T]: times within a chunk, `t = k dt`;
 //! - `t0` float64 [N] (optional): start time of each chunk in its source trajectory;
 //! - `metadata`: a JSON string (numpy `<U`) with `format_version`, `system`, `parameters`,
-//!   `angular` [D bools], `seed`, `phaselab_version`, `split`, `integrator`, `source`.
+//!   `angular` [D bools], `seed`, `phaselab_version`, `split`, `integrator`, `source`, and
+//!   `coordinates` ("cartesian" for the body points of `data gen --coordinates cartesian`; absent
+//!   for generalised coordinates).
 //! `json.loads(str(np.load(f)["metadata"]))` reads the metadata in Python.
 
 use super::npy::{NpyArray, NpyData, NpyError};
@@ -38,6 +40,47 @@ pub struct Metadata {
     /// What produced the file.
     #[serde(default)]
     pub source: String,
+    /// Which coordinates q holds.
+    #[serde(default, skip_serializing_if = "Coordinates::is_generalised")]
+    pub coordinates: Coordinates,
+}
+
+/// The coordinates a dataset's q is in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Coordinates {
+    /// The system's generalised coordinates (angles, a centre of mass, ...).
+    #[default]
+    Generalised,
+    /// The flattened positions of the system's body points, x = [x_0, x_1, ...] (each in its
+    /// body graph's d dimensions), held by the body graph's constraints.
+    Cartesian,
+}
+
+impl Coordinates {
+    pub fn is_generalised(&self) -> bool {
+        *self == Coordinates::Generalised
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Coordinates::Generalised => "generalised",
+            Coordinates::Cartesian => "cartesian",
+        }
+    }
+}
+
+impl std::str::FromStr for Coordinates {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "generalised" | "generalized" => Ok(Coordinates::Generalised),
+            "cartesian" => Ok(Coordinates::Cartesian),
+            other => Err(format!(
+                "unknown coordinates '{other}' (generalised, cartesian)"
+            )),
+        }
+    }
 }
 
 /// A dataset file that cannot be used, with the reason.
@@ -198,10 +241,16 @@ impl TrajectorySet {
             let spec: SystemSpec = sys
                 .parse()
                 .map_err(|_| DataError::UnknownSystem(sys.clone()))?;
-            if spec.dof() != self.d {
+            let (want, what) = match self.meta.coordinates {
+                Coordinates::Generalised => (spec.dof(), "coordinates"),
+                Coordinates::Cartesian => (
+                    crate::physics::build(spec).body_graph().coordinates(),
+                    "Cartesian body-point coordinates",
+                ),
+            };
+            if want != self.d {
                 return Err(DataError::Shape(format!(
-                    "{sys} has D = {} coordinates, the data has {}",
-                    spec.dof(),
+                    "{sys} has D = {want} {what}, the data has {}",
                     self.d
                 )));
             }

@@ -7,16 +7,18 @@
 //! energy uses the system's true momenta. As in the reference, ratios are floored at 1e-7 before
 //! logs are taken, so exact agreement gives 1e-7 rather than 0.
 
+pub mod cartesian_error;
 pub mod energy_violation;
 pub mod geometric_mean;
 pub mod learned_structure;
 pub mod persistence;
 pub mod rollout_error;
 
+pub use cartesian_error::{cartesian_chaos_floor, cartesian_rollout_error};
 pub use energy_violation::{energy_violation, EnergyViolation};
 pub use geometric_mean::{MetricError, LOG_FLOOR};
 pub use persistence::persistence;
-pub use rollout_error::{chaos_floor, mse, rollout_error, RolloutError};
+pub use rollout_error::{chaos_floor, mse, perturbed_truth, rollout_error, RolloutError};
 
 #[cfg(test)]
 mod tests;

@@ -79,6 +79,16 @@ pub fn chaos_floor(
     truth: &TrajectorySet,
     eps: f64,
 ) -> Result<RolloutError, MetricError> {
+    rollout_error(truth, &perturbed_truth(sys, truth, eps)?)
+}
+
+/// The true system's rollouts from `truth`'s initial states with `eps` added to every generalised
+/// coordinate (dopri5): the chaos floor's prediction.
+pub fn perturbed_truth(
+    sys: &dyn crate::physics::System,
+    truth: &TrajectorySet,
+    eps: f64,
+) -> Result<TrajectorySet, MetricError> {
     use crate::physics::simulate::{simulate, Integrator};
     use crate::physics::State;
     let mut pred = truth.clone();
@@ -96,5 +106,5 @@ pub fn chaos_floor(
             pred.v[o..o + truth.d].copy_from_slice(&st.v);
         }
     }
-    rollout_error(truth, &pred)
+    Ok(pred)
 }

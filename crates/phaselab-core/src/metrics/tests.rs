@@ -158,3 +158,33 @@ fn chaos_floor_is_the_true_system_started_eps_away_in_every_coordinate() {
     let ratio = tenth.curve[0] / floor.curve[0];
     assert!((ratio - 0.1).abs() < 0.005, "{ratio}");
 }
+
+#[test]
+fn the_cartesian_error_does_not_depend_on_the_coordinates_a_model_predicts_in() {
+    use crate::data::cartesian::to_cartesian;
+    for name in ["chain-pendulum:2", "gyroscope"] {
+        let sys = system(name).unwrap();
+        let truth = test_set(name);
+        // A prediction off the truth (a perturbed start, through the true system).
+        let pred = perturbed_truth(sys.as_ref(), &truth, 1e-2).unwrap();
+        let (tc, pc) = (
+            to_cartesian(&truth, sys.as_ref()).unwrap(),
+            to_cartesian(&pred, sys.as_ref()).unwrap(),
+        );
+        let from_angles = cartesian_rollout_error(sys.as_ref(), &truth, &pred).unwrap();
+        let from_points = cartesian_rollout_error(sys.as_ref(), &tc, &pc).unwrap();
+        let mixed = cartesian_rollout_error(sys.as_ref(), &tc, &pred).unwrap();
+        assert_eq!(from_angles, from_points, "{name}");
+        assert_eq!(from_angles, mixed, "{name}");
+        // It is a different number from the generalised error, and the same definition.
+        let generalised = rollout_error(&truth, &pred).unwrap();
+        assert_ne!(from_angles.gerr, generalised.gerr, "{name}");
+        assert_eq!(from_angles, rollout_error(&tc, &pc).unwrap());
+        // The chaos floor on the points: far below this prediction's error, above exact agreement.
+        let floor = cartesian_chaos_floor(sys.as_ref(), &truth, 1e-4).unwrap();
+        assert!(
+            floor.gerr > 1e-7 && floor.gerr < from_angles.gerr / 10.0,
+            "{name}: {floor:?}"
+        );
+    }
+}

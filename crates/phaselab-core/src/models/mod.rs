@@ -1,6 +1,7 @@
 //! Learned dynamics models on burn (f32): NODE, NODE+SO, the HNN family. Models know nothing of
 //! files; every derivative they need beyond first-order autodiff is written as tensor ops.
 
+pub mod constrained_acceleration;
 pub mod control;
 pub mod dynamics;
 pub mod features;
@@ -9,6 +10,7 @@ pub mod kind;
 pub mod mass_matrix;
 pub mod mlp;
 pub mod population;
+pub mod spd_solve;
 pub mod symplectic;
 
 pub use control::{ControlConfig, ControlKind, ControlModel};

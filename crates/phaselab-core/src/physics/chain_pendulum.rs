@@ -1,6 +1,7 @@
 //! N-link chain pendulum in the plane, in absolute link angles theta_i from the downward vertical:
 //! x_i = x_{i-1} + l_i (sin theta_i, -cos theta_i), V = g sum_i m_i y_i.
 
+use super::body_graph::Constraint;
 use super::constraint_projection::{project, Distance};
 use super::jet::Scalar;
 use super::lagrangian::{Mechanism, NodeMass};
@@ -95,6 +96,26 @@ impl Describe for ChainPendulum {
                 return s;
             }
         }
+    }
+    fn spatial_dim(&self) -> usize {
+        2
+    }
+    /// Node 0 tethered to the pivot by l_0; node i held at l_i from node i − 1.
+    fn constraints(&self) -> Vec<Constraint> {
+        let mut c = vec![Constraint::Tether {
+            i: 0,
+            anchor: [0.0; 3],
+            length: self.lengths[0],
+        }];
+        c.extend((1..self.spec.n).map(|i| Constraint::Distance {
+            i: i - 1,
+            j: i,
+            length: self.lengths[i],
+        }));
+        c
+    }
+    fn coordinates_of(&self, x: &[[f64; 3]]) -> Vec<f64> {
+        self.angles_of(x)
     }
     fn links(&self) -> Vec<Link> {
         let mut l = vec![Link::Anchor([0.0; 3], 0)];

@@ -2,9 +2,10 @@
 //! rest length 1): V = g sum z_i + sum_i k (|x_i - x_{i-1}| - 1)^2 / 2. Coordinates
 //! [phi_0, theta_0, phi_1, theta_1, ...] in the rotated spherical chart.
 
+use super::body_graph::Constraint;
 use super::jet::{norm3, sub3, Scalar};
 use super::lagrangian::{Mechanism, NodeMass};
-use super::spherical::direction;
+use super::spherical::{angles, direction};
 use super::{Describe, Link, State, SystemSpec, GRAVITY};
 use crate::physics::spec::Family;
 use crate::rng::Rng;
@@ -82,6 +83,26 @@ impl Describe for CoupledPendulum {
             q[2 * i + 1] += PI / 2.0;
         }
         State { q, v }
+    }
+    /// Bob i tethered to its pivot (i, 0, 0) at length 1 (the springs are forces, not constraints).
+    fn constraints(&self) -> Vec<Constraint> {
+        (0..self.n)
+            .map(|i| Constraint::Tether {
+                i,
+                anchor: Self::anchor(i),
+                length: 1.0,
+            })
+            .collect()
+    }
+    /// Each bob's spherical angles about its pivot.
+    fn coordinates_of(&self, x: &[[f64; 3]]) -> Vec<f64> {
+        x.iter()
+            .enumerate()
+            .flat_map(|(i, p)| {
+                let (phi, theta) = angles(sub3(*p, Self::anchor(i)));
+                [phi, theta]
+            })
+            .collect()
     }
     fn links(&self) -> Vec<Link> {
         let mut l: Vec<Link> = (0..self.n)

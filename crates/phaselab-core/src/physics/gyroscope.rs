@@ -2,9 +2,12 @@
 //! The centre of mass sits at R c above the tip; V = g m z_com. Shape from the reference's
 //! `gyro.obj`: second moments 100 x diag(covar), c = (0, 0, 0.2217285382).
 
+use super::body_graph::{body_point, extended_body, Constraint};
 use super::jet::Scalar;
 use super::lagrangian::{Mechanism, NodeMass};
-use super::rigid_body::{extended_body_mass, frame_nodes, principal_inertia, rotate, rotation};
+use super::rigid_body::{
+    euler_of_frame, extended_body_mass, frame_nodes, principal_inertia, rotate, rotation,
+};
 use super::{Describe, Link, State, SystemSpec, GRAVITY};
 use crate::physics::spec::Family;
 use crate::rng::Rng;
@@ -79,6 +82,21 @@ impl Describe for Gyroscope {
         let sign = if rng.uniform() < 0.5 { -1.0 } else { 1.0 };
         v[2] = sign * (rng.normal() + 7.0) * 1.5;
         State { q, v }
+    }
+    /// One extended body (centre of mass and frame tips) whose tip, the body point −c, is pinned
+    /// at the origin.
+    fn constraints(&self) -> Vec<Constraint> {
+        let c = GYRO_COM_OFFSET;
+        let mut out = extended_body(0, 3);
+        out.push(Constraint::Pin {
+            weights: body_point(0, [-c[0], -c[1], -c[2]]),
+            at: [0.0; 3],
+        });
+        out
+    }
+    /// The Euler angles of the body frame.
+    fn coordinates_of(&self, x: &[[f64; 3]]) -> Vec<f64> {
+        euler_of_frame(x).to_vec()
     }
     fn links(&self) -> Vec<Link> {
         vec![Link::Anchor([0.0; 3], 0), Link::Nodes(0, 3)]

@@ -5,9 +5,10 @@
 //! exactly as the reference codes it (the sign of the second term differs from the textbook
 //! dipole-dipole energy; we keep the reference's system).
 
+use super::body_graph::Constraint;
 use super::jet::{dot3, sub3, Scalar};
 use super::lagrangian::{Mechanism, NodeMass};
-use super::spherical::direction;
+use super::spherical::{angles, direction};
 use super::{Describe, Link, State, SystemSpec, GRAVITY};
 use crate::physics::spec::Family;
 use crate::rng::Rng;
@@ -111,6 +112,18 @@ impl Describe for MagnetPendulum {
             q: vec![phi, theta],
             v: vec![dphi, dtheta],
         }
+    }
+    /// The bob tethered to the pivot at the origin.
+    fn constraints(&self) -> Vec<Constraint> {
+        vec![Constraint::Tether {
+            i: 0,
+            anchor: [0.0; 3],
+            length: self.length,
+        }]
+    }
+    fn coordinates_of(&self, x: &[[f64; 3]]) -> Vec<f64> {
+        let (phi, theta) = angles(x[0]);
+        vec![phi, theta]
     }
     fn links(&self) -> Vec<Link> {
         vec![Link::Anchor([0.0; 3], 0)]

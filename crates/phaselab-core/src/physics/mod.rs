@@ -1,6 +1,7 @@
 //! Ground-truth physics in f64, no learning framework: every system of the paper in generalised
 //! coordinates z = [q, v] with v = dq/dt, and the integrators that produce trajectories.
 
+pub mod body_graph;
 pub mod chain_pendulum;
 pub mod constraint_projection;
 pub mod coupled_pendulum;
@@ -21,6 +22,7 @@ pub mod spherical;
 pub mod spring_pendulum;
 pub mod system;
 
+pub use body_graph::{BodyGraph, Constraint};
 pub use lagrangian::{Mechanism, SingularMassMatrix};
 pub use spec::{Family, Projection, SpecError, SystemSpec, DEFAULT_DRAG};
 pub use system::{

@@ -42,6 +42,18 @@ pub fn frame_nodes<S: Scalar>(com: [S; 3], r: &[[S; 3]; 3]) -> Vec<[S; 3]> {
     nodes
 }
 
+/// ZXZ Euler angles (phi, theta, psi) of the frame of points [com, com + R e_1, com + R e_2,
+/// com + R e_3] (the inverse of [`rotation`] with [`frame_nodes`]; theta in [0, pi]). From
+/// R = Rz(phi) Rx(theta) Rz(psi): R_22 = cos theta, (R_02, R_12) = sin theta (sin phi, −cos phi),
+/// (R_20, R_21) = sin theta (sin psi, cos psi).
+pub fn euler_of_frame(x: &[[f64; 3]]) -> [f64; 3] {
+    let r = |i: usize, k: usize| x[k + 1][i] - x[0][i];
+    let phi = r(0, 2).atan2(-r(1, 2));
+    let theta = r(0, 2).hypot(r(1, 2)).atan2(r(2, 2));
+    let psi = r(2, 0).atan2(r(2, 1));
+    [phi, theta, psi]
+}
+
 /// R applied to a body-frame vector.
 pub fn rotate<S: Scalar>(r: &[[S; 3]; 3], b: [f64; 3]) -> [S; 3] {
     let row = |i: usize| r[i][0].scale(b[0]) + r[i][1].scale(b[1]) + r[i][2].scale(b[2]);

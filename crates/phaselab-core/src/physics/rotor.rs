@@ -1,9 +1,12 @@
 //! Free rigid body (no potential): q = [x, y, z, phi, theta, psi], centre of mass and ZXZ Euler
 //! angles. Shape from the reference's `rotor.obj`: second moments diag(covar), a triaxial body.
 
+use super::body_graph::{extended_body, Constraint};
 use super::jet::Scalar;
 use super::lagrangian::{Mechanism, NodeMass};
-use super::rigid_body::{extended_body_mass, frame_nodes, principal_inertia, rotation};
+use super::rigid_body::{
+    euler_of_frame, extended_body_mass, frame_nodes, principal_inertia, rotation,
+};
 use super::{Describe, Link, State, SystemSpec};
 use crate::physics::spec::Family;
 use crate::rng::Rng;
@@ -79,6 +82,16 @@ impl Describe for Rotor {
         let q = (0..6).map(&mut draw).collect();
         let v = (0..6).map(&mut draw).collect();
         State { q, v }
+    }
+    /// One free extended body: only its internal distances.
+    fn constraints(&self) -> Vec<Constraint> {
+        extended_body(0, 3)
+    }
+    /// The centre of mass, then the Euler angles of the body frame.
+    fn coordinates_of(&self, x: &[[f64; 3]]) -> Vec<f64> {
+        let mut q = x[0].to_vec();
+        q.extend(euler_of_frame(x));
+        q
     }
     fn links(&self) -> Vec<Link> {
         vec![Link::Nodes(0, 1), Link::Nodes(0, 2), Link::Nodes(0, 3)]

@@ -101,6 +101,10 @@ impl Describe for SpringPendulum {
     fn constant_mass_matrix(&self) -> bool {
         true
     }
+    /// The bobs' positions are the coordinates.
+    fn coordinates_of(&self, x: &[[f64; 3]]) -> Vec<f64> {
+        x.iter().flatten().copied().collect()
+    }
     fn links(&self) -> Vec<Link> {
         let mut l = vec![Link::Anchor([0.0; 3], 0)];
         l.extend((1..self.spec.n).map(|i| Link::Nodes(i - 1, i)));

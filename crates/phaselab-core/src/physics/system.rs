@@ -2,6 +2,7 @@
 //! (its vector field dz/dt = [v, a(q, v)], energy, initial conditions and drawing), the
 //! [`Describe`] part each system's file supplies, and the constants they share.
 
+use super::body_graph::{BodyGraph, Constraint};
 use super::lagrangian::{self, Mechanism, SingularMassMatrix};
 use super::spec::SystemSpec;
 use crate::rng::Rng;
@@ -59,6 +60,18 @@ pub trait Describe {
     }
     /// Lines for drawing the system.
     fn links(&self) -> Vec<Link>;
+    /// Spatial dimension of the body points (2: the system moves in the x-y plane).
+    fn spatial_dim(&self) -> usize {
+        3
+    }
+    /// The holonomic constraints that hold the body points of [`Mechanism::positions`] (none:
+    /// the points are the coordinates).
+    fn constraints(&self) -> Vec<Constraint> {
+        Vec::new()
+    }
+    /// Generalised coordinates q of body points x = positions(q) (angles in their principal
+    /// branch; for points off the constraints, those of a nearby configuration).
+    fn coordinates_of(&self, x: &[[f64; 3]]) -> Vec<f64>;
     /// Nodes that are drawn as bodies (rigid bodies hide their axis markers).
     fn drawn_nodes(&self) -> Vec<usize>;
 }
@@ -94,6 +107,15 @@ pub trait System: Send + Sync {
     fn bodies(&self, q: &[f64]) -> Vec<[f64; 3]>;
     fn links(&self) -> Vec<Link>;
     fn drawn_nodes(&self) -> Vec<usize>;
+    /// The Cartesian description: body points, their mass matrix, their constraints.
+    fn body_graph(&self) -> BodyGraph;
+    /// Body points x = x(q) and their velocities ẋ = J(q) v, flattened point-major in the body
+    /// graph's dimension.
+    fn cartesian(&self, q: &[f64], v: &[f64]) -> (Vec<f64>, Vec<f64>);
+    /// The generalised state of body points x and velocities ẋ (flattened as [`Self::cartesian`]
+    /// gives them): q from the points, v the least-squares solution of J(q) v = ẋ. None where J
+    /// loses rank (a chart's pole).
+    fn generalised(&self, x: &[f64], xdot: &[f64]) -> Option<State>;
 
     /// The first-order field dz/dt = [v, a] on z = [q, v].
     fn field(&self, z: &[f64], dz: &mut [f64]) -> Result<(), SingularMassMatrix> {
@@ -143,6 +165,45 @@ impl<T: Mechanism + Describe> System for T {
     }
     fn drawn_nodes(&self) -> Vec<usize> {
         Describe::drawn_nodes(self)
+    }
+    fn body_graph(&self) -> BodyGraph {
+        BodyGraph {
+            dim: self.spatial_dim(),
+            mass: self.node_mass().clone(),
+            constraints: Describe::constraints(self),
+        }
+    }
+    fn cartesian(&self, q: &[f64], v: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let d = self.spatial_dim();
+        let (xd, _) = lagrangian::node_velocities(self, q, v);
+        let x = self.positions(q);
+        let flat = |p: &[[f64; 3]]| p.iter().flat_map(|a| a[..d].to_vec()).collect();
+        (flat(&x), flat(&xd))
+    }
+    fn generalised(&self, x: &[f64], xdot: &[f64]) -> Option<State> {
+        let d = self.spatial_dim();
+        let points: Vec<[f64; 3]> = x
+            .chunks(d)
+            .map(|p| {
+                let mut a = [0.0; 3];
+                a[..d].copy_from_slice(p);
+                a
+            })
+            .collect();
+        let q = self.coordinates_of(&points);
+        let (cols, _) = lagrangian::jacobian(self, &q);
+        let (n, dof) = (x.len(), cols.len());
+        // J row-major N x D: row (point i, axis k), column q_c.
+        let mut j = vec![0.0; n * dof];
+        for (c, col) in cols.iter().enumerate() {
+            for (i, p) in col.iter().enumerate() {
+                for k in 0..d {
+                    j[(i * d + k) * dof + c] = p[k];
+                }
+            }
+        }
+        let v = super::linalg::least_squares(&j, xdot, n, dof)?;
+        v.iter().all(|a| a.is_finite()).then_some(State { q, v })
     }
 }
 

@@ -1,0 +1,301 @@
+//! A system's constraints as batched tensor ops, and the constrained acceleration that CLNN and
+//! the constrained NODE+SO integrate (Finzi, Wang and Wilson 2020, eq. for constrained Lagrangian
+//! dynamics): with DΦ [C, N] the constraint Jacobian and Ḋ its time derivative,
+//!   v̇ = f − M⁻¹ DΦᵀ λ,   (DΦ M⁻¹ DΦᵀ) λ = DΦ f + Ḋ v,
+//! the acceleration closest to f in the metric M whose constraints stay satisfied to second order
+//! (DΦ v̇ + Ḋ v = 0). The body graph ([`BodyGraph`]) is the f64 truth these ops are tested against.
+//!
+//! Distances and tethers are quadratic: Φ_r = |S_r x − c_r|² − l², with S_r the d x N operator
+//! taking x_i − x_j (or x_i) and c_r the anchor, so DΦ_r = 2 (S_r x − c_r)ᵀ S_r and
+//! Ḋ_r = 2 (S_r v)ᵀ S_r. Pins are linear: constant rows, Ḋ = 0.
+
+use super::spd_solve::spd_solve;
+use crate::physics::{BodyGraph, Constraint};
+use burn::prelude::*;
+
+/// The constraints of one body graph, ready to apply to batches of x [B, N].
+#[derive(Clone, Debug)]
+pub struct ConstraintOps {
+    dim: usize,
+    /// Cartesian coordinates N.
+    n: usize,
+    /// S_r of every quadratic constraint, [Q, d, N] (Q of them).
+    s: Option<Tensor<3>>,
+    /// Their anchors c_r, [1, Q, d].
+    anchors: Option<Tensor<3>>,
+    /// Rows of the linear constraints, [1, L, N].
+    linear: Option<Tensor<3>>,
+}
+
+impl ConstraintOps {
+    pub fn new(graph: &BodyGraph, device: &Device) -> Self {
+        let (dim, n) = (graph.dim, graph.coordinates());
+        let (mut s, mut anchors, mut linear) = (Vec::new(), Vec::new(), Vec::new());
+        let mut q = 0;
+        for c in &graph.constraints {
+            match c {
+                Constraint::Distance { i, j, .. } => {
+                    for k in 0..dim {
+                        let mut row = vec![0f32; n];
+                        row[i * dim + k] = 1.0;
+                        row[j * dim + k] = -1.0;
+                        s.extend(row);
+                        anchors.push(0f32);
+                    }
+                    q += 1;
+                }
+                Constraint::Tether { i, anchor, .. } => {
+                    for k in 0..dim {
+                        let mut row = vec![0f32; n];
+                        row[i * dim + k] = 1.0;
+                        s.extend(row);
+                        anchors.push(anchor[k] as f32);
+                    }
+                    q += 1;
+                }
+                Constraint::Pin { weights, .. } => {
+                    for k in 0..dim {
+                        let mut row = vec![0f32; n];
+                        for &(a, w) in weights {
+                            row[a * dim + k] += w as f32;
+                        }
+                        linear.extend(row);
+                    }
+                }
+            }
+        }
+        let l = linear.len() / n.max(1);
+        ConstraintOps {
+            dim,
+            n,
+            s: (q > 0).then(|| Tensor::from_data(TensorData::new(s, [q, dim, n]), device)),
+            anchors: (q > 0)
+                .then(|| Tensor::from_data(TensorData::new(anchors, [1, q, dim]), device)),
+            linear: (l > 0).then(|| Tensor::from_data(TensorData::new(linear, [1, l, n]), device)),
+        }
+    }
+
+    /// Scalar constraints C.
+    pub fn count(&self) -> usize {
+        self.s.as_ref().map_or(0, |s| s.dims()[0]) + self.linear.as_ref().map_or(0, |l| l.dims()[1])
+    }
+
+    /// Σ_k u[b, r, k] S_r[k, :] for u [B, Q, d]: [B, Q, N].
+    fn through_s(&self, u: Tensor<3>, s: &Tensor<3>) -> Tensor<3> {
+        u.swap_dims(0, 1).matmul(s.clone()).swap_dims(0, 1)
+    }
+
+    /// S_r y for every r, y [B, N]: [B, Q, d].
+    fn apply_s(&self, y: Tensor<2>, s: &Tensor<3>) -> Tensor<3> {
+        let [b, _] = y.dims();
+        let [q, d, n] = s.dims();
+        // [Q, d, N] x [N, B] -> [Q, d, B] -> [B, Q, d]
+        let yt = y.transpose().unsqueeze_dim::<3>(0).expand([q, n, b]);
+        s.clone().matmul(yt).permute([2, 0, 1]).reshape([b, q, d])
+    }
+
+    /// Rows of a Jacobian-like matrix [B, C, N]: the quadratic constraints' rows 2 u_r S_r, then
+    /// the linear constraints' rows (or zeros).
+    fn rows(
+        &self,
+        u: Option<Tensor<3>>,
+        b: usize,
+        linear_zero: bool,
+        device: &Device,
+    ) -> Tensor<3> {
+        let mut parts = Vec::new();
+        if let (Some(s), Some(u)) = (&self.s, u) {
+            parts.push(self.through_s(u, s).mul_scalar(2.0));
+        }
+        if let Some(l) = &self.linear {
+            let l = l.clone().expand([b, l.dims()[1], self.n]);
+            parts.push(if linear_zero { l.zeros_like() } else { l });
+        }
+        if parts.is_empty() {
+            return Tensor::zeros([b, 0, self.n], device);
+        }
+        Tensor::cat(parts, 1)
+    }
+
+    /// DΦ(x) [B, C, N] for x [B, N].
+    pub fn dphi(&self, x: Tensor<2>) -> Tensor<3> {
+        let [b, _] = x.dims();
+        let device = x.device();
+        let u = match (&self.s, &self.anchors) {
+            (Some(s), Some(c)) => Some(self.apply_s(x, s) - c.clone()),
+            _ => None,
+        };
+        self.rows(u, b, false, &device)
+    }
+
+    /// Ḋ(v) = d/dt DΦ(x(t)) [B, C, N] for velocities v [B, N].
+    pub fn dphi_rate(&self, v: Tensor<2>) -> Tensor<3> {
+        let [b, _] = v.dims();
+        let device = v.device();
+        let u = self.s.as_ref().map(|s| self.apply_s(v, s));
+        self.rows(u, b, true, &device)
+    }
+
+    /// The constrained acceleration v̇ [B, N] from the unconstrained one f [B, N] at (x, v), with
+    /// `minv` applying M⁻¹ to the columns of a [B, N, K] tensor. With no constraint, f.
+    pub fn accelerate(
+        &self,
+        x: Tensor<2>,
+        v: Tensor<2>,
+        f: Tensor<2>,
+        minv: &dyn Fn(Tensor<3>) -> Tensor<3>,
+    ) -> Tensor<2> {
+        if self.count() == 0 {
+            return f;
+        }
+        let dphi = self.dphi(x); // [B, C, N]
+        let rate = self.dphi_rate(v.clone());
+        let minv_dt = minv(dphi.clone().swap_dims(1, 2)); // M⁻¹ DΦᵀ [B, N, C]
+        let a = dphi.clone().matmul(minv_dt.clone()); // [B, C, C]
+        let rhs =
+            dphi.matmul(f.clone().unsqueeze_dim::<3>(2)) + rate.matmul(v.unsqueeze_dim::<3>(2));
+        let lambda = spd_solve(a, rhs); // [B, C, 1]
+        let [b, n] = f.dims();
+        f - minv_dt.matmul(lambda).reshape([b, n])
+    }
+
+    /// Spatial dimension d.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::physics::linalg::cholesky_solve;
+    use crate::physics::system;
+    use crate::rng::Rng;
+
+    fn tensor2(v: &[f64], b: usize, n: usize, dev: &Device) -> Tensor<2> {
+        let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+        Tensor::from_data(TensorData::new(v, [b, n]), dev)
+    }
+
+    fn vec_of<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+        let v: Vec<f32> = t.into_data().convert::<f32>().try_into_vec().unwrap();
+        v.into_iter().map(f64::from).collect()
+    }
+
+    /// States of `name` as body points (a batch of 4), and a random force.
+    fn states(name: &str) -> (BodyGraph, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let sys = system(name).unwrap();
+        let g = sys.body_graph();
+        let mut rng = Rng::new(9);
+        let (mut x, mut v, mut f) = (vec![], vec![], vec![]);
+        for _ in 0..4 {
+            let s = sys.sample_initial(&mut rng);
+            let (a, b) = sys.cartesian(&s.q, &s.v);
+            f.extend(a.iter().map(|_| rng.normal()));
+            x.extend(a);
+            v.extend(b);
+        }
+        (g, x, v, f)
+    }
+
+    const SYSTEMS: [&str; 5] = [
+        "chain-pendulum:3",
+        "coupled-pendulum:3",
+        "magnet-pendulum",
+        "gyroscope",
+        "rotor",
+    ];
+
+    #[test]
+    fn constraint_jacobians_as_tensors_equal_the_body_graphs() {
+        let dev = Device::flex();
+        for name in SYSTEMS {
+            let (g, x, v, _) = states(name);
+            let n = g.coordinates();
+            let ops = ConstraintOps::new(&g, &dev);
+            assert_eq!(ops.count(), g.n_constraints(), "{name}");
+            let dphi = vec_of(ops.dphi(tensor2(&x, 4, n, &dev)));
+            let rate = vec_of(ops.dphi_rate(tensor2(&v, 4, n, &dev)));
+            for b in 0..4 {
+                let want = g.dphi(&x[b * n..(b + 1) * n]);
+                let want_rate = g.dphi_dot(&v[b * n..(b + 1) * n]);
+                let cn = want.len();
+                for (k, w) in want.iter().enumerate() {
+                    assert!((dphi[b * cn + k] - w).abs() < 1e-5, "{name}: DΦ");
+                }
+                for (k, w) in want_rate.iter().enumerate() {
+                    assert!(
+                        (rate[b * cn + k] - w).abs() < 1e-4 * w.abs().max(1.0),
+                        "{name}: Ḋ"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_constrained_acceleration_keeps_the_constraints_and_equals_f64() {
+        let dev = Device::flex();
+        for name in SYSTEMS {
+            let (g, x, v, f) = states(name);
+            let n = g.coordinates();
+            let ops = ConstraintOps::new(&g, &dev);
+            // M⁻¹ = diag(1 / (1 + 0.5 i)) over coordinates: a metric that is not the identity.
+            let m: Vec<f64> = (0..n).map(|i| 1.0 + 0.5 * i as f64).collect();
+            let minv_t = tensor2(&m.iter().map(|a| 1.0 / a).collect::<Vec<_>>(), 1, n, &dev)
+                .reshape([1, n, 1]);
+            let minv = |t: Tensor<3>| t * minv_t.clone();
+            let acc = vec_of(ops.accelerate(
+                tensor2(&x, 4, n, &dev),
+                tensor2(&v, 4, n, &dev),
+                tensor2(&f, 4, n, &dev),
+                &minv,
+            ));
+            let c = g.n_constraints();
+            for b in 0..4 {
+                let (xb, vb, fb) = (
+                    &x[b * n..(b + 1) * n],
+                    &v[b * n..(b + 1) * n],
+                    &f[b * n..(b + 1) * n],
+                );
+                let (d, dd) = (g.dphi(xb), g.dphi_dot(vb));
+                // f64: A = DΦ M⁻¹ DΦᵀ, λ = A⁻¹ (DΦ f + Ḋ v), v̇ = f − M⁻¹ DΦᵀ λ.
+                let mut a = vec![0.0; c * c];
+                for r in 0..c {
+                    for s in 0..c {
+                        a[r * c + s] = (0..n).map(|k| d[r * n + k] * d[s * n + k] / m[k]).sum();
+                    }
+                }
+                let mut lam: Vec<f64> = (0..c)
+                    .map(|r| {
+                        (0..n)
+                            .map(|k| d[r * n + k] * fb[k] + dd[r * n + k] * vb[k])
+                            .sum()
+                    })
+                    .collect();
+                cholesky_solve(&mut a, &mut lam, c).unwrap();
+                let want: Vec<f64> = (0..n)
+                    .map(|k| fb[k] - (0..c).map(|r| d[r * n + k] * lam[r]).sum::<f64>() / m[k])
+                    .collect();
+                let got = &acc[b * n..(b + 1) * n];
+                let scale = want.iter().fold(1.0f64, |s, w| s.max(w.abs()));
+                for (gv, w) in got.iter().zip(&want) {
+                    assert!((gv - w).abs() < 1e-3 * scale, "{name}: v̇ {gv} vs {w}");
+                }
+                // Second-order consistency: DΦ v̇ + Ḋ v = 0.
+                for r in 0..c {
+                    let s: f64 = (0..n)
+                        .map(|k| d[r * n + k] * got[k] + dd[r * n + k] * vb[k])
+                        .sum();
+                    let size: f64 = (0..n)
+                        .map(|k| (d[r * n + k] * got[k]).abs() + (dd[r * n + k] * vb[k]).abs())
+                        .sum();
+                    assert!(
+                        s.abs() < 1e-4 * size.max(1.0),
+                        "{name}: constraint {r} accelerates: {s}"
+                    );
+                }
+            }
+        }
+    }
+}
