@@ -193,6 +193,7 @@ impl LearnArgs {
     /// The model of `kind` for data `set` (its coordinates: D and which are angles).
     fn model_config(&self, kind: ModelKind, set: &TrajectorySet) -> ModelConfig {
         ModelConfig {
+            system: kind.is_constrained().then(|| set.meta.system.clone()),
             width: self.width,
             depth: self.depth,
             alpha: self.alpha,
@@ -230,6 +231,7 @@ impl LearnArgs {
         data: &[SeedData],
         out: &Path,
     ) -> Result<Vec<(String, Result<(Evaluation, usize, f64)>)>> {
+        let data = &data_for(kind, data)?;
         let runs = self.runs()?;
         let cfg = self.train_config()?;
         let device = self.device()?;
@@ -339,6 +341,27 @@ impl LearnArgs {
     }
 }
 
+/// The data `kind` learns from: a constrained model's are the body points of the same
+/// trajectories (made here from generalised data, so it needs no flag).
+fn data_for(kind: ModelKind, data: &[SeedData]) -> Result<Vec<SeedData>> {
+    let generalised = |d: &SeedData| d.1.meta.coordinates == Coordinates::Generalised;
+    if !kind.is_constrained() || !data.iter().any(generalised) {
+        return Ok(data.to_vec());
+    }
+    data.iter()
+        .map(|(seed, train, test)| {
+            let sys = phaselab_core::physics::system(&train.meta.system)?;
+            let points = |s: &TrajectorySet| -> Result<Arc<TrajectorySet>> {
+                Ok(Arc::new(match s.meta.coordinates {
+                    Coordinates::Generalised => to_cartesian(s, sys.as_ref())?,
+                    Coordinates::Cartesian => s.clone(),
+                }))
+            };
+            Ok((*seed, points(train)?, points(test)?))
+        })
+        .collect()
+}
+
 fn bar(epochs: usize, model: &str) -> ProgressBar {
     let pb = ProgressBar::new(epochs as u64);
     pb.set_style(
@@ -428,7 +451,9 @@ pub fn failure(e: RunFailure, dir: &Path) -> anyhow::Error {
 pub struct TrainArgs {
     #[command(flatten)]
     system: SystemArg,
-    /// Model: node, node-so, node-so-direct, node-so-symreg, hnn, hnn-general, hnn-forced.
+    /// Model: node, node-so, node-so-direct, node-so-symreg, hnn, hnn-general, hnn-forced; or,
+    /// on the body points with the known constraints (their Cartesian data made for them),
+    /// constrained-node-so or clnn.
     #[arg(long, short)]
     model: String,
     #[command(flatten)]
@@ -583,7 +608,8 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
 pub struct CompareArgs {
     #[command(flatten)]
     system: SystemArg,
-    /// Comma-separated models.
+    /// Comma-separated models (see `train --help`; constrained ones learn on the body points and
+    /// the table then ranks every model by its error there, gerr x).
     #[arg(long, default_value = "node,node-so,hnn")]
     models: String,
     #[command(flatten)]
@@ -616,6 +642,17 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
         a.learn.width,
         runs
     );
+    // Models on body points beside models on the generalised data: rank on the one scale both
+    // share, the error on the body points.
+    let on_points =
+        kinds.iter().any(|k| k.is_constrained()) && tr.meta.coordinates == Coordinates::Generalised;
+    let score = |ev: &Evaluation| match on_points {
+        true => ev.cartesian_gerr.unwrap_or(f64::INFINITY),
+        false => ev.gerr,
+    };
+    if on_points {
+        println!("ranked by the rollout error on the body points (gerr x): constrained models learn on them");
+    }
     let mut rows = Vec::new();
     let mut compared = Vec::new();
     let mut summary = Vec::new();
@@ -629,14 +666,14 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
             train_seconds: *s,
             test: ev.clone(),
         }));
-        let gerrs: Vec<f64> = finished.iter().map(|r| r.1.gerr).collect();
+        let gerrs: Vec<f64> = finished.iter().map(|r| score(&r.1)).collect();
         if runs > 1 && !gerrs.is_empty() {
             let (m, se) = phaselab_core::stats::mean_and_standard_error(&gerrs);
             summary.push((k, m, se, gerrs.len()));
         }
         rows.extend(finished);
     }
-    rows.sort_by(|x, y| x.1.gerr.total_cmp(&y.1.gerr));
+    rows.sort_by(|x, y| score(&x.1).total_cmp(&score(&y.1)));
     let comparison = Comparison {
         system: sys.name(),
         settings: a.learn.settings(),
@@ -654,7 +691,8 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
     print_table(&rows);
     if !summary.is_empty() {
         summary.sort_by(|x, y| x.1.total_cmp(&y.1));
-        println!("\nmean gerr over seeds (+- standard error):");
+        let what = if on_points { "gerr x" } else { "gerr" };
+        println!("\nmean {what} over seeds (+- standard error):");
         for (k, m, se, n) in summary {
             println!("  {:<16} {m:.3e} +- {se:.1e} ({n} runs)", k.name());
         }
@@ -672,8 +710,8 @@ fn opt(x: Option<f64>) -> String {
 /// Ranked table: rollout error, energy violation, MSE, parameters, time.
 fn print_table(rows: &[(String, Evaluation, usize, f64)]) {
     println!(
-        "{:<16} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}",
-        "model", "gerr", "Herr", "MSE", "symp.err", "params", "train s"
+        "{:<20} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "model", "gerr", "gerr x", "Herr", "MSE", "symp.err", "params", "train s"
     );
     for (k, ev, n, s) in rows {
         let t = if s.is_finite() {
@@ -682,9 +720,10 @@ fn print_table(rows: &[(String, Evaluation, usize, f64)]) {
             "-".into()
         };
         println!(
-            "{:<16} {:>10.3e} {:>10} {:>10.3e} {:>10} {:>9} {:>9}",
+            "{:<20} {:>10.3e} {:>10} {:>10} {:>10.3e} {:>10} {:>9} {:>9}",
             k,
             ev.gerr,
+            opt(ev.cartesian_gerr),
             opt(ev.herr),
             ev.mse,
             opt(ev.symplectic_error),

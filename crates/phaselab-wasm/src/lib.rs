@@ -56,7 +56,9 @@ pub fn systems_json() -> String {
 /// drift from `ModelKind`.
 #[wasm_bindgen]
 pub fn model_kinds() -> String {
-    let list: Vec<_> = phaselab_core::models::ModelKind::ALL
+    // The page trains on generalised coordinates: the paper's models (the constrained ones need
+    // body points).
+    let list: Vec<_> = phaselab_core::models::ModelKind::PAPER
         .iter()
         .map(|k| serde_json::json!({"kind": k.name(), "label": k.label(), "title": k.summary()}))
         .collect();

@@ -214,7 +214,7 @@ fn default_settings_show_the_papers_point() {
 #[test]
 fn the_page_takes_every_models_name_and_formula_from_the_core() {
     let kinds: Vec<serde_json::Value> = serde_json::from_str(&crate::model_kinds()).unwrap();
-    assert_eq!(kinds.len(), phaselab_core::models::ModelKind::ALL.len());
+    assert_eq!(kinds.len(), phaselab_core::models::ModelKind::PAPER.len());
     let get = |k: &str| {
         kinds.iter().find(|x| x["kind"] == k).unwrap()["title"]
             .as_str()

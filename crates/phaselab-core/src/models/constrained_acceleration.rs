@@ -13,22 +13,27 @@ use super::spd_solve::spd_solve;
 use crate::physics::{BodyGraph, Constraint};
 use burn::prelude::*;
 
-/// The constraints of one body graph, ready to apply to batches of x [B, N].
+/// The constraints of one body graph, ready to apply to batches of x [B, N]. It holds plain
+/// numbers and makes its small constant tensors on the device of the states it is given, so a
+/// model can carry it whatever device (or autodiff) its weights live on.
 #[derive(Clone, Debug)]
 pub struct ConstraintOps {
     dim: usize,
     /// Cartesian coordinates N.
     n: usize,
-    /// S_r of every quadratic constraint, [Q, d, N] (Q of them).
-    s: Option<Tensor<3>>,
-    /// Their anchors c_r, [1, Q, d].
-    anchors: Option<Tensor<3>>,
-    /// Rows of the linear constraints, [1, L, N].
-    linear: Option<Tensor<3>>,
+    /// Number of quadratic constraints Q, and linear rows L.
+    q: usize,
+    l: usize,
+    /// S_r of every quadratic constraint, [Q, d, N].
+    s: Vec<f32>,
+    /// Their anchors c_r, [Q, d].
+    anchors: Vec<f32>,
+    /// Rows of the linear constraints, [L, N].
+    linear: Vec<f32>,
 }
 
 impl ConstraintOps {
-    pub fn new(graph: &BodyGraph, device: &Device) -> Self {
+    pub fn new(graph: &BodyGraph) -> Self {
         let (dim, n) = (graph.dim, graph.coordinates());
         let (mut s, mut anchors, mut linear) = (Vec::new(), Vec::new(), Vec::new());
         let mut q = 0;
@@ -68,16 +73,38 @@ impl ConstraintOps {
         ConstraintOps {
             dim,
             n,
-            s: (q > 0).then(|| Tensor::from_data(TensorData::new(s, [q, dim, n]), device)),
-            anchors: (q > 0)
-                .then(|| Tensor::from_data(TensorData::new(anchors, [1, q, dim]), device)),
-            linear: (l > 0).then(|| Tensor::from_data(TensorData::new(linear, [1, l, n]), device)),
+            q,
+            l,
+            s,
+            anchors,
+            linear,
         }
+    }
+
+    /// S [Q, d, N] and the anchors [1, Q, d] on `device` (None without quadratic constraints).
+    fn quadratic(&self, device: &Device) -> Option<(Tensor<3>, Tensor<3>)> {
+        (self.q > 0).then(|| {
+            let (q, d, n) = (self.q, self.dim, self.n);
+            (
+                Tensor::from_data(TensorData::new(self.s.clone(), [q, d, n]), device),
+                Tensor::from_data(TensorData::new(self.anchors.clone(), [1, q, d]), device),
+            )
+        })
+    }
+
+    /// The linear rows [1, L, N] on `device` (None without linear constraints).
+    fn linear_rows(&self, device: &Device) -> Option<Tensor<3>> {
+        (self.l > 0).then(|| {
+            Tensor::from_data(
+                TensorData::new(self.linear.clone(), [1, self.l, self.n]),
+                device,
+            )
+        })
     }
 
     /// Scalar constraints C.
     pub fn count(&self) -> usize {
-        self.s.as_ref().map_or(0, |s| s.dims()[0]) + self.linear.as_ref().map_or(0, |l| l.dims()[1])
+        self.q + self.l
     }
 
     /// Σ_k u[b, r, k] S_r[k, :] for u [B, Q, d]: [B, Q, N].
@@ -95,20 +122,20 @@ impl ConstraintOps {
     }
 
     /// Rows of a Jacobian-like matrix [B, C, N]: the quadratic constraints' rows 2 u_r S_r, then
-    /// the linear constraints' rows (or zeros).
+    /// the linear constraints' rows (zeros with `linear_zero`).
     fn rows(
         &self,
-        u: Option<Tensor<3>>,
+        u: Option<(Tensor<3>, Tensor<3>)>,
         b: usize,
         linear_zero: bool,
         device: &Device,
     ) -> Tensor<3> {
         let mut parts = Vec::new();
-        if let (Some(s), Some(u)) = (&self.s, u) {
-            parts.push(self.through_s(u, s).mul_scalar(2.0));
+        if let Some((u, s)) = u {
+            parts.push(self.through_s(u, &s).mul_scalar(2.0));
         }
-        if let Some(l) = &self.linear {
-            let l = l.clone().expand([b, l.dims()[1], self.n]);
+        if let Some(l) = self.linear_rows(device) {
+            let l = l.expand([b, self.l, self.n]);
             parts.push(if linear_zero { l.zeros_like() } else { l });
         }
         if parts.is_empty() {
@@ -121,10 +148,9 @@ impl ConstraintOps {
     pub fn dphi(&self, x: Tensor<2>) -> Tensor<3> {
         let [b, _] = x.dims();
         let device = x.device();
-        let u = match (&self.s, &self.anchors) {
-            (Some(s), Some(c)) => Some(self.apply_s(x, s) - c.clone()),
-            _ => None,
-        };
+        let u = self
+            .quadratic(&device)
+            .map(|(s, c)| (self.apply_s(x, &s) - c, s));
         self.rows(u, b, false, &device)
     }
 
@@ -132,7 +158,9 @@ impl ConstraintOps {
     pub fn dphi_rate(&self, v: Tensor<2>) -> Tensor<3> {
         let [b, _] = v.dims();
         let device = v.device();
-        let u = self.s.as_ref().map(|s| self.apply_s(v, s));
+        let u = self
+            .quadratic(&device)
+            .map(|(s, _)| (self.apply_s(v, &s), s));
         self.rows(u, b, true, &device)
     }
 
@@ -212,7 +240,7 @@ mod tests {
         for name in SYSTEMS {
             let (g, x, v, _) = states(name);
             let n = g.coordinates();
-            let ops = ConstraintOps::new(&g, &dev);
+            let ops = ConstraintOps::new(&g);
             assert_eq!(ops.count(), g.n_constraints(), "{name}");
             let dphi = vec_of(ops.dphi(tensor2(&x, 4, n, &dev)));
             let rate = vec_of(ops.dphi_rate(tensor2(&v, 4, n, &dev)));
@@ -239,7 +267,7 @@ mod tests {
         for name in SYSTEMS {
             let (g, x, v, f) = states(name);
             let n = g.coordinates();
-            let ops = ConstraintOps::new(&g, &dev);
+            let ops = ConstraintOps::new(&g);
             // M⁻¹ = diag(1 / (1 + 0.5 i)) over coordinates: a metric that is not the identity.
             let m: Vec<f64> = (0..n).map(|i| 1.0 + 0.5 * i as f64).collect();
             let minv_t = tensor2(&m.iter().map(|a| 1.0 / a).collect::<Vec<_>>(), 1, n, &dev)

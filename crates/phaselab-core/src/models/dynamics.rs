@@ -2,11 +2,14 @@
 //! field. Data are z = [q, v]; models with a learned mass matrix integrate [q, p] and convert at
 //! their edges: p0 = M(q0) v0, readout v = M^-1(q) p.
 
+use super::constrained_acceleration::ConstraintOps;
 use super::features::{halves, CosSin};
 use super::hamiltonian::{stabilise, Form, Hamiltonian};
 use super::kind::ModelKind;
+use super::learned_masses::LearnedMasses;
 use super::mass_matrix::{Lower, MassNet};
 use super::mlp::Mlp;
+use crate::physics::BodyGraph;
 use crate::rng::Rng;
 use crate::solve::Solver;
 use burn::prelude::*;
@@ -38,6 +41,10 @@ pub struct ModelConfig {
     /// reference, which zeroes only the mass network's), for ablations.
     #[serde(default)]
     pub zero_output_biases: bool,
+    /// The system whose body graph (points, masses' structure, constraints) a constrained model
+    /// knows; its data are that system's body points (`data::cartesian`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
 }
 
 impl ModelConfig {
@@ -52,7 +59,37 @@ impl ModelConfig {
             seed: 0,
             stabiliser: kind.is_hamiltonian(),
             zero_output_biases: false,
+            system: None,
         }
+    }
+
+    /// The body graph a constrained model needs: the named system's, whose body points must be
+    /// the model's D coordinates (none are angles).
+    pub fn body_graph(&self) -> Result<BodyGraph, String> {
+        let name = self
+            .system
+            .as_deref()
+            .ok_or_else(|| format!("{} needs the system whose constraints it knows", self.kind))?;
+        let g = crate::physics::system(name)
+            .map_err(|e| e.to_string())?
+            .body_graph();
+        if g.coordinates() != self.dof || self.angular.iter().any(|&a| a) {
+            return Err(format!(
+                "{} works on the {} Cartesian coordinates of {name}'s body points, not D = {} (generate them with --coordinates cartesian)",
+                self.kind,
+                g.coordinates(),
+                self.dof
+            ));
+        }
+        Ok(g)
+    }
+
+    /// Whether this configuration can be built: a constrained model needs its body graph.
+    pub fn check(&self) -> Result<(), String> {
+        if self.kind.is_constrained() {
+            self.body_graph()?;
+        }
+        Ok(())
     }
 
     /// A model with fresh weights drawn from `seed`.
@@ -78,8 +115,11 @@ impl ModelConfig {
         let (f, d) = (emb.width(), self.dof);
         let main_io = match self.kind {
             ModelKind::Node => (f + d, 2 * d),
-            ModelKind::NodeSo | ModelKind::NodeSoSymreg | ModelKind::NodeSoDirect => (f + d, d),
-            ModelKind::Hnn | ModelKind::HnnForced => (f, 1),
+            ModelKind::NodeSo
+            | ModelKind::NodeSoSymreg
+            | ModelKind::NodeSoDirect
+            | ModelKind::ConstrainedNodeSo => (f + d, d),
+            ModelKind::Hnn | ModelKind::HnnForced | ModelKind::Clnn => (f, 1),
             ModelKind::HnnGeneral => (f + d, 1),
         };
         (
@@ -101,6 +141,10 @@ impl ModelConfig {
         for s in [mass, extra].iter().flatten() {
             total = total.checked_add(count(s)?)?;
         }
+        if self.kind == ModelKind::Clnn {
+            // Two per learned mass term (see `LearnedMasses`).
+            total = total.checked_add(2 * self.body_graph().ok()?.mass.terms.len())?;
+        }
         Some(total)
     }
 
@@ -115,12 +159,23 @@ impl ModelConfig {
             dof: self.dof,
         });
         let extra = extra.map(|s| Mlp::new(&s, zero, rng.as_deref_mut(), device));
+        // Checked where configurations come in (`check`): a constrained kind has its body graph.
+        let graph = self.kind.is_constrained().then(|| {
+            self.body_graph()
+                .expect("a constrained model's configuration is checked before it is built")
+        });
+        let masses = graph
+            .as_ref()
+            .filter(|_| self.kind == ModelKind::Clnn)
+            .map(|g| LearnedMasses::new(&g.mass, g.dim, rng.as_deref_mut(), device));
         DynamicsModel {
             main,
             mass,
             extra,
+            masses,
             config: self.clone(),
             emb,
+            constraints: graph.as_ref().map(ConstraintOps::new),
             members: Vec::new(),
         }
     }
@@ -133,10 +188,15 @@ pub struct DynamicsModel {
     /// The forcing network F(phi(q), p) that hnn-forced adds to J grad H (SymODEN-style), so it
     /// can dissipate. Named `extra` because checkpoints key their weights by field name.
     pub extra: Option<Mlp>,
+    /// CLNN's learned masses of the body points.
+    pub masses: Option<LearnedMasses>,
     #[module(skip)]
     pub config: ModelConfig,
     #[module(skip)]
     pub emb: CosSin,
+    /// A constrained model's constraints.
+    #[module(skip)]
+    pub constraints: Option<ConstraintOps>,
     /// Each member's configuration when this is a stacked population (`models::population`);
     /// empty for a single model, whose configuration is `config`.
     #[module(skip)]
@@ -152,6 +212,7 @@ impl DynamicsModel {
         self.main.n_params()
             + self.mass.as_ref().map_or(0, |m| m.net.n_params())
             + self.extra.as_ref().map_or(0, |m| m.n_params())
+            + self.masses.as_ref().map_or(0, |m| m.n_params())
     }
 
     pub(crate) fn mass(&self) -> &MassNet {
@@ -203,6 +264,7 @@ impl DynamicsModel {
         }
         match self.kind() {
             ModelKind::Node => self.main.forward(self.input(q, x)),
+            ModelKind::ConstrainedNodeSo | ModelKind::Clnn => self.constrained_field(q, x),
             ModelKind::NodeSoDirect => {
                 let a = self.main.forward(self.input(q, x.clone()));
                 Tensor::cat(vec![x, a], 1)
@@ -213,6 +275,33 @@ impl DynamicsModel {
                 Tensor::cat(vec![dq, self.main.forward(self.input(q, x))], 1)
             }
         }
+    }
+
+    /// The field of a constrained model on body points s = [x, v]: dx/dt = v and
+    ///   constrained-node-so: dv/dt = P a(x, v), a an MLP, in the Euclidean metric;
+    ///   clnn: dv/dt = P f with f = −M⁻¹∇V(x) and M the learned masses,
+    /// where P puts an acceleration onto the constraints ([`ConstraintOps::accelerate`]).
+    fn constrained_field(&self, x: Tensor<2>, v: Tensor<2>) -> Tensor<2> {
+        let ops = self
+            .constraints
+            .as_ref()
+            .expect("constrained models carry their constraints");
+        let [b, n] = x.dims();
+        let a = match &self.masses {
+            Some(m) => {
+                let grad_v = self.main.input_gradient(x.clone());
+                let f = m
+                    .minv_times(grad_v.unsqueeze_dim::<3>(2))
+                    .reshape([b, n])
+                    .neg();
+                ops.accelerate(x, v.clone(), f, &|t| m.minv_times(t))
+            }
+            None => {
+                let a = self.main.forward(self.input(x.clone(), v.clone()));
+                ops.accelerate(x, v.clone(), a, &|t| t)
+            }
+        };
+        Tensor::cat(vec![v, a], 1)
     }
 
     /// The learned Hamiltonian H(q, p) [B, 1] of an HNN (None for the others).

@@ -21,10 +21,30 @@ pub enum ModelKind {
     HnnGeneral,
     /// HNN plus a free NODE term, for damped systems (MixtureHNN, "SymODEN").
     HnnForced,
+    /// phaselab's constrained NODE+SO, on body points x with known constraints: dx/dt = v and a
+    /// free MLP acceleration a(x, v) put through the constraint projection (no energy, no
+    /// symplectic form).
+    ConstrainedNodeSo,
+    /// Constrained Lagrangian NN (Finzi, Wang and Wilson 2020): V(x) an MLP, masses learned,
+    /// f = −M⁻¹∇V projected onto the constraints.
+    Clnn,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 7] = [
+    pub const ALL: [ModelKind; 9] = [
+        ModelKind::Node,
+        ModelKind::NodeSo,
+        ModelKind::NodeSoDirect,
+        ModelKind::NodeSoSymreg,
+        ModelKind::Hnn,
+        ModelKind::HnnGeneral,
+        ModelKind::HnnForced,
+        ModelKind::ConstrainedNodeSo,
+        ModelKind::Clnn,
+    ];
+
+    /// The paper's models: they learn from any coordinates, generalised or Cartesian.
+    pub const PAPER: [ModelKind; 7] = [
         ModelKind::Node,
         ModelKind::NodeSo,
         ModelKind::NodeSoDirect,
@@ -33,6 +53,9 @@ impl ModelKind {
         ModelKind::HnnGeneral,
         ModelKind::HnnForced,
     ];
+
+    /// The models that know the system's constraints: they learn on its body points.
+    pub const CONSTRAINED: [ModelKind; 2] = [ModelKind::ConstrainedNodeSo, ModelKind::Clnn];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -43,6 +66,8 @@ impl ModelKind {
             ModelKind::Hnn => "hnn",
             ModelKind::HnnGeneral => "hnn-general",
             ModelKind::HnnForced => "hnn-forced",
+            ModelKind::ConstrainedNodeSo => "constrained-node-so",
+            ModelKind::Clnn => "clnn",
         }
     }
 
@@ -56,6 +81,8 @@ impl ModelKind {
             ModelKind::Hnn => "HNN",
             ModelKind::HnnGeneral => "HNN general",
             ModelKind::HnnForced => "HNN + forcing",
+            ModelKind::ConstrainedNodeSo => "constrained NODE+SO",
+            ModelKind::Clnn => "CLNN",
         }
     }
 
@@ -69,12 +96,26 @@ impl ModelKind {
             ModelKind::Hnn => "Hamiltonian NN: H = p^T M^-1(q) p / 2 + V(q) (the kinetic term depends on q), dz/dt = J grad H",
             ModelKind::HnnGeneral => "Hamiltonian NN with one MLP H(q, p): no second-order structure, dz/dt = J grad H",
             ModelKind::HnnForced => "HNN plus a free learned term on dz/dt (SymODEN-style), so it can dissipate energy",
+            ModelKind::ConstrainedNodeSo => "on the body points x with the known constraints: dx/dt = v, an MLP learns dv/dt(x, v), projected so the constraints hold (no energy)",
+            ModelKind::Clnn => "constrained Lagrangian NN: V(x) an MLP, learned masses, dv/dt = -M^-1 grad V projected onto the constraints",
         }
+    }
+
+    /// Whether the model works on a system's body points with its constraints (it needs the
+    /// system's body graph and Cartesian data).
+    pub fn is_constrained(self) -> bool {
+        matches!(self, ModelKind::ConstrainedNodeSo | ModelKind::Clnn)
     }
 
     /// Whether the model integrates [q, p] with a learned mass matrix (converting at its edges).
     pub fn uses_momenta(self) -> bool {
-        !matches!(self, ModelKind::Node | ModelKind::NodeSoDirect)
+        !matches!(
+            self,
+            ModelKind::Node
+                | ModelKind::NodeSoDirect
+                | ModelKind::ConstrainedNodeSo
+                | ModelKind::Clnn
+        )
     }
 
     /// Whether the model has a learned Hamiltonian.

@@ -7,6 +7,7 @@ pub mod dynamics;
 pub mod features;
 pub mod hamiltonian;
 pub mod kind;
+pub mod learned_masses;
 pub mod mass_matrix;
 pub mod mlp;
 pub mod population;

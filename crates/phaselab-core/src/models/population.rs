@@ -75,8 +75,16 @@ impl Population for DynamicsModel {
                 dof: first.config.dof,
             }),
             extra: stack_opt(models.iter().map(|m| m.extra.as_ref()).collect()),
+            masses: stack_opt(
+                models
+                    .iter()
+                    .map(|m| m.masses.as_ref().map(|n| &n.net))
+                    .collect(),
+            )
+            .map(|net| first.masses.as_ref().expect("stacked").with_net(net)),
             config: first.config.clone(),
             emb: first.emb.clone(),
+            constraints: first.constraints.clone(),
             members: models.iter().map(|m| m.config.clone()).collect(),
         })
     }
@@ -93,8 +101,10 @@ impl Population for DynamicsModel {
                 dof: m.dof,
             }),
             extra: self.extra.as_ref().map(|m| m.member(k)),
+            masses: self.masses.as_ref().map(|m| m.with_net(m.net.member(k))),
             config: self.members.get(k).unwrap_or(&self.config).clone(),
             emb: self.emb.clone(),
+            constraints: self.constraints.clone(),
             members: Vec::new(),
         }
     }

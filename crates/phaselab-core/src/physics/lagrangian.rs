@@ -11,11 +11,23 @@
 use super::jet::{Jet, Scalar};
 use super::linalg::cholesky_solve;
 
-/// Entries of the constant node mass matrix: (i, j, M_ij), both (i, j) and (j, i) listed.
+/// Entries of the constant node mass matrix: (i, j, M_ij), both (i, j) and (j, i) listed, and the
+/// terms they come from.
 #[derive(Clone, Debug, Default)]
 pub struct NodeMass {
     pub n_nodes: usize,
     pub entries: Vec<(usize, usize, f64)>,
+    /// The physical terms, each one positive number (what a model with learned masses learns).
+    pub terms: Vec<MassTerm>,
+}
+
+/// One term of the kinetic energy T = Σ terms.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MassTerm {
+    /// m |ẋ_i|² / 2 (m > 0; massless nodes have no term).
+    Point { i: usize, mass: f64 },
+    /// I |ẋ_i − ẋ_j|² / 2: the reference's extended-body edge with inertia I.
+    Coupling { i: usize, j: usize, inertia: f64 },
 }
 
 impl NodeMass {
@@ -24,6 +36,12 @@ impl NodeMass {
         NodeMass {
             n_nodes: m.len(),
             entries: m.iter().enumerate().map(|(i, &mi)| (i, i, mi)).collect(),
+            terms: m
+                .iter()
+                .enumerate()
+                .filter(|(_, &mass)| mass > 0.0)
+                .map(|(i, &mass)| MassTerm::Point { i, mass })
+                .collect(),
         }
     }
 
@@ -33,6 +51,7 @@ impl NodeMass {
         self.entries.push((j, j, inertia));
         self.entries.push((i, j, -inertia));
         self.entries.push((j, i, -inertia));
+        self.terms.push(MassTerm::Coupling { i, j, inertia });
     }
 
     /// 1/2 sum_ij M_ij a_i . b_j (with a = b: the kinetic energy).

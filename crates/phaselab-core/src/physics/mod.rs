@@ -23,7 +23,7 @@ pub mod spring_pendulum;
 pub mod system;
 
 pub use body_graph::{BodyGraph, Constraint};
-pub use lagrangian::{Mechanism, SingularMassMatrix};
+pub use lagrangian::{MassTerm, Mechanism, NodeMass, SingularMassMatrix};
 pub use spec::{Family, Projection, SpecError, SystemSpec, DEFAULT_DRAG};
 pub use system::{
     relative_energy_change, Describe, Link, State, System, GRAVITY, TRAJECTORY_SECONDS,

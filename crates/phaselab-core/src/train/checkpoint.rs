@@ -228,6 +228,7 @@ impl Checkpoint {
                 m.dof, m.width, m.depth
             )));
         }
+        m.check().map_err(CheckpointError::Metadata)?;
         // The weights must at least hold every parameter as f32 before anything is built.
         match m.n_params() {
             Some(n) if weights.len() / 4 >= n => {}

@@ -1,7 +1,8 @@
 //! Scoring a trained model on test chunks with the paper's metrics (in f64 on the CPU).
 
-use crate::data::TrajectorySet;
-use crate::metrics::{energy_violation, mse, rollout_error};
+use crate::data::cartesian::to_generalised;
+use crate::data::{Coordinates, TrajectorySet};
+use crate::metrics::{cartesian_rollout_error, energy_violation, mse, rollout_error};
 use crate::models::symplectic::{node_so_jacobian, symplectic_penalty};
 use crate::models::{DynamicsModel, ModelKind};
 use crate::physics::{build, SystemSpec};
@@ -24,6 +25,11 @@ pub struct Evaluation {
     /// Mean over test rollouts of max_t |H(t) - H(0)| of the model's own learned H (HNNs), in the
     /// model's energy units (a learned H has an arbitrary constant, so no ratio to H(0)).
     pub learned_h_drift: Option<f64>,
+    /// `gerr` on the system's body points (`metrics::cartesian_rollout_error`), the one scale on
+    /// which models in generalised and in Cartesian coordinates compare (None for data of a
+    /// system phaselab does not simulate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cartesian_gerr: Option<f64>,
     pub n_trajectories: usize,
     pub n_steps: usize,
 }
@@ -137,9 +143,28 @@ impl Scores {
         }
         let r = rollout_error(test, pred).map_err(|e| e.to_string())?;
         let sys = test.meta.system.parse::<SystemSpec>().ok().map(build);
-        let e = match &sys {
-            Some(s) => Some(energy_violation(s.as_ref(), test, pred).map_err(|e| e.to_string())?),
-            None => None,
+        let (e, cartesian_gerr) = match &sys {
+            Some(s) => {
+                let s = s.as_ref();
+                let cartesian = cartesian_rollout_error(s, test, pred)?.gerr;
+                let e = match test.meta.coordinates {
+                    Coordinates::Generalised => {
+                        Some(energy_violation(s, test, pred).map_err(|e| e.to_string())?)
+                    }
+                    // The true energy of body points, through the generalised states they
+                    // stand for (None where a state sits on a chart's pole).
+                    Coordinates::Cartesian => {
+                        match (to_generalised(test, s), to_generalised(pred, s)) {
+                            (Ok(t), Ok(p)) => {
+                                Some(energy_violation(s, &t, &p).map_err(|e| e.to_string())?)
+                            }
+                            _ => None,
+                        }
+                    }
+                };
+                (e, Some(cartesian))
+            }
+            None => (None, None),
         };
         let n = test.n as f64;
         Ok(Evaluation {
@@ -153,6 +178,7 @@ impl Scores {
                 .kind()
                 .is_hamiltonian()
                 .then_some(self.drift_total / n),
+            cartesian_gerr,
             n_trajectories: test.n,
             n_steps: test.t,
         })

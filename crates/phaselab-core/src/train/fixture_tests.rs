@@ -86,7 +86,7 @@ fn train_all() -> BTreeMap<String, Fixture> {
         seed,
         ..TrainConfig::default()
     };
-    for kind in ModelKind::ALL {
+    for kind in ModelKind::PAPER {
         let mc = |seed| ModelConfig {
             width: 32,
             seed,

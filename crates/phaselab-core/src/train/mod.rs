@@ -47,4 +47,7 @@ mod fixture_tests;
 mod run_tests;
 
 #[cfg(test)]
+mod constrained_tests;
+
+#[cfg(test)]
 mod test_data;

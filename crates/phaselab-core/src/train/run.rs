@@ -176,6 +176,10 @@ pub trait RunConfig: Clone {
     type Metrics;
     /// The model's name, for errors.
     fn label(&self) -> String;
+    /// Why the model cannot be built from this configuration, if it cannot.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// A model with fresh weights from this configuration's seed, on `device`.
     fn init_model(&self, device: &Device) -> Self::Model;
     /// Trainable parameters of the model.
@@ -200,6 +204,10 @@ impl RunConfig for ModelConfig {
 
     fn label(&self) -> String {
         self.kind.name().to_string()
+    }
+
+    fn check(&self) -> Result<(), String> {
+        ModelConfig::check(self)
     }
 
     fn init_model(&self, device: &Device) -> DynamicsModel {
@@ -320,6 +328,12 @@ impl<C: RunConfig> RunSession<C> {
     /// device).
     pub fn start(runs: Vec<Run<C>>, device: &Device) -> Result<Self, RunError> {
         let kind = runs[0].model.label();
+        for r in &runs {
+            r.model.check().map_err(|e| RunError::Setup {
+                kind: kind.clone(),
+                error: TrainError::Data(e),
+            })?;
+        }
         let ad = device.clone().autodiff();
         let parameters = runs[0].model.parameters(device);
         let models: Vec<C::Model> = runs.iter().map(|r| r.model.init_model(&ad)).collect();

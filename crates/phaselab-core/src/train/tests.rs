@@ -42,7 +42,7 @@ fn every_model_learns_beats_nothing_moves_and_second_order_beats_node() {
     // "Nothing moves", z(t) = z(0): the bar every trained model must clear on the test rollouts.
     let still = crate::metrics::mse(&test, &crate::metrics::persistence(&test)).unwrap();
     let mut mses = std::collections::HashMap::new();
-    for kind in ModelKind::ALL {
+    for kind in ModelKind::PAPER {
         let mc = ModelConfig {
             width: 32,
             ..ModelConfig::new(kind, 1, sys.angular())

@@ -77,6 +77,7 @@ mod tests {
                 mse,
                 symplectic_error: None,
                 learned_h_drift: None,
+                cartesian_gerr: None,
                 n_trajectories: 1,
                 n_steps: 1,
             },

@@ -46,6 +46,7 @@ fn rec(spec: crate::experiments::RunSpec, gerr: f64) -> crate::experiments::reco
                 mse: gerr,
                 symplectic_error: None,
                 learned_h_drift: None,
+                cartesian_gerr: None,
                 n_trajectories: 1,
                 n_steps: 1,
             },

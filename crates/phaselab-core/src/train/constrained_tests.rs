@@ -1,0 +1,179 @@
+//! The constrained models on body points: they learn, their rollouts keep the constraints that a
+//! free second-order model on the same points drifts off, populations follow their solo runs,
+//! checkpoints round-trip, and a configuration without its body graph is refused.
+
+use super::test_data::generated;
+use super::*;
+use crate::data::cartesian::to_cartesian;
+use crate::data::TrajectorySet;
+use crate::models::{ModelConfig, ModelKind};
+use crate::physics::system;
+use burn::prelude::*;
+
+/// (train, test) of `name`'s body points: 80 trajectories, 8 test trajectories of 30 points.
+fn points(name: &str, seed: u64) -> (TrajectorySet, TrajectorySet) {
+    let sys = system(name).unwrap();
+    let (train, test) = generated(name, 80, 8, 30, seed);
+    (
+        to_cartesian(&train, sys.as_ref()).unwrap(),
+        to_cartesian(&test, sys.as_ref()).unwrap(),
+    )
+}
+
+fn config(kind: ModelKind, set: &TrajectorySet, seed: u64) -> ModelConfig {
+    ModelConfig {
+        width: 32,
+        seed,
+        system: kind.is_constrained().then(|| set.meta.system.clone()),
+        ..ModelConfig::new(kind, set.d, set.meta.angular.clone())
+    }
+}
+
+fn quick(epochs: usize, seed: u64) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch: 32,
+        seed,
+        ..TrainConfig::default()
+    }
+}
+
+/// The largest |Φ| over every point of every predicted rollout (positions only).
+fn worst_violation(name: &str, pred: &TrajectorySet) -> f64 {
+    let g = system(name).unwrap().body_graph();
+    let mut worst = 0.0f64;
+    for i in 0..pred.n {
+        for k in 0..pred.t {
+            let (x, _) = pred.state(i, k);
+            worst = g.phi(x).iter().fold(worst, |m, a| m.max(a.abs()));
+        }
+    }
+    worst
+}
+
+#[test]
+fn constrained_models_learn_and_their_rollouts_keep_the_constraints() {
+    let name = "chain-pendulum:2";
+    let (train_set, test) = points(name, 0);
+    let (dev, cpu) = (Device::flex().autodiff(), Device::flex());
+    let still = crate::metrics::mse(&test, &crate::metrics::persistence(&test)).unwrap();
+    let mut drift = std::collections::HashMap::new();
+    for kind in [
+        ModelKind::ConstrainedNodeSo,
+        ModelKind::Clnn,
+        ModelKind::NodeSoDirect,
+    ] {
+        let cfg = quick(40, 0);
+        let out = train(
+            config(kind, &train_set, 0).init(&dev),
+            &train_set,
+            &cfg,
+            &dev,
+            &mut |_, _| true,
+        );
+        assert!(out.error.is_none(), "{kind}: {:?}", out.error);
+        let (ev, pred) = evaluate_with_rollouts(&out.model, &test, &cfg.solver, &cpu).unwrap();
+        if kind.is_constrained() {
+            let (first, last) = (out.history[0].loss, out.history.last().unwrap().loss);
+            assert!(last < 0.5 * first, "{kind}: loss {first} -> {last}");
+            assert!(
+                ev.mse < 0.5 * still,
+                "{kind}: test MSE {} vs nothing-moves {still}",
+                ev.mse
+            );
+        }
+        assert_eq!(
+            ev.cartesian_gerr,
+            Some(ev.gerr),
+            "{kind}: on body points both are one"
+        );
+        assert!(
+            ev.herr.is_some(),
+            "{kind}: the true energy through the generalised states"
+        );
+        drift.insert(kind, worst_violation(name, &pred));
+    }
+    // Projected accelerations keep |Φ| at the integrator's drift; the free model leaves it.
+    let free = drift[&ModelKind::NodeSoDirect];
+    for kind in [ModelKind::ConstrainedNodeSo, ModelKind::Clnn] {
+        assert!(
+            drift[&kind] < free / 10.0,
+            "{kind}: |Φ| {} vs free {free}",
+            drift[&kind]
+        );
+    }
+}
+
+#[test]
+fn constrained_populations_follow_their_solo_runs() {
+    let (a, b) = (points("gyroscope", 0), points("gyroscope", 1));
+    let ad = Device::flex().autodiff();
+    for kind in ModelKind::CONSTRAINED {
+        let cfgs = vec![
+            quick(3, 0),
+            TrainConfig {
+                lr: 2e-3,
+                ..quick(3, 1)
+            },
+        ];
+        let models = vec![
+            config(kind, &a.0, 0).init(&ad),
+            config(kind, &b.0, 1).init(&ad),
+        ];
+        let pop =
+            train_population(models, &[&a.0, &b.0], cfgs.clone(), &ad, &mut |_, _| true).unwrap();
+        for (k, set) in [&a.0, &b.0].into_iter().enumerate() {
+            let solo = train(
+                config(kind, set, k as u64).init(&ad),
+                set,
+                &cfgs[k],
+                &ad,
+                &mut |_, _| true,
+            );
+            for (p, s) in pop[k].history.iter().zip(&solo.history) {
+                let rel = (p.loss - s.loss).abs() / s.loss.abs().max(1e-12);
+                assert!(
+                    rel < 1e-4,
+                    "{kind} member {k}: loss {} vs solo {}",
+                    p.loss,
+                    s.loss
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn constrained_checkpoints_round_trip_and_need_their_body_graph() {
+    let (train_set, test) = points("chain-pendulum:2", 0);
+    let dev = Device::flex();
+    for kind in ModelKind::CONSTRAINED {
+        let m = config(kind, &train_set, 3).init(&dev);
+        let ck = Checkpoint::from_model(&m, serde_json::json!({})).unwrap();
+        let back = Checkpoint::from_bytes(&ck.to_bytes())
+            .unwrap()
+            .model(&dev)
+            .unwrap();
+        assert_eq!(back.n_params(), m.n_params(), "{kind}");
+        assert_eq!(
+            m.config.n_params(),
+            Some(m.n_params()),
+            "{kind}: counted like the others"
+        );
+        let e1 = evaluate(&m, &test, &Default::default(), &dev).unwrap();
+        let e2 = evaluate(&back, &test, &Default::default(), &dev).unwrap();
+        assert_eq!(e1, e2, "{kind}");
+    }
+    // Without the system, or on generalised data, the configuration says what is missing.
+    let bare = ModelConfig::new(ModelKind::Clnn, 4, vec![false; 4]);
+    assert!(bare.check().unwrap_err().contains("needs the system"));
+    let angles = ModelConfig {
+        system: Some("chain-pendulum:2".into()),
+        ..ModelConfig::new(ModelKind::ConstrainedNodeSo, 2, vec![true, true])
+    };
+    let e = angles.check().unwrap_err();
+    assert!(
+        e.contains("4 Cartesian coordinates") && e.contains("--coordinates cartesian"),
+        "{e}"
+    );
+}
