@@ -55,6 +55,8 @@ pub enum StructureError {
     Empty,
     #[error("the true mass matrix is singular at q = {0:?}")]
     Singular(Vec<f64>),
+    #[error("{0} learns on body points with their constraints; the structure view reads models in generalised coordinates")]
+    Constrained(String),
 }
 
 /// The range of q_c and the medians of q over every state of `data`; an angle sweeps [-pi, pi].
@@ -96,6 +98,9 @@ pub fn learned_structure(
     c: usize,
     points: usize,
 ) -> Result<StructureSlice, StructureError> {
+    if m.kind().is_constrained() {
+        return Err(StructureError::Constrained(m.kind().to_string()));
+    }
     let d = sys.dof();
     if c >= d {
         return Err(StructureError::Coordinate(c, d));

@@ -9,6 +9,7 @@ use super::kind::ModelKind;
 use super::learned_masses::LearnedMasses;
 use super::mass_matrix::{Lower, MassNet};
 use super::mlp::Mlp;
+use super::spd_solve::spd_solve;
 use crate::physics::BodyGraph;
 use crate::rng::Rng;
 use crate::solve::Solver;
@@ -119,12 +120,12 @@ impl ModelConfig {
             | ModelKind::NodeSoSymreg
             | ModelKind::NodeSoDirect
             | ModelKind::ConstrainedNodeSo => (f + d, d),
-            ModelKind::Hnn | ModelKind::HnnForced | ModelKind::Clnn => (f, 1),
+            ModelKind::Hnn | ModelKind::HnnForced | ModelKind::Clnn | ModelKind::Chnn => (f, 1),
             ModelKind::HnnGeneral => (f + d, 1),
         };
         (
             self.sizes(main_io.0, main_io.1),
-            self.kind.uses_momenta().then(|| self.sizes(f, d * d)),
+            (self.kind.uses_momenta() && !self.kind.is_constrained()).then(|| self.sizes(f, d * d)),
             (self.kind == ModelKind::HnnForced).then(|| self.sizes(f + d, 2 * d)),
         )
     }
@@ -141,7 +142,7 @@ impl ModelConfig {
         for s in [mass, extra].iter().flatten() {
             total = total.checked_add(count(s)?)?;
         }
-        if self.kind == ModelKind::Clnn {
+        if matches!(self.kind, ModelKind::Clnn | ModelKind::Chnn) {
             // Two per learned mass term (see `LearnedMasses`).
             total = total.checked_add(2 * self.body_graph().ok()?.mass.terms.len())?;
         }
@@ -166,7 +167,7 @@ impl ModelConfig {
         });
         let masses = graph
             .as_ref()
-            .filter(|_| self.kind == ModelKind::Clnn)
+            .filter(|_| matches!(self.kind, ModelKind::Clnn | ModelKind::Chnn))
             .map(|g| LearnedMasses::new(&g.mass, g.dim, rng.as_deref_mut(), device));
         DynamicsModel {
             main,
@@ -265,6 +266,7 @@ impl DynamicsModel {
         match self.kind() {
             ModelKind::Node => self.main.forward(self.input(q, x)),
             ModelKind::ConstrainedNodeSo | ModelKind::Clnn => self.constrained_field(q, x),
+            ModelKind::Chnn => self.chnn_field(q, x),
             ModelKind::NodeSoDirect => {
                 let a = self.main.forward(self.input(q, x.clone()));
                 Tensor::cat(vec![x, a], 1)
@@ -304,6 +306,44 @@ impl DynamicsModel {
         Tensor::cat(vec![v, a], 1)
     }
 
+    /// CHNN's field on s = [x, p]: dz/dt = J∇H − J DΦ (DΦᵀ J DΦ)⁻¹ DΦᵀ J∇H, with DΦ the
+    /// 2N x 2C gradients of the constraints Φ and their rates Φ̇ = G M⁻¹ p. In blocks (G = ∂Φ/∂x
+    /// [C, N], R = ∂Φ̇/∂x at fixed p, K = M⁻¹Gᵀ, A = G M⁻¹ Gᵀ, S = R K − Kᵀ Rᵀ),
+    ///   DΦᵀ J DΦ = [[0, A], [−A, S]],  its inverse [[A⁻¹ S A⁻¹, −A⁻¹], [A⁻¹, 0]],
+    /// so with v = M⁻¹ p, u₁ = G v, u₂ = R v − G M⁻¹∇V, λ₂ = A⁻¹u₁, λ₁ = A⁻¹(S λ₂ − u₂):
+    ///   dx/dt = v − K λ₂,  dp/dt = −∇V + Gᵀ λ₁ + Rᵀ λ₂.
+    /// Two solves of the SPD A instead of one of the 2C x 2C skew matrix.
+    fn chnn_field(&self, x: Tensor<2>, p: Tensor<2>) -> Tensor<2> {
+        let ops = self
+            .constraints
+            .as_ref()
+            .expect("constrained models carry their constraints");
+        let m = self.masses.as_ref().expect("CHNN learns its masses");
+        let [b, n] = x.dims();
+        let col = |t: Tensor<2>| t.unsqueeze_dim::<3>(2);
+        let flat = |t: Tensor<3>| t.reshape([b, n]);
+        let v = flat(m.minv_times(col(p)));
+        let grad_v = self.main.input_gradient(x.clone());
+        if ops.count() == 0 {
+            return Tensor::cat(vec![v, grad_v.neg()], 1);
+        }
+        let g = ops.dphi(x); // [B, C, N]
+        let r = ops.dphi_rate(v.clone()); // [B, C, N]
+        let k = m.minv_times(g.clone().swap_dims(1, 2)); // [B, N, C]
+        let a = g.clone().matmul(k.clone()); // [B, C, C]
+        let s = r.clone().matmul(k.clone())
+            - k.clone().swap_dims(1, 2).matmul(r.clone().swap_dims(1, 2));
+        let u1 = g.clone().matmul(col(v.clone()));
+        let u2 =
+            r.clone().matmul(col(v.clone())) - g.clone().matmul(m.minv_times(col(grad_v.clone())));
+        let l2 = spd_solve(a.clone(), u1);
+        let l1 = spd_solve(a, s.matmul(l2.clone()) - u2);
+        let dx = v - flat(k.matmul(l2.clone()));
+        let dp =
+            grad_v.neg() + flat(g.swap_dims(1, 2).matmul(l1)) + flat(r.swap_dims(1, 2).matmul(l2));
+        Tensor::cat(vec![dx, dp], 1)
+    }
+
     /// The learned Hamiltonian H(q, p) [B, 1] of an HNN (None for the others).
     pub fn hamiltonian(&self, s: Tensor<2>) -> Option<Tensor<2>> {
         self.learned_hamiltonian().map(|h| h.value(s))
@@ -315,7 +355,13 @@ impl DynamicsModel {
             return z;
         }
         let (q, v) = halves(z);
-        let p = MassNet::m_v(&self.lower(q.clone()), v);
+        let p = match &self.masses {
+            Some(m) => {
+                let [b, n] = v.dims();
+                m.m_times(v.unsqueeze_dim::<3>(2)).reshape([b, n])
+            }
+            None => MassNet::m_v(&self.lower(q.clone()), v),
+        };
         Tensor::cat(vec![q, p], 1)
     }
 
@@ -325,7 +371,13 @@ impl DynamicsModel {
             return s;
         }
         let (q, p) = halves(s);
-        let v = MassNet::minv_p(&self.lower(q.clone()), p);
+        let v = match &self.masses {
+            Some(m) => {
+                let [b, n] = p.dims();
+                m.minv_times(p.unsqueeze_dim::<3>(2)).reshape([b, n])
+            }
+            None => MassNet::minv_p(&self.lower(q.clone()), p),
+        };
         Tensor::cat(vec![q, v], 1)
     }
 

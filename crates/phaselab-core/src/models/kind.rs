@@ -28,10 +28,13 @@ pub enum ModelKind {
     /// Constrained Lagrangian NN (Finzi, Wang and Wilson 2020): V(x) an MLP, masses learned,
     /// f = −M⁻¹∇V projected onto the constraints.
     Clnn,
+    /// Constrained Hamiltonian NN (Finzi, Wang and Wilson 2020): H = pᵀM⁻¹p/2 + V(x) on body
+    /// points with learned masses, dz/dt = P J∇H projected onto the constraints and their rates.
+    Chnn,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 9] = [
+    pub const ALL: [ModelKind; 10] = [
         ModelKind::Node,
         ModelKind::NodeSo,
         ModelKind::NodeSoDirect,
@@ -41,6 +44,7 @@ impl ModelKind {
         ModelKind::HnnForced,
         ModelKind::ConstrainedNodeSo,
         ModelKind::Clnn,
+        ModelKind::Chnn,
     ];
 
     /// The paper's models: they learn from any coordinates, generalised or Cartesian.
@@ -55,7 +59,11 @@ impl ModelKind {
     ];
 
     /// The models that know the system's constraints: they learn on its body points.
-    pub const CONSTRAINED: [ModelKind; 2] = [ModelKind::ConstrainedNodeSo, ModelKind::Clnn];
+    pub const CONSTRAINED: [ModelKind; 3] = [
+        ModelKind::ConstrainedNodeSo,
+        ModelKind::Clnn,
+        ModelKind::Chnn,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -68,6 +76,7 @@ impl ModelKind {
             ModelKind::HnnForced => "hnn-forced",
             ModelKind::ConstrainedNodeSo => "constrained-node-so",
             ModelKind::Clnn => "clnn",
+            ModelKind::Chnn => "chnn",
         }
     }
 
@@ -83,6 +92,7 @@ impl ModelKind {
             ModelKind::HnnForced => "HNN + forcing",
             ModelKind::ConstrainedNodeSo => "constrained NODE+SO",
             ModelKind::Clnn => "CLNN",
+            ModelKind::Chnn => "CHNN",
         }
     }
 
@@ -98,16 +108,21 @@ impl ModelKind {
             ModelKind::HnnForced => "HNN plus a free learned term on dz/dt (SymODEN-style), so it can dissipate energy",
             ModelKind::ConstrainedNodeSo => "on the body points x with the known constraints: dx/dt = v, an MLP learns dv/dt(x, v), projected so the constraints hold (no energy)",
             ModelKind::Clnn => "constrained Lagrangian NN: V(x) an MLP, learned masses, dv/dt = -M^-1 grad V projected onto the constraints",
+            ModelKind::Chnn => "constrained Hamiltonian NN: H = p^T M^-1 p / 2 + V(x) with learned masses, dz/dt = P J grad H projected onto the constraints",
         }
     }
 
     /// Whether the model works on a system's body points with its constraints (it needs the
     /// system's body graph and Cartesian data).
     pub fn is_constrained(self) -> bool {
-        matches!(self, ModelKind::ConstrainedNodeSo | ModelKind::Clnn)
+        matches!(
+            self,
+            ModelKind::ConstrainedNodeSo | ModelKind::Clnn | ModelKind::Chnn
+        )
     }
 
-    /// Whether the model integrates [q, p] with a learned mass matrix (converting at its edges).
+    /// Whether the model integrates [q, p] with a learned mass matrix (converting at its edges;
+    /// CHNN's is constant, on body points).
     pub fn uses_momenta(self) -> bool {
         !matches!(
             self,

@@ -177,3 +177,45 @@ fn constrained_checkpoints_round_trip_and_need_their_body_graph() {
         "{e}"
     );
 }
+
+#[test]
+fn on_the_constraints_chnn_and_clnn_with_one_potential_and_one_mass_move_alike() {
+    // The same seed draws the same V network and masses for both. On states that keep the
+    // constraints, CHNN's dx/dt is v and M⁻¹ dp/dt is CLNN's acceleration.
+    let dev = Device::flex();
+    for name in ["chain-pendulum:3", "gyroscope", "coupled-pendulum:3"] {
+        let (_, test) = points(name, 2);
+        let chnn = config(ModelKind::Chnn, &test, 7).init(&dev);
+        let clnn = config(ModelKind::Clnn, &test, 7).init(&dev);
+        let n = test.d;
+        let z: Vec<f32> = (0..test.n)
+            .flat_map(|i| {
+                let (x, v) = test.state(i, 0);
+                x.iter().chain(v).map(|&a| a as f32).collect::<Vec<_>>()
+            })
+            .collect();
+        let z = Tensor::<2>::from_data(TensorData::new(z, [test.n, 2 * n]), &dev);
+        let s = chnn.to_model_state(z.clone());
+        let dchnn = chnn.field(s.clone());
+        // [dx/dt, M⁻¹ dp/dt] through CHNN's own masses.
+        let (dx, dp) = (dchnn.clone().narrow(1, 0, n), dchnn.narrow(1, n, n));
+        let dv = chnn
+            .to_data_state(Tensor::cat(vec![dx.clone(), dp], 1))
+            .narrow(1, n, n);
+        let dclnn = clnn.field(z.clone());
+        let vals =
+            |t: Tensor<2>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec().unwrap() };
+        let (dx, v) = (vals(dx), vals(z.narrow(1, n, n)));
+        let (dv, a) = (vals(dv), vals(dclnn.narrow(1, n, n)));
+        let scale = a.iter().fold(1.0f32, |m, x| m.max(x.abs()));
+        for (x, y) in dx.iter().zip(&v) {
+            assert!(
+                (x - y).abs() < 1e-3 * y.abs().max(1.0),
+                "{name}: dx/dt {x} vs v {y}"
+            );
+        }
+        for (x, y) in dv.iter().zip(&a) {
+            assert!((x - y).abs() < 2e-3 * scale, "{name}: CHNN {x} vs CLNN {y}");
+        }
+    }
+}
