@@ -344,22 +344,19 @@ impl LearnArgs {
 /// The data `kind` learns from: a constrained model's are the body points of the same
 /// trajectories (made here from generalised data, so it needs no flag).
 fn data_for(kind: ModelKind, data: &[SeedData]) -> Result<Vec<SeedData>> {
-    let generalised = |d: &SeedData| d.1.meta.coordinates == Coordinates::Generalised;
-    if !kind.is_constrained() || !data.iter().any(generalised) {
-        return Ok(data.to_vec());
-    }
     data.iter()
-        .map(|(seed, train, test)| {
-            let sys = phaselab_core::physics::system(&train.meta.system)?;
-            let points = |s: &TrajectorySet| -> Result<Arc<TrajectorySet>> {
-                Ok(Arc::new(match s.meta.coordinates {
-                    Coordinates::Generalised => to_cartesian(s, sys.as_ref())?,
-                    Coordinates::Cartesian => s.clone(),
-                }))
-            };
-            Ok((*seed, points(train)?, points(test)?))
-        })
+        .map(|(seed, train, test)| Ok((*seed, data_of(kind, train)?, data_of(kind, test)?)))
         .collect()
+}
+
+/// `set` as `kind` learns from it: a constrained model's as body points.
+fn data_of(kind: ModelKind, set: &Arc<TrajectorySet>) -> Result<Arc<TrajectorySet>> {
+    if !kind.is_constrained() || set.meta.coordinates == Coordinates::Cartesian {
+        return Ok(set.clone());
+    }
+    let sys = phaselab_core::physics::system(&set.meta.system)
+        .with_context(|| format!("{kind} needs the body points of a system phaselab simulates"))?;
+    Ok(Arc::new(to_cartesian(set, sys.as_ref())?))
 }
 
 fn bar(epochs: usize, model: &str) -> ProgressBar {
@@ -567,6 +564,8 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
     };
     let test = TrajectorySet::from_npz(&read(&data)?)
         .with_context(|| format!("{} is not a valid dataset", data.display()))?;
+    // A constrained model is scored on the body points of the same trajectories.
+    let test = Arc::unwrap_or_clone(data_of(model.kind(), &Arc::new(test))?);
     let trained: Option<Solver> = ck
         .meta
         .training

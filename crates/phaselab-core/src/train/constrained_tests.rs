@@ -219,3 +219,33 @@ fn on_the_constraints_chnn_and_clnn_with_one_potential_and_one_mass_move_alike()
         }
     }
 }
+
+/// The constrained models on wgpu (Mesa's Vulkan driver on the CPU in CI) give flex's losses:
+/// the constraint ops, the SPD solves and the learned masses are plain tensor ops on both.
+#[cfg(feature = "wgpu")]
+#[test]
+fn constrained_models_on_wgpu_give_flexs_losses() {
+    let (train_set, _) = points("gyroscope", 0);
+    for kind in ModelKind::CONSTRAINED {
+        let run = |dev: Device| {
+            let ad = dev.autodiff();
+            let out = train(
+                config(kind, &train_set, 0).init(&ad),
+                &train_set,
+                &quick(3, 0),
+                &ad,
+                &mut |_, _| true,
+            );
+            assert!(out.error.is_none(), "{kind}: {:?}", out.error);
+            out.history.iter().map(|h| h.loss).collect::<Vec<_>>()
+        };
+        let flex = run(Device::flex());
+        let wgpu = run(Device::wgpu(Default::default()));
+        for (a, b) in flex.iter().zip(&wgpu) {
+            assert!(
+                (a - b).abs() < 1e-3 * a.abs(),
+                "{kind}: flex {flex:?} vs wgpu {wgpu:?}"
+            );
+        }
+    }
+}
