@@ -7,8 +7,9 @@ use crate::tasks::{self, read_record};
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
+use phaselab_core::data::cartesian::to_cartesian;
 use phaselab_core::data::protocol::Protocol;
-use phaselab_core::data::TrajectorySet;
+use phaselab_core::data::{Coordinates, TrajectorySet};
 use phaselab_core::experiments::plan::{populations, Plan};
 use phaselab_core::experiments::record::{Build, Outcome, RunRecord};
 use phaselab_core::experiments::{Figure, RunSpec, Tier};
@@ -100,7 +101,13 @@ fn datasets(spec: &RunSpec) -> Result<Datasets> {
         ..Protocol::default()
     };
     let data = p.generate(sys.as_ref(), &|_| {})?;
-    Ok((Arc::new(data.train), Arc::new(data.test)))
+    Ok(match spec.coordinates {
+        Coordinates::Generalised => (Arc::new(data.train), Arc::new(data.test)),
+        Coordinates::Cartesian => (
+            Arc::new(to_cartesian(&data.train, sys.as_ref())?),
+            Arc::new(to_cartesian(&data.test, sys.as_ref())?),
+        ),
+    })
 }
 
 /// The datasets of `spec`: generated for a simulated system; for a fig7 run, its environment's
@@ -113,14 +120,15 @@ fn load_data(spec: &RunSpec, tier: Tier, out: &Path, generator: &Path) -> Result
     }
 }
 
-/// The key of `spec`'s datasets: (system, data seed); a fig7 environment has one dataset.
-fn data_key(spec: &RunSpec) -> (String, u64) {
+/// The key of `spec`'s datasets: (system, data seed, coordinates); a fig7 environment has one
+/// dataset.
+fn data_key(spec: &RunSpec) -> (String, u64, Coordinates) {
     let seed = if spec.control().is_some() {
         0
     } else {
         spec.seed
     };
-    (spec.system.clone(), seed)
+    (spec.system.clone(), seed, spec.coordinates)
 }
 
 /// Train one run into `dir` and return its record (a divergence is a record too).
@@ -148,11 +156,12 @@ fn run_group(
         let Some((kind, s)) = spec.autonomous() else {
             bail!("{} mixes an autonomous model with other sizes", spec.id());
         };
-        let sys = system(&spec.system)?;
+        let first = &data[0].0;
         let mut mc = ModelConfig {
             width: s.width,
             seed: 0,
-            ..ModelConfig::new(kind, sys.dof(), sys.angular())
+            system: kind.is_constrained().then(|| spec.system.clone()),
+            ..ModelConfig::new(kind, first.d, first.meta.angular.clone())
         };
         if let Some(a) = spec.alpha {
             mc.alpha = a;
@@ -403,7 +412,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
-    let cache: Mutex<HashMap<(String, u64), Datasets>> = Mutex::new(HashMap::new());
+    let cache: Mutex<HashMap<(String, u64, Coordinates), Datasets>> = Mutex::new(HashMap::new());
     let report = |spec: &RunSpec, r: tasks::TaskOutcome, secs: f64| {
         let k = done.fetch_add(1, Ordering::SeqCst) + 1;
         match r {

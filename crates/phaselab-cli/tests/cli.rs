@@ -595,7 +595,7 @@ fn reproduce_resumes_after_a_real_kill() {
 #[test]
 fn every_figure_draws_at_the_smoke_tier() {
     let root = tmpdir("figs");
-    let cases: [(&str, &[&str], &[&str]); 6] = [
+    let cases: [(&str, &[&str], &[&str]); 7] = [
         (
             "fig2",
             &["fig2-scatter", "fig2-growth"],
@@ -622,6 +622,17 @@ fn every_figure_draws_at_the_smoke_tier() {
             "fig9",
             &["fig9"],
             &["gyroscope", "magnet-pendulum", "rotor"],
+        ),
+        (
+            "ladder",
+            &["ladder"],
+            &[
+                "node (x)",
+                "constrained-node-so",
+                "clnn",
+                "chnn",
+                "gyroscope",
+            ],
         ),
     ];
     for (fig, files, names) in cases {

@@ -46,7 +46,7 @@ pub struct Metadata {
 }
 
 /// The coordinates a dataset's q is in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Coordinates {
     /// The system's generalised coordinates (angles, a centre of mass, ...).

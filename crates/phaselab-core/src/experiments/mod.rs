@@ -5,6 +5,7 @@
 //! [`RunSettings::Control`] sizes ([`Fig7Settings`]).
 
 use crate::data::protocol::Protocol;
+use crate::data::Coordinates;
 use crate::models::{ControlKind, ModelKind};
 use crate::train::{mujoco_train_config, steps_per_epoch, Loss, TrainConfig};
 use serde::{Deserialize, Serialize};
@@ -325,6 +326,10 @@ pub struct RunSpec {
     /// Symplectic penalty weight 1/alpha (node-so-symreg).
     pub alpha: Option<f64>,
     pub settings: RunSettings,
+    /// The coordinates the model learns in: the system's own, or its body points (the ladder's
+    /// Cartesian models; a constrained model always learns on body points).
+    #[serde(default, skip_serializing_if = "Coordinates::is_generalised")]
+    pub coordinates: Coordinates,
 }
 
 impl RunSpec {
@@ -344,6 +349,15 @@ impl RunSpec {
         .to_lowercase();
         if let Some(a) = self.alpha {
             id += &format!("__alpha{a:e}");
+        }
+        // A paper model on body points (a constrained model's name says it already).
+        if self.coordinates == Coordinates::Cartesian
+            && !self
+                .model
+                .autonomous()
+                .is_some_and(ModelKind::is_constrained)
+        {
+            id += "__cartesian";
         }
         id
     }
@@ -388,6 +402,10 @@ pub enum Figure {
     Fig9,
     /// Rollout error against time per system, each model beside the chaos floor (truth started 1e-4 away).
     Rollouts,
+    /// The model ladder on the CHNN paper's systems: NODE, NODE+SO and HNN in generalised
+    /// coordinates, NODE and NODE+SO on body points, the constrained NODE+SO, CLNN and CHNN, all
+    /// scored on body points: is it the coordinates, the constraints or the energy?
+    Ladder,
 }
 
 /// How a figure is drawn.
@@ -424,7 +442,7 @@ impl FromStr for Figure {
 }
 
 impl Figure {
-    pub const ALL: [Figure; 9] = [
+    pub const ALL: [Figure; 10] = [
         Figure::Fig2,
         Figure::Fig3,
         Figure::Fig4,
@@ -434,6 +452,7 @@ impl Figure {
         Figure::Fig8,
         Figure::Fig9,
         Figure::Rollouts,
+        Figure::Ladder,
     ];
 
     pub fn name(self) -> &'static str {
@@ -447,6 +466,7 @@ impl Figure {
             Figure::Fig8 => "fig8",
             Figure::Fig9 => "fig9",
             Figure::Rollouts => "rollouts",
+            Figure::Ladder => "ladder",
         }
     }
 
@@ -463,6 +483,9 @@ impl Figure {
             Figure::Fig8 => "L1 vs L2 training loss",
             Figure::Fig9 => "Gyroscope, magnet pendulum, rotor",
             Figure::Rollouts => "Rollout error over time beside the chaos floor",
+            Figure::Ladder => {
+                "The model ladder: coordinates, constraints, energy (error on body points)"
+            }
         }
     }
 
@@ -487,7 +510,28 @@ impl Figure {
             Figure::Fig5 => vec![NodeSo, Hnn],
             Figure::Fig6 => vec![NodeSo, HnnForced, Hnn],
             Figure::Fig8 | Figure::Fig9 => vec![Node, NodeSo, Hnn],
+            Figure::Ladder => vec![Node, NodeSo, Hnn, ConstrainedNodeSo, Clnn, Chnn],
         }
+    }
+
+    /// The (model, coordinates) pairs of the figure's runs, in the order they are drawn: each
+    /// model in generalised coordinates, then the ladder's paper models again on body points, then
+    /// the constrained models (on body points).
+    fn variants(self) -> Vec<(ModelKind, Coordinates)> {
+        let models = self.models();
+        if self != Figure::Ladder {
+            return models
+                .into_iter()
+                .map(|m| (m, Coordinates::Generalised))
+                .collect();
+        }
+        use ModelKind::*;
+        let mut out: Vec<_> = [Node, NodeSo, Hnn]
+            .map(|m| (m, Coordinates::Generalised))
+            .to_vec();
+        out.extend([Node, NodeSo].map(|m| (m, Coordinates::Cartesian)));
+        out.extend(ModelKind::CONSTRAINED.map(|m| (m, Coordinates::Cartesian)));
+        out
     }
 
     fn losses(self) -> Vec<Loss> {
@@ -517,6 +561,24 @@ impl Figure {
             Figure::Fig6 => &["chain-pendulum-drag", "spring-pendulum-drag"],
             Figure::Fig9 => {
                 return vec!["gyroscope".into(), "magnet-pendulum".into(), "rotor".into()]
+            }
+            // The systems of the CHNN repository's tables.
+            Figure::Ladder if tier == Tier::Smoke => {
+                return vec!["chain-pendulum:2".into(), "gyroscope".into()]
+            }
+            Figure::Ladder => {
+                return [
+                    "chain-pendulum:1",
+                    "chain-pendulum:2",
+                    "chain-pendulum:3",
+                    "chain-pendulum:5",
+                    "coupled-pendulum:3",
+                    "magnet-pendulum",
+                    "gyroscope",
+                    "rotor",
+                ]
+                .map(String::from)
+                .to_vec()
             }
             Figure::Fig8 if tier != Tier::Smoke => {
                 return vec!["chain-pendulum:2".into(), "spring-pendulum:2".into()]
@@ -566,6 +628,7 @@ impl Figure {
                             loss: Loss::L2,
                             alpha: None,
                             settings: RunSettings::Control(settings.clone()),
+                            coordinates: Coordinates::Generalised,
                         });
                     }
                 }
@@ -576,7 +639,7 @@ impl Figure {
         let n_seeds = seeds.unwrap_or(settings.seeds);
         let mut runs = Vec::new();
         for system in self.systems(tier) {
-            for model in self.models() {
+            for (model, coordinates) in self.variants() {
                 for loss in self.losses() {
                     for alpha in self.alphas() {
                         for seed in 0..n_seeds as u64 {
@@ -587,6 +650,7 @@ impl Figure {
                                 loss,
                                 alpha,
                                 settings: RunSettings::Tier(settings.clone()),
+                                coordinates,
                             });
                         }
                     }
@@ -600,6 +664,12 @@ impl Figure {
     pub fn series(self, r: &RunSpec) -> String {
         match self {
             Figure::Fig8 => format!("{} {:?}", r.model.name(), r.loss).to_lowercase(),
+            Figure::Ladder
+                if r.coordinates == Coordinates::Cartesian
+                    && !r.model.autonomous().is_some_and(ModelKind::is_constrained) =>
+            {
+                format!("{} (x)", r.model.name())
+            }
             _ => r.model.name().to_string(),
         }
     }
@@ -637,6 +707,47 @@ mod tests {
             .runs(Tier::Quick, None)
             .iter()
             .all(|r| f4.contains(&r.id())));
+    }
+
+    #[test]
+    fn the_ladder_runs_every_model_on_the_chnn_systems_in_its_coordinates() {
+        let runs = Figure::Ladder.runs(Tier::Reference, None);
+        assert_eq!(
+            runs.len(),
+            8 * 8 * 3,
+            "systems x (model, coordinates) x seeds"
+        );
+        let mut ids: Vec<String> = runs.iter().map(|r| r.id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), runs.len());
+        let find = |id: &str| runs.iter().find(|r| r.id() == id).unwrap();
+        // A generalised run is fig9's run (trained once), a Cartesian one is marked.
+        assert_eq!(
+            find("gyroscope__node-so__l2__seed0").coordinates,
+            Coordinates::Generalised
+        );
+        assert!(Figure::Fig9
+            .runs(Tier::Reference, None)
+            .iter()
+            .any(|r| r.id() == "gyroscope__node-so__l2__seed0"));
+        let x = find("chain-pendulum-5__node__l2__seed2__cartesian");
+        assert_eq!(
+            (x.coordinates, Figure::Ladder.series(x)),
+            (Coordinates::Cartesian, "node (x)".into())
+        );
+        let c = find("rotor__chnn__l2__seed1");
+        assert_eq!(
+            (c.coordinates, Figure::Ladder.series(c)),
+            (Coordinates::Cartesian, "chnn".into())
+        );
+        // Runs on body points and on angles never share a population (their data differ).
+        let refs: Vec<&RunSpec> = runs.iter().collect();
+        for g in plan::populations(&refs, 8) {
+            assert!(g
+                .iter()
+                .all(|r| r.coordinates == g[0].coordinates && r.model == g[0].model));
+        }
     }
 
     #[test]

@@ -123,6 +123,7 @@ pub fn populations<'a>(runs: &[&'a RunSpec], cap: usize) -> Vec<Vec<&'a RunSpec>
             r.model,
             r.alpha.map(f64::to_bits),
             serde_json::to_string(&r.settings).unwrap_or_default(),
+            r.coordinates,
         )
     };
     let mut groups: Vec<Vec<&RunSpec>> = Vec::new();

@@ -108,6 +108,7 @@ impl LegacyFig7Record {
                 loss: Loss::L2,
                 alpha: None,
                 settings: RunSettings::Control(self.settings),
+                coordinates: Default::default(),
             },
             phaselab_version: self.phaselab_version,
             git_commit: self.git_commit,
@@ -196,6 +197,17 @@ impl RunRecord {
             Outcome::Control(c) => Some(c),
             Outcome::Finished { .. } | Outcome::Diverged { .. } => None,
         }
+    }
+
+    /// The record with its test error replaced by the error on the system's body points (the
+    /// ladder's one scale; None when the evaluation did not compute it).
+    pub fn scored_on_body_points(&self) -> Option<RunRecord> {
+        let mut r = self.clone();
+        if let Outcome::Finished { test } = &mut r.outcome {
+            test.gerr = test.cartesian_gerr?;
+            test.gerr_curve = test.cartesian_gerr_curve.clone()?;
+        }
+        Some(r)
     }
 
     /// Whether the run diverged (it has no scores).

@@ -108,9 +108,24 @@ pub fn figure_outputs(
     tier: Tier,
     records: &[RunRecord],
 ) -> Result<FigureOutputs, FigureError> {
+    // The ladder compares models in different coordinates: every one on the body points.
+    let on_points: Vec<RunRecord>;
+    let records = if fig == Figure::Ladder {
+        on_points = records
+            .iter()
+            .filter_map(RunRecord::scored_on_body_points)
+            .collect();
+        &on_points[..]
+    } else {
+        records
+    };
     let rows: Vec<RunScores> = records.iter().filter_map(RunScores::of).collect();
     let csv = results_csv(fig, tier, &rows);
-    let head = format!("# {} — {}\n\nTier `{tier}`; test rollout error `gerr` and energy violation `Herr` on the test chunks; mean ± standard error over seeds (n).\n\n", fig.name(), fig.title());
+    let scale = match fig {
+        Figure::Ladder => "test rollout error `gerr` on the system's body points (a generalised model's rollouts mapped through x(q), as the CHNN repository scores them)",
+        _ => "test rollout error `gerr`",
+    };
+    let head = format!("# {} — {}\n\nTier `{tier}`; {scale} and energy violation `Herr` on the test chunks; mean ± standard error over seeds (n).\n\n", fig.name(), fig.title());
     let (markdown, files) = match fig.layout() {
         Layout::Bars => bars(
             fig,

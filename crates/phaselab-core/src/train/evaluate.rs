@@ -30,6 +30,9 @@ pub struct Evaluation {
     /// system phaselab does not simulate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cartesian_gerr: Option<f64>,
+    /// Its curve over the test steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cartesian_gerr_curve: Option<Vec<f64>>,
     pub n_trajectories: usize,
     pub n_steps: usize,
 }
@@ -146,7 +149,7 @@ impl Scores {
         let (e, cartesian_gerr) = match &sys {
             Some(s) => {
                 let s = s.as_ref();
-                let cartesian = cartesian_rollout_error(s, test, pred)?.gerr;
+                let cartesian = cartesian_rollout_error(s, test, pred)?;
                 let e = match test.meta.coordinates {
                     Coordinates::Generalised => {
                         Some(energy_violation(s, test, pred).map_err(|e| e.to_string())?)
@@ -166,6 +169,10 @@ impl Scores {
             }
             None => (None, None),
         };
+        let (cartesian_gerr, cartesian_gerr_curve) = match cartesian_gerr {
+            Some(c) => (Some(c.gerr), Some(c.curve)),
+            None => (None, None),
+        };
         let n = test.n as f64;
         Ok(Evaluation {
             gerr: r.gerr,
@@ -179,6 +186,7 @@ impl Scores {
                 .is_hamiltonian()
                 .then_some(self.drift_total / n),
             cartesian_gerr,
+            cartesian_gerr_curve,
             n_trajectories: test.n,
             n_steps: test.t,
         })

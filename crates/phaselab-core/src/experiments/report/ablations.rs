@@ -78,6 +78,7 @@ mod tests {
                 symplectic_error: None,
                 learned_h_drift: None,
                 cartesian_gerr: None,
+                cartesian_gerr_curve: None,
                 n_trajectories: 1,
                 n_steps: 1,
             },

@@ -47,6 +47,7 @@ fn rec(spec: crate::experiments::RunSpec, gerr: f64) -> crate::experiments::reco
                 symplectic_error: None,
                 learned_h_drift: None,
                 cartesian_gerr: None,
+                cartesian_gerr_curve: None,
                 n_trajectories: 1,
                 n_steps: 1,
             },
