@@ -109,16 +109,8 @@ pub fn figure_outputs(
     records: &[RunRecord],
 ) -> Result<FigureOutputs, FigureError> {
     // The ladder compares models in different coordinates: every one on the body points.
-    let on_points: Vec<RunRecord>;
-    let records = if fig == Figure::Ladder {
-        on_points = records
-            .iter()
-            .filter_map(RunRecord::scored_on_body_points)
-            .collect();
-        &on_points[..]
-    } else {
-        records
-    };
+    let scored = report::scored_for(fig, records);
+    let records = &scored[..];
     let rows: Vec<RunScores> = records.iter().filter_map(RunScores::of).collect();
     let csv = results_csv(fig, tier, &rows);
     let scale = match fig {

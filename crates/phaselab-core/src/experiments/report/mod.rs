@@ -12,6 +12,7 @@ mod ablations;
 mod budget;
 mod claims;
 mod fig7;
+mod ladder;
 mod page;
 mod tables;
 
@@ -19,8 +20,9 @@ pub use ablations::ablation_table;
 pub use budget::budget;
 pub use claims::{claims, claims_markdown, PaperClaim};
 pub use fig7::fig7_block;
+pub use ladder::chnn_reference_block;
 pub use page::{blocks, fill_page, BLOCK_END};
-pub use tables::{budget_table, figure_table, of_figure, Cell};
+pub use tables::{budget_table, figure_table, of_figure, scored_for, Cell};
 
 /// A finished run of `spec` with test gerr `gerr` (and Herr half of it), for the tests of every
 /// part of the page.

@@ -6,6 +6,7 @@ use super::ablations::ablation_table;
 use super::budget::budget;
 use super::claims::{claims, claims_markdown, numbered_claims};
 use super::fig7::fig7_block;
+use super::ladder::chnn_reference_block;
 use super::tables::{budget_table, figure_table};
 use crate::experiments::comparison::Comparison;
 use crate::experiments::record::RunRecord;
@@ -25,6 +26,7 @@ pub fn blocks(
         ("budget".to_string(), budget(tier, records)),
         ("ablations".to_string(), ablation_table(ablations)),
         ("fig7".to_string(), fig7_block(tier, fig7)),
+        ("ladder-chnn".to_string(), chnn_reference_block()),
     ];
     for fig in Figure::ALL {
         if fig.layout() == Layout::Bars || fig.layout() == Layout::AlphaSweep {

@@ -117,8 +117,22 @@ fn table_head(heads: &[String]) -> String {
 }
 
 /// Markdown table of a figure: gerr per system and series (alpha per column for fig3).
+/// The records as `fig` scores them: the ladder compares models in different coordinates, so
+/// every run there is scored on the system's body points; the other figures as recorded.
+pub fn scored_for(fig: Figure, records: &[RunRecord]) -> std::borrow::Cow<'_, [RunRecord]> {
+    match fig {
+        Figure::Ladder => records
+            .iter()
+            .filter_map(RunRecord::scored_on_body_points)
+            .collect::<Vec<_>>()
+            .into(),
+        _ => records.into(),
+    }
+}
+
 pub fn figure_table(fig: Figure, tier: Tier, records: &[RunRecord]) -> String {
-    let runs = of_figure(fig, tier, records);
+    let records = scored_for(fig, records);
+    let runs = of_figure(fig, tier, &records);
     let cols = columns(fig, tier);
     let mut md = table_head(&cols.iter().map(|c| c.0.clone()).collect::<Vec<_>>());
     for sys in fig.systems(tier) {
@@ -139,9 +153,10 @@ pub fn budget_table(
     (tier, records): (Tier, &[RunRecord]),
     (base, base_records): (Tier, &[RunRecord]),
 ) -> String {
+    let (records, base_records) = (scored_for(fig, records), scored_for(fig, base_records));
     let (runs, base_runs) = (
-        of_figure(fig, tier, records),
-        of_figure(fig, base, base_records),
+        of_figure(fig, tier, &records),
+        of_figure(fig, base, &base_records),
     );
     let steps = |t: Tier| t.settings().optimiser_steps();
     let cols = columns(fig, tier);
