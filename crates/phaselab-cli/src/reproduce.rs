@@ -3,7 +3,7 @@
 
 use crate::learn::{failure, train_into};
 use crate::output::{write_atomic, write_json};
-use crate::tasks::{self, read_record};
+use crate::tasks;
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
@@ -234,7 +234,12 @@ fn run_task(plan_path: &Path, index: usize) -> Result<()> {
         .unwrap_or_else(crate::control::default_mujoco_generator);
     let t = std::time::Instant::now();
     // A fig7 task makes its environment's dataset first (once for all tasks, under a lock).
-    let done = tasks::train_claimed(spec, &out, &records, || {
+    let figure: Figure = plan.figure.parse().map_err(anyhow::Error::msg)?;
+    let recs = tasks::Records {
+        dir: records.clone(),
+        figure,
+    };
+    let done = tasks::train_claimed(spec, &out, &recs, || {
         let data = load_data(spec, plan.tier, &out, &generator)?;
         run_one(spec, &data, &out.join("runs").join(&task.id))
     })?;
@@ -259,11 +264,15 @@ fn run_task(plan_path: &Path, index: usize) -> Result<()> {
 /// `--plan P --status`: counts of finished, running, failed and missing tasks.
 fn plan_status(plan_path: &Path) -> Result<()> {
     let plan = read_plan(plan_path)?;
+    let figure: Figure = plan.figure.parse().map_err(anyhow::Error::msg)?;
     let mut count = [0usize; 4];
     let mut failed = Vec::new();
     for t in &plan.tasks {
-        let (out, records) = (PathBuf::from(&t.out), PathBuf::from(&t.records));
-        let s = tasks::state(&t.spec, &out, &records)?;
+        let records = tasks::Records {
+            dir: PathBuf::from(&t.records),
+            figure,
+        };
+        let s = tasks::state(&t.spec, &PathBuf::from(&t.out), &records)?;
         count[s as usize] += 1;
         if s == tasks::State::Failed {
             failed.push(format!("{} ({})", t.index, t.id));
@@ -384,10 +393,11 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
     }
     let dir_of = |r: &RunSpec| out.join("runs").join(r.id());
     refuse_other_sizes(&runs, &records)?;
-    let mut todo: Vec<&RunSpec> = runs
-        .iter()
-        .filter(|r| read_record(r, &records).is_none())
-        .collect();
+    let recs = tasks::Records {
+        dir: records.clone(),
+        figure: fig,
+    };
+    let mut todo: Vec<&RunSpec> = runs.iter().filter(|r| recs.finished(r).is_none()).collect();
     // Runs that share a dataset run one after another, so each dataset is generated once.
     todo.sort_by(|x, y| (&x.system, x.seed).cmp(&(&y.system, y.seed)));
     let finished = runs.len() - todo.len();
@@ -477,7 +487,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                 if a.population == 1 {
                     // One run at a time, waiting for a run another process holds (as ever).
                     let spec = group[0];
-                    let r = tasks::train_claimed(spec, &out, &records, || {
+                    let r = tasks::train_claimed(spec, &out, &recs, || {
                         run_one(spec, &data[0], &dir_of(spec))
                     });
                     let r = match r {
@@ -487,7 +497,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
                     report(spec, r, t.elapsed().as_secs_f64());
                     continue;
                 }
-                let results = tasks::train_claimed_group(group, &out, &records, |to_train| {
+                let results = tasks::train_claimed_group(group, &out, &recs, |to_train| {
                     let d: Vec<&Datasets> = to_train
                         .iter()
                         .map(|m| {
@@ -507,10 +517,7 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
             });
         }
     });
-    let recs: Vec<RunRecord> = runs
-        .iter()
-        .filter_map(|r| read_record(r, &records))
-        .collect();
+    let recs: Vec<RunRecord> = runs.iter().filter_map(|r| recs.finished(r)).collect();
     let diverged: Vec<String> = recs
         .iter()
         .filter(|r| r.diverged())

@@ -7,7 +7,7 @@
 use crate::output::write_atomic;
 use anyhow::{Context, Result};
 use phaselab_core::experiments::record::RunRecord;
-use phaselab_core::experiments::RunSpec;
+use phaselab_core::experiments::{Figure, RunSpec};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +22,24 @@ pub fn read_record(spec: &RunSpec, dir: &Path) -> Option<RunRecord> {
             eprintln!("{}: {e}; the run will be trained again", path.display());
             None
         }
+    }
+}
+
+/// A figure's record directory: where its runs' records are, and which of them it counts as
+/// finished (a record must serve the figure, `RunRecord::serves`).
+pub struct Records {
+    pub dir: PathBuf,
+    pub figure: Figure,
+}
+
+impl Records {
+    /// The record of `spec` if the figure can use it.
+    pub fn finished(&self, spec: &RunSpec) -> Option<RunRecord> {
+        read_record(spec, &self.dir).filter(|r| r.serves(self.figure))
+    }
+
+    fn write(&self, spec: &RunSpec, rec: &RunRecord) -> Result<()> {
+        write_atomic(&self.dir.join(RunRecord::file_name(spec)), &rec.to_bytes())
     }
 }
 
@@ -87,8 +105,8 @@ pub enum State {
     Missing,
 }
 
-pub fn state(spec: &RunSpec, out: &Path, records: &Path) -> Result<State> {
-    if read_record(spec, records).is_some() {
+pub fn state(spec: &RunSpec, out: &Path, records: &Records) -> Result<State> {
+    if records.finished(spec).is_some() {
         return Ok(State::Finished);
     }
     if claim(out, spec, false)?.is_none() {
@@ -116,20 +134,20 @@ pub enum Done {
 pub fn train_claimed(
     spec: &RunSpec,
     out: &Path,
-    records: &Path,
+    records: &Records,
     train: impl FnOnce() -> Result<RunRecord>,
 ) -> Result<Done> {
-    if read_record(spec, records).is_some() {
+    if records.finished(spec).is_some() {
         return Ok(Done::Finished);
     }
     let _claim = claim(out, spec, true)?;
     // It may have finished between the first look and the claim.
-    if read_record(spec, records).is_some() {
+    if records.finished(spec).is_some() {
         return Ok(Done::FinishedElsewhere);
     }
     let failed = failed_path(out, spec);
     match train().and_then(|rec| {
-        write_atomic(&records.join(RunRecord::file_name(spec)), &rec.to_bytes())?;
+        records.write(spec, &rec)?;
         Ok(rec)
     }) {
         Ok(rec) => {
@@ -157,19 +175,19 @@ pub enum TaskOutcome {
 pub fn train_claimed_group<'a>(
     specs: &[&'a RunSpec],
     out: &Path,
-    records: &Path,
+    records: &Records,
     train: impl FnOnce(&[&'a RunSpec]) -> Result<Vec<Result<RunRecord>>>,
 ) -> Vec<(&'a RunSpec, TaskOutcome)> {
     let mut done = Vec::new();
     let mut to_train = Vec::new();
     let mut claims = Vec::new();
     for &spec in specs {
-        if read_record(spec, records).is_some() {
+        if records.finished(spec).is_some() {
             done.push((spec, TaskOutcome::Done(Done::Finished)));
             continue;
         }
         match claim(out, spec, false) {
-            Ok(Some(c)) if read_record(spec, records).is_some() => {
+            Ok(Some(c)) if records.finished(spec).is_some() => {
                 drop(c);
                 done.push((spec, TaskOutcome::Done(Done::FinishedElsewhere)));
             }
@@ -197,7 +215,7 @@ pub fn train_claimed_group<'a>(
     for (spec, r) in to_train.into_iter().zip(results) {
         let failed = failed_path(out, spec);
         let r = r.and_then(|rec| {
-            write_atomic(&records.join(RunRecord::file_name(spec)), &rec.to_bytes())?;
+            records.write(spec, &rec)?;
             Ok(rec)
         });
         match r {

@@ -210,6 +210,13 @@ impl RunRecord {
         Some(r)
     }
 
+    /// Whether this record has what `fig` reads of it. The ladder scores every run on the body
+    /// points, so a finished run recorded before those scores were kept does not serve it: it is
+    /// trained again for it (training is deterministic, so its other numbers come back the same).
+    pub fn serves(&self, fig: super::Figure) -> bool {
+        fig != super::Figure::Ladder || self.test().is_none_or(|t| t.cartesian_gerr.is_some())
+    }
+
     /// Whether the run diverged (it has no scores).
     pub fn diverged(&self) -> bool {
         matches!(self.outcome, Outcome::Diverged { .. })
@@ -309,6 +316,46 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_ladder_counts_a_run_finished_only_with_its_scores_on_body_points() {
+        use crate::experiments::Figure;
+        let mut r = RunRecord {
+            outcome: Outcome::Finished {
+                test: Evaluation {
+                    gerr: 0.1,
+                    gerr_curve: vec![0.1],
+                    herr: None,
+                    herr_curve: None,
+                    mse: 0.1,
+                    symplectic_error: None,
+                    learned_h_drift: None,
+                    cartesian_gerr: None,
+                    cartesian_gerr_curve: None,
+                    n_trajectories: 1,
+                    n_steps: 2,
+                },
+            },
+            ..record(vec![1.0; 10])
+        };
+        assert!(r.serves(Figure::Fig9) && !r.serves(Figure::Ladder));
+        assert!(r.scored_on_body_points().is_none());
+        if let Outcome::Finished { test } = &mut r.outcome {
+            test.cartesian_gerr = Some(0.5);
+            test.cartesian_gerr_curve = Some(vec![0.25, 0.5]);
+        }
+        assert!(r.serves(Figure::Ladder));
+        let scored = r.scored_on_body_points().unwrap();
+        assert_eq!(scored.test().unwrap().gerr, 0.5);
+        assert_eq!(scored.test().unwrap().gerr_curve, vec![0.25, 0.5]);
+        let diverged = RunRecord {
+            outcome: Outcome::Diverged { epoch: 3 },
+            ..r
+        };
+        assert!(
+            diverged.serves(Figure::Ladder),
+            "a divergence is a result in every figure"
+        );
+    }
     #[test]
     fn records_round_trip_and_refuse_another_run() {
         let r = record(vec![1.0, 0.5]);
