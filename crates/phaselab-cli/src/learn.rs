@@ -51,8 +51,9 @@ pub struct LearnArgs {
     /// Symplectic penalty weight 1/alpha (node-so-symreg).
     #[arg(long, default_value_t = 1e3)]
     alpha: f64,
-    /// Turn off the HNN family's stabiliser (as the reference, the field is zeroed in every
-    /// component where |z| > 1e3, so runaway rollouts stop instead of overflowing).
+    /// Turn off the stabilisers: the HNN family's (as the reference, the field is zeroed in every
+    /// component where |z| > 1e3, so runaway rollouts stop instead of overflowing) and that of
+    /// constrained-node-so and clnn (a damping of the velocity constraints' drift).
     #[arg(long)]
     no_stabiliser: bool,
     /// Start every output bias at zero instead of the reference's PyTorch defaults (phaselab's
@@ -198,7 +199,7 @@ impl LearnArgs {
             depth: self.depth,
             alpha: self.alpha,
             seed: self.model_seed,
-            stabiliser: kind.is_hamiltonian() && !self.no_stabiliser,
+            stabiliser: kind.has_stabiliser() && !self.no_stabiliser,
             zero_output_biases: self.zero_output_biases,
             ..ModelConfig::new(kind, set.d, set.meta.angular.clone())
         }

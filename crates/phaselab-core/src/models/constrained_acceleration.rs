@@ -165,13 +165,16 @@ impl ConstraintOps {
     }
 
     /// The constrained acceleration v̇ [B, N] from the unconstrained one f [B, N] at (x, v), with
-    /// `minv` applying M⁻¹ to the columns of a [B, N, K] tensor. With no constraint, f.
+    /// `minv` applying M⁻¹ to the columns of a [B, N, K] tensor. With no constraint, f. A
+    /// `damping` k > 0 asks for DΦ v̇ + Ḋ v = −k Φ̇ instead of 0 (Baumgarte's velocity term), so a
+    /// rollout's violation of the velocity constraints decays as e^{−kt} instead of growing.
     pub fn accelerate(
         &self,
         x: Tensor<2>,
         v: Tensor<2>,
         f: Tensor<2>,
         minv: &dyn Fn(Tensor<3>) -> Tensor<3>,
+        damping: f64,
     ) -> Tensor<2> {
         if self.count() == 0 {
             return f;
@@ -180,8 +183,11 @@ impl ConstraintOps {
         let rate = self.dphi_rate(v.clone());
         let minv_dt = minv(dphi.clone().swap_dims(1, 2)); // M⁻¹ DΦᵀ [B, N, C]
         let a = dphi.clone().matmul(minv_dt.clone()); // [B, C, C]
-        let rhs =
-            dphi.matmul(f.clone().unsqueeze_dim::<3>(2)) + rate.matmul(v.unsqueeze_dim::<3>(2));
+        let v = v.unsqueeze_dim::<3>(2);
+        let mut rhs = dphi.clone().matmul(f.clone().unsqueeze_dim::<3>(2)) + rate.matmul(v.clone());
+        if damping > 0.0 {
+            rhs = rhs + dphi.matmul(v).mul_scalar(damping);
+        }
         let lambda = spd_solve(a, rhs); // [B, C, 1]
         let [b, n] = f.dims();
         f - minv_dt.matmul(lambda).reshape([b, n])
@@ -278,6 +284,7 @@ mod tests {
                 tensor2(&v, 4, n, &dev),
                 tensor2(&f, 4, n, &dev),
                 &minv,
+                0.0,
             ));
             let c = g.n_constraints();
             for b in 0..4 {
@@ -321,6 +328,42 @@ mod tests {
                     assert!(
                         s.abs() < 1e-4 * size.max(1.0),
                         "{name}: constraint {r} accelerates: {s}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn damping_makes_the_velocity_constraints_decay() {
+        // Velocities off the constraints (Φ̇ ≠ 0): the damped acceleration gives
+        // DΦ v̇ + Ḋ v = −k Φ̇, the undamped one 0.
+        let dev = Device::flex();
+        let (g, x, v, f) = states("chain-pendulum:3");
+        let n = g.coordinates();
+        let mut rng = Rng::new(4);
+        let v: Vec<f64> = v.iter().map(|a| a + 0.3 * rng.normal()).collect();
+        let ops = ConstraintOps::new(&g);
+        for k in [0.0, 20.0] {
+            let acc = vec_of(ops.accelerate(
+                tensor2(&x, 4, n, &dev),
+                tensor2(&v, 4, n, &dev),
+                tensor2(&f, 4, n, &dev),
+                &|t| t,
+                k,
+            ));
+            for b in 0..4 {
+                let (xb, vb) = (&x[b * n..(b + 1) * n], &v[b * n..(b + 1) * n]);
+                let (d, dd) = (g.dphi(xb), g.dphi_dot(vb));
+                let phi_dot = g.phi_dot(xb, vb);
+                for (r, pd) in phi_dot.iter().enumerate() {
+                    let lhs: f64 = (0..n)
+                        .map(|j| d[r * n + j] * acc[b * n + j] + dd[r * n + j] * vb[j])
+                        .sum();
+                    let want = -k * pd;
+                    assert!(
+                        (lhs - want).abs() < 1e-3 * want.abs().max(1.0),
+                        "k = {k}: {lhs} vs {want}"
                     );
                 }
             }
