@@ -30,16 +30,21 @@ pub struct ConstraintOps {
     anchors: Vec<f32>,
     /// Rows of the linear constraints, [L, N].
     linear: Vec<f32>,
+    /// l² of each quadratic constraint, and the fixed point of each linear row.
+    lengths_sq: Vec<f32>,
+    targets: Vec<f32>,
 }
 
 impl ConstraintOps {
     pub fn new(graph: &BodyGraph) -> Self {
         let (dim, n) = (graph.dim, graph.coordinates());
         let (mut s, mut anchors, mut linear) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut lengths_sq, mut targets) = (Vec::new(), Vec::new());
         let mut q = 0;
         for c in &graph.constraints {
             match c {
-                Constraint::Distance { i, j, .. } => {
+                Constraint::Distance { i, j, length } => {
+                    lengths_sq.push((length * length) as f32);
                     for k in 0..dim {
                         let mut row = vec![0f32; n];
                         row[i * dim + k] = 1.0;
@@ -49,7 +54,8 @@ impl ConstraintOps {
                     }
                     q += 1;
                 }
-                Constraint::Tether { i, anchor, .. } => {
+                Constraint::Tether { i, anchor, length } => {
+                    lengths_sq.push((length * length) as f32);
                     for k in 0..dim {
                         let mut row = vec![0f32; n];
                         row[i * dim + k] = 1.0;
@@ -58,8 +64,9 @@ impl ConstraintOps {
                     }
                     q += 1;
                 }
-                Constraint::Pin { weights, .. } => {
+                Constraint::Pin { weights, at } => {
                     for k in 0..dim {
+                        targets.push(at[k] as f32);
                         let mut row = vec![0f32; n];
                         for &(a, w) in weights {
                             row[a * dim + k] += w as f32;
@@ -78,6 +85,8 @@ impl ConstraintOps {
             s,
             anchors,
             linear,
+            lengths_sq,
+            targets,
         }
     }
 
@@ -144,6 +153,30 @@ impl ConstraintOps {
         Tensor::cat(parts, 1)
     }
 
+    /// Φ(x) [B, C, 1] for x [B, N].
+    pub fn phi(&self, x: Tensor<2>) -> Tensor<3> {
+        let [b, _] = x.dims();
+        let device = x.device();
+        let mut parts = Vec::new();
+        if let Some((s, c)) = self.quadratic(&device) {
+            let u = self.apply_s(x.clone(), &s) - c; // [B, Q, d]
+            let l2 = Tensor::<3>::from_data(
+                TensorData::new(self.lengths_sq.clone(), [1, self.q, 1]),
+                &device,
+            );
+            parts.push(u.powf_scalar(2.0).sum_dim(2) - l2);
+        }
+        if let Some(l) = self.linear_rows(&device) {
+            let t = Tensor::<3>::from_data(
+                TensorData::new(self.targets.clone(), [1, self.l, 1]),
+                &device,
+            );
+            let l = l.expand([b, self.l, self.n]);
+            parts.push(l.matmul(x.unsqueeze_dim::<3>(2)) - t);
+        }
+        Tensor::cat(parts, 1)
+    }
+
     /// DΦ(x) [B, C, N] for x [B, N].
     pub fn dphi(&self, x: Tensor<2>) -> Tensor<3> {
         let [b, _] = x.dims();
@@ -165,28 +198,31 @@ impl ConstraintOps {
     }
 
     /// The constrained acceleration v̇ [B, N] from the unconstrained one f [B, N] at (x, v), with
-    /// `minv` applying M⁻¹ to the columns of a [B, N, K] tensor. With no constraint, f. A
-    /// `damping` k > 0 asks for DΦ v̇ + Ḋ v = −k Φ̇ instead of 0 (Baumgarte's velocity term), so a
-    /// rollout's violation of the velocity constraints decays as e^{−kt} instead of growing.
+    /// `minv` applying M⁻¹ to the columns of a [B, N, K] tensor. With no constraint, f. A rate
+    /// α > 0 asks for DΦ v̇ + Ḋ v = −2α Φ̇ − α² Φ instead of 0 (Baumgarte's stabilisation,
+    /// critically damped), so a rollout's drift off the constraints decays like t e^{−αt}
+    /// instead of growing.
     pub fn accelerate(
         &self,
         x: Tensor<2>,
         v: Tensor<2>,
         f: Tensor<2>,
         minv: &dyn Fn(Tensor<3>) -> Tensor<3>,
-        damping: f64,
+        rate_alpha: f64,
     ) -> Tensor<2> {
         if self.count() == 0 {
             return f;
         }
+        let xx = x.clone();
         let dphi = self.dphi(x); // [B, C, N]
         let rate = self.dphi_rate(v.clone());
         let minv_dt = minv(dphi.clone().swap_dims(1, 2)); // M⁻¹ DΦᵀ [B, N, C]
         let a = dphi.clone().matmul(minv_dt.clone()); // [B, C, C]
         let v = v.unsqueeze_dim::<3>(2);
         let mut rhs = dphi.clone().matmul(f.clone().unsqueeze_dim::<3>(2)) + rate.matmul(v.clone());
-        if damping > 0.0 {
-            rhs = rhs + dphi.matmul(v).mul_scalar(damping);
+        if rate_alpha > 0.0 {
+            let a = rate_alpha;
+            rhs = rhs + dphi.matmul(v).mul_scalar(2.0 * a) + self.phi(xx).mul_scalar(a * a);
         }
         let lambda = spd_solve(a, rhs); // [B, C, 1]
         let [b, n] = f.dims();
@@ -334,17 +370,36 @@ mod tests {
         }
     }
 
+    /// Φ of `x` (a batch of 4) through the tensor ops, checked against the body graph's.
+    fn ops_phi(g: &BodyGraph, x: &[f64], n: usize, dev: &Device) -> Tensor<3> {
+        let phi = ConstraintOps::new(g).phi(tensor2(x, 4, n, dev));
+        let got = vec_of(phi.clone());
+        let c = g.n_constraints();
+        for b in 0..4 {
+            for (r, w) in g.phi(&x[b * n..(b + 1) * n]).iter().enumerate() {
+                assert!(
+                    (got[b * c + r] - w).abs() < 1e-4,
+                    "Φ {} vs {w}",
+                    got[b * c + r]
+                );
+            }
+        }
+        phi
+    }
+
     #[test]
-    fn damping_makes_the_velocity_constraints_decay() {
-        // Velocities off the constraints (Φ̇ ≠ 0): the damped acceleration gives
-        // DΦ v̇ + Ḋ v = −k Φ̇, the undamped one 0.
+    fn stabilisation_pulls_a_state_back_onto_the_constraints() {
+        // A state off the constraints (Φ ≠ 0, Φ̇ ≠ 0): the stabilised acceleration gives
+        // DΦ v̇ + Ḋ v = −2α Φ̇ − α² Φ, the plain one 0.
         let dev = Device::flex();
         let (g, x, v, f) = states("chain-pendulum:3");
         let n = g.coordinates();
         let mut rng = Rng::new(4);
+        let x: Vec<f64> = x.iter().map(|a| a + 0.05 * rng.normal()).collect();
         let v: Vec<f64> = v.iter().map(|a| a + 0.3 * rng.normal()).collect();
+        let phi = vec_of(ops_phi(&g, &x, n, &dev));
         let ops = ConstraintOps::new(&g);
-        for k in [0.0, 20.0] {
+        for k in [0.0, 10.0] {
             let acc = vec_of(ops.accelerate(
                 tensor2(&x, 4, n, &dev),
                 tensor2(&v, 4, n, &dev),
@@ -360,7 +415,7 @@ mod tests {
                     let lhs: f64 = (0..n)
                         .map(|j| d[r * n + j] * acc[b * n + j] + dd[r * n + j] * vb[j])
                         .sum();
-                    let want = -k * pd;
+                    let want = -2.0 * k * pd - k * k * phi[b * g.n_constraints() + r];
                     assert!(
                         (lhs - want).abs() < 1e-3 * want.abs().max(1.0),
                         "k = {k}: {lhs} vs {want}"

@@ -134,8 +134,8 @@ impl ModelKind {
     }
 
     /// Whether the model has a stabiliser, on by default: the HNN family's (the field zeroed where
-    /// |z_i| > 1e3) and the acceleration-level constrained models' (Baumgarte damping of the
-    /// velocity constraints, `models::constrained_acceleration`).
+    /// |z_i| > 1e3) and the acceleration-level constrained models' (Baumgarte stabilisation of the
+    /// constraints, `models::constrained_acceleration`).
     pub fn has_stabiliser(self) -> bool {
         self.is_hamiltonian() || matches!(self, ModelKind::ConstrainedNodeSo | ModelKind::Clnn)
     }
