@@ -335,14 +335,10 @@ impl Playground {
                 seed: s.seed,
                 ..mujoco_train_config()
             };
-            let run = Run {
-                model: mc,
-                train: cfg.clone(),
-                train_set: train,
-                test,
-            };
-            let t = RunSession::start(vec![run], &self.device).map_err(err)?;
-            (AnyTrainer::Control(t), cfg)
+            (
+                AnyTrainer::Control(self.session(mc, &cfg, train, test)?),
+                cfg,
+            )
         } else {
             let mc = ModelConfig {
                 width: s.width,
@@ -355,14 +351,10 @@ impl Playground {
                 )
             };
             let cfg = s.train_config();
-            let run = Run {
-                model: mc,
-                train: cfg.clone(),
-                train_set: train,
-                test,
-            };
-            let t = RunSession::start(vec![run], &self.device).map_err(err)?;
-            (AnyTrainer::Autonomous(t), cfg)
+            (
+                AnyTrainer::Autonomous(self.session(mc, &cfg, train, test)?),
+                cfg,
+            )
         };
         let mut inner = self.inner.borrow_mut();
         inner.models.push(Some(Slot {
@@ -643,6 +635,23 @@ impl Playground {
             let vals: Vec<f32> = u[..steps * m].iter().map(|&x| x as f32).collect();
             Ok(Tensor::from_data(TensorData::new(vals, [1, steps, *m]), &self.device))
         })
+    }
+
+    /// One run of `model` with `cfg` on the page's data, as a session of the core's run path.
+    fn session<C: RunConfig>(
+        &self,
+        model: C,
+        cfg: &TrainConfig,
+        train_set: Arc<TrajectorySet>,
+        test: Arc<TrajectorySet>,
+    ) -> Result<RunSession<C>, JsError> {
+        let run = Run {
+            model,
+            train: cfg.clone(),
+            train_set,
+            test,
+        };
+        RunSession::start(vec![run], &self.device).map_err(err)
     }
 
     fn give_back(&self, id: u32, trainer: AnyTrainer) {
