@@ -28,8 +28,9 @@ pub struct ReproduceArgs {
     /// fig2 (energy), fig3 (symplectic penalty sweep), fig4 (second-order ablation), fig5 (node-so vs
     /// hnn by coordinates), fig6 (drag), fig7 (MuJoCo, control-aware models; generates its data with
     /// tools/mujoco), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor),
-    /// rollouts (error over time per system beside the chaos floor). Not needed with --task or
-    /// --status, which read the figure from the plan.
+    /// rollouts (error over time per system beside the chaos floor), ladder (the CHNN paper's
+    /// systems: angle, body-point and constrained models, all scored on body points). Not needed
+    /// with --task or --status, which read the figure from the plan.
     figure: Option<String>,
     /// The tier (help text computed from the tiers' settings).
     #[arg(long, default_value = "quick", help = tier_help())]
