@@ -3,8 +3,8 @@
 // metrics table (table.js) with the verdict line (verdict.js), the structure view (structure.js),
 // the animation (anim.js) and file loading (files.js).
 
-import { PAGE_MODELS, $, S, pl, setWasm, errText, notice, DRAG_STORY } from "./page.js";
-import { applyHash, buildModelToggles, buildPicker, clamp, hashIsCurrent, readField, renderSettings, settingsNotice, writeHash } from "./settings.js";
+import { PAGE_MODELS, $, S, pl, setWasm, errText, notice, DRAG_STORY, CONSTRAINTS_STORY } from "./page.js";
+import { applyHash, buildModelToggles, buildPicker, clamp, hashIsCurrent, presetOn, readField, renderSettings, settingsNotice, writeHash } from "./settings.js";
 import { startWorker, reset, play, pause, post, setInitial, setModels } from "./client.js";
 import { markDirty, phasePoint } from "./plots.js";
 import { onExport, updateTableHint } from "./table.js";
@@ -166,14 +166,18 @@ async function main() {
   }
   $("version").textContent = `phaselab ${pl.version()}`;
   buildModelToggles(changeModels);
-  buildPicker((spec) => {
-    if (!S.dataset && spec === S.settings.system) return; // already the system: keep the run
+  buildPicker((sys) => {
+    const spec = sys.spec;
+    const preset = presetOn(S.settings);
+    // already the system (and the same tile): keep the run
+    if (!S.dataset && spec === S.settings.system && (sys.preset || null) === (preset ? preset.preset : null)) return;
     if (S.dataset) S.dataset = null;
-    const sys = S.systems.find((x) => x.spec === spec);
+    // A preset brings its models; leaving it for its own system's plain tile brings the defaults.
+    let models = sys.models ? [...sys.models] : preset && spec === preset.spec ? [...S.defaults.models] : S.settings.models;
     // On a drag system the paper's remedy, HNN + forcing, trains beside the HNN by default.
-    const models = sys && sys.drag && !S.settings.models.includes("hnn-forced")
-      ? [...S.settings.models, "hnn-forced"] : S.settings.models;
-    if (sys && sys.drag_preset) notice("info", DRAG_STORY, { timeout: 15000 });
+    if (sys.drag && !models.includes("hnn-forced")) models = [...models, "hnn-forced"];
+    if (sys.drag_preset) notice("info", DRAG_STORY, { timeout: 15000 });
+    if (sys.preset === "constraints") notice("info", CONSTRAINTS_STORY, { timeout: 20000 });
     updateSettings({ system: spec, models });
   });
   applyHash();

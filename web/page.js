@@ -3,7 +3,7 @@
 
 // The models the page offers, in this order; their labels and descriptions come from the core
 // (pl.model_kinds), filled in (S.kinds) once the wasm module has loaded.
-export const PAGE_MODELS = ["node", "node-so", "hnn", "hnn-general", "hnn-forced"];
+export const PAGE_MODELS = ["node", "node-so", "hnn", "hnn-general", "hnn-forced", "constrained-node-so", "clnn", "chnn"];
 
 export const $ = (id) => document.getElementById(id);
 export const errText = (e) => (e && e.message) ? e.message : String(e);
@@ -42,6 +42,30 @@ export const S = {
   done: false,
   configuredAt: 0,
 };
+
+/** Whether `kind` learns on the system's body points with its constraints (CHNN, CLNN, the
+ *  constrained NODE+SO), by the core's word (pl.model_kinds). */
+export function isConstrained(kind) {
+  const k = S.kinds.find((x) => x.kind === kind);
+  return !!(k && k.constrained);
+}
+
+/** Whether the page scores on body points: a model on it learns on them, so every model's rollout
+ *  error is the one on the system's body points (the core's cartesian_gerr: a model in angles is
+ *  mapped through x(q)), the one scale on which models in both coordinates compare. */
+export function onBodyPoints() {
+  return [...S.models.values()].some((m) => isConstrained(m.kind));
+}
+
+/** An evaluation's rollout error and its curve on the page's scale (see onBodyPoints). */
+export function gerrOf(ev) {
+  if (!ev) return null;
+  return onBodyPoints() ? ev.cartesian_gerr ?? null : ev.gerr;
+}
+export function gerrCurveOf(ev) {
+  if (!ev) return null;
+  return onBodyPoints() ? ev.cartesian_gerr_curve ?? null : ev.gerr_curve;
+}
 
 /** One view state per model in the page's order: a kind's first seed (which stands for its
  *  seeds) and each loaded checkpoint. */
@@ -105,6 +129,12 @@ export function notice(level, text, { timeout, detail } = {}) {
   const t = timeout ?? (level === "info" ? 8000 : 0);
   if (t) setTimeout(() => el.remove(), t);
 }
+
+/** What the "coordinates and constraints" preset asks, in one sentence (a notice when picked). */
+export const CONSTRAINTS_STORY = "coordinates and constraints: CHNN, CLNN and a constrained NODE+SO learn the double pendulum " +
+  "on its body points with the link lengths given as constraints, beside NODE+SO and the HNN in angles; every rollout error " +
+  "is measured on the body points. If the constrained NODE+SO, which has no energy, keeps up with CHNN and CLNN, the " +
+  "constraints, not the Hamiltonian, do the work";
 
 /** Why the drag preset is there, in one sentence (its tile's tooltip, and a notice when picked). */
 export const DRAG_STORY = "drag preset: an HNN conserves its learned energy, so it cannot dissipate and " +

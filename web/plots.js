@@ -1,7 +1,7 @@
 // The plots: loss, rollout error, energy, energy error and phase portrait, drawn by the core's
 // plotters code (pl.plot_lines -> SVG) and painted onto their canvases; redraws are batched.
 
-import { $, S, pl, errText, notice, ordered, members } from "./page.js";
+import { $, S, pl, errText, notice, ordered, members, gerrCurveOf, onBodyPoints } from "./page.js";
 import { updateTable } from "./table.js";
 import { updateVerdict } from "./verdict.js";
 
@@ -133,9 +133,10 @@ function specFor(view) {
     return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, legend: "auto", series };
   }
   if (view === "gerr") {
-    const series = seedSeries((x) => x.eval && x.eval.gerr_curve && timed(x.eval.gerr_curve, dt));
+    const series = seedSeries((x) => gerrCurveOf(x.eval) && timed(gerrCurveOf(x.eval), dt));
     if (!series.length) return { empty: "rollout errors appear after the first evaluation" };
-    return { title: "", x_label: "time (s)", y_label: "relative error", log_y: true, legend: "auto", series };
+    const y_label = onBodyPoints() ? "relative error of the body points" : "relative error";
+    return { title: "", x_label: "time (s)", y_label, log_y: true, legend: "auto", series };
   }
   if (view === "herr") {
     const series = seedSeries((x) => x.eval && Array.isArray(x.eval.herr_curve) && timed(x.eval.herr_curve, dt));

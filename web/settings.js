@@ -41,7 +41,14 @@ export function hashIsCurrent() {
 }
 
 function systemEntry(spec) {
-  return S.systems.find((s) => s.spec === spec) || null;
+  return S.systems.find((s) => s.spec === spec && !s.preset) || null;
+}
+
+/** The preset tile that settings `s` are on (its system, and models on body points), or null. */
+export function presetOn(s) {
+  const constrained = new Set(S.kinds.filter((k) => k.constrained).map((k) => k.kind));
+  if (!s.models.some((m) => constrained.has(m))) return null;
+  return S.systems.find((x) => x.preset && x.spec === s.system) || null;
 }
 
 function fillLadder(sel, key, value) {
@@ -70,8 +77,10 @@ export function renderSettings() {
   $("drag").disabled = !!S.dataset || !(sys && sys.drag);
   $("drag").closest(".field").classList.toggle("off", $("drag").disabled);
   const tiles = [...document.querySelectorAll("#systems .tile")];
+  const preset = presetOn(s);
   for (const tile of tiles) {
-    const on = S.dataset ? tile.dataset.spec === "@dataset" : tile.dataset.spec === s.system;
+    const on = S.dataset ? tile.dataset.spec === "@dataset"
+      : tile.dataset.spec === s.system && (tile.dataset.preset || "") === (preset ? preset.preset : "");
     tile.setAttribute("aria-checked", on ? "true" : "false");
   }
   // the Tab stop is the checked tile unless focus is inside the picker already
@@ -157,6 +166,7 @@ export function buildPicker(onPick) {
     b.className = "tile";
     b.setAttribute("role", "radio");
     b.dataset.spec = s.spec;
+    if (s.preset) b.dataset.preset = s.preset;
     b.title = s.drag_preset ? `${s.title}. ${DRAG_STORY}` : s.title;
     b.tabIndex = -1; // one Tab stop for the whole picker (roving tabindex, set in renderSettings)
     const c = document.createElement("canvas");
@@ -170,7 +180,7 @@ export function buildPicker(onPick) {
       // the picker's one Tab stop follows the tile picked (a click focuses it)
       const all = [...box.querySelectorAll(".tile")];
       setTabStop(all, all.indexOf(b));
-      onPick(s.spec);
+      onPick(s);
     });
     tiles.push(b);
     addThumbnail(c, s);
@@ -187,7 +197,7 @@ export function buildPicker(onPick) {
   tiles.push(custom);
   box.replaceChildren(...tiles);
   // shown under the row on a narrow screen, where the row scrolls
-  $("picker").dataset.count = `${S.systems.length} systems and your own data: swipe the row for more`;
+  $("picker").dataset.count = `${S.systems.length} systems and presets, and your own data: swipe the row for more`;
   // The picker is one Tab stop; arrow keys, Home and End move between tiles (a radiogroup with a
   // roving tabindex), Enter or Space picks the focused one.
   box.addEventListener("keydown", (e) => {

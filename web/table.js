@@ -3,7 +3,7 @@
 // lowest value of each lower-is-better column (loss, rollout error, energy error) is bold and
 // carries data-best="1"; parameters and time per epoch are costs, not scores, and are not marked.
 
-import { S, ordered, members, modelSwatch, seedStats } from "./page.js";
+import { S, ordered, members, modelSwatch, seedStats, gerrOf, onBodyPoints } from "./page.js";
 
 let exportHandler = () => {};
 
@@ -61,6 +61,14 @@ export function updateTableHint() {
 
 /** The rows' values from the models' view states. */
 export function updateTable() {
+  const head = document.getElementById("gerr-head");
+  if (head) {
+    const points = onBodyPoints();
+    head.textContent = points ? "rollout err (body points)" : "rollout err";
+    head.title = points
+      ? "geometric-mean relative rollout error of the system's body points (models in angles mapped through x(q)), the scale on which models in both coordinates compare"
+      : "geometric-mean relative rollout error";
+  }
   for (const tr of document.querySelectorAll("#metrics tbody tr")) {
     const m = S.models.get(Number(tr.dataset.id));
     if (!m) continue;
@@ -106,7 +114,7 @@ export function updateTable() {
 }
 
 // loss, rollout error, energy error and ms per epoch of one run
-const BEST_GETTERS = [(x) => x.loss, (x) => (x.eval ? x.eval.gerr : null), (x) => (x.eval ? x.eval.herr : null), (x) => x.ms];
+const BEST_GETTERS = [(x) => x.loss, (x) => gerrOf(x.eval), (x) => (x.eval ? x.eval.herr : null), (x) => x.ms];
 
 // The columns where lower is better, with each model's full-precision value (mean over seeds).
 const BEST_COLUMNS = {

@@ -14,7 +14,7 @@
 // Model names are the page's display names (the core's labels: NODE, NODE+SO, HNN, ...), and the
 // numbers are the table's, formatted by the same fmt.
 
-import { $, S, ordered, pl, seedStats } from "./page.js";
+import { $, S, ordered, pl, seedStats, gerrOf, onBodyPoints } from "./page.js";
 import { fmt } from "./table.js";
 
 export const PAPER_URL = "https://arxiv.org/abs/2202.04836";
@@ -26,7 +26,9 @@ const CLAIM = {
   conservative: "second-order structure, not the Hamiltonian, does the work",
   drag: "with drag NODE+SO (and HNN + forcing) beat the HNN, which conserves its learned energy and cannot dissipate",
   controls: "NODE+SO is best on MuJoCo data",
+  constraints: "on body points with the constraints given, CHNN and CLNN beat the HNN in angles by 10-1000x (Finzi et al. 2020); phaselab asks whether the constraints or the Hamiltonian do that work",
 };
+const FINZI_URL = "https://arxiv.org/abs/2010.13581";
 
 /**
  * The verdict for `rows` ({kind, label, gerr, checkpoint}, finite gerr) on a system described by
@@ -53,7 +55,7 @@ export function updateVerdict() {
   const box = $("verdict");
   if (!box) return;
   // a model trained with several seeds counts with its mean, and its seeds' range for the noise line
-  const rows = ordered().map((m) => ({ m, st: seedStats(m, (x) => (x.eval && x.eval.gerr > 0 ? x.eval.gerr : null)) }))
+  const rows = ordered().map((m) => ({ m, st: seedStats(m, (x) => (gerrOf(x.eval) > 0 ? gerrOf(x.eval) : null)) }))
     .filter(({ st }) => st)
     .map(({ m, st }) => ({ kind: m.kind, label: m.label, gerr: st.mean, lo: st.lo, hi: st.hi, n: st.n, checkpoint: m.checkpoint }));
   if (!rows.length) {
@@ -69,17 +71,20 @@ export function updateVerdict() {
   const epochs = Math.min(...ordered().filter((m) => !m.checkpoint).map((m) => m.evalEpoch).filter((e) => e >= 0), Infinity);
   const when = S.done ? "" : Number.isFinite(epochs) ? `so far (epoch ${epochs}): ` : "so far: ";
   const link = document.createElement("a");
-  link.href = PAPER_URL;
+  const constraints = !ctx.controls && !ctx.drag && onBodyPoints();
+  link.href = constraints ? FINZI_URL : PAPER_URL;
   link.target = "_blank";
   link.rel = "noopener";
-  link.textContent = CLAIM[ctx.controls ? "controls" : ctx.drag ? "drag" : "conservative"];
-  link.title = "Gruver, Finzi, Stanton, Wilson: Deconstructing the inductive biases of Hamiltonian neural networks (ICLR 2022), arXiv:2202.04836";
+  link.textContent = CLAIM[ctx.controls ? "controls" : ctx.drag ? "drag" : constraints ? "constraints" : "conservative"];
+  link.title = constraints
+    ? "Finzi, Wang, Wilson: Simplifying Hamiltonian and Lagrangian neural networks via explicit constraints (NeurIPS 2020), arXiv:2010.13581"
+    : "Gruver, Finzi, Stanton, Wilson: Deconstructing the inductive biases of Hamiltonian neural networks (ICLR 2022), arXiv:2202.04836";
   box.replaceChildren(
     span("v-when", when),
     span("v-order", v.order.map((r) => `${r.label} ${fmt(r.gerr)}`).join(" < ")),
     document.createTextNode(" rollout error (lower is better): "),
     span(`v-reading ${v.claim}`, v.reading),
-    document.createTextNode(". The paper's claim: "),
+    document.createTextNode(constraints ? ". The claim: " : ". The paper's claim: "),
     link,
     document.createTextNode(". "),
     span("v-noise", noiseLine(v.order)),

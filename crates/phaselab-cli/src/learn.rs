@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use phaselab_core::data::cartesian::to_cartesian;
+use phaselab_core::data::cartesian::{in_coordinates, to_cartesian};
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::{Coordinates, TrajectorySet};
 use phaselab_core::experiments::comparison::{CompareSettings, ComparedRun, Comparison};
@@ -194,14 +194,13 @@ impl LearnArgs {
     /// The model of `kind` for data `set` (its coordinates: D and which are angles).
     fn model_config(&self, kind: ModelKind, set: &TrajectorySet) -> ModelConfig {
         ModelConfig {
-            system: kind.is_constrained().then(|| set.meta.system.clone()),
             width: self.width,
             depth: self.depth,
             alpha: self.alpha,
             seed: self.model_seed,
             stabiliser: kind.has_stabiliser() && !self.no_stabiliser,
             zero_output_biases: self.zero_output_biases,
-            ..ModelConfig::new(kind, set.d, set.meta.angular.clone())
+            ..ModelConfig::for_data(kind, set)
         }
     }
 
@@ -352,12 +351,10 @@ fn data_for(kind: ModelKind, data: &[SeedData]) -> Result<Vec<SeedData>> {
 
 /// `set` as `kind` learns from it: a constrained model's as body points.
 fn data_of(kind: ModelKind, set: &Arc<TrajectorySet>) -> Result<Arc<TrajectorySet>> {
-    if !kind.is_constrained() || set.meta.coordinates == Coordinates::Cartesian {
+    if set.meta.coordinates == Coordinates::Cartesian {
         return Ok(set.clone());
     }
-    let sys = phaselab_core::physics::system(&set.meta.system)
-        .with_context(|| format!("{kind} needs the body points of a system phaselab simulates"))?;
-    Ok(Arc::new(to_cartesian(set, sys.as_ref())?))
+    in_coordinates(set, kind.coordinates()).with_context(|| format!("{kind}'s data"))
 }
 
 fn bar(epochs: usize, model: &str) -> ProgressBar {

@@ -161,8 +161,7 @@ fn run_group(
         let mut mc = ModelConfig {
             width: s.width,
             seed: 0,
-            system: kind.is_constrained().then(|| spec.system.clone()),
-            ..ModelConfig::new(kind, first.d, first.meta.angular.clone())
+            ..ModelConfig::for_data(kind, first)
         };
         if let Some(a) = spec.alpha {
             mc.alpha = a;

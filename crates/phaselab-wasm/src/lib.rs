@@ -51,33 +51,43 @@ pub fn systems_json() -> String {
     serde_json::to_string(&list).expect("listings serialise")
 }
 
-/// The playground's system picker: spec, label, title, D, dt, angular, drag, drawn bodies.
-/// Every model's name, label and one-line summary from the core (JSON), so the page cannot
-/// drift from `ModelKind`.
+/// Every model's name, label, one-line summary from the core, and whether it learns on the
+/// system's body points (JSON), so the page cannot drift from `ModelKind`.
 #[wasm_bindgen]
 pub fn model_kinds() -> String {
-    // The page trains on generalised coordinates: the paper's models (the constrained ones need
-    // body points).
-    let list: Vec<_> = phaselab_core::models::ModelKind::PAPER
+    let list: Vec<_> = phaselab_core::models::ModelKind::ALL
         .iter()
-        .map(|k| serde_json::json!({"kind": k.name(), "label": k.label(), "title": k.summary()}))
+        .map(|k| {
+            serde_json::json!({"kind": k.name(), "label": k.label(), "title": k.summary(),
+                "constrained": k.is_constrained()})
+        })
         .collect();
     serde_json::to_string(&list).expect("model kinds serialise")
 }
 
+/// The playground's system picker: spec, label, title, D, dt, angular, drag, drawn bodies; a
+/// preset tile also carries its models (the "coordinates and constraints" tile).
 #[wasm_bindgen]
 pub fn playground_systems() -> String {
-    let list: Vec<_> = settings::SYSTEMS
-        .iter()
-        .map(|&name| {
-            let sys = build(name.parse::<SystemSpec>().expect("picker systems parse"));
-            serde_json::json!({"spec": name, "label": settings::label(name),
-                "title": settings::title(name), "dof": sys.dof(),
-                "dt": sys.dt(), "angular": sys.angular(), "drag": settings::has_drag(name),
-                "drag_preset": name == settings::DRAG_PRESET,
-                "bodies": sys.drawn_nodes().len()})
-        })
-        .collect();
+    let entry = |name: &str| {
+        let sys = build(name.parse::<SystemSpec>().expect("picker systems parse"));
+        serde_json::json!({"spec": name, "label": settings::label(name),
+            "title": settings::title(name), "dof": sys.dof(),
+            "dt": sys.dt(), "angular": sys.angular(), "drag": settings::has_drag(name),
+            "drag_preset": name == settings::DRAG_PRESET,
+            "bodies": sys.drawn_nodes().len()})
+    };
+    let mut list: Vec<_> = settings::SYSTEMS.iter().map(|&name| entry(name)).collect();
+    let mut preset = entry(settings::CONSTRAINTS_PRESET);
+    preset["preset"] = "constraints".into();
+    preset["label"] = "coordinates and constraints".into();
+    preset["models"] = serde_json::json!(settings::CONSTRAINTS_MODELS);
+    preset["title"] = format!(
+        "coordinates and constraints: {}, learned on its body points with the constraints given (CHNN, CLNN, constrained NODE+SO) beside NODE+SO and the HNN in angles. Do the constraints or the Hamiltonian do the work?",
+        settings::label(settings::CONSTRAINTS_PRESET)
+    )
+    .into();
+    list.insert(3, preset);
     serde_json::Value::Array(list).to_string()
 }
 

@@ -4,8 +4,9 @@
 use crate::js::{js_err, parse_json};
 use crate::settings::{clamp, Settings};
 use burn::prelude::*;
+use phaselab_core::data::cartesian::{generalised_path, in_coordinates};
 use phaselab_core::data::protocol::Protocol;
-use phaselab_core::data::TrajectorySet;
+use phaselab_core::data::{Coordinates, TrajectorySet};
 use phaselab_core::metrics::learned_structure::learned_structure;
 use phaselab_core::metrics::rollout_error;
 use phaselab_core::models::{ControlConfig, ControlKind, ControlModel, DynamicsModel, ModelConfig};
@@ -121,6 +122,9 @@ struct Slot {
     /// The model of a loaded checkpoint (trained models live in their trainer).
     frozen: Option<AnyModel>,
     cfg: TrainConfig,
+    /// Where the model learns: generalised coordinates, or the system's body points (the
+    /// constrained models); the page always sees generalised states, mapped at this edge.
+    coordinates: Coordinates,
     /// A trainer lent to a running `train_epoch` (calls on the worker must not overlap).
     busy: bool,
 }
@@ -172,6 +176,13 @@ impl Playground {
             _ => return Err(err(format!("model {id} is busy training"))),
         };
         Ok((model, slot.cfg.solver.clone()))
+    }
+
+    /// The held-out trajectories in slot `id`'s coordinates.
+    fn test_for(&self, id: u32) -> Result<Arc<TrajectorySet>, JsError> {
+        let coordinates = slot(&self.inner.borrow(), id)?.coordinates;
+        let test = self.with_data(|d| Ok(d.test.clone()))?;
+        in_coordinates(&test, coordinates).map_err(err)
     }
 
     fn info(&self) -> Result<String, JsError> {
@@ -340,15 +351,16 @@ impl Playground {
                 cfg,
             )
         } else {
+            // A constrained model learns the same trajectories as its system's body points.
+            let k = Settings::kind(kind).map_err(err)?;
+            let on =
+                |set| in_coordinates(set, k.coordinates()).map_err(|e| err(format!("{k}: {e}")));
+            let (train, test) = (on(&train)?, on(&test)?);
             let mc = ModelConfig {
                 width: s.width,
                 depth: s.depth,
                 seed: s.seed,
-                ..ModelConfig::new(
-                    Settings::kind(kind).map_err(err)?,
-                    train.d,
-                    train.meta.angular.clone(),
-                )
+                ..ModelConfig::for_data(k, &train)
             };
             let cfg = s.train_config();
             (
@@ -356,12 +368,17 @@ impl Playground {
                 cfg,
             )
         };
+        let coordinates = match &trainer {
+            AnyTrainer::Autonomous(t) => t.runs()[0].model.kind.coordinates(),
+            AnyTrainer::Control(_) => Coordinates::Generalised,
+        };
         let mut inner = self.inner.borrow_mut();
         inner.models.push(Some(Slot {
             kind: kind.to_string(),
             trainer: Some(trainer),
             frozen: None,
             cfg,
+            coordinates,
             busy: false,
         }));
         Ok(inner.models.len() as u32 - 1)
@@ -370,16 +387,21 @@ impl Playground {
     /// A model from a `phaselab train` checkpoint, to compare with the page's models.
     pub fn add_checkpoint(&self, bytes: &[u8]) -> Result<String, JsError> {
         let ck = Checkpoint::from_bytes(bytes).map_err(err)?;
-        let (dof, controlled) = self.with_data(|d| Ok((d.train.d, d.train.u.is_some())))?;
+        let (test, controlled) = self.with_data(|d| Ok((d.test.clone(), d.train.u.is_some())))?;
         if controlled {
             return Err(err(
                 "checkpoints hold autonomous models; this dataset has controls",
             ));
         }
+        let coordinates = ck.meta.model.kind.coordinates();
+        let dof = in_coordinates(&test, coordinates)
+            .map_err(|e| err(format!("a {} checkpoint: {e}", ck.meta.model.kind)))?
+            .d;
         if ck.meta.model.dof != dof {
             return Err(err(format!(
-                "the checkpoint is a model of D = {} coordinates; the data has D = {dof}",
-                ck.meta.model.dof
+                "the checkpoint is a model of D = {} coordinates; the data has D = {dof} in {} coordinates",
+                ck.meta.model.dof,
+                coordinates.name()
             )));
         }
         let model = ck.model(&self.device).map_err(err)?;
@@ -397,6 +419,7 @@ impl Playground {
             trainer: None,
             frozen: Some(AnyModel::Autonomous(model)),
             cfg,
+            coordinates: m.kind.coordinates(),
             busy: false,
         }));
         Ok(json!({
@@ -470,7 +493,7 @@ impl Playground {
     pub async fn evaluate(&self, id: u32) -> Result<String, JsError> {
         let (model, solver) = self.model(id)?;
         let kind = slot(&self.inner.borrow(), id)?.kind.clone();
-        let test = self.with_data(|d| Ok(d.test.clone()))?;
+        let test = self.test_for(id)?;
         let (mut out, pred) = match &model {
             AnyModel::Autonomous(m) => {
                 let (ev, pred) = evaluate_async(m, &test, &solver, &self.device, false)
@@ -503,8 +526,13 @@ impl Playground {
             .ok()
             .flatten()
         };
-        out["energy"] = json!(energy(&pred));
-        out["truth_energy"] = json!(energy(&test));
+        // The energy of body points through the generalised states they stand for (none where
+        // a rollout reaches a chart's pole).
+        let generalised =
+            |set: TrajectorySet| in_coordinates(&Arc::new(set), Coordinates::Generalised).ok();
+        out["energy"] = json!(generalised(pred).and_then(|p| energy(&p)));
+        out["truth_energy"] =
+            json!(generalised(Arc::unwrap_or_clone(test)).and_then(|t| energy(&t)));
         out["n_params"] = json!(model.n_params());
         out["kind"] = json!(kind);
         Ok(out.to_string())
@@ -542,10 +570,20 @@ impl Playground {
         let (model, solver) = self.model(id)?;
         let (dof, dt) = self.with_data(|d| Ok((d.train.d, d.train.dt)))?;
         check_state(&z0, dof, steps)?;
+        // A model on body points starts from x(q), J(q) v and its path is mapped back to angles.
+        let cartesian = slot(&self.inner.borrow(), id)?.coordinates == Coordinates::Cartesian;
+        let start = match cartesian {
+            true => self.with_data(|d| {
+                let sys = d.system.as_ref().ok_or_else(|| err("no system"))?;
+                let (x, xd) = sys.cartesian(&z0[..dof], &z0[dof..]);
+                Ok(x.into_iter().chain(xd).collect::<Vec<_>>())
+            })?,
+            false => z0.clone(),
+        };
         let z = Tensor::<2>::from_data(
             TensorData::new(
-                z0.iter().map(|&x| x as f32).collect::<Vec<_>>(),
-                [1, 2 * dof],
+                start.iter().map(|&x| x as f32).collect::<Vec<_>>(),
+                [1, start.len()],
             ),
             &self.device,
         );
@@ -561,7 +599,14 @@ impl Playground {
             .convert::<f32>()
             .try_into_vec()
             .map_err(|e| err(format!("{e:?}")))?;
-        Ok(vals.into_iter().map(|x| x as f64).collect())
+        let rows: Vec<f64> = vals.into_iter().map(|x| x as f64).collect();
+        if !cartesian {
+            return Ok(rows);
+        }
+        self.with_data(|d| {
+            let sys = d.system.as_ref().ok_or_else(|| err("no system"))?;
+            Ok(generalised_path(sys.as_ref(), &rows, &z0[..dof]))
+        })
     }
 
     /// The true system from z0 for `steps` points (dopri5): rows [steps, 2D].

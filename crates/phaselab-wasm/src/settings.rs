@@ -28,8 +28,23 @@ pub const SYSTEMS: [&str; 12] = [
     "rotor",
 ];
 
-/// Models the page can train.
-pub const MODELS: [&str; 5] = ["node", "node-so", "hnn", "hnn-general", "hnn-forced"];
+/// The picker's "coordinates and constraints" preset: the double pendulum learned on its body
+/// points with the constraints given (Finzi et al.'s CHNN and CLNN, and phaselab's constrained
+/// NODE+SO) beside NODE+SO and the HNN in angles, all scored on the body points.
+pub const CONSTRAINTS_PRESET: &str = "chain-pendulum:2";
+pub const CONSTRAINTS_MODELS: [&str; 5] = ["node-so", "hnn", "constrained-node-so", "clnn", "chnn"];
+
+/// Models the page can train (the last three on the system's body points).
+pub const MODELS: [&str; 8] = [
+    "node",
+    "node-so",
+    "hnn",
+    "hnn-general",
+    "hnn-forced",
+    "constrained-node-so",
+    "clnn",
+    "chnn",
+];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {

@@ -5,6 +5,7 @@
 
 use super::trajectory_set::{Coordinates, DataError, TrajectorySet};
 use crate::physics::System;
+use std::sync::Arc;
 
 fn check(set: &TrajectorySet, sys: &dyn System, from: Coordinates) -> Result<(), DataError> {
     if set.meta.coordinates != from {
@@ -56,6 +57,59 @@ pub fn to_cartesian(set: &TrajectorySet, sys: &dyn System) -> Result<TrajectoryS
     out.meta.coordinates = Coordinates::Cartesian;
     out.validate()?;
     Ok(out)
+}
+
+/// `set` in the coordinates `want`: itself when it is in them already, else converted through
+/// the body points of the system it names (which phaselab must simulate).
+pub fn in_coordinates(
+    set: &Arc<TrajectorySet>,
+    want: Coordinates,
+) -> Result<Arc<TrajectorySet>, DataError> {
+    if set.meta.coordinates == want {
+        return Ok(set.clone());
+    }
+    let sys = crate::physics::system(&set.meta.system).map_err(|_| {
+        DataError::Format(format!(
+            "{} coordinates need the body points of a system phaselab simulates, and '{}' is not one",
+            want.name(),
+            set.meta.system
+        ))
+    })?;
+    let out = match want {
+        Coordinates::Cartesian => to_cartesian(set, sys.as_ref())?,
+        Coordinates::Generalised => to_generalised(set, sys.as_ref())?,
+    };
+    Ok(Arc::new(out))
+}
+
+/// A path of body-point states (rows [x, ẋ] of 2N values) as generalised states (rows [q, v] of
+/// 2D), each angle moved by whole turns to within π of the previous row's (the first row's of
+/// `q_start`), so that a motion through ±π stays continuous as the generalised truth is. A row
+/// that is not finite or sits on a chart's pole becomes NaN (a diverged rollout still draws up to
+/// where it left).
+pub fn generalised_path(sys: &dyn System, rows: &[f64], q_start: &[f64]) -> Vec<f64> {
+    let (d, n) = (sys.dof(), sys.body_graph().coordinates());
+    let angular = sys.angular();
+    let mut prev = q_start.to_vec();
+    let mut out = Vec::with_capacity(rows.len() / (2 * n).max(1) * 2 * d);
+    for row in rows.chunks(2 * n) {
+        let state = row
+            .iter()
+            .all(|x| x.is_finite())
+            .then(|| sys.generalised(&row[..n], &row[n..]))
+            .flatten();
+        let Some(mut s) = state else {
+            out.extend(std::iter::repeat_n(f64::NAN, 2 * d));
+            continue;
+        };
+        for c in (0..d).filter(|&c| angular[c] && prev[c].is_finite()) {
+            let turns = ((prev[c] - s.q[c]) / std::f64::consts::TAU).round();
+            s.q[c] += turns * std::f64::consts::TAU;
+        }
+        prev.clone_from(&s.q);
+        out.extend(s.q.iter().chain(&s.v));
+    }
+    out
 }
 
 /// `set` (body points of `sys`) back in generalised coordinates; angles come out in their

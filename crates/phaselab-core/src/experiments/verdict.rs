@@ -182,6 +182,15 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
         );
     }
 
+    let constrained = ["constrained-node-so", "chnn", "clnn"];
+    if !sys.drag
+        && models
+            .iter()
+            .any(|m| constrained.contains(&m.kind.as_str()))
+    {
+        return read_constraints(pick("constrained-node-so"), pick("chnn"), pick("clnn"), hnn);
+    }
+
     if sys.drag {
         if let (Some(hnn), true) = (hnn, so.is_some() || forced.is_some()) {
             let dissipators: Vec<&LiveModel> = [so, forced].into_iter().flatten().collect();
@@ -276,6 +285,51 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
         Gap::Within => (Supports, format!("{} matches the {} (within a factor {f}) and beats {} by {}: this run agrees", so.label, hnn.label, node.label, times(node, so))),
         Gap::SecondLower if sys.angular => (Partly, format!("second-order structure gives {} a {} lead over {}; the {}'s further {} lead is what the paper attributes to angular coordinates (there H is simpler to learn than the vector field), not to energy conservation", so.label, times(node, so), node.label, hnn.label, times(so, hnn))),
         Gap::SecondLower => (Contradicts, format!("the {} is clearly ahead of {} ({}) in Cartesian coordinates, where the paper finds them matching: this run contradicts the claim", hnn.label, so.label, times(so, hnn))),
+    }
+}
+
+/// The ladder's question (Finzi et al.'s constrained models, compared on body points): do the
+/// constraints do the work, or the Hamiltonian? The constrained NODE+SO (second-order structure
+/// and the constraints, no energy) against the better of CHNN and CLNN, then that one against the
+/// HNN in angles.
+fn read_constraints(
+    so: Option<&LiveModel>,
+    chnn: Option<&LiveModel>,
+    clnn: Option<&LiveModel>,
+    hnn: Option<&LiveModel>,
+) -> (Reading, String) {
+    use Reading::*;
+    let f = MATCH_FACTOR;
+    let best = [chnn, clnn]
+        .into_iter()
+        .flatten()
+        .min_by(|a, b| a.gerr.total_cmp(&b.gerr));
+    let (Some(so), Some(best)) = (so, best) else {
+        return (Incomplete, "train the constrained NODE+SO beside CHNN or CLNN to ask whether the constraints or the Hamiltonian do the work".into());
+    };
+    let tail = match hnn.map(|h| (h, gap(best.gerr, h.gerr))) {
+        None => String::new(),
+        Some((h, Gap::FirstLower)) => format!(
+            "; with the constraints {} is {} below the {} in angles",
+            best.label,
+            times(h, best),
+            h.label
+        ),
+        Some((h, Gap::Within)) => format!(
+            "; {} and the {} in angles are within a factor {f}: the constraints gain nothing here",
+            best.label, h.label
+        ),
+        Some((h, Gap::SecondLower)) => format!(
+            "; the {} in angles is ahead of {} ({})",
+            h.label,
+            best.label,
+            times(best, h)
+        ),
+    };
+    match gap(so.gerr, best.gerr) {
+        Gap::FirstLower => (Supports, format!("{} beats {} by {}: the constraints, not the Hamiltonian, do the work{tail}", so.label, best.label, times(best, so))),
+        Gap::Within => (Supports, format!("{} matches {} (within a factor {f}): the constraints, not the Hamiltonian, do the work{tail}", so.label, best.label)),
+        Gap::SecondLower => (Contradicts, format!("{} is clearly ahead of {} ({}): on this run the Hamiltonian adds to the constraints{tail}", best.label, so.label, times(so, best))),
     }
 }
 
@@ -400,6 +454,47 @@ mod tests {
         let models = [m("node", "NODE", 1.1e-2), m("node-so", "NODE+SO", 1e-2)];
         assert_eq!(verdict(&models, controls).claim, Reading::Unresolved);
         assert_eq!(verdict(&models[..1], controls).claim, Reading::Incomplete);
+    }
+
+    #[test]
+    fn with_constrained_models_the_question_is_constraints_or_hamiltonian() {
+        let sys = SystemKind {
+            angular: true,
+            ..SystemKind::default()
+        };
+        let ladder = |so: f64, chnn: f64, hnn: f64| {
+            let models = [
+                m("node-so", "NODE+SO", 1e-1),
+                m("hnn", "HNN", hnn),
+                m("constrained-node-so", "constrained NODE+SO", so),
+                m("chnn", "CHNN", chnn),
+                m("clnn", "CLNN", 2.0 * chnn),
+            ];
+            verdict(&models, sys)
+        };
+        let v = ladder(1.2e-3, 1e-3, 1e-2);
+        assert_eq!(v.claim, Reading::Supports);
+        assert_eq!(v.order, vec![3, 2, 4, 1, 0]);
+        assert_eq!(v.reading, "constrained NODE+SO matches CHNN (within a factor 1.5): the constraints, not the Hamiltonian, do the work; with the constraints CHNN is 10x below the HNN in angles");
+        let v = ladder(5e-4, 1e-3, 1e-3);
+        assert_eq!(v.claim, Reading::Supports);
+        assert!(
+            v.reading
+                .starts_with("constrained NODE+SO beats CHNN by 2x"),
+            "{}",
+            v.reading
+        );
+        assert!(
+            v.reading
+                .ends_with("within a factor 1.5: the constraints gain nothing here"),
+            "{}",
+            v.reading
+        );
+        let v = ladder(1e-2, 1e-3, 1e-4);
+        assert_eq!(v.claim, Reading::Contradicts);
+        assert_eq!(v.reading, "CHNN is clearly ahead of constrained NODE+SO (10x): on this run the Hamiltonian adds to the constraints; the HNN in angles is ahead of CHNN (10x)");
+        let v = verdict(&[m("chnn", "CHNN", 1e-3), m("hnn", "HNN", 1e-2)], sys);
+        assert_eq!(v.claim, Reading::Incomplete);
     }
 
     #[test]

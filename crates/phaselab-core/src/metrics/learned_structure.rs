@@ -10,6 +10,10 @@
 //! with p -> p / k moves nothing. So the learned profiles are shown in the truth's gauge: V fitted
 //! to the true V in scale k and offset (models without H: M^-1 fitted in scale), then k V,
 //! M^-1 / k and k F; the acceleration needs no gauge.
+//! A model on body points (CHNN, CLNN, the constrained NODE+SO) is read through the map x(q) with
+//! its Jacobian J = dx/dq: V(q) = V(x(q)), M(q) = J^T M_x J with its learned masses M_x,
+//! F = -J^T grad_x V, and at rest x'' = J q'', so q'' = (J^T J)^-1 J^T x'' of its constrained
+//! acceleration.
 
 use crate::data::TrajectorySet;
 use crate::models::features::halves;
@@ -55,8 +59,6 @@ pub enum StructureError {
     Empty,
     #[error("the true mass matrix is singular at q = {0:?}")]
     Singular(Vec<f64>),
-    #[error("{0} learns on body points with their constraints; the structure view reads models in generalised coordinates")]
-    Constrained(String),
 }
 
 /// The range of q_c and the medians of q over every state of `data`; an angle sweeps [-pi, pi].
@@ -98,14 +100,15 @@ pub fn learned_structure(
     c: usize,
     points: usize,
 ) -> Result<StructureSlice, StructureError> {
-    if m.kind().is_constrained() {
-        return Err(StructureError::Constrained(m.kind().to_string()));
-    }
     let d = sys.dof();
     if c >= d {
         return Err(StructureError::Coordinate(c, d));
     }
-    if data.d != d || m.config.dof != d {
+    let model_dof = match m.kind().is_constrained() {
+        true => sys.body_graph().coordinates(),
+        false => d,
+    };
+    if data.d != d || m.config.dof != model_dof {
         return Err(StructureError::Shape(data.d, m.config.dof));
     }
     if data.n == 0 || data.t == 0 {
@@ -149,41 +152,16 @@ pub fn learned_structure(
         t_a.push(a[c]);
     }
 
-    // The model, on its own device, one batch for the whole slice.
-    let device = m.main.devices()[0].clone();
-    let flat: Vec<f32> = qs
-        .iter()
-        .flat_map(|q| q.iter().chain(&zero).map(|&x| x as f32))
-        .collect();
-    let s = Tensor::<2>::from_data(TensorData::new(flat, [n, 2 * d]), &device);
-    let column = |t: Tensor<2>, j: usize| -> Vec<f64> {
-        let v = t
-            .narrow(1, j, 1)
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>();
-        let v = v.unwrap_or_else(|_| vec![f32::NAN; n]);
-        v.into_iter().map(f64::from).collect()
+    let learned = match m.kind().is_constrained() {
+        true => constrained_profiles(m, sys, &qs, c),
+        false => generalised_profiles(m, &qs, c),
     };
-    let (q, _) = halves(s.clone());
-    let (_, rate) = halves(m.field(s.clone()));
-    let momenta = m.kind().uses_momenta();
-    let low = m.mass.as_ref().map(|_| m.lower(q.clone()));
-    let (force, acceleration) = match (&low, momenta) {
-        // dv/dt = M^-1 dp/dt at p = 0.
-        (Some(low), true) => (
-            Some(column(rate.clone(), c)),
-            Some(column(MassNet::minv_p(low, rate), c)),
-        ),
-        // hnn-general: momenta without a mass network.
-        (None, true) => (Some(column(rate, c)), None),
-        (_, false) => (None, Some(column(rate, c))),
-    };
-    let inverse_mass = low.as_ref().map(|low| {
-        let e = Tensor::<2>::zeros([n, d], &device).slice_fill([0..n, c..c + 1], 1.0);
-        column(MassNet::minv_p(low, e), c)
-    });
-    let potential = m.hamiltonian(s).map(|h| column(h, 0));
+    let Learned {
+        potential,
+        inverse_mass,
+        force,
+        acceleration,
+    } = learned;
     // The gauge: k (and V's offset b) by least squares, V_true ~ k V + b, else M^-1_true ~ M^-1 / k.
     let (gauge, offset) = match (&potential, &inverse_mass) {
         (Some(v), _) => fit_scale_and_offset(v, &t_v),
@@ -215,6 +193,185 @@ pub fn learned_structure(
     })
 }
 
+/// A model's raw profiles along the slice, before the gauge.
+struct Learned {
+    potential: Option<Vec<f64>>,
+    inverse_mass: Option<Vec<f64>>,
+    force: Option<Vec<f64>>,
+    acceleration: Option<Vec<f64>>,
+}
+
+/// Column j of a [n, w] tensor read back (NaN where it cannot be read).
+fn column(t: Tensor<2>, j: usize) -> Vec<f64> {
+    let n = t.dims()[0];
+    let v = t
+        .narrow(1, j, 1)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>();
+    let v = v.unwrap_or_else(|_| vec![f32::NAN; n]);
+    v.into_iter().map(f64::from).collect()
+}
+
+/// Every value of a [n, w] tensor read back, row-major.
+fn values(t: Tensor<2>) -> Vec<f64> {
+    let n = t.dims().iter().product();
+    let v = t.into_data().convert::<f32>().try_into_vec::<f32>();
+    let v = v.unwrap_or_else(|_| vec![f32::NAN; n]);
+    v.into_iter().map(f64::from).collect()
+}
+
+/// A model in generalised coordinates at the slice's states [q, 0], one batch.
+fn generalised_profiles(m: &DynamicsModel, qs: &[Vec<f64>], c: usize) -> Learned {
+    let (n, d) = (qs.len(), qs[0].len());
+    let device = m.main.devices()[0].clone();
+    let flat: Vec<f32> = qs
+        .iter()
+        .flat_map(|q| {
+            q.iter()
+                .map(|&x| x as f32)
+                .chain(std::iter::repeat_n(0.0, d))
+        })
+        .collect();
+    let s = Tensor::<2>::from_data(TensorData::new(flat, [n, 2 * d]), &device);
+    let (q, _) = halves(s.clone());
+    let (_, rate) = halves(m.field(s.clone()));
+    let momenta = m.kind().uses_momenta();
+    let low = m.mass.as_ref().map(|_| m.lower(q.clone()));
+    let (force, acceleration) = match (&low, momenta) {
+        // dv/dt = M^-1 dp/dt at p = 0.
+        (Some(low), true) => (
+            Some(column(rate.clone(), c)),
+            Some(column(MassNet::minv_p(low, rate), c)),
+        ),
+        // hnn-general: momenta without a mass network.
+        (None, true) => (Some(column(rate, c)), None),
+        (_, false) => (None, Some(column(rate, c))),
+    };
+    let inverse_mass = low.as_ref().map(|low| {
+        let e = Tensor::<2>::zeros([n, d], &device).slice_fill([0..n, c..c + 1], 1.0);
+        column(MassNet::minv_p(low, e), c)
+    });
+    Learned {
+        potential: m.hamiltonian(s).map(|h| column(h, 0)),
+        inverse_mass,
+        force,
+        acceleration,
+    }
+}
+
+/// A model on body points at x(q) at rest, read back through J = dx/dq (the module's doc).
+fn constrained_profiles(m: &DynamicsModel, sys: &dyn System, qs: &[Vec<f64>], c: usize) -> Learned {
+    let (n, d) = (qs.len(), qs[0].len());
+    let big_n = m.config.dof;
+    let device = m.main.devices()[0].clone();
+    let zero = vec![0.0; d];
+    // x(q) and J (row-major N x D, column j = dx/dt for v = e_j) at each q.
+    let mut points = Vec::with_capacity(n * big_n);
+    let mut jacobians = Vec::with_capacity(n);
+    for q in qs {
+        points.extend(sys.cartesian(q, &zero).0);
+        let mut j = vec![0.0; big_n * d];
+        for col in 0..d {
+            let mut e = zero.clone();
+            e[col] = 1.0;
+            for (i, x) in sys.cartesian(q, &e).1.into_iter().enumerate() {
+                j[i * d + col] = x;
+            }
+        }
+        jacobians.push(j);
+    }
+    let x = Tensor::<2>::from_data(
+        TensorData::new(
+            points.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            [n, big_n],
+        ),
+        &device,
+    );
+    let s = Tensor::cat(vec![x.clone(), Tensor::zeros([n, big_n], &device)], 1);
+    let (_, rate) = halves(m.field(s));
+    // CHNN's rate is dp/dt: x'' = M_x^-1 dp/dt with its constant masses.
+    let accel = match (&m.masses, m.kind().uses_momenta()) {
+        (Some(masses), true) => masses
+            .minv_times(rate.unsqueeze_dim::<3>(2))
+            .reshape([n, big_n]),
+        _ => rate,
+    };
+    let accel = values(accel);
+    // q'' = (J^T J)^-1 J^T x'', row c.
+    let acceleration = (0..n)
+        .map(|i| {
+            let j = &jacobians[i];
+            let mut jtj = vec![0.0; d * d];
+            let mut rhs = vec![0.0; d];
+            for r in 0..big_n {
+                for a in 0..d {
+                    rhs[a] += j[r * d + a] * accel[i * big_n + r];
+                    for b in 0..d {
+                        jtj[a * d + b] += j[r * d + a] * j[r * d + b];
+                    }
+                }
+            }
+            match linalg::cholesky_solve(&mut jtj, &mut rhs, d) {
+                Some(()) => rhs[c],
+                None => f64::NAN,
+            }
+        })
+        .collect();
+    let Some(masses) = &m.masses else {
+        return Learned {
+            potential: None,
+            inverse_mass: None,
+            force: None,
+            acceleration: Some(acceleration),
+        };
+    };
+    let potential = column(m.main.forward(x.clone()), 0);
+    let grad = values(m.main.input_gradient(x));
+    // M_x = M ⊗ I_dim with M the learned masses on points.
+    let dim = sys.body_graph().dim;
+    let points = big_n / dim;
+    let on_points = values(masses.matrix(1, &device).reshape([points, points]));
+    let mx: Vec<f64> = (0..big_n * big_n)
+        .map(|k| {
+            let (r, t) = (k / big_n, k % big_n);
+            match r % dim == t % dim {
+                true => on_points[(r / dim) * points + t / dim],
+                false => 0.0,
+            }
+        })
+        .collect();
+    let (mut force, mut inverse_mass) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (i, j) in jacobians.iter().enumerate() {
+        // F_c = -(J^T grad V)_c; M(q) = J^T M_x J, and (M^-1)_cc from M y = e_c.
+        force.push(
+            -(0..big_n)
+                .map(|r| j[r * d + c] * grad[i * big_n + r])
+                .sum::<f64>(),
+        );
+        let mut mq = vec![0.0; d * d];
+        for a in 0..d {
+            for b in 0..d {
+                mq[a * d + b] = (0..big_n)
+                    .flat_map(|r| (0..big_n).map(move |t| (r, t)))
+                    .map(|(r, t)| j[r * d + a] * mx[r * big_n + t] * j[t * d + b])
+                    .sum();
+            }
+        }
+        let mut y: Vec<f64> = (0..d).map(|a| (a == c) as u8 as f64).collect();
+        inverse_mass.push(match linalg::cholesky_solve(&mut mq, &mut y, d) {
+            Some(()) => y[c],
+            None => f64::NAN,
+        });
+    }
+    Learned {
+        potential: Some(potential),
+        inverse_mass: Some(inverse_mass),
+        force: Some(force),
+        acceleration: Some(acceleration),
+    }
+}
+
 /// k minimising |k x - y|^2.
 fn fit_scale(x: &[f64], y: &[f64]) -> f64 {
     let xy: f64 = x.iter().zip(y).map(|(a, b)| a * b).sum();
@@ -234,6 +391,7 @@ fn fit_scale_and_offset(x: &[f64], y: &[f64]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::cartesian::to_cartesian;
     use crate::data::protocol::Protocol;
     use crate::models::{ModelConfig, ModelKind};
     use crate::physics::system;
@@ -322,23 +480,43 @@ mod tests {
             batch: 64,
             ..TrainConfig::default()
         };
-        for kind in [ModelKind::Hnn, ModelKind::NodeSo, ModelKind::Node] {
+        let cartesian = to_cartesian(&train_set, sys.as_ref()).unwrap();
+        for kind in [
+            ModelKind::Hnn,
+            ModelKind::NodeSo,
+            ModelKind::Node,
+            ModelKind::Clnn,
+            ModelKind::Chnn,
+            ModelKind::ConstrainedNodeSo,
+        ] {
             let mc = ModelConfig {
                 width: 32,
-                ..ModelConfig::new(kind, sys.dof(), sys.angular())
+                ..model_config(kind, sys.as_ref())
             };
             let before = learned_structure(&mc.init(&dev), sys.as_ref(), &test, 0, 41).unwrap();
             let ad = dev.clone().autodiff();
-            let out = train(mc.init(&ad), &train_set, &cfg, &ad, &mut |_, _| true);
+            let set = match kind.is_constrained() {
+                true => &cartesian,
+                false => &train_set,
+            };
+            // The constrained models learn masses and V from data in 2-D points: longer.
+            let cfg = TrainConfig {
+                epochs: cfg.epochs * if kind.is_constrained() { 4 } else { 1 },
+                ..cfg.clone()
+            };
+            let out = train(mc.init(&ad), set, &cfg, &ad, &mut |_, _| true);
             let trained = out.model;
             let after = learned_structure(&trained, sys.as_ref(), &test, 0, 41).unwrap();
             let a = distance(after.acceleration.as_ref().unwrap());
             let a0 = distance(before.acceleration.as_ref().unwrap());
             eprintln!("{kind}: acceleration {a0:.3} -> {a:.3}");
             assert!(a < 0.25 && a < 0.5 * a0, "{kind}: acceleration {a0} -> {a}");
-            assert_eq!(after.force.is_some(), kind.uses_momenta(), "{kind}");
-            assert_eq!(after.potential.is_some(), kind == ModelKind::Hnn, "{kind}");
-            if kind.uses_momenta() {
+            let energy = matches!(kind, ModelKind::Hnn | ModelKind::Clnn | ModelKind::Chnn);
+            let structured = energy || kind == ModelKind::NodeSo;
+            assert_eq!(after.force.is_some(), structured, "{kind}");
+            assert_eq!(after.inverse_mass.is_some(), structured, "{kind}");
+            assert_eq!(after.potential.is_some(), energy, "{kind}");
+            if structured {
                 let f = distance(after.force.as_ref().unwrap());
                 let m = distance(after.inverse_mass.as_ref().unwrap());
                 eprintln!(
@@ -348,10 +526,50 @@ mod tests {
                 assert!(f < 0.25, "{kind}: force {f}");
                 assert!(m < 0.25, "{kind}: inverse mass {m}");
             }
-            if kind == ModelKind::Hnn {
+            if energy {
                 let v = distance(after.potential.as_ref().unwrap());
                 eprintln!("{kind}: potential {v:.3}");
                 assert!(v < 0.25, "{kind}: potential {v}");
+            }
+        }
+    }
+
+    /// A model's config for `sys`: on its body points for the constrained models.
+    fn model_config(kind: ModelKind, sys: &dyn System) -> ModelConfig {
+        let n = sys.body_graph().coordinates();
+        match kind.is_constrained() {
+            true => ModelConfig {
+                system: Some(sys.name()),
+                ..ModelConfig::new(kind, n, vec![false; n])
+            },
+            false => ModelConfig::new(kind, sys.dof(), sys.angular()),
+        }
+    }
+
+    /// Read through x(q), a model on body points obeys the generalised equations at rest: on the
+    /// single pendulum (one coordinate) the acceleration of CLNN's and CHNN's constrained field is
+    /// (M^-1)_00 F_0 of their learned masses and potential, for any weights.
+    #[test]
+    fn a_constrained_model_read_in_angles_obeys_m_a_equals_f() {
+        let (sys, _, test) = data("chain-pendulum:1", 10);
+        for kind in [ModelKind::Clnn, ModelKind::Chnn] {
+            let m = model_config(kind, sys.as_ref()).init(&Device::flex());
+            let s = learned_structure(&m, sys.as_ref(), &test, 0, 41).unwrap();
+            let (minv, f, a) = (
+                &s.inverse_mass.as_ref().unwrap().learned,
+                &s.force.as_ref().unwrap().learned,
+                &s.acceleration.as_ref().unwrap().learned,
+            );
+            let scale = a.iter().fold(0.0f64, |x, y| x.max(y.abs()));
+            assert!(scale > 0.0, "{kind}: no acceleration");
+            for i in 0..a.len() {
+                let want = minv[i] * f[i];
+                assert!(
+                    (a[i] - want).abs() < 1e-3 * scale,
+                    "{kind} at q = {}: a {} vs M^-1 F {want}",
+                    s.q[i],
+                    a[i]
+                );
             }
         }
     }

@@ -72,6 +72,15 @@ impl ModelConfig {
         }
     }
 
+    /// A model of `kind` for data `set`: its D coordinates, which are angles, and for a
+    /// constrained model the system whose body points they are.
+    pub fn for_data(kind: ModelKind, set: &crate::data::TrajectorySet) -> Self {
+        ModelConfig {
+            system: kind.is_constrained().then(|| set.meta.system.clone()),
+            ..ModelConfig::new(kind, set.d, set.meta.angular.clone())
+        }
+    }
+
     /// The body graph a constrained model needs: the named system's, whose body points must be
     /// the model's D coordinates (none are angles).
     pub fn body_graph(&self) -> Result<BodyGraph, String> {

@@ -121,6 +121,14 @@ impl ModelKind {
         )
     }
 
+    /// The coordinates the model learns in: the body points for the constrained models.
+    pub fn coordinates(self) -> crate::data::Coordinates {
+        match self.is_constrained() {
+            true => crate::data::Coordinates::Cartesian,
+            false => crate::data::Coordinates::Generalised,
+        }
+    }
+
     /// Whether the model integrates [q, p] with a learned mass matrix (converting at its edges;
     /// CHNN's is constant, on body points).
     pub fn uses_momenta(self) -> bool {

@@ -35,6 +35,10 @@ pub fn model_colour(model: &str) -> RGBColor {
         "hnn" => RGBColor(255, 127, 0),
         "hnn-general" => RGBColor(166, 86, 40),
         "hnn-forced" => RGBColor(247, 129, 191),
+        // the models on body points: green, olive and magenta, apart from the others' hues
+        "constrained-node-so" => RGBColor(0, 158, 115),
+        "clnn" => RGBColor(128, 128, 0),
+        "chnn" => RGBColor(231, 41, 138),
         _ => RGBColor(90, 90, 90),
     }
 }
