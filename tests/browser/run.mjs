@@ -400,17 +400,18 @@ async function firstLosses(page, n, timeout) {
 test("(2) WebGPU (SwiftShader) trains and agrees with the CPU on the first epoch", { timeout: 900000 }, async () => {
   const gpuBrowser = await launch({ webgpu: true });
   try {
-    const hash = `#${SMALL}&epochs=2&models=node,node-so,hnn`;
+    // the models on body points too: their constraint solves (Cholesky as tensor ops) on WebGPU
+    const hash = `#${SMALL}&epochs=2&models=node,node-so,hnn,constrained-node-so,chnn`;
     const gpu = await newPage(gpuBrowser);
     await gpu.page.goto(`${srv.url}${hash}&backend=webgpu`);
     await gpu.page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 120000 });
     const backend = await gpu.page.evaluate(() => document.body.dataset.backend);
     assert.equal(backend, "webgpu", `WebGPU did not start: ${(await noticeText(gpu.page)).join(" | ")}`);
     assert.equal(await gpu.page.evaluate(() => document.getElementById("backend-badge").textContent), "WebGPU (chosen)");
-    const g = await firstLosses(gpu.page, 3, 600000);
+    const g = await firstLosses(gpu.page, 5, 600000);
     const cpu = await newPage(browser);
     await cpu.page.goto(`${srv.url}${hash}&backend=cpu`);
-    const c = await firstLosses(cpu.page, 3, 300000);
+    const c = await firstLosses(cpu.page, 5, 300000);
     assert.equal(await cpu.page.evaluate(() => document.body.dataset.backend), "cpu");
     for (let i = 0; i < c.length; i++) {
       assert.equal(g[i].kind, c[i].kind);
