@@ -3,7 +3,7 @@
 // metrics table (table.js) with the verdict line (verdict.js), the structure view (structure.js),
 // the animation (anim.js) and file loading (files.js).
 
-import { PAGE_MODELS, $, S, pl, setWasm, errText, notice, DRAG_STORY, CONSTRAINTS_STORY } from "./page.js";
+import { PAGE_MODELS, $, S, pl, setWasm, errText, notice, dropNotices, DRAG_STORY, CONSTRAINTS_STORY } from "./page.js";
 import { applyHash, buildModelToggles, buildPicker, clamp, hashIsCurrent, presetOn, readField, renderSettings, settingsNotice, writeHash } from "./settings.js";
 import { startWorker, reset, play, pause, post, setInitial, setModels } from "./client.js";
 import { markDirty, phasePoint } from "./plots.js";
@@ -22,6 +22,8 @@ window.addEventListener("unhandledrejection", (e) => {
 
 // Apply new settings (from the UI): clamp, notice, URL, restart the run.
 function updateSettings(patch, { restartWorker = false } = {}) {
+  // a notice about a field the user has now set is out of date
+  dropNotices(Object.keys(patch));
   const { settings, notices } = clamp({ ...S.settings, ...patch });
   for (const n of notices) settingsNotice(n);
   const backendChanged = settings.backend !== S.settings.backend;
@@ -44,8 +46,20 @@ function changeModels(chosen) {
   setModels(settings.models);
 }
 
+/** Play or Step once the run has trained its epochs: say what to do instead of doing nothing. */
+function afterTheEnd() {
+  const e = S.settings.epochs;
+  notice("info", `this run is done (${e} of ${e} epochs): press reset (↺) to train it again, or set more epochs in the settings to train longer`, { timeout: 12000 });
+  $("reset").classList.add("nudge");
+  setTimeout(() => $("reset").classList.remove("nudge"), 3000);
+}
+
 function wire() {
   $("play").addEventListener("click", () => {
+    if (S.done) {
+      afterTheEnd();
+      return;
+    }
     if (S.wantRunning) {
       S.userPaused = true;
       pause();
@@ -55,6 +69,10 @@ function wire() {
     }
   });
   $("step").addEventListener("click", () => {
+    if (S.done) {
+      afterTheEnd();
+      return;
+    }
     S.wantRunning = false;
     S.userPaused = true;
     post({ type: "step" });

@@ -124,10 +124,51 @@ export function notice(level, text, { timeout, detail } = {}) {
     d.append(sum, pre);
     el.append(d);
   }
+  const field = fieldOf(text);
+  if (field) el.dataset.field = field;
   box.append(el);
   while (box.children.length > 8) box.firstElementChild.remove();
   const t = timeout ?? (level === "info" ? 8000 : 0);
   if (t) setTimeout(() => el.remove(), t);
+}
+
+/** The settings field a notice is about ("width -3 is out of range…", "link: lr 'banana'…"), or null. */
+function fieldOf(text) {
+  const m = /^(?:link: )?([a-z_]+) /.exec(text);
+  const keys = S.settings || S.defaults;
+  return m && keys && m[1] in keys ? m[1] : null;
+}
+
+/** Several notices of one cause (a link's unusable values) as one banner with a line each, so
+ *  none pushes the page down or out of the kept eight; each line is about one field. */
+export function noticeList(level, title, items) {
+  if (!items.length) return;
+  if (items.length === 1) {
+    notice(level, items[0]);
+    return;
+  }
+  notice(level, title);
+  const el = $("notices").lastElementChild;
+  const ul = document.createElement("ul");
+  for (const t of items) {
+    const li = document.createElement("li");
+    li.textContent = t;
+    const field = fieldOf(t);
+    if (field) li.dataset.field = field;
+    ul.append(li);
+  }
+  el.querySelector("span").after(ul);
+}
+
+/** The notices (or their lines) about settings fields that have since been set: their cause is gone. */
+export function dropNotices(fields) {
+  for (const key of fields) {
+    for (const el of document.querySelectorAll(`#notices [data-field="${key}"]`)) {
+      const banner = el.closest(".notice");
+      el.remove();
+      if (banner && banner !== el && !banner.querySelector("li")) banner.remove();
+    }
+  }
 }
 
 /** What the "coordinates and constraints" preset asks, in one sentence (a notice when picked). */

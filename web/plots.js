@@ -80,13 +80,20 @@ function band(values, factor) {
   return [lo - factor * span, hi + factor * span];
 }
 
-function energyBand(values) {
-  const v = values.filter(Number.isFinite);
+/** The energy plot's scale, from the truth and the models together: every model's energy within
+ *  100 times the truth's own scale of it is on the plot, so the plot and the table tell the same
+ *  story; only a run-away energy beyond that is pinned to the edge (dashed, "off scale"). */
+function energyScale(truth, models) {
+  const v = truth.filter(Number.isFinite);
   if (!v.length) return null;
   const lo = Math.min(...v);
   const hi = Math.max(...v);
   const scale = Math.max(hi - lo, 0.25 * Math.max(Math.abs(lo), Math.abs(hi)), 1e-6);
-  return [lo - 4 * scale, hi + 4 * scale];
+  const [far0, far1] = [lo - 100 * scale, hi + 100 * scale];
+  const near = models.filter((x) => Number.isFinite(x) && x >= far0 && x <= far1);
+  const m0 = near.length ? Math.min(...near) : lo;
+  const m1 = near.length ? Math.max(...near) : hi;
+  return [Math.min(lo - 0.1 * scale, m0), Math.max(hi + 0.1 * scale, m1)];
 }
 
 const clampTo = (v, b) => (b ? Math.min(b[1], Math.max(b[0], v)) : v);
@@ -130,20 +137,20 @@ function specFor(view) {
   if (view === "loss") {
     const series = seedSeries((x) => !x.checkpoint && x.losses);
     if (!series.length) return { empty: "the training loss appears after the first epoch" };
-    return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, legend: "auto", series };
+    return { title: "", x_label: "epoch", y_label: "training loss", log_y: true, legend: "above", series };
   }
   if (view === "gerr") {
     const series = seedSeries((x) => gerrCurveOf(x.eval) && timed(gerrCurveOf(x.eval), dt));
     if (!series.length) return { empty: "rollout errors appear after the first evaluation" };
     const y_label = onBodyPoints() ? "relative error of the body points" : "relative error";
-    return { title: "", x_label: "time (s)", y_label, log_y: true, legend: "auto", series };
+    return { title: "", x_label: "time (s)", y_label, log_y: true, legend: "above", series };
   }
   if (view === "herr") {
     const series = seedSeries((x) => x.eval && Array.isArray(x.eval.herr_curve) && timed(x.eval.herr_curve, dt));
     if (!series.length) {
       return { empty: S.info && !S.info.has_truth ? "no known energy for this dataset" : "energy errors appear after the first evaluation" };
     }
-    return { title: "", x_label: "time (s)", y_label: "relative energy error", log_y: true, legend: "auto", series };
+    return { title: "", x_label: "time (s)", y_label: "relative energy error", log_y: true, legend: "above", series };
   }
   if (view === "energy") {
     const withE = ordered().filter((m) => m.eval && Array.isArray(m.eval.energy) && m.eval.energy.length);
@@ -154,11 +161,11 @@ function specFor(view) {
     // Models' energies beyond a wide band around the truth's are pinned to its edges, and those
     // stretches are drawn dashed with "(dashed: off scale)" in the legend, so a pinned value does
     // not read as a real one.
-    const b = energyBand(truthE.map((p) => p[1]));
+    const b = energyScale(truthE.map((p) => p[1]), withE.flatMap((m) => m.eval.energy.map((p) => p[1])));
     const series = [];
     if (truthE.length) series.push({ name: "truth", points: finitePoints(truthE, false) });
     for (const m of withE) series.push(...offScaleStretches(m, finitePoints(m.eval.energy, false), b));
-    return { title: "", x_label: "time (s)", y_label: "energy (system units)", log_y: false, legend: "auto", series: series.filter((s) => s.points.length) };
+    return { title: "", x_label: "time (s)", y_label: "energy (system units)", log_y: false, legend: "above", series: series.filter((s) => s.points.length) };
   }
   if (view === "phase") {
     const series = [];
@@ -181,7 +188,7 @@ function specFor(view) {
     }
     if (!series.length || !S.z0) return { empty: "rollouts appear after the first evaluation" };
     return {
-      title: "", x_label: "q1", y_label: "v1", log_y: false, legend: "auto", series: series.filter((s) => s.points.length),
+      title: "", x_label: "q1", y_label: "v1", log_y: false, legend: "above", series: series.filter((s) => s.points.length),
       marker: [S.z0[0], S.z0[D]],
     };
   }
@@ -259,6 +266,11 @@ export function paint(canvas, spec, what = "plot") {
         canvas.dataset.bands = String(spec.series.filter((c) => c.band && c.band.length).length);
         canvas.dataset.legend = series.filter((c) => !c.no_legend).map((c) => c.label).join(",");
         canvas.dataset.legendCorner = out.legend || "";
+        // the tests' hooks: the key's box and the plotting area in pixels, the tick labels
+        canvas.dataset.legendBox = out.legend_box ? out.legend_box.join(",") : "";
+        canvas.dataset.area = out.area.join(",");
+        canvas.dataset.xTicks = (out.x_ticks || []).join("|");
+        canvas.dataset.yTicks = (out.y_ticks || []).join("|");
       }
       resolve();
     };

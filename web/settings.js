@@ -2,7 +2,7 @@
 // (parse/serialize in state.js; clamping by the core's clamp_settings, with notices).
 
 import { parseHash, serializeHash } from "./state.js";
-import { $, S, pl, errText, notice, DRAG_STORY } from "./page.js";
+import { $, S, pl, errText, notice, noticeList, DRAG_STORY } from "./page.js";
 import { addThumbnail } from "./anim.js";
 
 const LADDERS = {
@@ -140,7 +140,8 @@ export function readField(el) {
 export function applyHash() {
   const { values, hide, ic, notices } = parseHash(location.hash, S.defaults);
   const r = clamp(values);
-  for (const n of [...notices, ...r.notices.map((n) => (n.startsWith("link") ? n : `link: ${n}`))]) notice("warn", n);
+  const all = [...notices, ...r.notices.map((n) => (n.startsWith("link") ? n : `link: ${n}`))];
+  noticeList("warn", `this link has ${all.length} values the page could not use:`, all);
   S.settings = r.settings;
   if (S.settings.system === "custom" || !systemEntry(S.settings.system)) {
     if (!S.dataset) {

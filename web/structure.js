@@ -30,7 +30,7 @@ function setState(state, text) {
   }
 }
 
-/** A new run: the coordinate picker q_0..q_{D-1} and an empty view. */
+/** A new run: the coordinate picker q1..qD (counted as the phase portrait counts) and an empty view. */
 export function resetStructure() {
   req += 1;
   last = null;
@@ -40,7 +40,7 @@ export function resetStructure() {
   sel.replaceChildren(...Array.from({ length: D }, (_, c) => {
     const o = document.createElement("option");
     o.value = String(c);
-    o.textContent = `q_${c}`;
+    o.textContent = `q${c + 1}`;
     return o;
   }));
   sel.value = String(keep < D ? keep : 0);
@@ -127,7 +127,7 @@ function draw() {
       const owner = owners[k++];
       if (owner) s.name = owner.series;
     }
-    spec.legend = spec.legend || "upper-left";
+    spec.legend = "above";
     c.dataset.title = spec.title;
     c.dataset.xLabel = spec.x_label || "";
     c.dataset.names = spec.series.map((s) => s.name).join(",");
@@ -137,9 +137,14 @@ function draw() {
   box.replaceChildren(...canvases);
   box.dataset.panels = String(panels.length);
   box.dataset.coordinate = String(slices[0] ? slices[0].coordinate : "");
-  const gauges = slices.map((s, i) => `${ms[i] ? ms[i].label : s.model} k = ${fmtK(s.gauge)}`);
-  $("structure-gauge").textContent = "A learned H is defined only up to a factor (and V up to a constant), so the learned curves " +
-    `are rescaled into the truth's gauge by the fitted k: ${gauges.join(", ")}.`;
+  // k only for the models it was fitted for (a learned V or inverse mass); what the slice could
+  // not show, in words (the core's notes: singular points, a held angle moved off a pole)
+  const gauges = slices.map((s, i) => (s.gauge_fitted ? `${ms[i] ? ms[i].label : s.model} k = ${fmtK(s.gauge)}` : null)).filter(Boolean);
+  const notes = [...new Set(slices.flatMap((s) => s.notes || []))];
+  $("structure-gauge").textContent = (gauges.length
+    ? "A learned H is defined only up to a factor (and V up to a constant), so the learned curves " +
+      `are rescaled into the truth's gauge by the fitted k: ${gauges.join(", ")}.`
+    : "") + notes.map((n) => ` ${n[0].toUpperCase()}${n.slice(1)}.`).join("");
   setState("drawing");
   Promise.all(panels.map((spec, i) => paint(canvases[i], spec, spec.title))).then(() => {
     if (last && box.contains(canvases[0])) setState("drawn");

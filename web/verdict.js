@@ -69,7 +69,12 @@ export function updateVerdict() {
   box.dataset.claim = v.claim;
   box.dataset.order = v.order.map((r) => r.kind).join(",");
   const epochs = Math.min(...ordered().filter((m) => !m.checkpoint).map((m) => m.evalEpoch).filter((e) => e >= 0), Infinity);
-  const when = S.done ? "" : Number.isFinite(epochs) ? `so far (epoch ${epochs}): ` : "so far: ";
+  const when = S.done ? "This run: " : Number.isFinite(epochs) ? `This run so far (epoch ${epochs}): ` : "This run so far: ";
+  // models on the page still waiting for their first evaluation are not missing: say so
+  const waiting = ordered().filter((m) => !m.checkpoint && !m.failed && !(gerrOf(m.eval) > 0)).map((m) => m.label);
+  const reading = v.claim === "incomplete" && waiting.length
+    ? `waiting for the first evaluation of ${waiting.join(" and ")}`
+    : v.reading;
   const link = document.createElement("a");
   const constraints = !ctx.controls && !ctx.drag && onBodyPoints();
   link.href = constraints ? FINZI_URL : PAPER_URL;
@@ -79,13 +84,15 @@ export function updateVerdict() {
   link.title = constraints
     ? "Finzi, Wang, Wilson: Simplifying Hamiltonian and Lagrangian neural networks via explicit constraints (NeurIPS 2020), arXiv:2010.13581"
     : "Gruver, Finzi, Stanton, Wilson: Deconstructing the inductive biases of Hamiltonian neural networks (ICLR 2022), arXiv:2202.04836";
+  // the claim first, then what this run shows of it
   box.replaceChildren(
+    span("v-claim", constraints ? "The claim: " : "The paper's claim: "),
+    link,
+    document.createTextNode(". "),
     span("v-when", when),
     span("v-order", v.order.map((r) => `${r.label} ${fmt(r.gerr)}`).join(" < ")),
     document.createTextNode(" rollout error (lower is better): "),
-    span(`v-reading ${v.claim}`, v.reading),
-    document.createTextNode(constraints ? ". The claim: " : ". The paper's claim: "),
-    link,
+    span(`v-reading ${v.claim}`, reading),
     document.createTextNode(". "),
     span("v-noise", noiseLine(v.order)),
   );

@@ -107,7 +107,9 @@ export async function waitDone(page, timeoutMs) {
 
 export async function noticeText(page, level) {
   return page.evaluate((lvl) =>
-    [...document.querySelectorAll(`#notices .notice${lvl ? "." + lvl : ""}`)].map((n) => n.textContent.replace(/×$/, "").trim()),
+    // a banner of several lines (a link's unusable values) counts as one notice a line
+    [...document.querySelectorAll(`#notices .notice${lvl ? "." + lvl : ""}`)].flatMap((n) =>
+      n.querySelector("li") ? [...n.querySelectorAll("li")].map((li) => li.textContent.trim()) : [n.textContent.replace(/×$/, "").trim()]),
   level);
 }
 

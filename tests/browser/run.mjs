@@ -63,6 +63,26 @@ async function drawnViews(page) {
   }, VIEWS);
 }
 
+// Every drawn plot (the five views and the structure panels): its key lies above its plotting
+// area, where it covers no plotted point, and the tick labels of each axis are distinct.
+async function checkPlots(page, what, least = 5) {
+  const plots = await page.evaluate(() => [...document.querySelectorAll("canvas.plot")]
+    .filter((c) => c.dataset.drawn === "1")
+    .map((c) => ({ id: c.id || `structure ${c.dataset.title}`, box: c.dataset.legendBox, area: c.dataset.area, x: c.dataset.xTicks, y: c.dataset.yTicks })));
+  assert.ok(plots.length >= least, `${what}: only ${plots.length} plots drawn`);
+  for (const p of plots) {
+    assert.ok(p.box, `${what}, ${p.id}: no key above the plot`);
+    const [, , , bottom] = p.box.split(",").map(Number);
+    const [, top] = p.area.split(",").map(Number);
+    assert.ok(bottom <= top, `${what}, ${p.id}: the key (${p.box}) reaches into the plotting area (${p.area})`);
+    for (const [axis, ticks] of [["x", p.x], ["y", p.y]]) {
+      const t = ticks.split("|").filter(Boolean);
+      assert.ok(t.length >= 2, `${what}, ${p.id}: ${axis} ticks ${ticks}`);
+      assert.equal(new Set(t).size, t.length, `${what}, ${p.id}: repeated ${axis} tick labels ${t.join(" ")}`);
+    }
+  }
+}
+
 // A CLI checkpoint + test set + eval report: from the environment, or made here with PHASELAB_BIN.
 function cliArtifacts() {
   if (cli) return cli;
@@ -176,7 +196,9 @@ async function checkVerdict(page) {
     assert.equal(x.value, want[i].gerrText, `${x.label}: the verdict shows ${x.value}, the table ${want[i].gerrText}`);
     assert.ok(Math.abs(Number(x.value) - want[i].gerr) <= 5e-3 * want[i].gerr, `${x.label}: ${x.value} is not data-gerr ${want[i].gerr}`);
   });
-  assert.ok(v.text.startsWith(v.order + " rollout error (lower is better): "), `the verdict line does not open with the ranking: ${v.text}`);
+  // the claim first, then this run's ranking and what it shows
+  assert.match(v.text, /^The paper's claim: .+\. This run: /, `the verdict line does not state the claim first: ${v.text}`);
+  assert.ok(v.text.includes("This run: " + v.order + " rollout error (lower is better): "), `the ranking does not follow the claim: ${v.text}`);
   // the rule below is the one for a conservative system with angular coordinates (no drag, no controls)
   assert.match(await page.evaluate(() => location.hash), /system=chain-pendulum:\d/, "the default system is no longer a chain pendulum: update the rule here");
   const g = Object.fromEntries(v.rows.map((r) => [r.kind, r.gerr]));
@@ -184,7 +206,7 @@ async function checkVerdict(page) {
   let claim;
   if (g.node * F <= g["node-so"]) claim = "contradicts";
   else if (g["node-so"] * F > g.node) claim = "unresolved";
-  else claim = g.hnn * F <= g["node-so"] ? "partly" : "supports";
+  else claim = g.hnn * F <= g["node-so"] || g.hnn > g.node ? "partly" : "supports";
   assert.equal(v.claim, claim, `gerr ${JSON.stringify(g)} reads "${claim}" by the rule, the verdict says "${v.claim}": ${v.text}`);
   assert.ok(v.readingClass.includes(claim), "the reading is not styled as its claim");
   assert.match(v.text, /One seed: a gap under a factor 1\.5 may be noise/);
@@ -220,7 +242,7 @@ async function checkBest(page) {
 const DEFAULT_STRUCTURE = [["potential", ["truth", "hnn"]], ["inverse mass", ["truth", "node-so", "hnn"]],
   ["force", ["truth", "node-so", "hnn"]], ["acceleration", ["truth", "node", "node-so", "hnn"]]];
 // `hidden`: models whose curve may lie under another's (the same physics learned twice: CLNN under CHNN).
-async function checkStructure(page, coordinate, afterReq = 0, want = DEFAULT_STRUCTURE, labels = ["NODE", "NODE+SO", "HNN"], hidden = []) {
+async function checkStructure(page, coordinate, afterReq = 0, want = DEFAULT_STRUCTURE, labels = ["NODE+SO", "HNN"], hidden = []) {
   await page.waitForFunction(([c, r]) => {
     const b = document.getElementById("structure-panels");
     return b.dataset.state === "drawn" && b.dataset.coordinate === String(c) && Number(b.dataset.req) > r;
@@ -250,13 +272,15 @@ async function checkStructure(page, coordinate, afterReq = 0, want = DEFAULT_STR
   assert.equal(r.count, "4");
   r.panels.forEach((p, i) => {
     assert.ok(p.title.startsWith(want[i][0]), `panel ${i} is "${p.title}", not ${want[i][0]}`);
-    assert.ok(p.xLabel.startsWith(`q_${coordinate} `), `panel "${p.title}" is along "${p.xLabel}", not q_${coordinate}`);
+    assert.ok(p.xLabel.startsWith(`q${coordinate + 1} `), `panel "${p.title}" is along "${p.xLabel}", not q${coordinate + 1}`);
     assert.equal(p.drawn, "1", `panel "${p.title}" is not drawn`);
     assert.deepEqual(p.names, want[i][1], `panel "${p.title}": series`);
     assert.equal(p.series, want[i][1].length, `panel "${p.title}": data-series`);
     for (const [n, k] of Object.entries(p.ink)) if (!hidden.includes(n)) assert.ok(k > 150, `panel "${p.title}": ${n}'s curve has ${k} pixels of its colour`);
   });
   assert.match(r.gauge, /only up to a factor/);
+  // k only for the models with a learned energy or mass (none for the plain NODE)
+  assert.doesNotMatch(r.gauge, /(: |, )NODE k =/, `a k for the NODE, which learns no energy: ${r.gauge}`);
   for (const label of labels) assert.match(r.gauge, new RegExp(`${label.replace("+", "\\+")} k = -?[0-9.e+-]+`), `no k for ${label}: ${r.gauge}`);
   return r;
 }
@@ -315,10 +339,11 @@ test("(1) the page loads cleanly; default CPU training lowers every loss and fil
     `status texts: ${states.join(" -> ")}`);
   const verdict = await checkVerdict(page);
   // the verdict followed the training: rankings from evaluations before the last epoch, marked "so far"
-  const live = await page.evaluate(() => window.__verdicts.filter((t) => /^so far \(epoch \d+\): .+ < .+ rollout error/.test(t)));
+  const live = await page.evaluate(() => window.__verdicts.filter((t) => /This run so far \(epoch \d+\): .+ < .+ rollout error/.test(t)));
   assert.ok(live.length >= 1, "no verdict line while training");
   await checkBest(page);
   await checkStructure(page, 0);
+  await checkPlots(page, "default run");
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.locator("#card-structure").screenshot({ path: join(ARTIFACTS, "structure.png") });
   writeFileSync(join(ARTIFACTS, "verdict.txt"), verdict + "\n");
@@ -357,6 +382,8 @@ test("(1) the page loads cleanly; default CPU training lowers every loss and fil
   assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById("settings-body")).display === "none"), false, "the settings button does not unfold them");
   assert.equal(await page.getAttribute("#settings-toggle", "aria-expanded"), "true");
   await page.click("#settings-toggle");
+  await page.waitForTimeout(800); // the plots redraw at the new width
+  await checkPlots(page, "phone");
   await page.screenshot({ path: join(ARTIFACTS, "playground-phone.png"), fullPage: true });
   // clicking the phase portrait starts every model (and the truth) from a new state
   await page.setViewportSize({ width: 1280, height: 800 });
@@ -935,11 +962,54 @@ test("(13) the coordinates-and-constraints preset: CHNN, CLNN and the constraine
   await checkStructure(page, 0, 0, [["potential", ["truth", "hnn", "clnn", "chnn"]], ["inverse mass", ["truth", "node-so", "hnn", "clnn", "chnn"]],
     ["force", ["truth", "node-so", "hnn", "clnn", "chnn"]], ["acceleration", ["truth", "node-so", "hnn", "constrained-node-so", "clnn", "chnn"]]],
   ["NODE+SO", "HNN", "CLNN", "CHNN"], ["clnn"]);
+  await checkPlots(page, "constraints preset");
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "constraints-preset.png"), fullPage: true });
   console.log(`# constraints preset: trained and drawn in ${seconds.toFixed(1)} s after the click; body-point gerr ${JSON.stringify(g)}; ${v.text}`);
   assertClean(problems, "constraints preset");
   await assertNoErrorNotices(page, "constraints preset");
+  await context.close();
+});
+
+test("(14) views that hold on every system, and the rough edges: the rotor's axes, the gyroscope's structure view, one banner for a bad link, Play after the end", { timeout: LONG + 120000 }, async () => {
+  const { context, page, problems } = await newPage(browser);
+  // the rotor: distinct ticks on every axis of every plot
+  await page.goto(`${srv.url}#system=rotor&${SMALL}&backend=cpu`);
+  await waitDone(page, LONG);
+  await page.waitForFunction(() => document.getElementById("structure-panels").dataset.state === "drawn", null, { timeout: 120000 });
+  await checkPlots(page, "rotor");
+  // Play after the end says what to do
+  await page.click("#play");
+  await page.waitForFunction(() => [...document.querySelectorAll("#notices .notice.info")].some((n) => /this run is done/.test(n.textContent)));
+  // the gyroscope: the structure view along every coordinate has finite gauges, or says in words why not
+  await page.goto(`${srv.url}#system=gyroscope&${SMALL}&backend=cpu`);
+  await waitDone(page, LONG);
+  for (const c of [0, 1, 2]) {
+    const req = await page.evaluate(() => Number(document.getElementById("structure-panels").dataset.req || 0));
+    await page.selectOption("#structure-coord", String(c));
+    await page.waitForFunction(([cc, r]) => {
+      const b = document.getElementById("structure-panels");
+      return ["drawn", "unavailable"].includes(b.dataset.state) && b.dataset.coordinate === String(cc) && Number(b.dataset.req) > r;
+    }, [c, req], { timeout: 120000, polling: 250 });
+    const s = await page.evaluate(() => ({ state: document.getElementById("structure-panels").dataset.state,
+      text: document.getElementById("structure-panels").textContent, gauge: document.getElementById("structure-gauge").textContent }));
+    const ks = [...s.gauge.matchAll(/ k = (-?[0-9][0-9.e+-]*[0-9])/g)].map((m) => Number(m[1]));
+    assert.ok(ks.every((k) => Number.isFinite(k) && Math.abs(k) < 1e6 && Math.abs(k) > 1e-6), `gyroscope q${c + 1}: gauges ${s.gauge}`);
+    assert.doesNotMatch(s.gauge + s.text, /e[+]?[1-9][0-9]|NaN|Infinity/, `gyroscope q${c + 1}: ${s.gauge} ${s.text}`);
+    if (s.state === "unavailable") assert.match(s.text, /singular|pole/, `gyroscope q${c + 1}: ${s.text}`);
+  }
+  await checkPlots(page, "gyroscope");
+  await page.locator("#card-structure").screenshot({ path: join(ARTIFACTS, "structure-gyroscope.png") });
+  assertClean(problems, "rotor and gyroscope");
+  // a link with several bad values: one banner with a line each; a line goes when its field is set
+  const p2 = await newPage(browser);
+  await p2.page.goto(`${srv.url}#lr=banana&width=-3&epochs=0&seed=x&backend=cpu`);
+  await p2.page.waitForFunction(() => document.querySelectorAll("#notices .notice.warn li").length >= 4);
+  assert.equal(await p2.page.evaluate(() => document.querySelectorAll("#notices .notice.warn").length), 1, "a bad link's values are not one banner");
+  await p2.page.selectOption("#width", "64");
+  await p2.page.waitForFunction(() => ![...document.querySelectorAll("#notices li")].some((li) => /width/.test(li.textContent)));
+  assert.ok((await noticeText(p2.page, "warn")).some((t) => /^link: lr /.test(t)), "the other lines went with the width's");
+  await p2.context.close();
   await context.close();
 });
 
@@ -973,6 +1043,9 @@ test("(9) a MuJoCo dataset with controls trains the control-aware models in the 
   await page.waitForFunction(() => document.getElementById("structure-panels").dataset.state === "unavailable", null, { timeout: 60000 });
   const note = await page.evaluate(() => document.getElementById("structure-panels").textContent);
   assert.match(note, /^No structure view for this run: .*true system/, note);
+  // a loaded control dataset's axes (time steps of 0.008 s): distinct ticks everywhere
+  // (loss, rollout error and the portrait: no energies without a known system)
+  await checkPlots(page, "control dataset", 3);
   await assertNoErrorNotices(page, "control dataset");
   assertClean(problems, "control dataset");
   await context.close();

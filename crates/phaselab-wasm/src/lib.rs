@@ -178,7 +178,8 @@ pub fn describe_file(bytes: &[u8]) -> String {
 }
 
 /// A line figure (shared plotters code) as SVG with the frame that maps clicks to data:
-/// JSON {svg, area, x, y, legend}. Main thread only: plotters measures text with the DOM.
+/// JSON {svg, area, x, y, legend, legend_box, x_ticks, y_ticks} (the key's box and the tick
+/// labels, for the page's tests). Main thread only: plotters measures text with the DOM.
 #[wasm_bindgen]
 pub fn plot_lines(spec_json: &str, width: u32, height: u32) -> Result<String, JsError> {
     let spec: LinesSpec =
@@ -192,7 +193,13 @@ pub fn plot_lines(spec_json: &str, width: u32, height: u32) -> Result<String, Js
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         plot::lines(&root, &spec).map_err(js_err)?
     };
-    Ok(serde_json::json!({"svg": svg, "area": frame.area, "x": frame.x, "y": frame.y}).to_string())
+    let (x_ticks, y_ticks) = plot::tick_labels(&svg, &frame);
+    Ok(
+        serde_json::json!({"svg": svg, "area": frame.area, "x": frame.x, "y": frame.y,
+        "legend": frame.legend, "legend_box": frame.legend_box,
+        "x_ticks": x_ticks, "y_ticks": y_ticks})
+        .to_string(),
+    )
 }
 
 /// A model's colour as CSS "#rrggbb" (the same in every figure and in the page).

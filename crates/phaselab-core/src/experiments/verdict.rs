@@ -255,9 +255,14 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
         };
         return (Incomplete, reading.into());
     };
+    // Where the HNN stands, for the readings that turn on NODE and NODE+SO alone.
+    let hnn_note = hnn
+        .filter(|_| !sys.drag)
+        .map(|h| hnn_beside(h, node, so))
+        .unwrap_or_default();
     match gap(so.gerr, node.gerr) {
         Gap::SecondLower => {
-            return (Contradicts, format!("{} is clearly ahead of {} ({}): this run contradicts the claim that second-order structure is what helps", node.label, so.label, times(so, node)));
+            return (Contradicts, format!("{} is clearly ahead of {} ({}): this run contradicts the claim that second-order structure is what helps{hnn_note}", node.label, so.label, times(so, node)));
         }
         Gap::Within => {
             let (lead, other) = if so.gerr <= node.gerr {
@@ -265,7 +270,7 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
             } else {
                 (node, so)
             };
-            return (Unresolved, format!("{} leads {} by only {}, under a factor {f}: this run does not show second-order structure helping (train longer, or try another seed)", lead.label, other.label, times(other, lead)));
+            return (Unresolved, format!("{} leads {} by only {}, under a factor {f}: this run does not show second-order structure helping (train longer, or try another seed){hnn_note}", lead.label, other.label, times(other, lead)));
         }
         Gap::FirstLower => {}
     }
@@ -280,11 +285,43 @@ fn read(models: &[LiveModel], sys: SystemKind) -> (Reading, String) {
             return (Supports, format!("{} beats {} by {}: second-order structure (dq/dt = M^-1(q) p, only dp/dt learned freely) does the work{tail}", so.label, node.label, times(node, so)));
         }
     };
+    // The HNN behind even the NODE, by any margin, is not what the paper finds: the run then
+    // agrees only in part.
+    if hnn.gerr > node.gerr && gap(so.gerr, hnn.gerr) != Gap::SecondLower {
+        return (Partly, format!("{} beats {} by {} and the {} by {}, but the {} trails even {} ({}), which the paper does not find: this run agrees only in part", so.label, node.label, times(node, so), hnn.label, times(hnn, so), hnn.label, node.label, times(hnn, node)));
+    }
     match gap(so.gerr, hnn.gerr) {
         Gap::FirstLower => (Supports, format!("{} beats the {} by {} and beats {} by {}: this run agrees", so.label, hnn.label, times(hnn, so), node.label, times(node, so))),
         Gap::Within => (Supports, format!("{} matches the {} (within a factor {f}) and beats {} by {}: this run agrees", so.label, hnn.label, node.label, times(node, so))),
         Gap::SecondLower if sys.angular => (Partly, format!("second-order structure gives {} a {} lead over {}; the {}'s further {} lead is what the paper attributes to angular coordinates (there H is simpler to learn than the vector field), not to energy conservation", so.label, times(node, so), node.label, hnn.label, times(so, hnn))),
         Gap::SecondLower => (Contradicts, format!("the {} is clearly ahead of {} ({}) in Cartesian coordinates, where the paper finds them matching: this run contradicts the claim", hnn.label, so.label, times(so, hnn))),
+    }
+}
+
+/// A clause on the HNN beside NODE and NODE+SO: ahead of both, between them or behind both.
+fn hnn_beside(hnn: &LiveModel, node: &LiveModel, so: &LiveModel) -> String {
+    let (best, worst) = if so.gerr <= node.gerr {
+        (so, node)
+    } else {
+        (node, so)
+    };
+    match (gap(hnn.gerr, best.gerr), gap(hnn.gerr, worst.gerr)) {
+        (Gap::FirstLower, _) => format!(
+            "; the {} is ahead of both ({} below {})",
+            hnn.label,
+            times(best, hnn),
+            best.label
+        ),
+        (_, Gap::SecondLower) => format!(
+            "; the {} is behind both ({} above {})",
+            hnn.label,
+            times(hnn, worst),
+            worst.label
+        ),
+        _ => format!(
+            "; the {} is level with them (within a factor {MATCH_FACTOR})",
+            hnn.label
+        ),
     }
 }
 
@@ -415,6 +452,32 @@ mod tests {
         assert!(
             v.reading
                 .contains("a 10x lead over NODE; the HNN's further 10x lead"),
+            "{}",
+            v.reading
+        );
+    }
+
+    #[test]
+    fn every_reading_says_where_the_hnn_stands() {
+        // NODE+SO beats both, and the HNN is behind even NODE (the spring pendulum's run).
+        let v = conservative(0.388, 0.05, 0.489, false);
+        assert_eq!(v.claim, Reading::Partly);
+        assert_eq!(v.reading, "NODE+SO beats NODE by 7.76x and the HNN by 9.78x, but the HNN trails even NODE (1.26x), which the paper does not find: this run agrees only in part");
+        assert!(!v.reading.contains("this run agrees:"));
+        // NODE and NODE+SO level, the HNN far ahead (the gyroscope's and rotor's runs).
+        let v = conservative(0.1, 0.09, 0.01, true);
+        assert_eq!(v.claim, Reading::Unresolved);
+        assert!(
+            v.reading
+                .ends_with("; the HNN is ahead of both (9x below NODE+SO)"),
+            "{}",
+            v.reading
+        );
+        let v = conservative(0.01, 0.1, 0.5, true);
+        assert_eq!(v.claim, Reading::Contradicts);
+        assert!(
+            v.reading
+                .ends_with("; the HNN is behind both (5x above NODE+SO)"),
             "{}",
             v.reading
         );

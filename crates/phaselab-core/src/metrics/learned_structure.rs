@@ -38,8 +38,14 @@ pub struct StructureSlice {
     pub coordinate: usize,
     pub held: Vec<f64>,
     pub q: Vec<f64>,
-    /// The gauge factor k applied to the learned profiles (1 for models without momenta).
+    /// The gauge factor k applied to the learned profiles (1 where nothing was fitted).
     pub gauge: f64,
+    /// Whether k was fitted (a learned V against a true V that varies along the slice, or a
+    /// learned inverse mass); false for models without either, or a slice that cannot fix it.
+    pub gauge_fitted: bool,
+    /// What the slice could not show, and why, in words (singular points left out, a held
+    /// coordinate moved off a pole, a gauge that could not be fitted).
+    pub notes: Vec<String>,
     /// None for models without a learned H.
     pub potential: Option<Profile>,
     pub inverse_mass: Option<Profile>,
@@ -114,7 +120,32 @@ pub fn learned_structure(
     if data.n == 0 || data.t == 0 {
         return Err(StructureError::Empty);
     }
-    let (lo, hi, held) = slice_frame(data, sys, c);
+    let (lo, hi, mut held) = slice_frame(data, sys, c);
+    let mut notes = vec![];
+    // Held coordinates on a pole of the chart (the gyroscope's θ = ±π): move the angles off it.
+    if truth_at(sys, &held, c).is_none() {
+        let median = held.clone();
+        let moved = (1..=6).find_map(|k| {
+            let mut q = median.clone();
+            for j in (0..d).filter(|&j| j != c && sys.angular()[j]) {
+                // a quarter radian at a time, towards zero
+                let toward = if median[j] > 0.0 { -1.0 } else { 1.0 };
+                q[j] = median[j] + toward * 0.25 * k as f64;
+            }
+            truth_at(sys, &q, c).map(|_| q)
+        });
+        if let Some(q) = moved {
+            for j in (0..d).filter(|&j| q[j] != median[j]) {
+                notes.push(format!(
+                    "q{} is held at {:.2} instead of its median {:.2}, where the true mass matrix is singular (a pole of the coordinates)",
+                    j + 1,
+                    q[j],
+                    median[j]
+                ));
+            }
+            held = q;
+        }
+    }
     let n = points.max(2);
     let qs: Vec<Vec<f64>> = (0..n)
         .map(|i| {
@@ -124,37 +155,38 @@ pub fn learned_structure(
         })
         .collect();
 
-    // The truth, in f64.
-    let zero = vec![0.0; d];
-    let (mut t_v, mut t_minv, mut t_f, mut t_a) = (vec![], vec![], vec![], vec![]);
-    for q in &qs {
-        t_v.push(sys.energy_parts(q, &zero).1);
-        // M's columns: p = M e_j.
-        let mut mass = vec![0.0; d * d];
-        for j in 0..d {
-            let mut e = zero.clone();
-            e[j] = 1.0;
-            for (i, p) in sys.momentum(q, &e).into_iter().enumerate() {
-                mass[i * d + j] = p;
-            }
-        }
-        let mut a = vec![0.0; d];
-        sys.acceleration(q, &zero, &mut a)
-            .map_err(|_| StructureError::Singular(q.clone()))?;
-        // (M^-1)_cc: solve M x = e_c (M is symmetric positive definite).
-        let mut x: Vec<f64> = (0..d).map(|i| (i == c) as u8 as f64).collect();
-        let mut factor = mass.clone();
-        linalg::cholesky_solve(&mut factor, &mut x, d)
-            .ok_or_else(|| StructureError::Singular(q.clone()))?;
-        t_minv.push(x[c]);
-        // At rest M a = F = -dV/dq (drag and the velocity terms vanish with v).
-        t_f.push((0..d).map(|j| mass[c * d + j] * a[j]).sum());
-        t_a.push(a[c]);
+    // The truth, in f64; NaN where the mass matrix is singular (left out of the slice).
+    let truths: Vec<Option<[f64; 4]>> = qs.iter().map(|q| truth_at(sys, q, c)).collect();
+    let singular = truths.iter().filter(|t| t.is_none()).count();
+    if singular == n {
+        return Err(StructureError::Singular(held));
     }
+    if singular > 0 {
+        notes.push(format!(
+            "the true mass matrix is singular (a pole of the coordinates) at {singular} of the {n} points along q{}; they are left out",
+            c + 1
+        ));
+    }
+    let column = |k: usize| -> Vec<f64> {
+        truths
+            .iter()
+            .map(|t| t.map_or(f64::NAN, |t| t[k]))
+            .collect()
+    };
+    let (t_v, t_minv, t_f, t_a) = (column(0), column(1), column(2), column(3));
 
     let learned = match m.kind().is_constrained() {
         true => constrained_profiles(m, sys, &qs, c),
         false => generalised_profiles(m, &qs, c),
+    };
+    // The learned values where the truth is left out are left out too.
+    let keep = |v: Option<Vec<f64>>| {
+        v.map(|v| {
+            v.into_iter()
+                .zip(&truths)
+                .map(|(x, t)| if t.is_some() { x } else { f64::NAN })
+                .collect::<Vec<f64>>()
+        })
     };
     let Learned {
         potential,
@@ -162,16 +194,37 @@ pub fn learned_structure(
         force,
         acceleration,
     } = learned;
-    // The gauge: k (and V's offset b) by least squares, V_true ~ k V + b, else M^-1_true ~ M^-1 / k.
-    let (gauge, offset) = match (&potential, &inverse_mass) {
-        (Some(v), _) => fit_scale_and_offset(v, &t_v),
-        (None, Some(minv)) => (1.0 / fit_scale(minv, &t_minv), 0.0),
-        (None, None) => (1.0, 0.0),
+    let (potential, inverse_mass, force, acceleration) = (
+        keep(potential),
+        keep(inverse_mass),
+        keep(force),
+        keep(acceleration),
+    );
+    // The gauge: k (and V's offset b) by least squares, V_true ~ k V + b, else M^-1_true ~ M^-1 / k;
+    // never fitted to a curve that does not vary (that would be noise divided by noise).
+    let varies = |v: &[f64]| {
+        let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        let mean = f.iter().sum::<f64>() / f.len().max(1) as f64;
+        let spread = f.iter().map(|x| (x - mean).abs()).fold(0.0, f64::max);
+        f.len() >= 2 && spread > 1e-6 * (mean.abs() + spread) && spread > 1e-12
     };
-    let gauge = if gauge.is_finite() && gauge != 0.0 {
-        gauge
-    } else {
-        1.0
+    let fitted = match (&potential, &inverse_mass) {
+        (Some(v), _) if varies(&t_v) && varies(v) => Some(fit_scale_and_offset(v, &t_v)),
+        (_, Some(minv)) => {
+            if potential.is_some() {
+                notes.push(format!(
+                    "V does not change along q{}, so {}'s gauge is fitted to the inverse mass",
+                    c + 1,
+                    m.kind().label()
+                ));
+            }
+            Some((1.0 / fit_scale(minv, &t_minv), 0.0))
+        }
+        _ => None,
+    };
+    let (gauge, offset, gauge_fitted) = match fitted {
+        Some((k, b)) if k.is_finite() && k != 0.0 && b.is_finite() => (k, b, true),
+        _ => (1.0, 0.0, false),
     };
     let potential = potential.map(|v| v.into_iter().map(|x| gauge * x + offset).collect());
     let inverse_mass = inverse_mass.map(|v| v.into_iter().map(|x| x / gauge).collect());
@@ -186,11 +239,52 @@ pub fn learned_structure(
         held,
         q: qs.iter().map(|q| q[c]).collect(),
         gauge,
+        gauge_fitted,
+        notes,
         potential: potential.map(|v| profile(v, &t_v)),
         inverse_mass: inverse_mass.map(|v| profile(v, &t_minv)),
         force: force.map(|v| profile(v, &t_f)),
         acceleration: acceleration.map(|v| profile(v, &t_a)),
     })
+}
+
+/// The true (V, (M^-1)_cc, F_c, a_c) at rest at q; None where the mass matrix is singular or so
+/// near it that its inverse is meaningless (a Cholesky pivot below 1e-9 of the largest diagonal).
+fn truth_at(sys: &dyn System, q: &[f64], c: usize) -> Option<[f64; 4]> {
+    let d = q.len();
+    let zero = vec![0.0; d];
+    // M's columns: p = M e_j.
+    let mut mass = vec![0.0; d * d];
+    for j in 0..d {
+        let mut e = zero.clone();
+        e[j] = 1.0;
+        for (i, p) in sys.momentum(q, &e).into_iter().enumerate() {
+            mass[i * d + j] = p;
+        }
+    }
+    let biggest = (0..d).map(|i| mass[i * d + i].abs()).fold(0.0, f64::max);
+    let mut low = mass.clone();
+    for j in 0..d {
+        let pivot = low[j * d + j] - (0..j).map(|k| low[j * d + k].powi(2)).sum::<f64>();
+        if !(pivot > 1e-9 * biggest) {
+            return None;
+        }
+        let l = pivot.sqrt();
+        low[j * d + j] = l;
+        for i in j + 1..d {
+            let v = low[i * d + j] - (0..j).map(|k| low[i * d + k] * low[j * d + k]).sum::<f64>();
+            low[i * d + j] = v / l;
+        }
+    }
+    let mut a = vec![0.0; d];
+    sys.acceleration(q, &zero, &mut a).ok()?;
+    // (M^-1)_cc: solve M x = e_c (M is symmetric positive definite).
+    let mut x: Vec<f64> = (0..d).map(|i| (i == c) as u8 as f64).collect();
+    linalg::cholesky_solve(&mut mass.clone(), &mut x, d)?;
+    // At rest M a = F = -dV/dq (drag and the velocity terms vanish with v).
+    let f = (0..d).map(|j| mass[c * d + j] * a[j]).sum();
+    let out = [sys.energy_parts(q, &zero).1, x[c], f, a[c]];
+    out.iter().all(|v| v.is_finite()).then_some(out)
 }
 
 /// A model's raw profiles along the slice, before the gauge.
@@ -372,14 +466,26 @@ fn constrained_profiles(m: &DynamicsModel, sys: &dyn System, qs: &[Vec<f64>], c:
     }
 }
 
-/// k minimising |k x - y|^2.
+/// The pairs of x and y where both are finite (points left out of a slice are NaN).
+fn finite_pairs(x: &[f64], y: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    x.iter()
+        .zip(y)
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .map(|(a, b)| (*a, *b))
+        .unzip()
+}
+
+/// k minimising |k x - y|^2 over the finite pairs.
 fn fit_scale(x: &[f64], y: &[f64]) -> f64 {
-    let xy: f64 = x.iter().zip(y).map(|(a, b)| a * b).sum();
+    let (x, y) = finite_pairs(x, y);
+    let xy: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
     xy / x.iter().map(|a| a * a).sum::<f64>()
 }
 
-/// (k, b) minimising |k x + b - y|^2.
+/// (k, b) minimising |k x + b - y|^2 over the finite pairs.
 fn fit_scale_and_offset(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let (x, y) = finite_pairs(x, y);
+    let (x, y) = (&x[..], &y[..]);
     let n = x.len() as f64;
     let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
     let dx: Vec<f64> = x.iter().map(|a| a - mx).collect();
@@ -532,6 +638,67 @@ mod tests {
                 assert!(v < 0.25, "{kind}: potential {v}");
             }
         }
+    }
+
+    /// On the gyroscope, whose Euler angles have poles (θ = 0, ±π) inside the data's range,
+    /// every slice still shows finite, bounded truths and a finite gauge, leaves the poles out
+    /// with a note saying so, and fits no gauge to a V that does not change along the slice.
+    #[test]
+    fn the_gyroscopes_poles_are_left_out_in_words() {
+        let (sys, _, test) = data("gyroscope", 20);
+        let m = ModelConfig {
+            width: 8,
+            ..ModelConfig::new(ModelKind::Hnn, sys.dof(), sys.angular())
+        }
+        .init(&Device::flex());
+        let mut noted = 0;
+        for c in 0..3 {
+            let s = learned_structure(&m, sys.as_ref(), &test, c, 81).unwrap();
+            assert!(s.gauge_fitted, "q{}: no gauge fitted for the HNN", c + 1);
+            assert!(
+                s.gauge.is_finite() && s.gauge.abs() > 1e-6,
+                "q{}: k = {}",
+                c + 1,
+                s.gauge
+            );
+            let minv = &s.inverse_mass.as_ref().unwrap().truth;
+            let shown: Vec<f64> = minv.iter().copied().filter(|x| x.is_finite()).collect();
+            assert!(shown.len() > 40, "q{}: {} points shown", c + 1, shown.len());
+            assert!(shown.iter().all(|x| x.abs() < 1e6), "q{}: {minv:?}", c + 1);
+            if shown.len() < minv.len() {
+                assert!(
+                    s.notes.iter().any(|n| n.contains("singular")),
+                    "q{}: points left out without a word: {:?}",
+                    c + 1,
+                    s.notes
+                );
+                noted += 1;
+            }
+            let v = &s.potential.as_ref().unwrap().truth;
+            let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            let spread = f.iter().fold(0.0f64, |a, x| a.max((x - f[0]).abs()));
+            if spread < 1e-9 {
+                assert!(
+                    s.notes.iter().any(|n| n.contains("V does not change")),
+                    "q{}: {:?}",
+                    c + 1,
+                    s.notes
+                );
+            }
+        }
+        assert!(noted > 0, "no slice of the gyroscope meets a pole");
+        // Data whose θ sits on the pole: the slice along φ holds θ off it, and says so.
+        let mut polar = test.clone();
+        for k in 0..polar.n * polar.t {
+            polar.q[k * 3 + 1] = std::f64::consts::PI;
+        }
+        let s = learned_structure(&m, sys.as_ref(), &polar, 0, 81).unwrap();
+        assert!(
+            s.notes.iter().any(|n| n.starts_with("q2 is held at")),
+            "{:?}",
+            s.notes
+        );
+        assert!(s.held[1] != std::f64::consts::PI, "{:?}", s.held);
     }
 
     /// A model's config for `sys`: on its body points for the constrained models.

@@ -27,18 +27,22 @@ pub fn model_colour(model: &str) -> RGBColor {
         return RGBColor(c.0 / 2, c.1 / 2, c.2 / 2);
     }
     let model = model.strip_suffix(" l2").unwrap_or(model);
+    // a loaded checkpoint ("hnn (checkpoint)", "hnn (checkpoint 2)") keeps its model's colour
+    let model = model.split(" (checkpoint").next().unwrap_or(model);
     match model {
+        // The playground's eight models and the black truth stay apart in CIELAB (ΔE >= 20) for
+        // normal vision and simulated protanopia and deuteranopia (`tests`): red, indigo, amber,
+        // pale blue, purple, green, maroon and wine.
         "node" => RGBColor(228, 26, 28),
-        "node-so" => RGBColor(55, 126, 184),
+        "node-so" => RGBColor(51, 34, 136),
+        "hnn" => RGBColor(230, 159, 0),
+        "hnn-general" => RGBColor(136, 204, 238),
+        "hnn-forced" => RGBColor(170, 68, 153),
+        "constrained-node-so" => RGBColor(0, 158, 115),
+        "clnn" => RGBColor(128, 0, 0),
+        "chnn" => RGBColor(136, 34, 85),
         "node-so-direct" => RGBColor(77, 175, 74),
         "node-so-symreg" => RGBColor(152, 78, 163),
-        "hnn" => RGBColor(255, 127, 0),
-        "hnn-general" => RGBColor(166, 86, 40),
-        "hnn-forced" => RGBColor(247, 129, 191),
-        // the models on body points: green, olive and magenta, apart from the others' hues
-        "constrained-node-so" => RGBColor(0, 158, 115),
-        "clnn" => RGBColor(128, 128, 0),
-        "chnn" => RGBColor(231, 41, 138),
         _ => RGBColor(90, 90, 90),
     }
 }
@@ -209,4 +213,102 @@ pub(crate) fn framed<'a, 'b, DB: DrawingBackend>(
         .x_label_area_size(x_labels)
         .y_label_area_size(70);
     b
+}
+
+#[cfg(test)]
+mod colour_tests {
+    use super::model_colour;
+
+    /// CIELAB of an sRGB colour, after a colour-vision simulation `m` (Machado, Oliveira and
+    /// Fernandes 2009, severity 1, on linear RGB).
+    fn lab(c: (u8, u8, u8), m: &[[f64; 3]; 3]) -> [f64; 3] {
+        let lin = |x: u8| {
+            let c = x as f64 / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let l = [lin(c.0), lin(c.1), lin(c.2)];
+        let s: Vec<f64> = (0..3)
+            .map(|i| (0..3).map(|j| m[i][j] * l[j]).sum::<f64>().clamp(0.0, 1.0))
+            .collect();
+        let x = 0.4124 * s[0] + 0.3576 * s[1] + 0.1805 * s[2];
+        let y = 0.2126 * s[0] + 0.7152 * s[1] + 0.0722 * s[2];
+        let z = 0.0193 * s[0] + 0.1192 * s[1] + 0.9505 * s[2];
+        let f = |t: f64| {
+            if t > 0.008856 {
+                t.cbrt()
+            } else {
+                7.787 * t + 16.0 / 116.0
+            }
+        };
+        let (fx, fy, fz) = (f(x / 0.95047), f(y), f(z / 1.08883));
+        [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+    }
+
+    #[test]
+    fn a_loaded_checkpoint_keeps_its_models_colour() {
+        assert_eq!(model_colour("hnn (checkpoint)"), model_colour("hnn"));
+        assert_eq!(model_colour("chnn (checkpoint 2)"), model_colour("chnn"));
+    }
+
+    #[test]
+    fn the_pages_models_stay_apart_with_colour_vision_deficiencies() {
+        let visions: [(&str, [[f64; 3]; 3]); 3] = [
+            (
+                "normal",
+                [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+            ),
+            (
+                "protanopia",
+                [
+                    [0.152286, 1.052583, -0.204868],
+                    [0.114503, 0.786281, 0.099216],
+                    [-0.003882, -0.048116, 1.051998],
+                ],
+            ),
+            (
+                "deuteranopia",
+                [
+                    [0.367322, 0.860646, -0.227968],
+                    [0.280085, 0.672501, 0.047413],
+                    [-0.011820, 0.042940, 0.968881],
+                ],
+            ),
+        ];
+        let names = [
+            "node",
+            "node-so",
+            "hnn",
+            "hnn-general",
+            "hnn-forced",
+            "constrained-node-so",
+            "clnn",
+            "chnn",
+        ];
+        let mut colours: Vec<(&str, (u8, u8, u8))> = names
+            .iter()
+            .map(|&n| {
+                let c = model_colour(n);
+                (n, (c.0, c.1, c.2))
+            })
+            .collect();
+        colours.push(("truth", (0, 0, 0)));
+        for (vision, m) in &visions {
+            for (i, a) in colours.iter().enumerate() {
+                for b in &colours[i + 1..] {
+                    let (la, lb) = (lab(a.1, m), lab(b.1, m));
+                    let d = (0..3).map(|k| (la[k] - lb[k]).powi(2)).sum::<f64>().sqrt();
+                    assert!(
+                        d >= 20.0,
+                        "{vision}: {} and {} are ΔE {d:.1} apart",
+                        a.0,
+                        b.0
+                    );
+                }
+            }
+        }
+    }
 }

@@ -41,7 +41,8 @@ pub struct LinesSpec {
     /// A point to mark (the phase portrait's chosen initial condition).
     #[serde(default)]
     pub marker: Option<(f64, f64)>,
-    /// Where the legend goes: "auto" (default: the corner with the fewest data points under it),
+    /// Where the legend goes: "above" (a key in rows above the plotting area, where it can hide
+    /// nothing), "auto" (default: the corner with the fewest data points under it),
     /// "upper-left", "upper-right", "lower-left", "lower-right", or "none".
     #[serde(default)]
     pub legend: Option<String>,
@@ -53,9 +54,12 @@ pub struct PlotFrame {
     pub area: [i32; 4],
     pub x: [f64; 2],
     pub y: [f64; 2],
-    /// The legend's corner ("upper-left", ...; "none" without a legend).
+    /// The legend's place ("above", "upper-left", ...; "none" without a legend).
     #[serde(default)]
     pub legend: String,
+    /// The legend's box in pixels [left, top, right, bottom] when it is above the plot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legend_box: Option<[i32; 4]>,
 }
 
 const CORNERS: [(&str, SeriesLabelPosition); 4] = [
@@ -82,7 +86,9 @@ fn emptiest_corner(points: &[(f64, f64)], w: f64, h: f64) -> usize {
     (0..4).min_by_key(|&c| covered(c)).unwrap_or(0)
 }
 
-/// min..max of finite values, widened by 5% (or to a unit interval around a constant).
+/// min..max of finite values, widened by 5%. A range narrower than 1% of its magnitude (a
+/// near-constant quantity, or float noise on one) is widened to 10% of it around its middle, and
+/// an all-zero one to [-0.5, 0.5], so that the axis neither collapses nor magnifies noise.
 fn linear_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = vals
         .filter(|v| v.is_finite())
@@ -92,26 +98,65 @@ fn linear_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     if lo > hi {
         return (0.0, 1.0);
     }
-    let pad = if hi - lo > 1e-12 * (lo.abs() + hi.abs()) {
-        0.05 * (hi - lo)
-    } else {
-        0.5 * lo.abs().max(1e-3)
-    };
+    let size = lo.abs().max(hi.abs());
+    if size == 0.0 {
+        return (-0.5, 0.5);
+    }
+    if hi - lo < 1e-2 * size {
+        let mid = 0.5 * (lo + hi);
+        return (mid - 0.05 * size, mid + 0.05 * size);
+    }
+    let pad = 0.05 * (hi - lo);
     (lo - pad, hi + pad)
 }
 
-/// An x tick's text: whole numbers without decimals ("10", not "10.0": epochs, seconds), others
-/// with at most two.
-fn x_tick(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 * x.abs().max(1.0) && x.abs() < 1e9 {
-        format!("{}", x.round() as i64)
-    } else if x.abs() >= 1e4 || x.abs() < 1e-2 {
-        format!("{x:.1e}")
+/// How an axis over lo..hi writes its ticks: every tick with the same number of decimals, enough
+/// for the finest spacing the axis may use (a twelfth of the range), so that neighbouring ticks
+/// never read alike; scientific notation for magnitudes from 1e4 or below 1e-2.
+fn tick_format(lo: f64, hi: f64) -> impl Fn(f64) -> String {
+    let step = ((hi - lo) / 12.0).abs().max(f64::MIN_POSITIVE);
+    let size = lo.abs().max(hi.abs());
+    let scientific = size >= 1e4 || size < 1e-2;
+    let step_exp = step.log10().floor() as i32;
+    let digits = if scientific {
+        (size.log10().floor() as i32 - step_exp).clamp(0, 6) as usize
     } else {
-        let s = format!("{x:.2}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        (-step_exp).clamp(0, 8) as usize
+    };
+    move |x: f64| {
+        // a tick at zero up to rounding is written as the others' zero
+        let x = if x.abs() < 1e-9 * step { 0.0 } else { x };
+        if scientific && x != 0.0 {
+            format!("{x:.digits$e}")
+        } else {
+            format!("{x:.digits$}")
+        }
     }
 }
+
+/// Width in pixels of one legend entry: a 14 px line, a gap and its text (about 7 px a letter at
+/// the 13 px type).
+fn entry_width(label: &str) -> i32 {
+    26 + 7 * label.chars().count() as i32 + 12
+}
+
+/// Rows of legend entries that fit `width` pixels, each row a list of indices.
+fn legend_rows(labels: &[String], width: i32) -> Vec<Vec<usize>> {
+    let mut rows: Vec<Vec<usize>> = vec![];
+    let mut used = width;
+    for (i, l) in labels.iter().enumerate() {
+        let w = entry_width(l);
+        if used + w > width && !rows.last().is_some_and(|r| r.is_empty()) {
+            rows.push(vec![]);
+            used = 0;
+        }
+        rows.last_mut().expect("a row").push(i);
+        used += w;
+    }
+    rows
+}
+
+const LEGEND_ROW: i32 = 18;
 
 /// Draw `spec` on `root`; returns the frame that maps pixels to data.
 pub fn lines<DB: DrawingBackend>(
@@ -132,6 +177,77 @@ pub fn lines<DB: DrawingBackend>(
         .chain(band_ys)
         .chain(spec.marker.map(|m| m.1));
     let ok = |y: f64| y.is_finite() && (!spec.log_y || y > 0.0);
+    let x_fmt = tick_format(x0, x1);
+    let y_fmt: Box<dyn Fn(f64) -> String> = if spec.log_y {
+        Box::new(|y: f64| format!("{y:.0e}"))
+    } else {
+        let (y0, y1) = linear_range(ys.clone());
+        Box::new(tick_format(y0, y1))
+    };
+    // The key above the plot: its rows of entries, drawn on a strip the chart does not use.
+    let keyed: Vec<(usize, String)> = spec
+        .series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.no_legend)
+        .map(|(i, s)| (i, s.label.clone().unwrap_or_else(|| s.name.clone())))
+        .collect();
+    let above = spec.legend.as_deref() == Some("above") && !keyed.is_empty();
+    let (width, _) = root.dim_in_pixel();
+    let labels: Vec<String> = keyed.iter().map(|k| k.1.clone()).collect();
+    let rows = if above {
+        legend_rows(&labels, width as i32 - 16)
+    } else {
+        vec![]
+    };
+    let strip_h = if above {
+        rows.len() as i32 * LEGEND_ROW + 6
+    } else {
+        0
+    };
+    let (strip, body) = root.split_vertically(strip_h.max(0) as u32);
+    let legend_box = if above {
+        let (ox, oy) = strip.get_base_pixel();
+        let mut right = 0;
+        for (r, row) in rows.iter().enumerate() {
+            let y = 4 + r as i32 * LEGEND_ROW + LEGEND_ROW / 2;
+            let mut x = 8;
+            for &k in row {
+                let (i, label) = &keyed[k];
+                let s = &spec.series[*i];
+                let colour = if s.name == "truth" {
+                    BLACK
+                } else {
+                    colour_for(&s.name, *i)
+                };
+                let line = vec![(x, y), (x + 14, y)];
+                let style = colour.stroke_width(if s.name == "truth" { 4 } else { 2 });
+                if s.dashed {
+                    strip
+                        .draw(&PathElement::new(vec![(x, y), (x + 5, y)], style))
+                        .and_then(|_| {
+                            strip.draw(&PathElement::new(vec![(x + 9, y), (x + 14, y)], style))
+                        })
+                        .map_err(err)?;
+                } else {
+                    strip.draw(&PathElement::new(line, style)).map_err(err)?;
+                }
+                strip
+                    .draw(&Text::new(
+                        label.clone(),
+                        (x + 20, y - 7),
+                        ("sans-serif", 13).into_font().color(&BLACK),
+                    ))
+                    .map_err(err)?;
+                x += entry_width(label);
+            }
+            right = right.max(x);
+        }
+        Some([ox + 4, oy, ox + right, oy + strip_h])
+    } else {
+        None
+    };
+    let root = &body;
     let builder = |root| {
         let mut b = ChartBuilder::on(root);
         b.caption(&spec.title, ("sans-serif", 16))
@@ -151,15 +267,13 @@ pub fn lines<DB: DrawingBackend>(
                 .label_style(("sans-serif", 14))
                 .axis_desc_style(("sans-serif", 14))
                 .x_desc(spec.x_label.as_str())
-                .x_label_formatter(&|x| x_tick(*x))
+                .x_label_formatter(&|x| x_fmt(*x))
                 .y_desc(spec.y_label.as_str())
                 .y_label_formatter(&|y| {
-                    if !spec.log_y && y.abs() < 1e-12 {
-                        "0".to_string()
-                    } else if spec.log_y || y.abs() >= 1e4 || (y.abs() < 1e-2 && *y != 0.0) {
+                    if spec.log_y {
                         format!("{y:.0e}")
                     } else {
-                        format!("{y:.2}")
+                        y_fmt(*y)
                     }
                 })
                 .draw()
@@ -185,13 +299,23 @@ pub fn lines<DB: DrawingBackend>(
                     .draw_series(std::iter::once(Polygon::new(outline, colour.mix(0.18))))
                     .map_err(err)?;
             }
-            for (i, s) in spec.series.iter().enumerate() {
-                let colour = if s.name == "truth" {
-                    BLACK
-                } else {
-                    colour_for(&s.name, i)
-                };
-                let style = colour.stroke_width(2);
+            // The truth first and wider: where a model follows it, a black edge still shows on
+            // either side of the model's line, so the reference is never hidden.
+            let order = spec
+                .series
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.name == "truth")
+                .chain(
+                    spec.series
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.name != "truth"),
+                );
+            for (i, s) in order {
+                let truth = s.name == "truth";
+                let colour = if truth { BLACK } else { colour_for(&s.name, i) };
+                let style = colour.stroke_width(if truth { 5 } else { 2 });
                 let points: Vec<(f64, f64)> = s
                     .points
                     .iter()
@@ -212,7 +336,7 @@ pub fn lines<DB: DrawingBackend>(
                         .draw_series(plotters::series::LineSeries::new(points, style))
                         .map_err(err)?
                 };
-                if !s.no_legend {
+                if !s.no_legend && !above {
                     let label = s.label.clone().unwrap_or_else(|| s.name.clone());
                     anno.label(label).legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
@@ -227,7 +351,7 @@ pub fn lines<DB: DrawingBackend>(
             let (px, py) = chart.plotting_area().get_pixel_range();
             let entries = spec.series.iter().filter(|c| !c.no_legend).count();
             let corner = match spec.legend.as_deref() {
-                Some("none") => None,
+                Some("none") | Some("above") => None,
                 _ if entries == 0 => None,
                 Some(name) if name != "auto" => {
                     Some(CORNERS.iter().position(|c| c.0 == name).unwrap_or(0))
@@ -259,7 +383,12 @@ pub fn lines<DB: DrawingBackend>(
             if let Some(c) = corner {
                 legend_at(&mut chart, CORNERS[c].1.clone())?;
             }
-            let legend = corner.map_or("none", |c| CORNERS[c].0).to_string();
+            let legend = match corner {
+                Some(c) => CORNERS[c].0,
+                None if above => "above",
+                None => "none",
+            }
+            .to_string();
             ([px.start, py.start, px.end, py.end], legend)
         }};
     }
@@ -285,21 +414,153 @@ pub fn lines<DB: DrawingBackend>(
         x: [x0, x1],
         y,
         legend,
+        legend_box,
     })
+}
+
+/// The tick labels of a drawing of [`lines`] as SVG, read back from its text: (x axis, y axis),
+/// each left to right or top to bottom. The tests (and the page's) check that they are distinct.
+pub fn tick_labels(svg: &str, frame: &PlotFrame) -> (Vec<String>, Vec<String>) {
+    let [left, _, _, bottom] = frame.area;
+    let (mut xs, mut ys) = (vec![], vec![]);
+    for chunk in svg.split("<text").skip(1) {
+        let Some((attrs, rest)) = chunk.split_once('>') else {
+            continue;
+        };
+        let text = rest
+            .split("</text>")
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let number = text.replace('\u{2212}', "-").parse::<f64>().is_ok();
+        let attr = |name: &str| -> Option<f64> {
+            let at = attrs.find(&format!(" {name}=\""))? + name.len() + 3;
+            attrs[at..].split('"').next()?.parse().ok()
+        };
+        let (Some(x), Some(y)) = (attr("x"), attr("y")) else {
+            continue;
+        };
+        if !number {
+            continue;
+        }
+        if y >= bottom as f64 {
+            xs.push((x, text));
+        } else if x <= left as f64 {
+            ys.push((y, text));
+        }
+    }
+    xs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    ys.sort_by(|a, b| a.0.total_cmp(&b.0));
+    (
+        xs.into_iter().map(|t| t.1).collect(),
+        ys.into_iter().map(|t| t.1).collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::x_tick;
+    use super::*;
+
+    fn draw(spec: &LinesSpec, w: u32, h: u32) -> (String, PlotFrame) {
+        let mut svg = String::new();
+        let frame = {
+            let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+            lines(&root, spec).unwrap()
+        };
+        (svg, frame)
+    }
+
+    fn curve(name: &str, points: Vec<(f64, f64)>) -> Curve {
+        Curve {
+            name: name.into(),
+            points,
+            ..Curve::default()
+        }
+    }
 
     #[test]
-    fn x_ticks_are_integers_where_they_can_be() {
-        let ticks: Vec<String> = [0.0, 10.0, 150.0, -2.0, 0.5, 1.25, 2.5e-3, 3e5]
-            .map(x_tick)
-            .into();
-        assert_eq!(
-            ticks,
-            ["0", "10", "150", "-2", "0.5", "1.25", "2.5e-3", "300000"]
-        );
+    fn ticks_share_their_decimals_and_never_repeat() {
+        let f = tick_format(0.0, 60.0);
+        assert_eq!([0.0, 10.0, 50.0].map(&f), ["0", "10", "50"]);
+        let f = tick_format(-1.0, 10.0);
+        assert_eq!([0.0, 2.5, 10.0].map(&f), ["0.0", "2.5", "10.0"]);
+        let f = tick_format(0.0, 3e5);
+        assert_eq!([1e5, 2.5e5].map(&f), ["1.0e5", "2.5e5"]);
+        // A Hopper file's time axis (dt 0.008) and a rotor's near-constant velocity: the drawn
+        // ticks are distinct numbers.
+        let t: Vec<(f64, f64)> = (0..5).map(|k| (0.008 * k as f64, k as f64)).collect();
+        let flat: Vec<(f64, f64)> = (0..100)
+            .map(|k| (k as f64, -0.09 + 1e-7 * (k % 2) as f64))
+            .collect();
+        for spec in [
+            LinesSpec {
+                series: vec![curve("node", t)],
+                ..LinesSpec::default()
+            },
+            LinesSpec {
+                series: vec![curve("hnn", flat)],
+                ..LinesSpec::default()
+            },
+        ] {
+            let (svg, frame) = draw(&spec, 400, 300);
+            let (xs, ys) = tick_labels(&svg, &frame);
+            for ticks in [&xs, &ys] {
+                assert!(ticks.len() >= 3, "{ticks:?}");
+                let mut u = ticks.clone();
+                u.dedup();
+                assert_eq!(&u, ticks, "repeated tick labels");
+            }
+        }
+    }
+
+    /// A key above the plot covers no plotted point, at a phone's width and a desktop's, with
+    /// the playground's eight models and the truth; the corner legends may.
+    #[test]
+    fn a_key_above_the_plot_hides_no_point() {
+        let names = [
+            "truth",
+            "node",
+            "node-so",
+            "hnn",
+            "hnn-general",
+            "hnn-forced",
+            "constrained-node-so",
+            "clnn",
+            "chnn",
+        ];
+        let series: Vec<Curve> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let pts = (0..200)
+                    .map(|k| {
+                        let t = k as f64 * 0.05;
+                        (t, (t + i as f64).sin() * (1.0 + 0.1 * i as f64))
+                    })
+                    .collect();
+                curve(n, pts)
+            })
+            .collect();
+        for width in [360, 640] {
+            let spec = LinesSpec {
+                series: series.clone(),
+                legend: Some("above".into()),
+                ..LinesSpec::default()
+            };
+            let (_, frame) = draw(&spec, width, 300);
+            assert_eq!(frame.legend, "above");
+            let b = frame.legend_box.expect("a key");
+            let a = frame.area;
+            // the points lie within the plotting area; the key ends above it
+            assert!(
+                b[3] <= a[1],
+                "key {b:?} reaches into the plotting area {a:?}"
+            );
+            assert!(
+                b[2] <= width as i32 && b[0] >= 0,
+                "key {b:?} wider than {width}"
+            );
+        }
     }
 }

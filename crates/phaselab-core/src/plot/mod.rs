@@ -15,7 +15,7 @@ mod structure;
 pub use bars::{grouped_bars, grouped_bars_png, grouped_bars_svg};
 pub use canvas::{blank, encode_png, model_colour, palette, PlotError, Series};
 pub use fig7::{fig7_bars, fig7_rollout};
-pub use lines::{lines, Curve, LinesSpec, PlotFrame};
+pub use lines::{lines, tick_labels, Curve, LinesSpec, PlotFrame};
 pub use log_log::{curves_with_band, xy_log_log};
 pub use structure::{structure_figure, structure_panels};
 

@@ -11,16 +11,17 @@ pub fn structure_panels(slices: &[StructureSlice]) -> Vec<LinesSpec> {
     let Some(first) = slices.first() else {
         return vec![];
     };
-    let c = first.coordinate;
+    // Coordinates are counted from 1, as the phase portrait's q1, v1.
+    let c = first.coordinate + 1;
     let quantities: [(String, fn(&StructureSlice) -> Option<&Profile>); 4] = [
         ("potential V(q)".into(), |s| s.potential.as_ref()),
         (format!("inverse mass (M^-1)_{c}{c}"), |s| {
             s.inverse_mass.as_ref()
         }),
-        (format!("force at rest F_{c} = -dV/dq_{c}"), |s| {
+        (format!("force at rest F{c} = -dV/dq{c}"), |s| {
             s.force.as_ref()
         }),
-        (format!("acceleration at rest a_{c}"), |s| {
+        (format!("acceleration at rest a{c}"), |s| {
             s.acceleration.as_ref()
         }),
     ];
@@ -47,7 +48,7 @@ pub fn structure_panels(slices: &[StructureSlice]) -> Vec<LinesSpec> {
             }));
             Some(LinesSpec {
                 title: title.clone(),
-                x_label: format!("q_{c} (others held at their median in the data, v = 0)"),
+                x_label: format!("q{c} (others held at their median in the data, v = 0)"),
                 series,
                 ..Default::default()
             })
