@@ -16,6 +16,12 @@ fi
 python3 tools/check/import_cycles.py --self-test
 python3 tools/check/import_cycles.py .
 cargo test --workspace --release
+# The GPU machine's one prepared script, every step of it (loader checks, steps on wgpu and flex,
+# population sweeps, the fig4 projection, the wgpu/flex parity comparison) on Mesa's lavapipe at
+# tiny sizes, so that it cannot fail there for a reason this machine could have found.
+gpu_out=$(mktemp -d /tmp/phaselab-gpu-bench.XXXXXX)
+OUT="$gpu_out" PHASELAB=target/release/phaselab bash tools/gpu/bench.sh --lavapipe
+rm -rf "$gpu_out"
 # The page's URL-hash parser, fuzzed (the Rust parsers' fuzzing runs in the tests above).
 node tests/fuzz/hash.mjs 20000
 # The real MuJoCo engine path (datasets made by the engine itself): the generator's own tests, a

@@ -168,6 +168,13 @@ function onWorker(m) {
       break;
     case "checkpoint": {
       const c = S.checkpoints.find((x) => x.key === m.key);
+      if (c && c.loaded) {
+        // a checkpoint loaded before, added again to a new run: no news
+        addModelView(m.model, c.name);
+        rebuildTable();
+        break;
+      }
+      if (c) c.loaded = true;
       addModelView(m.model, c ? c.name : null);
       const i = m.info;
       notice("info", `checkpoint ${c ? c.name : ""}: ${i.kind}, width ${i.width}, depth ${i.depth}, ${i.n_params} parameters` +
@@ -184,6 +191,11 @@ function onWorker(m) {
       // e.g. "damaged after it was written"); the raw error under "details"
       const c = S.checkpoints.find((x) => x.key === m.key);
       S.checkpoints = S.checkpoints.filter((x) => x.key !== m.key);
+      if (c && c.loaded) {
+        // loaded for the earlier data, it does not fit the new: the user did nothing wrong
+        notice("info", `checkpoint ${c.name} is set aside: it does not fit the new data (${m.message})`, { timeout: 12000 });
+        break;
+      }
       const what = c ? pl.describe_file(c.bytes) : "";
       const plain = !what || what.startsWith("a phaselab checkpoint") ? m.message
         : `it is ${what}, not a checkpoint. The page loads the .phaselab files that \`phaselab train\` and this page's export write.`;

@@ -51,11 +51,18 @@ function loadCheckpoint(name, bytes) {
 
 /** The file pickers and drag and drop anywhere on the page. */
 export function wireFiles() {
-  $("dataset-file").addEventListener("change", (e) => {
+  // "load dataset" loads a dataset (a checkpoint chosen there by its extension is one, and is
+  // loaded as such); anything else that is not a dataset is explained as not being one
+  $("dataset-file").addEventListener("change", async (e) => {
     const f = e.target.files && e.target.files[0];
     e.target.value = "";
-    if (f) {
-      loadFile(f).catch((err) => notice("error", errText(err)));
+    if (!f) return;
+    try {
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      if (/\.phaselab$/i.test(f.name)) loadCheckpoint(f.name, bytes);
+      else loadDataset(f.name || "file", bytes);
+    } catch (err) {
+      notice("error", `could not read ${f.name}: ${errText(err)}`);
     }
   });
   $("checkpoint-file").addEventListener("change", async (e) => {

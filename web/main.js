@@ -3,7 +3,7 @@
 // metrics table (table.js) with the verdict line (verdict.js), the structure view (structure.js),
 // the animation (anim.js) and file loading (files.js).
 
-import { PAGE_MODELS, $, S, pl, setWasm, errText, notice, dropNotices, DRAG_STORY, CONSTRAINTS_STORY } from "./page.js";
+import { $, S, pl, setWasm, errText, notice, dropNotices, DRAG_STORY, CONSTRAINTS_STORY } from "./page.js";
 import { applyHash, buildModelToggles, buildPicker, clamp, hashIsCurrent, presetOn, readField, renderSettings, settingsNotice, writeHash } from "./settings.js";
 import { startWorker, reset, play, pause, post, setInitial, setModels } from "./client.js";
 import { markDirty, phasePoint } from "./plots.js";
@@ -103,7 +103,11 @@ function wire() {
     writeHash();
     try {
       await navigator.clipboard.writeText(location.href);
-      notice("info", "link copied: it reproduces this run", { timeout: 4000 });
+      // a loaded dataset (or checkpoint) is a file, which no link can carry
+      const files = S.dataset ? "the loaded dataset" : S.checkpoints.length ? "the loaded checkpoint" : null;
+      notice("info", files
+        ? `link copied: it holds the settings, but not ${files}, which a link cannot carry; share the file beside it`
+        : "link copied: it reproduces this run", { timeout: 6000 });
     } catch (_) {
       notice("info", `link: ${location.href}`, { timeout: 15000 });
     }
@@ -176,7 +180,7 @@ async function main() {
     S.defaults = JSON.parse(pl.default_settings());
     S.systems = JSON.parse(pl.playground_systems());
     const kinds = JSON.parse(pl.model_kinds());
-    S.kinds = PAGE_MODELS.map((k) => kinds.find((x) => x.kind === k)).filter(Boolean);
+    S.kinds = kinds.filter((k) => k.playground);
   } catch (e) {
     notice("error", `the playground could not start: ${errText(e)}`);
     document.body.dataset.state = "error";
@@ -194,8 +198,9 @@ async function main() {
     let models = sys.models ? [...sys.models] : preset && spec === preset.spec ? [...S.defaults.models] : S.settings.models;
     // On a drag system the paper's remedy, HNN + forcing, trains beside the HNN by default.
     if (sys.drag && !models.includes("hnn-forced")) models = [...models, "hnn-forced"];
-    if (sys.drag_preset) notice("info", DRAG_STORY, { timeout: 15000 });
-    if (sys.preset === "constraints") notice("info", CONSTRAINTS_STORY, { timeout: 20000 });
+    // (longer than the preset's run, so that it is there while the run shows it)
+    if (sys.drag_preset) notice("info", DRAG_STORY, { timeout: 40000 });
+    if (sys.preset === "constraints") notice("info", CONSTRAINTS_STORY, { timeout: 40000 });
     updateSettings({ system: spec, models });
   });
   applyHash();

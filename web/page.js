@@ -1,9 +1,8 @@
 // Shared by every module of the page (main thread): the page's state S, the wasm module (pl),
 // DOM lookups, error text and the notices.
 
-// The models the page offers, in this order; their labels and descriptions come from the core
-// (pl.model_kinds), filled in (S.kinds) once the wasm module has loaded.
-export const PAGE_MODELS = ["node", "node-so", "hnn", "hnn-general", "hnn-forced", "constrained-node-so", "clnn", "chnn"];
+// The models the page offers, their order, labels and descriptions come from the core
+// (pl.model_kinds, ModelKind::PLAYGROUND), filled in (S.kinds) once the wasm module has loaded.
 
 export const $ = (id) => document.getElementById(id);
 export const errText = (e) => (e && e.message) ? e.message : String(e);
@@ -18,7 +17,7 @@ export const S = {
   module: null,
   defaults: null,
   systems: [],
-  kinds: [], // {kind, label, title} of PAGE_MODELS, from pl.model_kinds
+  kinds: [], // {kind, label, title, constrained} of the page's models, from pl.model_kinds
   settings: null,
   hide: {},
   ic: null, // the clicked initial condition [q1, v1] (in the URL as ic=q1,v1), or null

@@ -505,7 +505,8 @@ pub struct EvalArgs {
     /// checkpoint.
     #[arg(long)]
     plot_structure: bool,
-    /// The coordinate q_C that --plot-structure sweeps (the others held at their median in the data).
+    /// The coordinate that --plot-structure sweeps, counted from 0 (the drawing calls it q{C+1},
+    /// as the playground does); the others are held at their median in the data.
     #[arg(long, default_value_t = 0, requires = "plot_structure")]
     coordinate: usize,
 }
@@ -562,8 +563,10 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
     };
     let test = TrajectorySet::from_npz(&read(&data)?)
         .with_context(|| format!("{} is not a valid dataset", data.display()))?;
-    // A constrained model is scored on the body points of the same trajectories.
-    let test = Arc::unwrap_or_clone(data_of(model.kind(), &Arc::new(test))?);
+    // A constrained model is scored on the body points of the same trajectories; the structure
+    // view reads every model in generalised coordinates.
+    let read = Arc::new(test);
+    let test = Arc::unwrap_or_clone(data_of(model.kind(), &read)?);
     let trained: Option<Solver> = ck
         .meta
         .training
@@ -576,7 +579,8 @@ pub fn eval_cmd(a: EvalArgs) -> Result<()> {
     };
     let ev = evaluate(&model, &test, &solver, &device).map_err(anyhow::Error::msg)?;
     if a.plot_structure {
-        write_structure(&model, &test, a.coordinate, &path)?;
+        let generalised = in_coordinates(&read, Coordinates::Generalised)?;
+        write_structure(&model, &generalised, a.coordinate, &path)?;
     }
     let report = EvalReport {
         model: ck.meta.model.kind,

@@ -51,15 +51,16 @@ pub fn systems_json() -> String {
     serde_json::to_string(&list).expect("listings serialise")
 }
 
-/// Every model's name, label, one-line summary from the core, and whether it learns on the
-/// system's body points (JSON), so the page cannot drift from `ModelKind`.
+/// Every model's name, label, one-line summary from the core, whether it learns on the system's
+/// body points and whether the page offers it (JSON), so the page cannot drift from `ModelKind`.
 #[wasm_bindgen]
 pub fn model_kinds() -> String {
     let list: Vec<_> = phaselab_core::models::ModelKind::ALL
         .iter()
         .map(|k| {
             serde_json::json!({"kind": k.name(), "label": k.label(), "title": k.summary(),
-                "constrained": k.is_constrained()})
+                "constrained": k.is_constrained(),
+                "playground": phaselab_core::models::ModelKind::PLAYGROUND.contains(k)})
         })
         .collect();
     serde_json::to_string(&list).expect("model kinds serialise")

@@ -34,17 +34,11 @@ pub const SYSTEMS: [&str; 12] = [
 pub const CONSTRAINTS_PRESET: &str = "chain-pendulum:2";
 pub const CONSTRAINTS_MODELS: [&str; 5] = ["node-so", "hnn", "constrained-node-so", "clnn", "chnn"];
 
-/// Models the page can train (the last three on the system's body points).
-pub const MODELS: [&str; 8] = [
-    "node",
-    "node-so",
-    "hnn",
-    "hnn-general",
-    "hnn-forced",
-    "constrained-node-so",
-    "clnn",
-    "chnn",
-];
+/// Whether the page trains model `name` (`ModelKind::PLAYGROUND`; the last three on the
+/// system's body points).
+pub fn page_model(name: &str) -> bool {
+    ModelKind::PLAYGROUND.iter().any(|k| k.name() == name)
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -96,6 +90,14 @@ impl Default for Settings {
     }
 }
 
+/// A value as the user typed it: a string without JSON's quotes.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Clamps one object field by field, collecting notices.
 struct Clamp<'a> {
     obj: &'a Map<String, Value>,
@@ -122,8 +124,10 @@ impl Clamp<'_> {
                 c
             }
             _ => {
-                self.notices
-                    .push(format!("{key} '{v}' is not a number; using {default}"));
+                self.notices.push(format!(
+                    "{key} '{}' is not a number; using {default}",
+                    shown(v)
+                ));
                 default
             }
         }
@@ -140,13 +144,34 @@ impl Clamp<'_> {
         x.round() as usize
     }
 
+    /// A whole number where too large a value is refused for the default rather than clamped
+    /// to the top (seeds=99 would otherwise start five times the work from one link).
+    fn refused_above(&mut self, key: &str, default: usize, lo: usize, hi: usize) -> usize {
+        let raw = self.obj.get(key).and_then(|v| match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        });
+        match raw {
+            Some(x) if x > hi as f64 => {
+                self.notices.push(format!(
+                    "{key} {x} is more than {hi}, the most the page trains; using {default}"
+                ));
+                default
+            }
+            _ => self.int(key, default, lo, hi),
+        }
+    }
+
     fn choice(&mut self, key: &str, default: &str, ok: impl Fn(&str) -> bool) -> String {
         match self.obj.get(key) {
             None => default.to_string(),
             Some(Value::String(s)) if ok(s) => s.clone(),
             Some(v) => {
-                self.notices
-                    .push(format!("{key} '{v}' is not recognised; using {default}"));
+                self.notices.push(format!(
+                    "{key} '{}' is not recognised; using {default}",
+                    shown(v)
+                ));
                 default.to_string()
             }
         }
@@ -184,8 +209,7 @@ pub fn clamp(raw: &Value) -> (Settings, Vec<String>) {
                 Value::String(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
                 _ => vec![],
             };
-            let (good, bad): (Vec<_>, Vec<_>) =
-                list.into_iter().partition(|m| MODELS.contains(&m.as_str()));
+            let (good, bad): (Vec<_>, Vec<_>) = list.into_iter().partition(|m| page_model(m));
             if !bad.is_empty() {
                 c.notices
                     .push(format!("unknown models ignored: {}", bad.join(", ")));
@@ -215,7 +239,7 @@ pub fn clamp(raw: &Value) -> (Settings, Vec<String>) {
         chunk: c.int("chunk", d.chunk, 2, 50),
         loss: c.choice("loss", &d.loss, |s| s == "l1" || s == "l2"),
         seed: c.int("seed", d.seed as usize, 0, 1_000_000) as u64,
-        seeds: c.int("seeds", d.seeds, 1, 5),
+        seeds: c.refused_above("seeds", d.seeds, 1, 5),
         drag: c.number("drag", d.drag, 0.0, 5.0),
         batch: c.int("batch", d.batch, 1, 2000),
         backend: c.choice("backend", &d.backend, |s| {

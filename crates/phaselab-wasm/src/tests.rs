@@ -46,8 +46,21 @@ fn bad_url_values_are_clamped_with_one_notice_each() {
     let (s, notices) = clamp(&json!({"seed": 1_000_000, "seeds": 3}));
     assert_eq!((s.seed, s.seeds), (999_998, 3));
     assert!(notices.iter().any(|n| n.contains("no room")), "{notices:?}");
-    let (s, _) = clamp(&json!({"seeds": 9}));
-    assert_eq!(s.seeds, 5);
+    // too many seeds is refused for the default, not clamped to five times the work
+    let (s, notices) = clamp(&json!({"seeds": 99}));
+    assert_eq!(s.seeds, 1);
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("seeds 99 is more than 5")),
+        "{notices:?}"
+    );
+    // a bad value is quoted as it was typed
+    let (_, notices) = clamp(&json!({"system": "nonsense"}));
+    assert_eq!(
+        notices,
+        ["system 'nonsense' is not recognised; using chain-pendulum:1"]
+    );
 }
 
 #[test]
@@ -216,8 +229,8 @@ fn the_page_takes_every_models_name_and_formula_from_the_core() {
     let kinds: Vec<serde_json::Value> = serde_json::from_str(&crate::model_kinds()).unwrap();
     assert_eq!(kinds.len(), phaselab_core::models::ModelKind::ALL.len());
     // every model the page offers is one the core knows
-    for name in crate::settings::MODELS {
-        assert!(kinds.iter().any(|k| k["kind"] == name), "{name}");
+    for kind in phaselab_core::models::ModelKind::PLAYGROUND {
+        assert!(kinds.iter().any(|k| k["kind"] == kind.name()), "{kind}");
     }
     let get = |k: &str| {
         kinds.iter().find(|x| x["kind"] == k).unwrap()["title"]

@@ -58,6 +58,20 @@ impl ModelKind {
         ModelKind::HnnForced,
     ];
 
+    /// The models the playground offers, in its order (the paper's three, the HNN's variants and
+    /// the constrained models; the NODE+SO ablations are for figures). Their colours stay apart
+    /// for colour-blind readers (`plot::canvas`).
+    pub const PLAYGROUND: [ModelKind; 8] = [
+        ModelKind::Node,
+        ModelKind::NodeSo,
+        ModelKind::Hnn,
+        ModelKind::HnnGeneral,
+        ModelKind::HnnForced,
+        ModelKind::ConstrainedNodeSo,
+        ModelKind::Clnn,
+        ModelKind::Chnn,
+    ];
+
     /// The models that know the system's constraints: they learn on its body points.
     pub const CONSTRAINED: [ModelKind; 3] = [
         ModelKind::ConstrainedNodeSo,

@@ -278,16 +278,7 @@ mod colour_tests {
                 ],
             ),
         ];
-        let names = [
-            "node",
-            "node-so",
-            "hnn",
-            "hnn-general",
-            "hnn-forced",
-            "constrained-node-so",
-            "clnn",
-            "chnn",
-        ];
+        let names = crate::models::ModelKind::PLAYGROUND.map(|k| k.name());
         let mut colours: Vec<(&str, (u8, u8, u8))> = names
             .iter()
             .map(|&n| {

@@ -518,17 +518,9 @@ mod tests {
     /// the playground's eight models and the truth; the corner legends may.
     #[test]
     fn a_key_above_the_plot_hides_no_point() {
-        let names = [
-            "truth",
-            "node",
-            "node-so",
-            "hnn",
-            "hnn-general",
-            "hnn-forced",
-            "constrained-node-so",
-            "clnn",
-            "chnn",
-        ];
+        let names: Vec<&str> = std::iter::once("truth")
+            .chain(crate::models::ModelKind::PLAYGROUND.map(|k| k.name()))
+            .collect();
         let series: Vec<Curve> = names
             .iter()
             .enumerate()
