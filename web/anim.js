@@ -9,6 +9,11 @@ const TRUTH_COLOUR = "#222831";
 export function computePositions() {
   S.positions = null;
   if (!S.info) return;
+  if (!S.info.has_truth) {
+    S.positions = { error: "no motion to draw: these data name no system phaselab simulates" };
+    renderAnimLegend();
+    return;
+  }
   const spec = S.info.system;
   try {
     const P = { truth: null, models: new Map() };

@@ -77,7 +77,7 @@ function setBadge(text, kind) {
 }
 
 // Messages about a run the page has since replaced (reset, new settings or data) are dropped.
-const RUN_MESSAGES = new Set(["configured", "models", "configure_failed", "epoch", "model_failed", "eval", "rollouts", "evaluating", "done",
+const RUN_MESSAGES = new Set(["configured", "models", "configure_failed", "epoch", "model_failed", "model_refused", "eval", "rollouts", "evaluating", "done",
   "checkpoint", "checkpoint_failed", "structure", "structure_failed"]);
 
 function onWorker(m) {
@@ -94,7 +94,7 @@ function onWorker(m) {
         document.body.dataset.backendReason = why;
         $("backend-badge").title = `Where the models train: ${name}${why ? " (" + why + ")" : ""}`;
       }
-      if (m.notice) notice("warn", m.notice);
+      if (m.notice) notice("warn", m.notice, { detail: m.detail || undefined });
       $("version").textContent = `phaselab ${m.version || ""}`;
       break;
     case "configured":
@@ -127,6 +127,17 @@ function onWorker(m) {
       if (Number.isFinite(m.seconds)) md.ms = 1000 * m.seconds;
       updateProgress();
       markDirty("loss", "table");
+      break;
+    }
+    case "model_refused": {
+      // the worker could not add this model for these data (a model without controls on data
+      // with actions, a model on body points for a system phaselab does not simulate): its box
+      // goes off with the reason, in the page's names
+      const label = (S.kinds.find((k) => k.kind === m.kind) || {}).label || m.kind;
+      notice("warn", `${label} is not trained on these data: ${m.message}`);
+      S.settings = { ...S.settings, models: S.settings.models.filter((k) => k !== m.kind) };
+      renderSettings();
+      writeHash();
       break;
     }
     case "model_failed": {
@@ -260,7 +271,9 @@ function onConfigured(m) {
   $("data-info").textContent = `${S.dataset ? S.dataset.name + ": " : ""}${name}, D = ${i.dof}, dt = ${i.dt} s; ` +
     `${i.n_train} training chunks of ${i.chunk} points; ${i.n_test} held-out trajectories of ${i.test_steps} steps` +
     (i.has_truth ? "" : "; no known ground truth") +
-    (i.train_on_test ? " (a test split: trained and evaluated on the same trajectories)" : "");
+    (i.train_on_test ? " (a test split: trained and evaluated on the same trajectories)" : "") +
+    // a file of short chunks leaves held-out trajectories of a few steps: the error's horizon
+    (S.dataset && i.test_steps < 30 ? `. The rollout error looks only ${i.test_steps} steps ahead (the file's trajectories are that short); a file of whole trajectories gives a longer horizon` : "");
   document.body.dataset.state = S.wantRunning ? "training" : "paused";
   resetStructure();
   rebuildTable();

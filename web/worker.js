@@ -87,6 +87,7 @@ async function start(msg) {
   await init(msg.module ? { module_or_path: msg.module } : undefined);
   const want = msg.backend || "auto";
   let note = null;
+  let noteDetail = null;
   let why = want === "auto" ? null : "chosen";
   let tryGpu = want === "webgpu";
   if (want === "auto") {
@@ -98,12 +99,15 @@ async function start(msg) {
     try {
       pg = await pl.Playground.create("webgpu");
     } catch (e) {
-      note = `WebGPU is not available here (${message(e)}): training on the CPU instead.`;
-      why = `WebGPU failed to start (${message(e)})`;
+      // wgpu's message runs to several lines: its first line in words, the whole under "details"
+      const first = message(e).split("\n")[0].slice(0, 120);
+      note = `WebGPU did not start here (${first}): training on the CPU instead.`;
+      why = "WebGPU did not start";
+      noteDetail = message(e);
     }
   }
   if (!pg) pg = await pl.Playground.create("cpu");
-  post({ type: "ready", backend: pg.backend(), requested: want, reason: why, notice: note, version: pl.version() });
+  post({ type: "ready", backend: pg.backend(), requested: want, reason: why, notice: note, detail: noteDetail, version: pl.version() });
 }
 
 function trainable() {
@@ -185,7 +189,7 @@ function addMembers(kind) {
       models.push(m);
       added.push(m);
     } catch (e) {
-      notice("error", `${kind}: ${message(e)}`);
+      post({ type: "model_refused", kind, message: message(e) });
       break;
     }
   }

@@ -1015,7 +1015,8 @@ test("(14) views that hold on every system, and the rough edges: the rotor's axe
 
 test("(9) a MuJoCo dataset with controls trains the control-aware models in the page, each beating persistence (nothing moves)", { timeout: 300000 }, async () => {
   const { context, page, problems } = await newPage(browser);
-  await page.goto(`${srv.url}#width=16&depth=2&batch=8&chunk=3&epochs=3&seed=0&models=node,node-so,hnn-forced&backend=cpu`);
+  // the HNN too: it takes no controls, so the page drops it with the reason, in its words
+  await page.goto(`${srv.url}#width=16&depth=2&batch=8&chunk=3&epochs=3&seed=0&models=node,node-so,hnn,hnn-forced&backend=cpu`);
   await page.waitForFunction(() => document.body.dataset.state !== "loading");
   await page.click("#play"); // pause the default system's run
   const fixture = join(ROOT, "crates", "phaselab-core", "tests", "data", "mujoco", "hopper_test.npz");
@@ -1023,6 +1024,10 @@ test("(9) a MuJoCo dataset with controls trains the control-aware models in the 
   await page.waitForFunction(() => /mujoco:Hopper/.test(document.getElementById("data-info").textContent), null, { timeout: 60000 });
   if ((await page.evaluate(() => document.body.dataset.state)) !== "training") await page.click("#play");
   await waitDone(page, 240000);
+  assert.ok((await noticeText(page, "warn")).some((t) => /^HNN is not trained on these data: it takes no controls: .*choose NODE, NODE\+SO or HNN \+ forcing/.test(t)),
+    `no notice says why the HNN was dropped: ${(await noticeText(page, "warn")).join(" | ")}`);
+  assert.equal(await page.evaluate(() => document.querySelector('#model-toggles input[value="hnn"]').checked), false, "the HNN's box stays ticked");
+  assert.match(await page.evaluate(() => document.getElementById("data-info").textContent), /looks only \d+ steps ahead/);
   const rows = await metrics(page);
   assert.deepEqual(rows.map((r) => r.kind).sort(), ["hnn-forced", "node", "node-so"]);
   // The bar every model must clear: "nothing moves", z(t) = z(0), scored like the page's models.

@@ -330,7 +330,7 @@ impl Playground {
         let (train, test) = self.with_data(|d| Ok((d.train.clone(), d.test.clone())))?;
         let (trainer, cfg) = if train.u.is_some() {
             let ck: ControlKind = kind.parse().map_err(|_| {
-                err(format!("{kind} takes no controls: for data with actions choose node, node-so or hnn-forced"))
+                err("it takes no controls: for data with actions choose NODE, NODE+SO or HNN + forcing")
             })?;
             let mut mc = ControlConfig {
                 width: s.width,
@@ -353,8 +353,7 @@ impl Playground {
         } else {
             // A constrained model learns the same trajectories as its system's body points.
             let k = Settings::kind(kind).map_err(err)?;
-            let on =
-                |set| in_coordinates(set, k.coordinates()).map_err(|e| err(format!("{k}: {e}")));
+            let on = |set| in_coordinates(set, k.coordinates()).map_err(err);
             let (train, test) = (on(&train)?, on(&test)?);
             let mc = ModelConfig {
                 width: s.width,
