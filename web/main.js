@@ -154,7 +154,7 @@ function wire() {
       redrawStructure();
       updateTableHint();
     }, 150);
-  }).observe(document.querySelector(".views"));
+  }).observe(document.querySelector(".layout")); // (.views has no box of its own on a phone)
 }
 
 async function loadWasm() {

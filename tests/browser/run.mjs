@@ -364,17 +364,21 @@ test("(1) the page loads cleanly; default CPU training lowers every loss and fil
   await page.waitForTimeout(500);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone's screen`);
-  // plots first, the settings folded behind a button below them; the table says it scrolls
+  // the verdict, the settings folded behind a button under it, then the plots, all within the
+  // first screen; the table says it scrolls
+  await page.evaluate(() => window.scrollTo(0, 0));
   const phone = await page.evaluate(() => ({
     plotsTop: document.getElementById("card-loss").getBoundingClientRect().top,
     settingsTop: document.getElementById("settings").getBoundingClientRect().top,
+    verdictTop: document.getElementById("verdict").getBoundingClientRect().top,
     folded: getComputedStyle(document.getElementById("settings-body")).display === "none",
     tableScrolls: (() => { const w = document.querySelector("#card-metrics .table-wrap"); return w.scrollWidth > w.clientWidth + 1; })(),
     hint: !document.getElementById("table-hint").hidden,
     count: getComputedStyle(document.getElementById("picker"), "::after").content,
   }));
-  assert.ok(phone.plotsTop < phone.settingsTop, `on a phone the settings (${phone.settingsTop}px) come before the plots (${phone.plotsTop}px)`);
-  assert.ok(phone.plotsTop < 844, `the first plot starts at ${phone.plotsTop}px, below a phone's first screen`);
+  assert.ok(phone.verdictTop < phone.settingsTop && phone.settingsTop < phone.plotsTop,
+    `on a phone: verdict at ${phone.verdictTop}px, settings button at ${phone.settingsTop}px, plots at ${phone.plotsTop}px`);
+  assert.ok(phone.settingsTop < 844, `the settings button is at ${phone.settingsTop}px, below a phone's first screen`);
   assert.ok(phone.folded, "the settings are not folded on a phone");
   assert.equal(phone.hint, phone.tableScrolls, "the table hint does not match whether the table scrolls");
   assert.match(phone.count, /systems.*swipe/);
