@@ -45,7 +45,7 @@ export function resetStructure() {
   }));
   sel.value = String(keep < D ? keep : 0);
   sel.disabled = D <= 1;
-  setState("idle", "drawn when training ends (or press draw now): each model's potential, inverse mass, force and acceleration at rest against the true system's");
+  setState("idle", "drawn when training ends (or press draw now): each model's potential, inverse mass, force and acceleration at rest, and its acceleration moving (where drag shows), against the true system's");
 }
 
 // The models to show: trained (or loaded) ones, in the page's order.
@@ -94,7 +94,7 @@ export function structureFailed(m) {
 }
 
 // Which slice field a panel shows, from its title (the core's structure_panels order and titles).
-const QUANTITIES = [["potential", "potential"], ["inverse mass", "inverse_mass"], ["force", "force"], ["acceleration", "acceleration"]];
+const QUANTITIES = [["potential", "potential"], ["inverse mass", "inverse_mass"], ["force", "force"], ["acceleration", "acceleration"], ["moving", "moving"]];
 
 /** (Re)paints the latest answer: one canvas per panel, two a row; the gauge sentence. */
 export function redrawStructure() {

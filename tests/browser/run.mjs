@@ -240,7 +240,8 @@ async function checkBest(page) {
 // that have that quantity (series names and counts from the canvases' data-* hooks), each model's
 // curve inked in its colour, and the gauge sentence with every model's k.
 const DEFAULT_STRUCTURE = [["potential", ["truth", "hnn"]], ["inverse mass", ["truth", "node-so", "hnn"]],
-  ["force", ["truth", "node-so", "hnn"]], ["acceleration", ["truth", "node", "node-so", "hnn"]]];
+  ["force", ["truth", "node-so", "hnn"]], ["acceleration", ["truth", "node", "node-so", "hnn"]],
+  ["moving", ["truth", "node", "node-so", "hnn"]]];
 // `hidden`: models whose curve may lie under another's (the same physics learned twice: CLNN under CHNN).
 async function checkStructure(page, coordinate, afterReq = 0, want = DEFAULT_STRUCTURE, labels = ["NODE+SO", "HNN"], hidden = []) {
   await page.waitForFunction(([c, r]) => {
@@ -268,8 +269,8 @@ async function checkStructure(page, coordinate, afterReq = 0, want = DEFAULT_STR
     });
     return { panels, count: document.getElementById("structure-panels").dataset.panels, gauge: document.getElementById("structure-gauge").textContent };
   });
-  assert.equal(r.panels.length, 4, `structure panels: ${JSON.stringify(r.panels.map((p) => p.title))}`);
-  assert.equal(r.count, "4");
+  assert.equal(r.panels.length, want.length, `structure panels: ${JSON.stringify(r.panels.map((p) => p.title))}`);
+  assert.equal(r.count, String(want.length));
   r.panels.forEach((p, i) => {
     assert.ok(p.title.startsWith(want[i][0]), `panel ${i} is "${p.title}", not ${want[i][0]}`);
     assert.ok(p.xLabel.startsWith(`q${coordinate + 1} `), `panel "${p.title}" is along "${p.xLabel}", not q${coordinate + 1}`);
@@ -964,7 +965,8 @@ test("(13) the coordinates-and-constraints preset: CHNN, CLNN and the constraine
   assert.equal(drawn.ghosts, 5, "one ghost per model in the animation");
   assert.equal(await page.evaluate(() => document.getElementById("plot-phase").dataset.series), "6", "the truth and five models in the phase portrait");
   await checkStructure(page, 0, 0, [["potential", ["truth", "hnn", "clnn", "chnn"]], ["inverse mass", ["truth", "node-so", "hnn", "clnn", "chnn"]],
-    ["force", ["truth", "node-so", "hnn", "clnn", "chnn"]], ["acceleration", ["truth", "node-so", "hnn", "constrained-node-so", "clnn", "chnn"]]],
+    ["force", ["truth", "node-so", "hnn", "clnn", "chnn"]], ["acceleration", ["truth", "node-so", "hnn", "constrained-node-so", "clnn", "chnn"]],
+    ["moving", ["truth", "node-so", "hnn", "constrained-node-so", "clnn", "chnn"]]],
   ["NODE+SO", "HNN", "CLNN", "CHNN"], ["clnn"]);
   await checkPlots(page, "constraints preset");
   mkdirSync(ARTIFACTS, { recursive: true });

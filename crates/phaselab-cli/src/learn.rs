@@ -501,7 +501,7 @@ pub struct EvalArgs {
     #[arg(long)]
     json: bool,
     /// Also draw what the model learned against the true system along one coordinate (potential,
-    /// inverse mass, force and acceleration at rest): structure.png, .svg and .json beside the
+    /// inverse mass, force and acceleration at rest, and moving): structure.png, .svg and .json beside the
     /// checkpoint.
     #[arg(long)]
     plot_structure: bool,

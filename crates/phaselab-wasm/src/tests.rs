@@ -212,8 +212,8 @@ fn default_settings_show_the_papers_point() {
         let panels = view["panels"].as_array().unwrap();
         assert_eq!(
             panels.len(),
-            4,
-            "potential, inverse mass, force, acceleration"
+            5,
+            "potential, inverse mass, force, acceleration at rest and moving"
         );
         let acceleration = panels[3]["series"].as_array().unwrap();
         let names: Vec<&str> = acceleration

@@ -10,6 +10,9 @@
 //! with p -> p / k moves nothing. So the learned profiles are shown in the truth's gauge: V fitted
 //! to the true V in scale k and offset (models without H: M^-1 fitted in scale), then k V,
 //! M^-1 / k and k F; the acceleration needs no gauge.
+//! At rest drag does nothing, so one more profile moves: the acceleration a_c(q, v = s e_c) at a
+//! typical speed s of q_c in the data (its median |v_c|), from the model's own rollout over a short
+//! step h, (v(h) - v(0)) / h; the truth's from the physics, drag included.
 //! A model on body points (CHNN, CLNN, the constrained NODE+SO) is read through the map x(q) with
 //! its Jacobian J = dx/dq: V(q) = V(x(q)), M(q) = J^T M_x J with its learned masses M_x,
 //! F = -J^T grad_x V, and at rest x'' = J q'', so q'' = (J^T J)^-1 J^T x'' of its constrained
@@ -52,6 +55,10 @@ pub struct StructureSlice {
     pub force: Option<Profile>,
     /// None for hnn-general, whose velocity needs the Hessian of H in p.
     pub acceleration: Option<Profile>,
+    /// The acceleration a_c moving at v_c = `speed` (the other velocities zero): where drag shows.
+    pub moving: Option<Profile>,
+    /// The speed s of that profile: the median |v_c| in the data.
+    pub speed: f64,
 }
 
 /// A slice that cannot be taken.
@@ -155,6 +162,19 @@ pub fn learned_structure(
         })
         .collect();
 
+    // A typical speed of q_c: its median |v_c| over the data (1 where nothing moves).
+    let speed = {
+        let mut sp: Vec<f64> = (0..data.n)
+            .flat_map(|i| (0..data.t).map(move |k| (i, k)))
+            .map(|(i, k)| data.state(i, k).1[c].abs())
+            .filter(|x| x.is_finite())
+            .collect();
+        sp.sort_by(f64::total_cmp);
+        sp.get(sp.len() / 2)
+            .copied()
+            .filter(|&x| x > 0.0)
+            .unwrap_or(1.0)
+    };
     // The truth, in f64; NaN where the mass matrix is singular (left out of the slice).
     let truths: Vec<Option<[f64; 4]>> = qs.iter().map(|q| truth_at(sys, q, c)).collect();
     let singular = truths.iter().filter(|t| t.is_none()).count();
@@ -174,6 +194,20 @@ pub fn learned_structure(
             .collect()
     };
     let (t_v, t_minv, t_f, t_a) = (column(0), column(1), column(2), column(3));
+    let t_moving: Vec<f64> = qs
+        .iter()
+        .zip(&truths)
+        .map(|(q, t)| {
+            let mut v = vec![0.0; d];
+            v[c] = speed;
+            let mut a = vec![0.0; d];
+            match (t, sys.acceleration(q, &v, &mut a)) {
+                (Some(_), Ok(())) => a[c],
+                _ => f64::NAN,
+            }
+        })
+        .collect();
+    let moving = keep_where(moving_acceleration(m, sys, &qs, c, speed), &truths);
 
     let learned = match m.kind().is_constrained() {
         true => constrained_profiles(m, sys, &qs, c),
@@ -245,7 +279,66 @@ pub fn learned_structure(
         inverse_mass: inverse_mass.map(|v| profile(v, &t_minv)),
         force: force.map(|v| profile(v, &t_f)),
         acceleration: acceleration.map(|v| profile(v, &t_a)),
+        moving: Some(profile(moving, &t_moving)),
+        speed,
     })
+}
+
+/// `v` with NaN where the truth is left out.
+fn keep_where(v: Vec<f64>, truths: &[Option<[f64; 4]>]) -> Vec<f64> {
+    v.into_iter()
+        .zip(truths)
+        .map(|(x, t)| if t.is_some() { x } else { f64::NAN })
+        .collect()
+}
+
+/// The model's a_c at (q, v = s e_c) for every q, from its own rollout over one short step h:
+/// (v_c(h) - v_c(0)) / h (a model on body points starts from x(q), J(q) v and its end state is
+/// read back in generalised coordinates).
+fn moving_acceleration(
+    m: &DynamicsModel,
+    sys: &dyn System,
+    qs: &[Vec<f64>],
+    c: usize,
+    s: f64,
+) -> Vec<f64> {
+    const H: f64 = 1e-3;
+    let (n, d) = (qs.len(), qs[0].len());
+    let device = m.main.devices()[0].clone();
+    let constrained = m.kind().is_constrained();
+    let starts: Vec<Vec<f64>> = qs
+        .iter()
+        .map(|q| {
+            let mut v = vec![0.0; d];
+            v[c] = s;
+            match constrained {
+                true => {
+                    let (x, xd) = sys.cartesian(q, &v);
+                    x.into_iter().chain(xd).collect()
+                }
+                false => q.iter().copied().chain(v).collect(),
+            }
+        })
+        .collect();
+    let w = starts[0].len();
+    let flat: Vec<f32> = starts.iter().flatten().map(|&x| x as f32).collect();
+    let z0 = Tensor::<2>::from_data(TensorData::new(flat, [n, w]), &device);
+    let (path, _) = m.rollout(z0, 2, H, &crate::solve::Solver::default());
+    // Both ends as the rollout holds them (in f32), so that the rounding of the start cancels.
+    let at = |k: usize| values(path.clone().narrow(1, k, 1).reshape([n, w]));
+    let (start, end) = (at(0), at(1));
+    let v_c = |rows: &[f64], i: usize| {
+        let row = &rows[i * w..(i + 1) * w];
+        match constrained {
+            true => sys
+                .generalised(&row[..w / 2], &row[w / 2..])
+                .map_or(f64::NAN, |st| st.v[c]),
+            false => row[d + c],
+        }
+    };
+    (0..n)
+        .map(|i| (v_c(&end, i) - v_c(&start, i)) / H)
+        .collect()
 }
 
 /// The true (V, (M^-1)_cc, F_c, a_c) at rest at q; None where the mass matrix is singular or so
@@ -617,6 +710,9 @@ mod tests {
             let a0 = distance(before.acceleration.as_ref().unwrap());
             eprintln!("{kind}: acceleration {a0:.3} -> {a:.3}");
             assert!(a < 0.25 && a < 0.5 * a0, "{kind}: acceleration {a0} -> {a}");
+            let mv = distance(after.moving.as_ref().unwrap());
+            eprintln!("{kind}: moving {mv:.3}");
+            assert!(mv < 0.25, "{kind}: moving acceleration {mv}");
             let energy = matches!(kind, ModelKind::Hnn | ModelKind::Clnn | ModelKind::Chnn);
             let structured = energy || kind == ModelKind::NodeSo;
             assert_eq!(after.force.is_some(), structured, "{kind}");
@@ -637,6 +733,53 @@ mod tests {
                 eprintln!("{kind}: potential {v:.3}");
                 assert!(v < 0.25, "{kind}: potential {v}");
             }
+        }
+    }
+
+    /// The moving profile: the single pendulum's truth does not depend on its speed (no
+    /// velocity terms) and with drag it falls by drag x speed at every angle; a NODE's moving
+    /// acceleration from its short rollout is its field's dv/dt at that state.
+    #[test]
+    fn the_moving_profile_shows_drag_and_the_models_own_field() {
+        let (sys, _, test) = data("chain-pendulum:1", 10);
+        let m = ModelConfig::new(ModelKind::Node, 1, vec![true]).init(&Device::flex());
+        let s = learned_structure(&m, sys.as_ref(), &test, 0, 41).unwrap();
+        let (rest, moving) = (
+            &s.acceleration.as_ref().unwrap().truth,
+            &s.moving.as_ref().unwrap().truth,
+        );
+        for (a, b) in rest.iter().zip(moving) {
+            assert!((a - b).abs() < 1e-9 * (1.0 + a.abs()), "{a} vs {b}");
+        }
+        // the NODE's own dv/dt at (q, s), from its field directly
+        let flat: Vec<f32> =
+            s.q.iter()
+                .flat_map(|&q| [q as f32, s.speed as f32])
+                .collect();
+        let z = Tensor::<2>::from_data(TensorData::new(flat, [s.q.len(), 2]), &Device::flex());
+        let field = values(m.field(z));
+        let learned = &s.moving.as_ref().unwrap().learned;
+        for (i, a) in learned.iter().enumerate() {
+            let want = field[2 * i + 1];
+            assert!(
+                (a - want).abs() < 2e-2 * (1.0 + want.abs()),
+                "at {}: {a} vs {want}",
+                s.q[i]
+            );
+        }
+        let (drag, _, test) = data("chain-pendulum-drag:1", 10);
+        let s = learned_structure(&m, drag.as_ref(), &test, 0, 41).unwrap();
+        let (rest, moving) = (
+            &s.acceleration.as_ref().unwrap().truth,
+            &s.moving.as_ref().unwrap().truth,
+        );
+        let gap: Vec<f64> = rest.iter().zip(moving).map(|(a, b)| a - b).collect();
+        assert!(gap[0] > 0.0, "drag does not slow the pendulum: {gap:?}");
+        for g in &gap {
+            assert!(
+                (g - gap[0]).abs() < 1e-9 * gap[0],
+                "the drag term varies with the angle: {gap:?}"
+            );
         }
     }
 

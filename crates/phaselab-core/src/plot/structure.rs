@@ -1,5 +1,6 @@
 //! The learned structure beside the true system's along one coordinate (`metrics::learned_structure`):
-//! potential, inverse mass, force and acceleration at rest, one panel each, truth solid and every
+//! potential, inverse mass, force and acceleration at rest, and the acceleration moving (where drag
+//! shows), one panel each, truth solid and every
 //! model dashed in its colour.
 
 use super::canvas::{blank, PlotError};
@@ -13,7 +14,8 @@ pub fn structure_panels(slices: &[StructureSlice]) -> Vec<LinesSpec> {
     };
     // Coordinates are counted from 1, as the phase portrait's q1, v1.
     let c = first.coordinate + 1;
-    let quantities: [(String, fn(&StructureSlice) -> Option<&Profile>); 4] = [
+    let speed = first.speed;
+    let quantities: [(String, fn(&StructureSlice) -> Option<&Profile>); 5] = [
         ("potential V(q)".into(), |s| s.potential.as_ref()),
         (format!("inverse mass (M^-1)_{c}{c}"), |s| {
             s.inverse_mass.as_ref()
@@ -24,6 +26,11 @@ pub fn structure_panels(slices: &[StructureSlice]) -> Vec<LinesSpec> {
         (format!("acceleration at rest a{c}"), |s| {
             s.acceleration.as_ref()
         }),
+        // where drag shows: the same acceleration with q{c} moving at a typical speed
+        (
+            format!("moving: acceleration a{c} at v{c} = {speed:.2}"),
+            |s| s.moving.as_ref(),
+        ),
     ];
     quantities
         .iter()
