@@ -85,6 +85,11 @@ export function updateVerdict() {
     ? "Finzi, Wang, Wilson: Simplifying Hamiltonian and Lagrangian neural networks via explicit constraints (NeurIPS 2020), arXiv:2010.13581"
     : "Gruver, Finzi, Stanton, Wilson: Deconstructing the inductive biases of Hamiltonian neural networks (ICLR 2022), arXiv:2202.04836";
   // the claim first, then what this run shows of it
+  // every model on the page is accounted for: those the claim does not speak of, by name
+  const read = new Set(ctx.controls ? ["node", "node-so", "hnn-forced"]
+    : ctx.drag ? ["node", "node-so", "hnn", "hnn-forced"]
+    : constraints ? ["node-so", "hnn", "constrained-node-so", "clnn", "chnn"] : ["node", "node-so", "hnn"]);
+  const aside = v.order.filter((r) => !read.has(r.kind)).map((r) => `${r.label} (${fmt(r.gerr)})`);
   box.replaceChildren(
     span("v-claim", constraints ? "The claim: " : "The paper's claim: "),
     link,
@@ -94,6 +99,7 @@ export function updateVerdict() {
     document.createTextNode(" rollout error (lower is better): "),
     span(`v-reading ${v.claim}`, reading),
     document.createTextNode(". "),
+    ...(aside.length ? [span("v-aside", `Not part of this claim: ${aside.join(", ")}. `)] : []),
     span("v-noise", noiseLine(v.order)),
   );
 }

@@ -55,7 +55,12 @@ pub fn structure_panels(slices: &[StructureSlice]) -> Vec<LinesSpec> {
             }));
             Some(LinesSpec {
                 title: title.clone(),
-                x_label: format!("q{c} (others held at their median in the data, v = 0)"),
+                x_label: match title.starts_with("moving") {
+                    true => {
+                        format!("q{c} (others held at their median in the data, v{c} = {speed:.2})")
+                    }
+                    false => format!("q{c} (others held at their median in the data, v = 0)"),
+                },
                 series,
                 ..Default::default()
             })
