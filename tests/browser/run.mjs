@@ -392,6 +392,10 @@ test("(1) the page loads cleanly; default CPU training lowers every loss and fil
   await page.click("#settings-toggle");
   await page.waitForTimeout(800); // the plots redraw at the new width
   await checkPlots(page, "phone");
+  // no caption is cut short on the phone
+  const cut = await page.evaluate(() => [...document.querySelectorAll(".card figcaption")]
+    .filter((f) => f.scrollWidth > f.clientWidth + 1).map((f) => f.textContent.trim()));
+  assert.deepEqual(cut, [], "captions cut short on a phone");
   await page.screenshot({ path: join(ARTIFACTS, "playground-phone.png"), fullPage: true });
   // clicking the phase portrait starts every model (and the truth) from a new state
   await page.setViewportSize({ width: 1280, height: 800 });
