@@ -37,7 +37,9 @@ fi
 # whose missing libGLdispatch.so.0 makes the NVIDIA ICD fail in vkCreateInstance): unpack the
 # loader packages brought from a build machine (tools/gpu/fetch-loader.sh) into / and run ldconfig,
 # the recipe known to work there. VULKAN_ROOT elsewhere puts them on LD_LIBRARY_PATH instead.
-have() { ldconfig -p | grep -q "$1"; }
+# (grep -c reads the whole list: grep -q would stop early, and under pipefail ldconfig's SIGPIPE
+# would read as "missing")
+have() { ldconfig -p | grep -c "$1" >/dev/null; }
 if ! have 'libvulkan.so.1' || ! have 'libGLdispatch.so.0'; then
   debs=${DEBS:-.gl}
   root=${VULKAN_ROOT:-/}
