@@ -214,14 +214,7 @@ pub fn learned_structure(
         false => generalised_profiles(m, &qs, c),
     };
     // The learned values where the truth is left out are left out too.
-    let keep = |v: Option<Vec<f64>>| {
-        v.map(|v| {
-            v.into_iter()
-                .zip(&truths)
-                .map(|(x, t)| if t.is_some() { x } else { f64::NAN })
-                .collect::<Vec<f64>>()
-        })
-    };
+    let keep = |v: Option<Vec<f64>>| v.map(|v| keep_where(v, &truths));
     let Learned {
         potential,
         inverse_mass,
