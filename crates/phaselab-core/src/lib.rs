@@ -17,5 +17,8 @@ pub mod solve;
 pub mod stats;
 pub mod train;
 
+#[cfg(test)]
+mod test_child;
+
 /// phaselab's version, written into every file it produces.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

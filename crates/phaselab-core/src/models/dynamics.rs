@@ -3,9 +3,13 @@
 //! their edges: p0 = M(q0) v0, readout v = M^-1(q) p.
 
 use super::constrained_acceleration::ConstraintOps;
+use super::dissipation::{dissipation_gradient, port_damping};
 use super::features::{halves, CosSin};
 use super::hamiltonian::{stabilise, Form, Hamiltonian};
 use super::kind::ModelKind;
+use super::lagrangian::{
+    delan_acceleration, delan_energies, lnn_acceleration, lnn_energy, lnn_lagrangian,
+};
 use super::learned_masses::LearnedMasses;
 use super::mass_matrix::{Lower, MassNet};
 use super::mlp::Mlp;
@@ -137,13 +141,25 @@ impl ModelConfig {
             | ModelKind::NodeSoSymreg
             | ModelKind::NodeSoDirect
             | ModelKind::ConstrainedNodeSo => (f + d, d),
-            ModelKind::Hnn | ModelKind::HnnForced | ModelKind::Clnn | ModelKind::Chnn => (f, 1),
-            ModelKind::HnnGeneral => (f + d, 1),
+            ModelKind::Hnn
+            | ModelKind::HnnForced
+            | ModelKind::Clnn
+            | ModelKind::Chnn
+            | ModelKind::Delan
+            | ModelKind::PortHnn
+            | ModelKind::DHnn => (f, 1),
+            ModelKind::HnnGeneral | ModelKind::Lnn => (f + d, 1),
+        };
+        let extra = match self.kind {
+            ModelKind::HnnForced => Some(self.sizes(f + d, 2 * d)),
+            ModelKind::PortHnn => Some(self.sizes(f, d * d)),
+            ModelKind::DHnn => Some(self.sizes(f + d, 1)),
+            _ => None,
         };
         (
             self.sizes(main_io.0, main_io.1),
-            (self.kind.uses_momenta() && !self.kind.is_constrained()).then(|| self.sizes(f, d * d)),
-            (self.kind == ModelKind::HnnForced).then(|| self.sizes(f + d, 2 * d)),
+            self.kind.has_mass_net().then(|| self.sizes(f, d * d)),
+            extra,
         )
     }
 
@@ -203,8 +219,10 @@ impl ModelConfig {
 pub struct DynamicsModel {
     pub main: Mlp,
     pub mass: Option<MassNet>,
-    /// The forcing network F(phi(q), p) that hnn-forced adds to J grad H (SymODEN-style), so it
-    /// can dissipate. Named `extra` because checkpoints key their weights by field name.
+    /// The second network of the dissipative HNNs: hnn-forced's forcing F(phi(q), p) added to
+    /// J grad H (SymODEN-style), port-hnn's damping factor L_D(phi(q)), d-hnn's dissipation
+    /// D(phi(q), p) (`models::dissipation`). Named `extra` because checkpoints key their
+    /// weights by field name.
     pub extra: Option<Mlp>,
     /// CLNN's learned masses of the body points.
     pub masses: Option<LearnedMasses>,
@@ -250,10 +268,12 @@ impl DynamicsModel {
     /// The learned Hamiltonian of the HNN family (None for the other models).
     pub fn learned_hamiltonian(&self) -> Option<Hamiltonian<'_>> {
         let form = match self.kind() {
-            ModelKind::Hnn | ModelKind::HnnForced => Form::Separable {
-                potential: &self.main,
-                mass: self.mass(),
-            },
+            ModelKind::Hnn | ModelKind::HnnForced | ModelKind::PortHnn | ModelKind::DHnn => {
+                Form::Separable {
+                    potential: &self.main,
+                    mass: self.mass(),
+                }
+            }
             ModelKind::HnnGeneral => Form::General(&self.main),
             _ => return None,
         };
@@ -266,21 +286,43 @@ impl DynamicsModel {
     /// The vector field in the model's own state ([q, v] or [q, p]), [B, 2D] -> [B, 2D]:
     ///   node: dz/dt = MLP(phi(q), v);  node-so-direct: dq/dt = v, dv/dt = MLP(phi(q), v);
     ///   node-so(-symreg): dq/dt = M^-1(q) p, dp/dt = MLP(phi(q), p);
-    ///   HNN family: J grad H (stabilised where set), plus the forcing network for hnn-forced.
+    ///   HNN family: J grad H (stabilised where set), plus the forcing network for hnn-forced;
+    ///   port-hnn and d-hnn: J grad H plus their dissipation (`models::dissipation`), stabilised;
+    ///   delan, lnn: dq/dt = v, dv/dt from the Euler–Lagrange equations (`models::lagrangian`).
     pub fn field(&self, s: Tensor<2>) -> Tensor<2> {
         let (q, x) = halves(s.clone());
         if let Some(h) = self.learned_hamiltonian() {
             let f = h.field(q.clone(), x.clone());
+            let f = match (self.kind(), &self.extra) {
+                (ModelKind::PortHnn, Some(nn)) => {
+                    let d = self.config.dof;
+                    let damping = port_damping(nn, &self.emb, q.clone(), f.clone().narrow(1, 0, d));
+                    let zero = damping.zeros_like();
+                    f + Tensor::cat(vec![zero, damping], 1)
+                }
+                (ModelKind::DHnn, Some(nn)) => {
+                    f + dissipation_gradient(nn, &self.emb, q.clone(), x.clone())
+                }
+                _ => f,
+            };
             let f = match self.config.stabiliser {
                 true => stabilise(f, s),
                 false => f,
             };
-            return match &self.extra {
-                Some(nn) => f + nn.forward(self.input(q, x)),
-                None => f,
+            return match (self.kind(), &self.extra) {
+                (ModelKind::HnnForced, Some(nn)) => f + nn.forward(self.input(q, x)),
+                _ => f,
             };
         }
         match self.kind() {
+            ModelKind::Delan => {
+                let a = delan_acceleration(&self.main, self.mass(), &self.emb, q, x.clone());
+                Tensor::cat(vec![x, a], 1)
+            }
+            ModelKind::Lnn => {
+                let a = lnn_acceleration(&self.main, &self.emb, q, x.clone());
+                Tensor::cat(vec![x, a], 1)
+            }
             ModelKind::Node => self.main.forward(self.input(q, x)),
             ModelKind::ConstrainedNodeSo | ModelKind::Clnn => self.constrained_field(q, x),
             ModelKind::Chnn => self.chnn_field(q, x),
@@ -369,6 +411,34 @@ impl DynamicsModel {
     /// The learned Hamiltonian H(q, p) [B, 1] of an HNN (None for the others).
     pub fn hamiltonian(&self, s: Tensor<2>) -> Option<Tensor<2>> {
         self.learned_hamiltonian().map(|h| h.value(s))
+    }
+
+    /// The learned Lagrangian L(q, v) [B, 1] of a Lagrangian network at data states z = [q, v]
+    /// (None for the others).
+    pub fn lagrangian(&self, z: Tensor<2>) -> Option<Tensor<2>> {
+        let (q, v) = halves(z);
+        match self.kind() {
+            ModelKind::Delan => {
+                let (t, pot) = delan_energies(&self.main, self.mass(), &self.emb, q, v);
+                Some(t - pot)
+            }
+            ModelKind::Lnn => Some(lnn_lagrangian(&self.main, &self.emb, q, v)),
+            _ => None,
+        }
+    }
+
+    /// The learned energy E = v·∇_vL − L [B, 1] of a Lagrangian network at data states z
+    /// (None for the others).
+    pub fn lagrangian_energy(&self, z: Tensor<2>) -> Option<Tensor<2>> {
+        let (q, v) = halves(z);
+        match self.kind() {
+            ModelKind::Delan => {
+                let (t, pot) = delan_energies(&self.main, self.mass(), &self.emb, q, v);
+                Some(t + pot)
+            }
+            ModelKind::Lnn => Some(lnn_energy(&self.main, &self.emb, q, v)),
+            _ => None,
+        }
     }
 
     /// Data state [q, v] -> model state.

@@ -31,10 +31,22 @@ pub enum ModelKind {
     /// Constrained Hamiltonian NN (Finzi, Wang and Wilson 2020): H = pᵀM⁻¹p/2 + V(x) on body
     /// points with learned masses, dz/dt = P J∇H projected onto the constraints and their rates.
     Chnn,
+    /// Deep Lagrangian Network (Lutter, Ritter and Peters 2019): L = ½ vᵀM(q)v − V(q) with
+    /// M = L Lᵀ learned, q̈ = M⁻¹(½ ∂_q(vᵀMv) − Ṁv − ∂_qV).
+    Delan,
+    /// Lagrangian NN (Cranmer et al. 2020): L(q, v) one MLP,
+    /// q̈ = (∇_v∇_vᵀL)⁻¹ [∇_qL − (∇_q∇_vᵀL) v].
+    Lnn,
+    /// Port-Hamiltonian HNN (Dissipative SymODEN, Zhong, Dey and Chakraborty 2020): the HNN's
+    /// H and dz/dt = (J − R(q)) ∇H with R = diag(0, D(q)), D = L_D L_Dᵀ learned.
+    PortHnn,
+    /// Dissipative HNN (Sosanya and Greydanus 2022): the HNN's H and dz/dt = J∇H + ∇D(q, p),
+    /// a second scalar network D (a Helmholtz decomposition).
+    DHnn,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 10] = [
+    pub const ALL: [ModelKind; 14] = [
         ModelKind::Node,
         ModelKind::NodeSo,
         ModelKind::NodeSoDirect,
@@ -45,6 +57,10 @@ impl ModelKind {
         ModelKind::ConstrainedNodeSo,
         ModelKind::Clnn,
         ModelKind::Chnn,
+        ModelKind::Delan,
+        ModelKind::Lnn,
+        ModelKind::PortHnn,
+        ModelKind::DHnn,
     ];
 
     /// The paper's models: they learn from any coordinates, generalised or Cartesian.
@@ -72,6 +88,29 @@ impl ModelKind {
         ModelKind::Chnn,
     ];
 
+    /// Every model that learns in generalised coordinates: the paper's, the Lagrangian networks
+    /// and the dissipative HNNs.
+    pub const GENERALISED: [ModelKind; 11] = [
+        ModelKind::Node,
+        ModelKind::NodeSo,
+        ModelKind::NodeSoDirect,
+        ModelKind::NodeSoSymreg,
+        ModelKind::Hnn,
+        ModelKind::HnnGeneral,
+        ModelKind::HnnForced,
+        ModelKind::Delan,
+        ModelKind::Lnn,
+        ModelKind::PortHnn,
+        ModelKind::DHnn,
+    ];
+
+    /// The Lagrangian networks: second-order by construction, with a learned, conserved energy.
+    pub const LAGRANGIAN: [ModelKind; 2] = [ModelKind::Delan, ModelKind::Lnn];
+
+    /// The HNNs with a dissipation that has structure (it can only remove the learned energy, or
+    /// is a gradient field beside J∇H).
+    pub const DISSIPATIVE: [ModelKind; 2] = [ModelKind::PortHnn, ModelKind::DHnn];
+
     /// The models that know the system's constraints: they learn on its body points.
     pub const CONSTRAINED: [ModelKind; 3] = [
         ModelKind::ConstrainedNodeSo,
@@ -91,6 +130,10 @@ impl ModelKind {
             ModelKind::ConstrainedNodeSo => "constrained-node-so",
             ModelKind::Clnn => "clnn",
             ModelKind::Chnn => "chnn",
+            ModelKind::Delan => "delan",
+            ModelKind::Lnn => "lnn",
+            ModelKind::PortHnn => "port-hnn",
+            ModelKind::DHnn => "d-hnn",
         }
     }
 
@@ -107,6 +150,10 @@ impl ModelKind {
             ModelKind::ConstrainedNodeSo => "constrained NODE+SO",
             ModelKind::Clnn => "CLNN",
             ModelKind::Chnn => "CHNN",
+            ModelKind::Delan => "DeLaN",
+            ModelKind::Lnn => "LNN",
+            ModelKind::PortHnn => "port-Hamiltonian HNN",
+            ModelKind::DHnn => "D-HNN",
         }
     }
 
@@ -123,6 +170,10 @@ impl ModelKind {
             ModelKind::ConstrainedNodeSo => "on the body points x with the known constraints: dx/dt = v, an MLP learns dv/dt(x, v), projected so the constraints hold (no energy)",
             ModelKind::Clnn => "constrained Lagrangian NN: V(x) an MLP, learned masses, dv/dt = -M^-1 grad V projected onto the constraints",
             ModelKind::Chnn => "constrained Hamiltonian NN: H = p^T M^-1 p / 2 + V(x) with learned masses, dz/dt = P J grad H projected onto the constraints",
+            ModelKind::Delan => "Deep Lagrangian Network: L = v^T M(q) v / 2 - V(q) with M = L L^T learned, dv/dt = M^-1 (grad_q T - dM/dt v - grad V)",
+            ModelKind::Lnn => "Lagrangian NN: one MLP L(q, v), dv/dt = (d2L/dv2)^-1 (dL/dq - d2L/dv dq v), from its exact second derivatives",
+            ModelKind::PortHnn => "port-Hamiltonian HNN: the HNN's H, dz/dt = (J - R(q)) grad H with R = diag(0, D(q)) positive semi-definite, so it can only lose energy",
+            ModelKind::DHnn => "dissipative HNN: the HNN's H plus a second scalar network D(q, p), dz/dt = J grad H + grad D",
         }
     }
 
@@ -152,7 +203,15 @@ impl ModelKind {
                 | ModelKind::NodeSoDirect
                 | ModelKind::ConstrainedNodeSo
                 | ModelKind::Clnn
+                | ModelKind::Delan
+                | ModelKind::Lnn
         )
+    }
+
+    /// Whether the model has a learned mass matrix M(q) of generalised coordinates
+    /// (`models::mass_matrix`): M⁻¹ = L Lᵀ for the [q, p] models, M = L Lᵀ for DeLaN.
+    pub fn has_mass_net(self) -> bool {
+        (self.uses_momenta() && !self.is_constrained()) || self == ModelKind::Delan
     }
 
     /// Whether the model has a stabiliser, on by default: the HNN family's (the field zeroed where
@@ -166,7 +225,11 @@ impl ModelKind {
     pub fn is_hamiltonian(self) -> bool {
         matches!(
             self,
-            ModelKind::Hnn | ModelKind::HnnGeneral | ModelKind::HnnForced
+            ModelKind::Hnn
+                | ModelKind::HnnGeneral
+                | ModelKind::HnnForced
+                | ModelKind::PortHnn
+                | ModelKind::DHnn
         )
     }
 }

@@ -41,20 +41,21 @@ pub(crate) fn masks(d: usize, device: &Device) -> (Tensor<3>, Tensor<3>) {
     )
 }
 
+/// L(q) [B, D, D] from `net`'s D² outputs on phi(q): strictly lower entries as they are, the
+/// diagonal softplus(.) + `eps` (a positive-definite L Lᵀ for eps > 0, semi-definite for 0).
+pub fn lower_from(net: &Mlp, d: usize, emb: &CosSin, q: Tensor<2>, eps: f64) -> Lower {
+    let feat = emb.embed(q);
+    let [b, _] = feat.dims();
+    let rt = net.forward(feat.clone()).reshape([b, d, d]).swap_dims(1, 2);
+    let (strict, diag) = masks(d, &rt.device());
+    let l = rt.clone() * strict + diag * softplus(rt.clone(), 1.0).add_scalar(eps);
+    Lower { l, rt, feat }
+}
+
 impl MassNet {
     /// L(q) for q [B, D].
     pub fn lower(&self, emb: &CosSin, q: Tensor<2>) -> Lower {
-        let d = self.dof;
-        let feat = emb.embed(q);
-        let [b, _] = feat.dims();
-        let rt = self
-            .net
-            .forward(feat.clone())
-            .reshape([b, d, d])
-            .swap_dims(1, 2);
-        let (strict, diag) = masks(d, &rt.device());
-        let l = rt.clone() * strict + diag * softplus(rt.clone(), 1.0).add_scalar(EPS);
-        Lower { l, rt, feat }
+        lower_from(&self.net, self.dof, emb, q, EPS)
     }
 
     /// M^-1(q) p = L (L^T p) for p [B, D].

@@ -270,6 +270,45 @@ impl Mlp {
         (a, t)
     }
 
+    /// The gradient of a scalar-output MLP and its tangents along K input directions
+    /// (forward-over-reverse, so Hessian-vector products): x [B, in], t [B, K, in] ->
+    /// (∇f [B, in], (∇²f) t [B, K, in]). With s_k = 1 − a_k², going down from g = W_outᵀ:
+    ///   δ_k = g ⊙ s_k,  δ̇_k = ġ ⊙ s_k − 2 g ⊙ a_k ⊙ ȧ_k,  g ← δ_k W_kᵀ,  ġ ← δ̇_k W_kᵀ,
+    /// with the forward tangents ȧ_k = (ȧ_{k−1} W_k) ⊙ s_k. The Lagrangian NN's q̈ needs these.
+    pub fn gradient_tangents(&self, x: Tensor<2>, t: Tensor<3>) -> (Tensor<2>, Tensor<3>) {
+        let last = self.layers.len() - 1;
+        let [n, k, i] = t.dims();
+        let mut a = x;
+        let mut ta = t;
+        let mut acts = Vec::with_capacity(last);
+        for (j, l) in self.layers.iter().enumerate().take(last) {
+            a = self.layer(j, a);
+            let s = (a.clone() * a.clone()).neg().add_scalar(1.0);
+            ta = Self::tangents_times_w(l, ta) * s.unsqueeze_dim::<3>(1);
+            acts.push((a.clone(), ta.clone()));
+        }
+        let ones = Tensor::ones([n, 1], &a.device());
+        let mut g = Self::times_wt(&self.layers[last], ones);
+        // ġ is zero above the last hidden layer (the output weights are constants of x).
+        let mut gt: Option<Tensor<3>> = None;
+        for j in (0..last).rev() {
+            let (a, ta) = &acts[j];
+            let s = (a.clone() * a.clone()).neg().add_scalar(1.0);
+            let cross = (g.clone() * a.clone()).unsqueeze_dim::<3>(1) * ta.clone().mul_scalar(-2.0);
+            let dt = match gt {
+                Some(gt) => gt * s.unsqueeze_dim::<3>(1) + cross,
+                None => cross,
+            };
+            g = Self::times_wt(&self.layers[j], dtanh_mul(g, a.clone()));
+            let w = dt.dims()[2];
+            let back = Self::times_wt(&self.layers[j], dt.reshape([n * k, w]));
+            let rows = back.dims()[1];
+            gt = Some(back.reshape([n, k, rows]));
+        }
+        let gt = gt.unwrap_or_else(|| Tensor::zeros([n, k, i], &g.device()));
+        (g, gt)
+    }
+
     /// Number of trainable scalars.
     pub fn n_params(&self) -> usize {
         self.layers

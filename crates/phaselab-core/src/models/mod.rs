@@ -3,10 +3,12 @@
 
 pub mod constrained_acceleration;
 pub mod control;
+pub mod dissipation;
 pub mod dynamics;
 pub mod features;
 pub mod hamiltonian;
 pub mod kind;
+pub mod lagrangian;
 pub mod learned_masses;
 pub mod mass_matrix;
 pub mod mlp;
@@ -19,5 +21,7 @@ pub use dynamics::{DynamicsModel, ModelConfig};
 pub use kind::ModelKind;
 pub use population::Population;
 
+#[cfg(test)]
+mod second_order_tests;
 #[cfg(test)]
 mod tests;

@@ -43,11 +43,50 @@ pub fn cholesky(a: Tensor<3>) -> Tensor<3> {
 /// X [B, C, K] with A X = B for SPD `a` [B, C, C] and `rhs` [B, C, K].
 pub fn spd_solve(a: Tensor<3>, rhs: Tensor<3>) -> Tensor<3> {
     let l = cholesky(a);
+    upper_solve(&l, lower_solve(&l, rhs))
+}
+
+/// The factors of A = L D Lᵀ (L unit lower triangular [B, C, C], D's diagonal [B, C, 1]) of a
+/// symmetric `a` whose leading minors are non-zero; it may be indefinite (no square roots):
+///   d_j = a_jj − Σ_{k<j} L_jk² d_k,  L_ij = (a_ij − Σ_{k<j} L_ik L_jk d_k) / d_j.
+pub fn ldl(a: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+    let [_, c, _] = a.dims();
+    let device = a.device();
+    let mut cols: Vec<Tensor<3>> = Vec::with_capacity(c);
+    let mut ds: Vec<Tensor<3>> = Vec::with_capacity(c);
+    for j in 0..c {
+        let mut v = a.clone().narrow(2, j, 1); // [B, C, 1]
+        if j > 0 {
+            let prev = Tensor::cat(cols.clone(), 2); // [B, C, j]
+            let d = Tensor::cat(ds.clone(), 2); // [B, 1, j]
+            let lj = (row(&prev, j) * d).swap_dims(1, 2); // [B, j, 1]
+            v = v - prev.matmul(lj);
+        }
+        let dj = row(&v, j); // [B, 1, 1]
+        let (mut below, mut unit) = (vec![0f32; c], vec![0f32; c]);
+        below[j + 1..].iter_mut().for_each(|m| *m = 1.0);
+        unit[j] = 1.0;
+        let below = Tensor::<3>::from_data(TensorData::new(below, [1, c, 1]), &device);
+        let unit = Tensor::<3>::from_data(TensorData::new(unit, [1, c, 1]), &device);
+        cols.push(v / dj.clone() * below + unit);
+        ds.push(dj);
+    }
+    (Tensor::cat(cols, 2), Tensor::cat(ds, 1))
+}
+
+/// X [B, C, K] with A X = B for a symmetric, possibly indefinite `a` [B, C, C] (`ldl`): the
+/// Lagrangian NN's ∇_v∇_vᵀL, which a network may learn with either sign.
+pub fn symmetric_solve(a: Tensor<3>, rhs: Tensor<3>) -> Tensor<3> {
+    let (l, d) = ldl(a);
+    upper_solve(&l, lower_solve(&l, rhs) / d)
+}
+
+/// Y with L Y = B for lower-triangular `l`: y_i = (b_i − L_{i, <i} Y_{<i}) / L_ii.
+fn lower_solve(l: &Tensor<3>, rhs: Tensor<3>) -> Tensor<3> {
     let c = l.dims()[1];
-    // L Y = B: y_i = (b_i − L_{i, <i} Y_{<i}) / L_ii.
     let mut ys: Vec<Tensor<3>> = Vec::with_capacity(c);
     for i in 0..c {
-        let li = row(&l, i); // [B, 1, C]
+        let li = row(l, i); // [B, 1, C]
         let mut r = row(&rhs, i);
         if i > 0 {
             let prev = Tensor::cat(ys.clone(), 1); // [B, i, K]
@@ -55,10 +94,15 @@ pub fn spd_solve(a: Tensor<3>, rhs: Tensor<3>) -> Tensor<3> {
         }
         ys.push(r / li.narrow(2, i, 1));
     }
-    // Lᵀ X = Y: x_i = (y_i − Σ_{k>i} L_ki x_k) / L_ii, from the last row up.
+    Tensor::cat(ys, 1)
+}
+
+/// X with Lᵀ X = Y: x_i = (y_i − Σ_{k>i} L_ki x_k) / L_ii, from the last row up.
+fn upper_solve(l: &Tensor<3>, y: Tensor<3>) -> Tensor<3> {
+    let c = l.dims()[1];
     let mut xs: Vec<Tensor<3>> = Vec::with_capacity(c);
     for i in (0..c).rev() {
-        let mut r = ys[i].clone();
+        let mut r = row(&y, i);
         if i + 1 < c {
             // Column i of L below the diagonal, as a row [B, 1, C − i − 1].
             let below = l
@@ -69,7 +113,7 @@ pub fn spd_solve(a: Tensor<3>, rhs: Tensor<3>) -> Tensor<3> {
             let later = Tensor::cat(xs.iter().rev().cloned().collect(), 1); // rows i+1..C
             r = r - below.matmul(later);
         }
-        xs.push(r / row(&l, i).narrow(2, i, 1));
+        xs.push(r / row(l, i).narrow(2, i, 1));
     }
     xs.reverse();
     Tensor::cat(xs, 1)
@@ -134,6 +178,53 @@ mod tests {
                     (*got as f64 - w).abs() < 2e-4 * scale,
                     "C = {c}: {got} vs {w}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn symmetric_solves_of_indefinite_systems_leave_no_residual() {
+        // A = G S Gᵀ with S = diag(±1): symmetric, indefinite, leading minors non-zero (almost
+        // surely); also the SPD problems, and −A (negative definite, as a Lagrangian NN of −L).
+        let dev = Device::flex();
+        for (c, k) in [(1, 1), (3, 2), (5, 1), (9, 3)] {
+            let b = 6;
+            let mut rng = Rng::new(40 + c as u64);
+            let (spd, rhs) = problem(b, c, k, c as u64);
+            let mut indef = vec![0.0; b * c * c];
+            for m in 0..b {
+                let g: Vec<f64> = (0..c * c).map(|_| rng.normal()).collect();
+                let s: Vec<f64> = (0..c)
+                    .map(|t| if t % 2 == 0 { 1.0 } else { -1.0 })
+                    .collect();
+                for i in 0..c {
+                    for j in 0..c {
+                        indef[m * c * c + i * c + j] =
+                            (0..c).map(|t| g[i * c + t] * s[t] * g[j * c + t]).sum();
+                    }
+                }
+            }
+            let neg: Vec<f64> = spd.iter().map(|x| -x).collect();
+            for (what, a) in [("spd", &spd), ("indefinite", &indef), ("negative", &neg)] {
+                let x = symmetric_solve(tensor(a, [b, c, c], &dev), tensor(&rhs, [b, c, k], &dev));
+                let x: Vec<f32> = x.into_data().convert::<f32>().try_into_vec().unwrap();
+                for m in 0..b {
+                    let am = &a[m * c * c..(m + 1) * c * c];
+                    let xm = &x[m * c * k..(m + 1) * c * k];
+                    let xn = xm.iter().fold(0.0f64, |t, v| t.max((*v as f64).abs()));
+                    let an = am.iter().fold(0.0f64, |t, v| t.max(v.abs()));
+                    for i in 0..c {
+                        for col in 0..k {
+                            let ax: f64 =
+                                (0..c).map(|j| am[i * c + j] * xm[j * k + col] as f64).sum();
+                            let r = ax - rhs[m * c * k + i * k + col];
+                            assert!(
+                                r.abs() < 1e-3 * an * xn.max(1.0),
+                                "{what} C = {c}: residual {r}"
+                            );
+                        }
+                    }
+                }
             }
         }
     }

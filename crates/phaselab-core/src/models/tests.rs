@@ -464,3 +464,78 @@ fn standardise_is_the_population_mean_and_std_per_column_and_the_model_applies_i
         );
     }
 }
+
+/// The Lagrangian networks conserve their learned energy E = v·∇_vL − L along their own
+/// rollouts (as the HNN its H); the port-Hamiltonian HNN's H never rises along its rollouts and
+/// falls somewhere, since dH/dt = −(∂H/∂p)ᵀ D (∂H/∂p) ≤ 0.
+#[test]
+fn lagrangian_networks_conserve_their_energy_and_port_hnn_only_loses_it() {
+    let dev = Device::flex();
+    let solver = Solver {
+        method: Method::Rk4,
+        substeps: 4,
+    };
+    let z0 = random(4, 4, 6, 0.5, &dev);
+    for kind in [ModelKind::Delan, ModelKind::Lnn, ModelKind::PortHnn] {
+        let m = config(kind, vec![true, true]).init(&dev);
+        let (data, states) = m.rollout(z0.clone(), 50, 0.02, &solver);
+        let [b, t, w] = states.dims();
+        let e = match kind {
+            ModelKind::PortHnn => m.hamiltonian(states.reshape([b * t, w])),
+            _ => m.lagrangian_energy(data.reshape([b * t, w])),
+        };
+        let e = to_vec(e.unwrap());
+        let mut fell = 0.0f32;
+        for i in 0..b {
+            let e0 = e[i * t];
+            for k in 1..t {
+                let (prev, now) = (e[i * t + k - 1], e[i * t + k]);
+                match kind {
+                    ModelKind::PortHnn => assert!(
+                        now <= prev + 1e-5 * (1.0 + e0.abs()),
+                        "{kind} trajectory {i} step {k}: H rose from {prev} to {now}"
+                    ),
+                    _ => assert!(
+                        (now - e0).abs() < 2e-4 * (1.0 + e0.abs()),
+                        "{kind} trajectory {i}: E drifted from {e0} to {now}"
+                    ),
+                }
+            }
+            fell = fell.max(e0 - e[i * t + t - 1]);
+        }
+        if kind == ModelKind::PortHnn {
+            assert!(
+                fell > 1e-4,
+                "{kind}: a fresh damping network dissipates ({fell})"
+            );
+        }
+    }
+}
+
+/// d-hnn's field is J∇H plus the gradient of its dissipation network D(phi(q), p) over the whole
+/// state, checked against autodiff of D.
+#[test]
+fn d_hnn_adds_the_gradient_of_its_dissipation_network() {
+    let dev = device();
+    let m = config(ModelKind::DHnn, vec![true, false]).init(&dev);
+    let s = random(5, 4, 8, 0.7, &dev);
+    let h = m.learned_hamiltonian().unwrap();
+    let (q, p) = features::halves(s.clone());
+    let extra = to_vec(m.field(s.clone()) - h.field(q, p));
+    let x = Tensor::<2>::from_data(s.to_data(), &dev).require_grad();
+    let (q, p) = features::halves(x.clone());
+    let d = m
+        .extra
+        .as_ref()
+        .unwrap()
+        .forward(Tensor::cat(vec![m.emb.embed(q), p], 1));
+    let g = d.sum().backward();
+    let want = to_vec(x.grad(&g).unwrap());
+    assert!(max_abs(&want) > 1e-3, "a gradient to compare");
+    assert!(
+        max_diff(&extra, &want) < 1e-5 * (1.0 + max_abs(&want)),
+        "{:?} vs {:?}",
+        extra,
+        want
+    );
+}

@@ -48,6 +48,8 @@ mod run_tests;
 
 #[cfg(test)]
 mod constrained_tests;
+#[cfg(test)]
+mod lagrangian_tests;
 
 #[cfg(test)]
 mod test_data;

@@ -42,7 +42,7 @@ fn every_model_learns_beats_nothing_moves_and_second_order_beats_node() {
     // "Nothing moves", z(t) = z(0): the bar every trained model must clear on the test rollouts.
     let still = crate::metrics::mse(&test, &crate::metrics::persistence(&test)).unwrap();
     let mut mses = std::collections::HashMap::new();
-    for kind in ModelKind::PAPER {
+    for kind in ModelKind::GENERALISED {
         let mc = ModelConfig {
             width: 32,
             ..ModelConfig::new(kind, 1, sys.angular())
@@ -743,13 +743,7 @@ fn learned_h_drift_is_the_mean_worst_departure_of_the_models_own_h() {
     );
 }
 
-/// Set in a child process of the gradient test below: "f64" (every float tensor f64, where burn's
-/// own ops stand in for the fused f32 kernels) or "plain" (with PHASELAB_PLAIN_OPS).
-const GRAD_CHILD: &str = "PHASELAB_TEST_GRAD_CHILD";
-/// Where a child writes its gradients (JSON).
-const GRAD_OUT: &str = "PHASELAB_TEST_GRAD_OUT";
-const GRAD_TEST: &str =
-    "hnn_and_node_so_parameter_gradients_match_finite_differences_and_plain_ops";
+const GRAD_TEST: &str = "model_parameter_gradients_match_finite_differences_and_plain_ops";
 
 /// The gradient cases: model kinds on a small chain-pendulum:2 set (angles and a learned mass
 /// matrix), and the symplectic penalty weighted so that it counts.
@@ -763,7 +757,7 @@ fn gradient_cases(dev: &Device) -> Vec<(DynamicsModel, Chunks, TrainConfig)> {
         ..Protocol::default()
     };
     let set = p.generate(sys.as_ref(), &|_| {}).unwrap().train;
-    [ModelKind::Hnn, ModelKind::NodeSo, ModelKind::NodeSoSymreg]
+    GRADIENT_KINDS
         .into_iter()
         .map(|kind| {
             let mc = ModelConfig {
@@ -778,6 +772,17 @@ fn gradient_cases(dev: &Device) -> Vec<(DynamicsModel, Chunks, TrainConfig)> {
         })
         .collect()
 }
+
+/// The models whose parameter gradients are checked.
+const GRADIENT_KINDS: [ModelKind; 7] = [
+    ModelKind::Hnn,
+    ModelKind::NodeSo,
+    ModelKind::NodeSoSymreg,
+    ModelKind::Delan,
+    ModelKind::Lnn,
+    ModelKind::PortHnn,
+    ModelKind::DHnn,
+];
 
 const GRAD_ROWS: [usize; 6] = [0, 2, 3, 5, 7, 8];
 
@@ -807,53 +812,29 @@ fn loss_at(model: &DynamicsModel, data: &Chunks, cfg: &TrainConfig, dev: &Device
     f64s(model.batch_loss(&one, dev))[0]
 }
 
-/// Run this test in a child process in `mode`; the child's gradients [case][tensor][entry].
+/// Run this test in a child in `mode`; the child's gradients [case][tensor][entry].
 fn child_gradients(mode: &str) -> Vec<Vec<Vec<f64>>> {
-    let out =
-        std::env::temp_dir().join(format!("phaselab-grads-{mode}-{}.json", std::process::id()));
-    let _ = std::fs::remove_file(&out);
     let name = format!(
         "{}::{GRAD_TEST}",
         module_path!().split_once("::").unwrap().1
     );
-    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-    cmd.args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
-        .env(GRAD_CHILD, mode)
-        .env(GRAD_OUT, &out);
-    if mode == "plain" {
-        cmd.env("PHASELAB_PLAIN_OPS", "1");
-    } else {
-        cmd.env_remove("PHASELAB_PLAIN_OPS");
-    }
-    let o = cmd.output().expect("run the test binary");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "{mode} child failed:\n{log}");
-    let text = std::fs::read_to_string(&out)
-        .unwrap_or_else(|_| panic!("{mode} child wrote nothing:\n{log}"));
-    let _ = std::fs::remove_file(&out);
-    serde_json::from_str(&text).unwrap()
+    crate::test_child::run(&name, mode)
 }
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
-/// The training-loss gradients of HNN, NODE+SO and NODE+SO with its symplectic penalty, with
-/// respect to every parameter: in f64 against central finite differences along several
+/// The training-loss gradients of HNN, NODE+SO, NODE+SO with its symplectic penalty, the
+/// Lagrangian networks and the dissipative HNNs, with respect to every parameter: in f64 against central finite differences along several
 /// directions per parameter tensor; the f32 gradients of the fused CPU kernels and of the
 /// PHASELAB_PLAIN_OPS path (burn's own ops) against the f64 ones.
 #[test]
-fn hnn_and_node_so_parameter_gradients_match_finite_differences_and_plain_ops() {
-    let mode = std::env::var(GRAD_CHILD).ok();
+fn model_parameter_gradients_match_finite_differences_and_plain_ops() {
+    let mode = crate::test_child::mode();
     if mode.as_deref() == Some("f64") {
         // Before any tensor exists in this process: every float is f64.
-        let mut flex = Device::flex();
-        flex.configure(burn::tensor::FloatDType::F64)
-            .expect("flex in f64");
+        let flex = crate::test_child::flex_f64();
         let dev = flex.clone().autodiff();
         let mut all = Vec::new();
         for (model, data, cfg) in gradient_cases(&dev) {
@@ -897,11 +878,7 @@ fn hnn_and_node_so_parameter_gradients_match_finite_differences_and_plain_ops() 
             }
             all.push(grads);
         }
-        std::fs::write(
-            std::env::var(GRAD_OUT).unwrap(),
-            serde_json::to_string(&all).unwrap(),
-        )
-        .unwrap();
+        crate::test_child::write(&all);
         return;
     }
     let dev = Device::flex().autodiff();
@@ -911,11 +888,7 @@ fn hnn_and_node_so_parameter_gradients_match_finite_differences_and_plain_ops() 
         .collect();
     if mode.as_deref() == Some("plain") {
         assert!(crate::cpu::plain_ops(), "PHASELAB_PLAIN_OPS is set");
-        std::fs::write(
-            std::env::var(GRAD_OUT).unwrap(),
-            serde_json::to_string(&ours).unwrap(),
-        )
-        .unwrap();
+        crate::test_child::write(&ours);
         return;
     }
     assert!(
@@ -924,8 +897,7 @@ fn hnn_and_node_so_parameter_gradients_match_finite_differences_and_plain_ops() 
     );
     let exact = child_gradients("f64");
     let plain = child_gradients("plain");
-    let kinds = ["hnn", "node-so", "node-so-symreg"];
-    for (c, kind) in kinds.iter().enumerate() {
+    for (c, kind) in GRADIENT_KINDS.iter().enumerate() {
         let total = norm(&exact[c].iter().flatten().copied().collect::<Vec<_>>());
         assert!(total > 1e-3, "{kind}: a gradient to check ({total})");
         for (what, got) in [("fused f32", &ours), ("plain-ops f32", &plain)] {
