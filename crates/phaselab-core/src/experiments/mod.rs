@@ -406,6 +406,12 @@ pub enum Figure {
     /// coordinates, NODE and NODE+SO on body points, the constrained NODE+SO, CLNN and CHNN, all
     /// scored on body points: is it the coordinates, the constraints or the energy?
     Ladder,
+    /// The Lagrangian networks (DeLaN, LNN) beside NODE+SO and HNN on fig4's and fig5's chain
+    /// and spring pendulums: second order by construction, do they sit with them?
+    Lagrangian,
+    /// Structured dissipation (port-Hamiltonian HNN, D-HNN) beside NODE+SO, HNN and HNN +
+    /// forcing on fig6's drag systems: can energy structure and dissipation coexist?
+    Dissipation,
 }
 
 /// How a figure is drawn.
@@ -442,7 +448,7 @@ impl FromStr for Figure {
 }
 
 impl Figure {
-    pub const ALL: [Figure; 10] = [
+    pub const ALL: [Figure; 12] = [
         Figure::Fig2,
         Figure::Fig3,
         Figure::Fig4,
@@ -453,6 +459,8 @@ impl Figure {
         Figure::Fig9,
         Figure::Rollouts,
         Figure::Ladder,
+        Figure::Lagrangian,
+        Figure::Dissipation,
     ];
 
     pub fn name(self) -> &'static str {
@@ -467,6 +475,8 @@ impl Figure {
             Figure::Fig9 => "fig9",
             Figure::Rollouts => "rollouts",
             Figure::Ladder => "ladder",
+            Figure::Lagrangian => "lagrangian",
+            Figure::Dissipation => "dissipation",
         }
     }
 
@@ -485,6 +495,10 @@ impl Figure {
             Figure::Rollouts => "Rollout error over time beside the chaos floor",
             Figure::Ladder => {
                 "The model ladder: coordinates, constraints, energy (error on body points)"
+            }
+            Figure::Lagrangian => "Lagrangian networks: DeLaN and LNN beside NODE+SO and HNN",
+            Figure::Dissipation => {
+                "Structured dissipation on drag systems: port-Hamiltonian HNN and D-HNN"
             }
         }
     }
@@ -510,7 +524,9 @@ impl Figure {
             Figure::Fig5 => vec![NodeSo, Hnn],
             Figure::Fig6 => vec![NodeSo, HnnForced, Hnn],
             Figure::Fig8 | Figure::Fig9 => vec![Node, NodeSo, Hnn],
-            Figure::Ladder => vec![Node, NodeSo, Hnn, ConstrainedNodeSo, Clnn, Chnn],
+            Figure::Ladder => vec![Node, NodeSo, Hnn, Delan, ConstrainedNodeSo, Clnn, Chnn],
+            Figure::Lagrangian => vec![NodeSo, Hnn, Delan, Lnn],
+            Figure::Dissipation => vec![NodeSo, Hnn, HnnForced, PortHnn, DHnn],
         }
     }
 
@@ -526,7 +542,7 @@ impl Figure {
                 .collect();
         }
         use ModelKind::*;
-        let mut out: Vec<_> = [Node, NodeSo, Hnn]
+        let mut out: Vec<_> = [Node, NodeSo, Hnn, Delan]
             .map(|m| (m, Coordinates::Generalised))
             .to_vec();
         out.extend([Node, NodeSo].map(|m| (m, Coordinates::Cartesian)));
@@ -558,7 +574,7 @@ impl Figure {
         };
         let families: &[&str] = match self {
             Figure::Fig7 => return ENVIRONMENTS.iter().map(|e| e.to_string()).collect(),
-            Figure::Fig6 => &["chain-pendulum-drag", "spring-pendulum-drag"],
+            Figure::Fig6 | Figure::Dissipation => &["chain-pendulum-drag", "spring-pendulum-drag"],
             Figure::Fig9 => {
                 return vec!["gyroscope".into(), "magnet-pendulum".into(), "rotor".into()]
             }
@@ -710,11 +726,31 @@ mod tests {
     }
 
     #[test]
+    fn the_lagrangian_and_dissipation_figures_share_the_paper_figures_runs() {
+        let ids = |f: Figure| -> Vec<String> {
+            f.runs(Tier::Reference, None)
+                .iter()
+                .map(|r| r.id())
+                .collect()
+        };
+        let (lag, dis) = (ids(Figure::Lagrangian), ids(Figure::Dissipation));
+        assert_eq!(lag.len(), 6 * 4 * 3, "fig4's systems x 4 models x 3 seeds");
+        assert_eq!(dis.len(), 6 * 5 * 3, "fig6's systems x 5 models x 3 seeds");
+        // NODE+SO and HNN are fig5's and fig6's own runs, trained once.
+        let (f5, f6) = (ids(Figure::Fig5), ids(Figure::Fig6));
+        assert!(f5.iter().all(|id| lag.contains(id)));
+        assert!(f6.iter().all(|id| dis.contains(id)));
+        assert!(lag.contains(&"spring-pendulum-3__lnn__l2__seed2".to_string()));
+        assert!(dis.contains(&"chain-pendulum-drag-2-f0.4__port-hnn__l2__seed0".to_string()));
+        assert!(ids(Figure::Ladder).contains(&"rotor__delan__l2__seed1".to_string()));
+    }
+
+    #[test]
     fn the_ladder_runs_every_model_on_the_chnn_systems_in_its_coordinates() {
         let runs = Figure::Ladder.runs(Tier::Reference, None);
         assert_eq!(
             runs.len(),
-            8 * 8 * 3,
+            8 * 9 * 3,
             "systems x (model, coordinates) x seeds"
         );
         let mut ids: Vec<String> = runs.iter().map(|r| r.id()).collect();

@@ -182,9 +182,7 @@ fn ladder_claims(tier: Tier, records: &[RunRecord]) -> Vec<PaperClaim> {
             (cl, "clnn")
         };
         let ratio = c.mean / best.mean;
-        let seeds = c.n >= 2 && best.n >= 2;
-        let close = ratio <= MATCH_FACTOR || (seeds && !best.clearly_below(&c));
-        k += usize::from(close);
+        k += usize::from(c.close_behind(&best));
         parts.push(format!(
             "{sys}: constrained-node-so {:.3e} vs {name} {:.3e} (ratio {ratio:.2})",
             c.mean, best.mean
@@ -456,6 +454,7 @@ pub fn claims(tier: Tier, records: &[RunRecord]) -> Vec<PaperClaim> {
         evidence: format!("A stronger penalty is better than the weakest by more than two standard errors on {helps} of {n} systems.{named} {}", listed(&parts)),
     });
     out.extend(ladder_claims(tier, records));
+    out.extend(super::lagrangian::claims(tier, records));
     out
 }
 

@@ -13,6 +13,7 @@ mod budget;
 mod claims;
 mod fig7;
 mod ladder;
+mod lagrangian;
 mod page;
 mod tables;
 

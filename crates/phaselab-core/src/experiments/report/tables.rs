@@ -2,6 +2,7 @@
 //! model, mean ± standard error over data seeds, and a figure at two training budgets side by side.
 
 use crate::experiments::record::RunRecord;
+use crate::experiments::verdict::MATCH_FACTOR;
 use crate::experiments::{Figure, Layout, RunSpec, Tier, ALPHAS};
 use crate::models::ModelKind;
 use crate::stats::mean_and_standard_error;
@@ -58,6 +59,14 @@ impl Cell {
         self.n > 1
             && other.n > 1
             && other.mean - self.mean > 2.0 * (self.se.powi(2) + other.se.powi(2)).sqrt()
+    }
+
+    /// Whether self is as good as `best` or close behind it: within the match factor (1.5), or,
+    /// with two seeds or more on each side, not clearly above it (with one seed no standard
+    /// error exists, so only the factor decides).
+    pub(super) fn close_behind(&self, best: &Cell) -> bool {
+        self.mean / best.mean <= MATCH_FACTOR
+            || (self.n >= 2 && best.n >= 2 && !best.clearly_below(self))
     }
 }
 

@@ -1,0 +1,180 @@
+//! The claims of the model ladder's second part, decided from the records: whether the
+//! Lagrangian networks (second order by construction) sit with NODE+SO and the HNN on the
+//! conservative systems, and whether structured dissipation (port-Hamiltonian HNN, D-HNN) closes
+//! the HNN's gap to NODE+SO on the drag systems.
+
+use super::claims::{listed, verdict, PaperClaim};
+use super::tables::{cell_of, of_figure};
+use crate::experiments::record::RunRecord;
+use crate::experiments::{Figure, Tier};
+use crate::models::ModelKind;
+use crate::train::Loss;
+
+/// "Each of `models` is close behind the better of `refs`" (`Cell::close_behind`) over the
+/// figure's (system, model) pairs: the verdict counts the pairs.
+fn close_behind_best(
+    fig: Figure,
+    tier: Tier,
+    records: &[RunRecord],
+    models: &[ModelKind],
+    refs: &[ModelKind],
+    statement: &'static str,
+) -> PaperClaim {
+    let runs = of_figure(fig, tier, records);
+    let systems = fig.systems(tier);
+    let (mut k, mut n, mut parts) = (0, 0, Vec::new());
+    for sys in &systems {
+        let best = refs
+            .iter()
+            .map(|&m| (m, cell_of(&runs, sys, m, Loss::L2)))
+            .filter(|(_, c)| c.n > 0)
+            .min_by(|a, b| a.1.mean.total_cmp(&b.1.mean));
+        let Some((best_kind, best)) = best else {
+            continue;
+        };
+        for &m in models {
+            let c = cell_of(&runs, sys, m, Loss::L2);
+            if c.n == 0 {
+                continue;
+            }
+            n += 1;
+            k += usize::from(c.close_behind(&best));
+            parts.push(format!(
+                "{sys}: {m} {:.3e} vs {best_kind} {:.3e} ({m}/{best_kind} = {:.2})",
+                c.mean,
+                best.mean,
+                c.mean / best.mean
+            ));
+        }
+    }
+    PaperClaim {
+        figure: fig,
+        statement,
+        verdict: verdict(k, n, systems.len() * models.len()),
+        evidence: format!(
+            "Close on {k} of {n} (system, model) pairs. {}",
+            listed(&parts)
+        ),
+    }
+}
+
+/// The two claims: (a) on fig4's and fig5's conservative pendulums DeLaN and LNN are within 1.5x
+/// (or two standard errors) of the better of NODE+SO and HNN; (b) on fig6's drag systems the
+/// port-Hamiltonian HNN and D-HNN are within 1.5x (or two standard errors) of NODE+SO.
+pub(super) fn claims(tier: Tier, records: &[RunRecord]) -> Vec<PaperClaim> {
+    use ModelKind::*;
+    let mut b = close_behind_best(
+        Figure::Dissipation,
+        tier,
+        records,
+        &[PortHnn, DHnn],
+        &[NodeSo],
+        "On the drag systems the port-Hamiltonian HNN and D-HNN close the HNN's gap: each is within a factor 1.5 of NODE+SO, or within two standard errors where both have two seeds or more (energy structure and dissipation coexist).",
+    );
+    // The gap they are asked to close.
+    let runs = of_figure(Figure::Dissipation, tier, records);
+    let gaps: Vec<String> = Figure::Dissipation
+        .systems(tier)
+        .iter()
+        .filter_map(|sys| {
+            let (h, s) = (
+                cell_of(&runs, sys, Hnn, Loss::L2),
+                cell_of(&runs, sys, NodeSo, Loss::L2),
+            );
+            (h.n > 0 && s.n > 0).then(|| format!("{sys} {:.1}x", h.mean / s.mean))
+        })
+        .collect();
+    if !gaps.is_empty() {
+        b.evidence += &format!(" The HNN's gap (hnn/node-so): {}.", gaps.join(", "));
+    }
+    vec![
+        close_behind_best(
+            Figure::Lagrangian,
+            tier,
+            records,
+            &[Delan, Lnn],
+            &[NodeSo, Hnn],
+            "On the conservative chain and spring pendulums the Lagrangian networks, second order by construction, sit with NODE+SO and the HNN: DeLaN and LNN are each within a factor 1.5 of the better of the two, or within two standard errors where both have two seeds or more.",
+        ),
+        b,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::report::rec;
+
+    /// Records of `fig` at the reference tier with gerr from `g(system, model, seed)`.
+    fn records(fig: Figure, g: impl Fn(&str, ModelKind, u64) -> f64) -> Vec<RunRecord> {
+        fig.runs(Tier::Reference, None)
+            .into_iter()
+            .map(|s| {
+                let m = s.model.autonomous().unwrap();
+                let v = g(&s.system, m, s.seed);
+                rec(s, v)
+            })
+            .collect()
+    }
+
+    fn verdicts(recs: &[RunRecord]) -> (String, String) {
+        let c = claims(Tier::Reference, recs);
+        (c[0].verdict.clone(), c[1].verdict.clone())
+    }
+
+    /// Each rule reaches each of its verdicts: holds, partly, does not hold, so far, no runs.
+    #[test]
+    fn each_rule_reaches_each_of_its_verdicts() {
+        use ModelKind::*;
+        let jitter = |seed: u64| 1.0 + 0.01 * seed as f64;
+        for fig in [Figure::Lagrangian, Figure::Dissipation] {
+            let pick = |v: &(String, String)| match fig {
+                Figure::Lagrangian => v.0.clone(),
+                _ => v.1.clone(),
+            };
+            let (a, refs) = match fig {
+                Figure::Lagrangian => ((Delan, Lnn), vec![NodeSo, Hnn]),
+                _ => ((PortHnn, DHnn), vec![NodeSo]),
+            };
+            // Close: 1.2x the best reference.
+            let close = records(fig, |_, m, s| {
+                let base = if refs.contains(&m) { 1e-2 } else { 1.2e-2 };
+                base * jitter(s)
+            });
+            assert_eq!(pick(&verdicts(&close)), "holds", "{fig:?}");
+            // Far on every system: 10x, seeds tight.
+            let far = records(fig, |_, m, s| {
+                let base = if m == a.0 || m == a.1 { 1e-1 } else { 1e-2 };
+                base * jitter(s)
+            });
+            assert_eq!(pick(&verdicts(&far)), "does not hold", "{fig:?}");
+            // Far for one of the two models only.
+            let half = records(fig, |_, m, s| {
+                let base = if m == a.1 { 1e-1 } else { 1e-2 };
+                base * jitter(s)
+            });
+            assert_eq!(pick(&verdicts(&half)), "partly", "{fig:?}");
+            // A system without runs of the new models: so far.
+            let first = fig.systems(Tier::Reference)[0].clone();
+            let some: Vec<RunRecord> = close
+                .iter()
+                .filter(|r| !(r.spec.system == first && r.spec.model.autonomous() == Some(a.0)))
+                .cloned()
+                .collect();
+            assert!(
+                pick(&verdicts(&some)).starts_with("holds so far"),
+                "{fig:?}"
+            );
+            assert_eq!(pick(&verdicts(&[])), "no runs yet");
+            // Noisy seeds: 3x apart on the mean, but within two standard errors, counts as close;
+            // with one seed each it does not.
+            let noisy = records(fig, |_, m, s| {
+                let base = if m == a.0 || m == a.1 { 3e-2 } else { 1e-2 };
+                base * [0.1, 1.0, 1.9][s as usize]
+            });
+            assert_eq!(pick(&verdicts(&noisy)), "holds", "{fig:?}");
+            let one: Vec<RunRecord> = noisy.iter().filter(|r| r.spec.seed == 1).cloned().collect();
+            assert_eq!(pick(&verdicts(&one)), "does not hold", "{fig:?}");
+        }
+    }
+}
