@@ -418,11 +418,18 @@ fn generalised_profiles(m: &DynamicsModel, qs: &[Vec<f64>], c: usize) -> Learned
     let (_, rate) = halves(m.field(s.clone()));
     let momenta = m.kind().uses_momenta();
     let low = m.mass.as_ref().map(|_| m.lower(q.clone()));
+    // DeLaN's mass network gives M = L Lᵀ, the [q, p] models' M⁻¹ = L Lᵀ.
+    let lagrangian_mass = m.kind() == crate::models::ModelKind::Delan;
     let (force, acceleration) = match (&low, momenta) {
         // dv/dt = M^-1 dp/dt at p = 0.
         (Some(low), true) => (
             Some(column(rate.clone(), c)),
             Some(column(MassNet::minv_p(low, rate), c)),
+        ),
+        // DeLaN: the force at rest is M dv/dt.
+        (Some(low), false) if lagrangian_mass => (
+            Some(column(MassNet::minv_p(low, rate.clone()), c)),
+            Some(column(rate, c)),
         ),
         // hnn-general: momenta without a mass network.
         (None, true) => (Some(column(rate, c)), None),
@@ -430,10 +437,19 @@ fn generalised_profiles(m: &DynamicsModel, qs: &[Vec<f64>], c: usize) -> Learned
     };
     let inverse_mass = low.as_ref().map(|low| {
         let e = Tensor::<2>::zeros([n, d], &device).slice_fill([0..n, c..c + 1], 1.0);
-        column(MassNet::minv_p(low, e), c)
+        match lagrangian_mass {
+            true => column(MassNet::m_v(low, e), c),
+            false => column(MassNet::minv_p(low, e), c),
+        }
     });
+    // At rest the learned energy is the potential: H(q, 0), or E(q, 0) = −L(q, 0) of a
+    // Lagrangian network.
+    let potential = m
+        .hamiltonian(s.clone())
+        .or_else(|| m.lagrangian_energy(s))
+        .map(|h| column(h, 0));
     Learned {
-        potential: m.hamiltonian(s).map(|h| column(h, 0)),
+        potential,
         inverse_mass,
         force,
         acceleration,
@@ -680,6 +696,8 @@ mod tests {
             ModelKind::Clnn,
             ModelKind::Chnn,
             ModelKind::ConstrainedNodeSo,
+            ModelKind::Delan,
+            ModelKind::Lnn,
         ] {
             let mc = ModelConfig {
                 width: 32,
@@ -706,8 +724,16 @@ mod tests {
             let mv = distance(after.moving.as_ref().unwrap());
             eprintln!("{kind}: moving {mv:.3}");
             assert!(mv < 0.25, "{kind}: moving acceleration {mv}");
-            let energy = matches!(kind, ModelKind::Hnn | ModelKind::Clnn | ModelKind::Chnn);
-            let structured = energy || kind == ModelKind::NodeSo;
+            let energy = matches!(
+                kind,
+                ModelKind::Hnn
+                    | ModelKind::Clnn
+                    | ModelKind::Chnn
+                    | ModelKind::Delan
+                    | ModelKind::Lnn
+            );
+            // The LNN has an energy but no mass matrix or force of its own.
+            let structured = (energy && kind != ModelKind::Lnn) || kind == ModelKind::NodeSo;
             assert_eq!(after.force.is_some(), structured, "{kind}");
             assert_eq!(after.inverse_mass.is_some(), structured, "{kind}");
             assert_eq!(after.potential.is_some(), energy, "{kind}");
