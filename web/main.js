@@ -196,8 +196,10 @@ async function main() {
     if (S.dataset) S.dataset = null;
     // A preset brings its models; leaving it for its own system's plain tile brings the defaults.
     let models = sys.models ? [...sys.models] : preset && spec === preset.spec ? [...S.defaults.models] : S.settings.models;
-    // On a drag system the paper's remedy, HNN + forcing, trains beside the HNN by default.
+    // On a drag system the paper's remedy, HNN + forcing, trains beside the HNN by default; on
+    // the drag preset also the port-Hamiltonian HNN, whose learned damping can only remove energy.
     if (sys.drag && !models.includes("hnn-forced")) models = [...models, "hnn-forced"];
+    if (sys.drag_preset && !models.includes("port-hnn")) models = [...models, "port-hnn"];
     // (longer than the preset's run, so that it is there while the run shows it)
     if (sys.drag_preset) notice("info", DRAG_STORY, { timeout: 40000 });
     if (sys.preset === "constraints") notice("info", CONSTRAINTS_STORY, { timeout: 40000 });

@@ -178,5 +178,5 @@ export const CONSTRAINTS_STORY = "coordinates and constraints: CHNN, CLNN and a 
 
 /** Why the drag preset is there, in one sentence (its tile's tooltip, and a notice when picked). */
 export const DRAG_STORY = "drag preset: an HNN conserves its learned energy, so it cannot dissipate and " +
-  "falls behind even the NODE here; HNN + forcing, which adds a learned non-conservative force, is the remedy, " +
-  "and NODE+SO needs none";
+  "falls behind even the NODE here; HNN + forcing (a learned non-conservative force) and the port-Hamiltonian " +
+  "HNN (a learned damping that can only remove energy) are the remedies, and NODE+SO needs none";

@@ -606,7 +606,7 @@ test("(3) URL state round trip; bad parameters are clamped with a notice", { tim
   await p5.page.waitForFunction(() => document.body.dataset.state !== "loading");
   await p5.page.click(preset);
   await p5.page.waitForFunction(() => /system=chain-pendulum-drag%3A1|system=chain-pendulum-drag:1/.test(location.hash));
-  assert.match(new URL(p5.page.url()).hash, /models=node,hnn,hnn-forced/, "picking the drag preset adds HNN + forcing");
+  assert.match(new URL(p5.page.url()).hash, /models=node,hnn,hnn-forced,port-hnn/, "picking the drag preset adds HNN + forcing and the port-Hamiltonian HNN");
   assert.ok((await noticeText(p5.page, "info")).some((t) => /cannot dissipate/.test(t)), "no notice says why the drag preset is there");
   await waitDone(p5.page, 300000);
   assertClean(p5.problems, "drag preset");
@@ -890,9 +890,9 @@ test("(10) small changes keep work: a model switched off and on leaves the other
   await context.close();
 });
 
-test("(11) the drag preset shows the HNN failing: NODE+SO and HNN + forcing roll out far better, and the HNN keeps its energy while the true energy decays", { timeout: LONG + 60000 }, async () => {
+test("(11) the drag preset shows the HNN failing: NODE+SO, HNN + forcing and the port-Hamiltonian HNN roll out far better, and the HNN keeps its energy while the true energy decays", { timeout: LONG + 60000 }, async () => {
   const { context, page, problems } = await newPage(browser);
-  await page.goto(`${srv.url}#system=chain-pendulum-drag:1&models=node,node-so,hnn,hnn-forced&backend=cpu`);
+  await page.goto(`${srv.url}#system=chain-pendulum-drag:1&models=node,node-so,hnn,hnn-forced,port-hnn&backend=cpu`);
   await waitDone(page, LONG);
   const rows = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll("#metrics tbody tr")].map((tr) => [tr.dataset.kind, {
     gerr: Number(tr.dataset.gerr), change: Number(tr.dataset.energyChange), truth: Number(tr.dataset.truthEnergyChange),
@@ -900,6 +900,7 @@ test("(11) the drag preset shows the HNN failing: NODE+SO and HNN + forcing roll
   const g = Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, r.gerr]));
   assert.ok(2 * g["node-so"] < g.hnn, `NODE+SO does not beat the HNN clearly: ${JSON.stringify(g)}`);
   assert.ok(2 * g["hnn-forced"] < g.hnn, `HNN + forcing does not beat the HNN clearly: ${JSON.stringify(g)}`);
+  assert.ok(2 * g["port-hnn"] < g.hnn, `the port-Hamiltonian HNN does not beat the HNN clearly: ${JSON.stringify(g)}`);
   assert.ok(g.hnn > g.node, `the HNN is not behind even the NODE: ${JSON.stringify(g)}`);
   const truth = rows.hnn.truth;
   assert.ok(truth < 0, `the true energy does not decay: ${truth}`);
@@ -907,7 +908,7 @@ test("(11) the drag preset shows the HNN failing: NODE+SO and HNN + forcing roll
   assert.ok(Math.abs(rows["node-so"].change - truth) < 0.25 * Math.abs(truth), `NODE+SO's energy does not decay with the truth: ${rows["node-so"].change} against ${truth}`);
   // the energy plot has each model's legend entry once, whatever stretches are off scale
   const legend = await page.evaluate(() => document.getElementById("plot-energy").dataset.legend);
-  for (const label of ["NODE", "NODE+SO", "HNN", "HNN + forcing"]) {
+  for (const label of ["NODE", "NODE+SO", "HNN", "HNN + forcing", "port-Hamiltonian HNN"]) {
     assert.equal(legend.split(",").filter((x) => x.replace(/ \(dashed: off scale\)$/, "") === label).length, 1, `energy legend: ${legend}`);
   }
   assertClean(problems, "drag preset");

@@ -367,10 +367,12 @@ fn clamp_makes_any_json_legal() {
 /// worse than even the NODE (at the paper's drag, 0.4, it is not), the HNN's
 /// energy along its rollout changes by less than half the true decay, and NODE+SO's follows the
 /// truth within a quarter (measured 2026-12-05: hnn 0.26-0.29, node-so 0.022-0.043, hnn-forced
-/// 0.039-0.047; node 0.10-0.13).
+/// 0.039-0.047; node 0.10-0.13). The port-Hamiltonian HNN, which keeps the HNN's energy and
+/// learns a damping that can only remove it, is at least 3x below the HNN too (measured
+/// 2026-12-06: 0.023-0.059).
 #[test]
 fn drag_preset_shows_the_hnn_cannot_dissipate() {
-    let models = ["node", "node-so", "hnn", "hnn-forced"];
+    let models = ["node", "node-so", "hnn", "hnn-forced", "port-hnn"];
     for seed in 0..3 {
         let s = Settings {
             system: crate::settings::DRAG_PRESET.into(),
@@ -395,6 +397,11 @@ fn drag_preset_shows_the_hnn_cannot_dissipate() {
         assert!(3.0 * gerr["node-so"] < gerr["hnn"], "seed {seed}: {gerr:?}");
         assert!(
             3.0 * gerr["hnn-forced"] < gerr["hnn"],
+            "seed {seed}: {gerr:?}"
+        );
+        // The port-Hamiltonian HNN keeps the HNN's energy and dissipates it.
+        assert!(
+            3.0 * gerr["port-hnn"] < gerr["hnn"],
             "seed {seed}: {gerr:?}"
         );
         // Plain: worse than even the NODE, which has no structure to get wrong.

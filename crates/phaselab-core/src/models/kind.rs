@@ -74,15 +74,20 @@ impl ModelKind {
         ModelKind::HnnForced,
     ];
 
-    /// The models the playground offers, in its order (the paper's three, the HNN's variants and
-    /// the constrained models; the NODE+SO ablations are for figures). Their colours stay apart
-    /// for colour-blind readers (`plot::canvas`).
-    pub const PLAYGROUND: [ModelKind; 8] = [
+    /// The models the playground offers, in its order (the paper's three, the HNN's variants
+    /// with the structured dissipations, the Lagrangian networks and the constrained models; the
+    /// NODE+SO ablations are for figures). Their colours stay apart for colour-blind readers
+    /// (`plot::canvas`).
+    pub const PLAYGROUND: [ModelKind; 12] = [
         ModelKind::Node,
         ModelKind::NodeSo,
         ModelKind::Hnn,
         ModelKind::HnnGeneral,
         ModelKind::HnnForced,
+        ModelKind::PortHnn,
+        ModelKind::DHnn,
+        ModelKind::Delan,
+        ModelKind::Lnn,
         ModelKind::ConstrainedNodeSo,
         ModelKind::Clnn,
         ModelKind::Chnn,

@@ -30,9 +30,11 @@ pub fn model_colour(model: &str) -> RGBColor {
     // a loaded checkpoint ("hnn (checkpoint)", "hnn (checkpoint 2)") keeps its model's colour
     let model = model.split(" (checkpoint").next().unwrap_or(model);
     match model {
-        // The playground's eight models and the black truth stay apart in CIELAB (ΔE >= 20) for
+        // The playground's twelve models and the black truth stay apart in CIELAB (ΔE >= 20) for
         // normal vision and simulated protanopia and deuteranopia (`tests`): red, indigo, amber,
-        // pale blue, purple, green, maroon and wine.
+        // pale blue, purple, green, maroon and wine, then sage, sky blue, cornflower and blue
+        // (the last four searched for on a 17-step RGB grid with 30 <= L* <= 72, readable on
+        // white and apart from black).
         "node" => RGBColor(228, 26, 28),
         "node-so" => RGBColor(51, 34, 136),
         "hnn" => RGBColor(230, 159, 0),
@@ -41,6 +43,10 @@ pub fn model_colour(model: &str) -> RGBColor {
         "constrained-node-so" => RGBColor(0, 158, 115),
         "clnn" => RGBColor(128, 0, 0),
         "chnn" => RGBColor(136, 34, 85),
+        "port-hnn" => RGBColor(136, 187, 102),
+        "d-hnn" => RGBColor(85, 170, 255),
+        "delan" => RGBColor(85, 119, 255),
+        "lnn" => RGBColor(0, 0, 255),
         "node-so-direct" => RGBColor(77, 175, 74),
         "node-so-symreg" => RGBColor(152, 78, 163),
         _ => RGBColor(90, 90, 90),
