@@ -436,21 +436,21 @@ async function firstLosses(page, n, timeout) {
   return metrics(page);
 }
 
-test("(2) WebGPU (SwiftShader) trains and agrees with the CPU on the first epoch", { timeout: 900000 }, async () => {
+/** Train `models` for two epochs on WebGPU (SwiftShader) and on the CPU: the same first-epoch losses, a finite rollout error on WebGPU. */
+async function webgpuAgreesWithCpu(models) {
   const gpuBrowser = await launch({ webgpu: true });
   try {
-    // the models on body points too: their constraint solves (Cholesky as tensor ops) on WebGPU
-    const hash = `#${SMALL}&epochs=2&models=node,node-so,hnn,constrained-node-so,chnn`;
+    const hash = `#${SMALL}&epochs=2&models=${models.join(",")}`;
     const gpu = await newPage(gpuBrowser);
     await gpu.page.goto(`${srv.url}${hash}&backend=webgpu`);
     await gpu.page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 120000 });
     const backend = await gpu.page.evaluate(() => document.body.dataset.backend);
     assert.equal(backend, "webgpu", `WebGPU did not start: ${(await noticeText(gpu.page)).join(" | ")}`);
     assert.equal(await gpu.page.evaluate(() => document.getElementById("backend-badge").textContent), "WebGPU (chosen)");
-    const g = await firstLosses(gpu.page, 5, 600000);
+    const g = await firstLosses(gpu.page, models.length, 600000);
     const cpu = await newPage(browser);
     await cpu.page.goto(`${srv.url}${hash}&backend=cpu`);
-    const c = await firstLosses(cpu.page, 5, 300000);
+    const c = await firstLosses(cpu.page, models.length, 300000);
     assert.equal(await cpu.page.evaluate(() => document.body.dataset.backend), "cpu");
     for (let i = 0; i < c.length; i++) {
       assert.equal(g[i].kind, c[i].kind);
@@ -469,6 +469,16 @@ test("(2) WebGPU (SwiftShader) trains and agrees with the CPU on the first epoch
   } finally {
     await gpuBrowser.close();
   }
+}
+
+test("(2) WebGPU (SwiftShader) trains and agrees with the CPU on the first epoch", { timeout: 900000 }, async () => {
+  // the models on body points too: their constraint solves (Cholesky as tensor ops) on WebGPU
+  await webgpuAgreesWithCpu(["node", "node-so", "hnn", "constrained-node-so", "chnn"]);
+});
+
+test("(2d) the Lagrangian networks and the dissipative HNNs train on WebGPU (SwiftShader) as on the CPU", { timeout: 900000 }, async () => {
+  // DeLaN's triangular solves, the LNN's Hessian-vector products and LDLᵀ solve, the damping factor
+  await webgpuAgreesWithCpu(["delan", "lnn", "port-hnn", "d-hnn"]);
 });
 
 test("(2b) auto does not pick a software WebGPU adapter (SwiftShader): it trains on the CPU and the badge says why", { timeout: 300000 }, async () => {
