@@ -8,8 +8,8 @@
 #
 # MATCH is an extended regular expression over run ids such as spring-pendulum-1__hnn__l2__seed0
 # (`phaselab reproduce FIGURE --plan P` lists them). With PAGE, that page is regenerated from the
-# records (beside BASE's, the reference tier by default) and committed with each record, so the
-# committed page always equals its records. COMMIT=0 commits nothing. It runs a copy of the
+# records (beside BASE's, the reference tier by default) and committed with each record, with the
+# figures it embeds (figures/TIER beside it), so the committed page always equals its records. COMMIT=0 commits nothing. It runs a copy of the
 # built binary, so rebuilding meanwhile does not change the code mid-way.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -49,6 +49,9 @@ for t in "${tasks[@]}"; do
     "$bin" results --tier "$tier" --records "$records" --page "$page" --base-tier "$base" \
       --base-records "docs/results/$base/runs" >/dev/null || { echo "subset.sh: $page not regenerated" >&2; continue; }
     files+=("$page")
+    # The figures the page embeds, redrawn from the same records (`phaselab results`).
+    figures="$(dirname "$page")/figures/$tier"
+    [ -d "$figures" ] && files+=("$figures")
   fi
   git add "${files[@]}"
   for _ in 1 2 3 4 5; do

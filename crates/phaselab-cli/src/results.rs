@@ -1,5 +1,6 @@
-//! `phaselab results`: fill RESULTS.md's generated blocks (budget, tables, claims) from run
-//! records, or check that the page agrees with them.
+//! `phaselab results`: fill RESULTS.md's generated blocks (budget, tables, claims, figures) from
+//! run records and draw the figures it embeds (SVG, under `figures/TIER/` beside the page), or
+//! check that the page and its figures agree with them.
 
 use crate::output::{read, write_atomic};
 use anyhow::{bail, Context, Result};
@@ -8,6 +9,8 @@ use phaselab_core::experiments::comparison::Comparison;
 use phaselab_core::experiments::record::RunRecord;
 use phaselab_core::experiments::report;
 use phaselab_core::experiments::Tier;
+use phaselab_core::plot::figures::DrawnFile;
+use phaselab_core::plot::page_figures::{page_figures, PageFigures};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -116,11 +119,13 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let page = String::from_utf8(read(&a.page)?)
         .with_context(|| format!("{} is not UTF-8 text", a.page.display()))?;
     let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
-    let filled = report::fill_page(
-        &page,
-        &report::blocks(tier, &records, &ablations, &fig7, base),
-    )
-    .map_err(|e| anyhow::anyhow!("{}: {e}", a.page.display()))?;
+    let (filled, figures) = fill(&page, tier, &records, &ablations, &fig7, base)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.page.display()))?;
+    let dir = a
+        .page
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(figure_dir(tier));
     if a.check {
         if filled != page {
             bail!(
@@ -130,30 +135,79 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
                 a.records.display()
             );
         }
+        let stale = stale_figures(&dir, &figures.files);
+        if !stale.is_empty() {
+            bail!(
+                "{}'s figures differ from what its records give ({} in {}); run `phaselab results` to redraw them",
+                a.page.display(),
+                stale.join(", "),
+                dir.display()
+            );
+        }
         println!(
-            "{} agrees with its {} records",
+            "{} and its {} figures agree with its {} records",
             a.page.display(),
+            figures.files.len(),
             records.len()
         );
         return Ok(());
     }
+    if !figures.files.is_empty() {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    for f in &figures.files {
+        write_atomic(&dir.join(&f.name), &f.bytes)?;
+    }
     write_atomic(&a.page, filled.as_bytes())?;
     println!(
-        "wrote {} from {} records in {}",
+        "wrote {} and {} figures in {} from {} records in {}",
         a.page.display(),
+        figures.files.len(),
+        dir.display(),
         records.len(),
         a.records.display()
     );
     Ok(())
 }
 
+/// Where a page's figures live, relative to the page: `figures/TIER`.
+fn figure_dir(tier: Tier) -> String {
+    format!("figures/{tier}")
+}
+
+/// The page with every block filled, and the figures it embeds.
+fn fill(
+    page: &str,
+    tier: Tier,
+    records: &[RunRecord],
+    ablations: &[(String, Comparison)],
+    fig7: &[RunRecord],
+    base: Option<(Tier, &[RunRecord])>,
+) -> Result<(String, PageFigures)> {
+    let figures = page_figures(page, tier, records, fig7, &figure_dir(tier))?;
+    let mut blocks = report::blocks(tier, records, ablations, fig7, base);
+    blocks.extend(figures.blocks.iter().cloned());
+    let filled = report::fill_page(page, &blocks).map_err(anyhow::Error::msg)?;
+    Ok((filled, figures))
+}
+
+/// The figures in `dir` that are missing or differ from `files`, by name.
+fn stale_figures(dir: &Path, files: &[DrawnFile]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| std::fs::read(dir.join(&f.name)).ok().as_deref() != Some(&f.bytes[..]))
+        .map(|f| f.name.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phaselab_core::experiments::report::{blocks, fill_page};
 
     /// A committed page is what its committed records give: regenerated here, compared number
-    /// for number. A records directory not committed yet counts as no records.
+    /// for number, and its figures drawn again, compared byte for byte with the committed SVGs.
+    /// A records directory not committed yet counts as no records.
     fn assert_page_is_its_records(page: &str, tier: Tier, dir: &str, base: Option<(Tier, &str)>) {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let records_in = |d: &str| {
@@ -170,11 +224,17 @@ mod tests {
         let ablations = read_ablations(&root.join("docs/results/reference/ablations")).unwrap();
         let fig7 = read_fig7_records(&root.join("docs/results/reference/fig7")).unwrap();
         let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
-        let filled = fill_page(&text, &blocks(tier, &records, &ablations, &fig7, base)).unwrap();
+        let (filled, figures) = fill(&text, tier, &records, &ablations, &fig7, base).unwrap();
         assert!(
             filled == text,
             "{page} differs from what its {} records give: run `phaselab results` (see the page)",
             records.len()
+        );
+        let at = root.join(page).parent().unwrap().join(figure_dir(tier));
+        let stale = stale_figures(&at, &figures.files);
+        assert!(
+            stale.is_empty(),
+            "{page}'s figures {stale:?} differ from what its records give: run `phaselab results`"
         );
     }
 

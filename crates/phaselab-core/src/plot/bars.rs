@@ -1,11 +1,15 @@
 //! Grouped bars on a log scale: one group per system, one bar per model with its standard error
 //! (fig4, fig6, fig8, fig9 and fig7's panels).
 
-use super::canvas::{encode_png, err, fonts, framed, legend, log_ticks, model_colour, PlotError};
+use super::canvas::{encode_png, err, fonts, log_ticks, model_colour, PlotError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// Bars (group, series, mean, standard error) on a log axis, grouped by their first field.
+/// Width of the legend column to the right of the bars, in pixels.
+const LEGEND_WIDTH: u32 = 190;
+
+/// Bars (group, series, mean, standard error) on a log axis, grouped by their first field; the
+/// legend in a column to the right, so that it never hides a bar.
 pub fn grouped_bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
@@ -36,7 +40,14 @@ pub fn grouped_bars<DB: DrawingBackend>(
     } else {
         (lo / 3.0, hi * 3.0)
     };
-    let mut chart = framed(root, title, 40)
+    // The title over the whole width, then the bars and the legend column side by side.
+    let below = root.titled(title, ("sans-serif", 20)).map_err(err)?;
+    let (w, _) = below.dim_in_pixel();
+    let (plot, side) = below.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
         .build_cartesian_2d(
             0f64..groups.len() as f64,
             (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
@@ -75,9 +86,7 @@ pub fn grouped_bars<DB: DrawingBackend>(
             .draw_series(rects.iter().map(|&(x0, y, _)| {
                 Rectangle::new([(x0, lo), (x0 + width * 0.9, y)], colour.filled())
             }))
-            .map_err(err)?
-            .label(name.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+            .map_err(err)?;
         // Error bars: mean +- standard error.
         chart
             .draw_series(rects.iter().filter(|r| r.2 > 0.0).map(|&(x0, y, se)| {
@@ -89,7 +98,21 @@ pub fn grouped_bars<DB: DrawingBackend>(
             }))
             .map_err(err)?;
     }
-    legend(&mut chart)?;
+    // The legend column: a swatch and the series' name per row, from the plot's top.
+    for (k, name) in series.iter().enumerate() {
+        let y = 20 + 22 * k as i32;
+        side.draw(&Rectangle::new(
+            [(4, y - 6), (18, y + 6)],
+            model_colour(name).filled(),
+        ))
+        .map_err(err)?;
+        side.draw(&Text::new(
+            name.clone(),
+            (26, y - 8),
+            ("sans-serif", 15).into_font(),
+        ))
+        .map_err(err)?;
+    }
     root.present().map_err(err)?;
     Ok(())
 }

@@ -26,6 +26,12 @@ pub fn model_colour(model: &str) -> RGBColor {
         let c = model_colour(base);
         return RGBColor(c.0 / 2, c.1 / 2, c.2 / 2);
     }
+    // "node (x)": a model on the body points, its colour lightened halfway to white.
+    if let Some(base) = model.strip_suffix(" (x)") {
+        let c = model_colour(base);
+        let light = |v: u8| ((v as u16 + 255) / 2) as u8;
+        return RGBColor(light(c.0), light(c.1), light(c.2));
+    }
     let model = model.strip_suffix(" l2").unwrap_or(model);
     // a loaded checkpoint ("hnn (checkpoint)", "hnn (checkpoint 2)") keeps its model's colour
     let model = model.split(" (checkpoint").next().unwrap_or(model);
@@ -252,6 +258,12 @@ mod colour_tests {
         };
         let (fx, fy, fz) = (f(x / 0.95047), f(y), f(z / 1.08883));
         [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+    }
+
+    #[test]
+    fn a_model_on_body_points_is_a_lighter_shade_of_its_colour() {
+        let (x, c) = (model_colour("node-so (x)"), model_colour("node-so"));
+        assert_eq!((x.0, x.1, x.2), (153, 144, 195), "{c:?} lightened");
     }
 
     #[test]

@@ -89,6 +89,9 @@ pub enum FigureError {
     /// The chaos floor could not be computed from that data.
     #[error(transparent)]
     ChaosFloor(#[from] MetricError),
+    /// A results page asks for a figure that cannot be drawn (its block names it).
+    #[error("{0}")]
+    Page(String),
     /// The drawing `name` (its files' stem) failed.
     #[error("drawing {name}")]
     Drawing {
@@ -290,7 +293,9 @@ fn bars(
     }
     md += " (for the first system; they grow with D).\n";
     let title = format!("{} ({tier} tier): {}", fig.name(), fig.title());
-    let drawn = crate::png_and_svg!(1000, 520, |root| plot::grouped_bars(
+    // Wide enough that every group's bars and its system's name have room (the ladder's 8 x 9).
+    let width = (260 + systems.len() * (series.len() * 14 + 24)).max(1000) as u32;
+    let drawn = crate::png_and_svg!(width, 520, |root| plot::grouped_bars(
         &root,
         &title,
         "test rollout error (gerr)",

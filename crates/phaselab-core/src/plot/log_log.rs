@@ -21,6 +21,11 @@ pub fn xy_log_log<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(err)?;
     let (x0, x1) = log_range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
     let (y0, y1) = log_range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
+    // Curves run from edge to edge: room above them for the legend, a row per series.
+    let y1 = match lines {
+        true => y1 * (y1 / y0).powf(0.06 * (series.len() + 1) as f64),
+        false => y1,
+    };
     let mut chart = framed(root, title, 45)
         .build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),

@@ -10,6 +10,7 @@ mod fig7;
 pub mod figures;
 mod lines;
 mod log_log;
+pub mod page_figures;
 mod structure;
 
 pub use bars::{grouped_bars, grouped_bars_png, grouped_bars_svg};

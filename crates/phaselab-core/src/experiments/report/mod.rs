@@ -22,13 +22,16 @@ pub use budget::budget;
 pub use claims::{claims, claims_markdown, PaperClaim};
 pub use fig7::fig7_block;
 pub use ladder::chnn_reference_block;
-pub use page::{blocks, fill_page, BLOCK_END};
+pub use page::{blocks, fill_page, marked_blocks, BLOCK_END};
 pub use tables::{budget_table, figure_table, of_figure, scored_for, Cell};
 
 /// A finished run of `spec` with test gerr `gerr` (and Herr half of it), for the tests of every
 /// part of the page.
 #[cfg(test)]
-fn rec(spec: crate::experiments::RunSpec, gerr: f64) -> crate::experiments::record::RunRecord {
+pub(crate) fn rec(
+    spec: crate::experiments::RunSpec,
+    gerr: f64,
+) -> crate::experiments::record::RunRecord {
     use crate::experiments::record::{Outcome, RunRecord};
     use crate::train::Evaluation;
     RunRecord {

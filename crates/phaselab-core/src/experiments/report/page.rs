@@ -50,6 +50,20 @@ pub fn blocks(
     out
 }
 
+/// The names of the blocks `page` marks, in order.
+pub fn marked_blocks(page: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = page;
+    while let Some(i) = rest.find("<!-- generated: ") {
+        let Some(j) = rest[i..].find("-->") else {
+            break;
+        };
+        out.push(rest[i + 16..i + j].trim().to_string());
+        rest = &rest[i + j + 3..];
+    }
+    out
+}
+
 /// A generated block in a page starts with `<!-- generated: NAME -->` and ends with
 /// `<!-- end generated -->`; everything between is replaced.
 pub const BLOCK_END: &str = "<!-- end generated -->";
