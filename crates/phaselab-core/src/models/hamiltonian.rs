@@ -46,13 +46,7 @@ impl Hamiltonian<'_> {
         match self.form {
             Form::Separable { potential, mass } => {
                 let low = mass.lower(emb, q.clone());
-                let u = low
-                    .l
-                    .swap_dims(1, 2)
-                    .matmul(p.unsqueeze_dim::<3>(2))
-                    .squeeze_dim::<2>(2);
-                let kinetic = (u.clone() * u).sum_dim(1).mul_scalar(0.5);
-                kinetic + potential.forward(emb.embed(q))
+                MassNet::half_square(&low, p) + potential.forward(emb.embed(q))
             }
             Form::General(net) => net.forward(Tensor::cat(vec![emb.embed(q), p], 1)),
         }

@@ -48,13 +48,10 @@ pub fn delan_energies(
     v: Tensor<2>,
 ) -> (Tensor<2>, Tensor<2>) {
     let low = mass.lower(emb, q.clone());
-    let u = low
-        .l
-        .swap_dims(1, 2)
-        .matmul(v.unsqueeze_dim::<3>(2))
-        .squeeze_dim::<2>(2);
-    let t = (u.clone() * u).sum_dim(1).mul_scalar(0.5);
-    (t, potential.forward(emb.embed(q)))
+    (
+        MassNet::half_square(&low, v),
+        potential.forward(emb.embed(q)),
+    )
 }
 
 /// The LNN's q̈ [B, D] at (q, v), from D + 1 Hessian-vector products of the network on

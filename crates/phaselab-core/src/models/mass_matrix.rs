@@ -58,6 +58,18 @@ impl MassNet {
         lower_from(&self.net, self.dof, emb, q, EPS)
     }
 
+    /// ½ |Lᵀ x|² [B, 1] for x [B, D]: the kinetic energy pᵀM⁻¹p/2 of the [q, p] models (x = p),
+    /// ½ vᵀMv of DeLaN's (x = v).
+    pub fn half_square(low: &Lower, x: Tensor<2>) -> Tensor<2> {
+        let u = low
+            .l
+            .clone()
+            .swap_dims(1, 2)
+            .matmul(x.unsqueeze_dim::<3>(2))
+            .squeeze_dim::<2>(2);
+        (u.clone() * u).sum_dim(1).mul_scalar(0.5)
+    }
+
     /// M^-1(q) p = L (L^T p) for p [B, D].
     pub fn minv_p(low: &Lower, p: Tensor<2>) -> Tensor<2> {
         let u = low

@@ -239,13 +239,6 @@ fn constrained_models_on_wgpu_give_flexs_losses() {
             assert!(out.error.is_none(), "{kind}: {:?}", out.error);
             out.history.iter().map(|h| h.loss).collect::<Vec<_>>()
         };
-        let flex = run(Device::flex());
-        let wgpu = run(Device::wgpu(Default::default()));
-        for (a, b) in flex.iter().zip(&wgpu) {
-            assert!(
-                (a - b).abs() < 1e-3 * a.abs(),
-                "{kind}: flex {flex:?} vs wgpu {wgpu:?}"
-            );
-        }
+        super::test_data::assert_wgpu_gives_flexs_losses(kind.name(), run);
     }
 }

@@ -42,3 +42,20 @@ pub(super) fn two_members(base: &TrainConfig) -> Vec<TrainConfig> {
     };
     vec![base.clone(), other]
 }
+
+/// Training losses on flex and on wgpu (Mesa's Vulkan driver on the CPU in CI) agree to 1e-3
+/// relative, `run` training the same model on the device it is given.
+#[cfg(feature = "wgpu")]
+pub(super) fn assert_wgpu_gives_flexs_losses(
+    what: &str,
+    run: impl Fn(burn::prelude::Device) -> Vec<f64>,
+) {
+    let flex = run(burn::prelude::Device::flex());
+    let wgpu = run(burn::prelude::Device::wgpu(Default::default()));
+    for (a, b) in flex.iter().zip(&wgpu) {
+        assert!(
+            (a - b).abs() < 1e-3 * a.abs(),
+            "{what}: flex {flex:?} vs wgpu {wgpu:?}"
+        );
+    }
+}

@@ -218,14 +218,7 @@ fn wgpu_and_flex_give_the_same_losses() {
         assert!(out.error.is_none(), "{:?}", out.error);
         out.history.iter().map(|h| h.loss).collect::<Vec<_>>()
     };
-    let flex = run(Device::flex());
-    let wgpu = run(Device::wgpu(Default::default()));
-    for (a, b) in flex.iter().zip(&wgpu) {
-        assert!(
-            (a - b).abs() < 1e-3 * a.abs(),
-            "flex {flex:?} vs wgpu {wgpu:?}"
-        );
-    }
+    super::test_data::assert_wgpu_gives_flexs_losses("node-so", run);
 }
 
 /// The paper's headline on a quick run: second-order structure beats a plain NODE in rollout error.
