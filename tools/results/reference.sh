@@ -15,7 +15,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 records=docs/results/reference/runs
 fig7_records=docs/results/reference/fig7
-figures=${FIGURES:-fig4 fig5 fig2 rollouts fig7 fig9 fig6 fig8 fig3}
+# The figures RESULTS.md embeds, redrawn by `phaselab results` with the page.
+figures_dir=docs/results/figures/reference
+figures=${FIGURES:-fig4 fig5 fig2 rollouts fig7 fig9 fig6 fig8 fig3 ladder lagrangian dissipation}
 commit=${COMMIT:-1}
 population=${POPULATION:-1}
 src=${PHASELAB:-target/release/phaselab}
@@ -24,8 +26,8 @@ bin=$(mktemp /tmp/phaselab-reference.XXXXXX)
 cp "$src" "$bin" && chmod +x "$bin"
 mkdir -p "$records" "$fig7_records"
 
-# New records and RESULTS.md regenerated from them go into one commit, so that the committed page
-# always equals what the committed records give (a test checks it).
+# New records, RESULTS.md and its figures regenerated from them go into one commit, so that the
+# committed page always equals what the committed records give (a test checks it).
 commit_records() {
   [ "$commit" = 1 ] || return 0
   # Stage, regenerate, and stage again until no record landed in between, so that the page counts
@@ -33,6 +35,7 @@ commit_records() {
   for _ in 1 2 3; do
     git add "$records" "$fig7_records" 2>/dev/null || return 0
     "$bin" results >/dev/null || { git reset -q -- "$records" "$fig7_records"; return 0; }
+    git add "$figures_dir" 2>/dev/null
     git status --porcelain --untracked-files=all -- "$records" "$fig7_records" | grep -q '^??' || break
   done
   local n
@@ -40,10 +43,10 @@ commit_records() {
   [ "$n" -gt 0 ] || return 0
   for _ in 1 2 3 4 5; do
     git commit -q -m "results: $n reference-tier run record(s), RESULTS.md regenerated" \
-      --only -- "$records" "$fig7_records" docs/results/RESULTS.md && return 0
+      --only -- "$records" "$fig7_records" docs/results/RESULTS.md "$figures_dir" && return 0
     sleep 5 # another git command holds the index
   done
-  git reset -q -- "$records" "$fig7_records" # leave nothing staged for someone else's commit
+  git reset -q -- "$records" "$fig7_records" "$figures_dir" # leave nothing staged for someone else's commit
 }
 
 pid=

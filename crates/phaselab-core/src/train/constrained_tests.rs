@@ -2,7 +2,7 @@
 //! free second-order model on the same points drifts off, populations follow their solo runs,
 //! checkpoints round-trip, and a configuration without its body graph is refused.
 
-use super::test_data::generated;
+use super::test_data::{generated, quick};
 use super::*;
 use crate::data::cartesian::to_cartesian;
 use crate::data::TrajectorySet;
@@ -26,15 +26,6 @@ fn config(kind: ModelKind, set: &TrajectorySet, seed: u64) -> ModelConfig {
         seed,
         system: kind.is_constrained().then(|| set.meta.system.clone()),
         ..ModelConfig::new(kind, set.d, set.meta.angular.clone())
-    }
-}
-
-fn quick(epochs: usize, seed: u64) -> TrainConfig {
-    TrainConfig {
-        epochs,
-        batch: 32,
-        seed,
-        ..TrainConfig::default()
     }
 }
 
@@ -149,20 +140,7 @@ fn constrained_checkpoints_round_trip_and_need_their_body_graph() {
     let dev = Device::flex();
     for kind in ModelKind::CONSTRAINED {
         let m = config(kind, &train_set, 3).init(&dev);
-        let ck = Checkpoint::from_model(&m, serde_json::json!({})).unwrap();
-        let back = Checkpoint::from_bytes(&ck.to_bytes())
-            .unwrap()
-            .model(&dev)
-            .unwrap();
-        assert_eq!(back.n_params(), m.n_params(), "{kind}");
-        assert_eq!(
-            m.config.n_params(),
-            Some(m.n_params()),
-            "{kind}: counted like the others"
-        );
-        let e1 = evaluate(&m, &test, &Default::default(), &dev).unwrap();
-        let e2 = evaluate(&back, &test, &Default::default(), &dev).unwrap();
-        assert_eq!(e1, e2, "{kind}");
+        super::test_data::assert_checkpoint_round_trips(&m, &test);
     }
     // Without the system, or on generalised data, the configuration says what is missing.
     let bare = ModelConfig::new(ModelKind::Clnn, 4, vec![false; 4]);
@@ -227,18 +205,7 @@ fn on_the_constraints_chnn_and_clnn_with_one_potential_and_one_mass_move_alike()
 fn constrained_models_on_wgpu_give_flexs_losses() {
     let (train_set, _) = points("gyroscope", 0);
     for kind in ModelKind::CONSTRAINED {
-        let run = |dev: Device| {
-            let ad = dev.autodiff();
-            let out = train(
-                config(kind, &train_set, 0).init(&ad),
-                &train_set,
-                &quick(3, 0),
-                &ad,
-                &mut |_, _| true,
-            );
-            assert!(out.error.is_none(), "{kind}: {:?}", out.error);
-            out.history.iter().map(|h| h.loss).collect::<Vec<_>>()
-        };
-        super::test_data::assert_wgpu_gives_flexs_losses(kind.name(), run);
+        let mc = config(kind, &train_set, 0);
+        super::test_data::assert_wgpu_trains_like_flex(&mc, &train_set, &quick(3, 0));
     }
 }

@@ -4,7 +4,7 @@
 //! that its population members follow their solo runs is checked with the other generalised
 //! models, `tests.rs` and `population_tests.rs`.)
 
-use super::test_data::generated;
+use super::test_data::{generated, quick};
 use super::*;
 use crate::data::TrajectorySet;
 use crate::models::{ModelConfig, ModelKind};
@@ -22,15 +22,6 @@ fn config(kind: ModelKind, set: &TrajectorySet, seed: u64) -> ModelConfig {
         width: 32,
         seed,
         ..ModelConfig::for_data(kind, set)
-    }
-}
-
-fn quick(epochs: usize, seed: u64) -> TrainConfig {
-    TrainConfig {
-        epochs,
-        batch: 32,
-        seed,
-        ..TrainConfig::default()
     }
 }
 
@@ -68,16 +59,7 @@ fn checkpoints_round_trip_and_parameters_are_counted_like_the_others() {
     let dev = Device::flex();
     for kind in LADDER {
         let m = config(kind, &train_set, 3).init(&dev);
-        let ck = Checkpoint::from_model(&m, serde_json::json!({})).unwrap();
-        let back = Checkpoint::from_bytes(&ck.to_bytes())
-            .unwrap()
-            .model(&dev)
-            .unwrap();
-        assert_eq!(back.n_params(), m.n_params(), "{kind}");
-        assert_eq!(m.config.n_params(), Some(m.n_params()), "{kind}: counted");
-        let e1 = evaluate(&m, &test, &Default::default(), &dev).unwrap();
-        let e2 = evaluate(&back, &test, &Default::default(), &dev).unwrap();
-        assert_eq!(e1, e2, "{kind}");
+        super::test_data::assert_checkpoint_round_trips(&m, &test);
     }
 }
 
@@ -88,18 +70,7 @@ fn checkpoints_round_trip_and_parameters_are_counted_like_the_others() {
 fn lagrangian_and_dissipative_models_on_wgpu_give_flexs_losses() {
     let (train_set, _) = generated("chain-pendulum:2", 40, 4, 20, 0);
     for kind in LADDER {
-        let run = |dev: Device| {
-            let ad = dev.autodiff();
-            let out = train(
-                config(kind, &train_set, 0).init(&ad),
-                &train_set,
-                &quick(3, 0),
-                &ad,
-                &mut |_, _| true,
-            );
-            assert!(out.error.is_none(), "{kind}: {:?}", out.error);
-            out.history.iter().map(|h| h.loss).collect::<Vec<_>>()
-        };
-        super::test_data::assert_wgpu_gives_flexs_losses(kind.name(), run);
+        let mc = config(kind, &train_set, 0);
+        super::test_data::assert_wgpu_trains_like_flex(&mc, &train_set, &quick(3, 0));
     }
 }

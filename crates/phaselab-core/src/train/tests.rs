@@ -208,17 +208,11 @@ fn checkpoint_round_trip_is_bit_exact_and_bad_bytes_are_rejected() {
 #[test]
 fn wgpu_and_flex_give_the_same_losses() {
     let (sys, train_set, _) = small_data("chain-pendulum:2");
-    let run = |dev: Device| {
-        let ad = dev.autodiff();
-        let mc = ModelConfig {
-            width: 32,
-            ..ModelConfig::new(ModelKind::NodeSo, 2, sys.angular())
-        };
-        let out = train(mc.init(&ad), &train_set, &quick(4), &ad, &mut |_, _| true);
-        assert!(out.error.is_none(), "{:?}", out.error);
-        out.history.iter().map(|h| h.loss).collect::<Vec<_>>()
+    let mc = ModelConfig {
+        width: 32,
+        ..ModelConfig::new(ModelKind::NodeSo, 2, sys.angular())
     };
-    super::test_data::assert_wgpu_gives_flexs_losses("node-so", run);
+    super::test_data::assert_wgpu_trains_like_flex(&mc, &train_set, &quick(4));
 }
 
 /// The paper's headline on a quick run: second-order structure beats a plain NODE in rollout error.
