@@ -2,6 +2,8 @@
 //! or "so far" while settings are missing) with the numbers it rests on, so the page never states
 //! a conclusion its records do not carry.
 
+pub use super::claim::PaperClaim;
+pub(super) use super::claim::{listed, verdict};
 use super::tables::{cell, cell_of, of_figure, scored_for, Cell};
 use crate::experiments::record::RunRecord;
 use crate::experiments::verdict::MATCH_FACTOR;
@@ -9,16 +11,6 @@ use crate::experiments::{Figure, Tier, ALPHAS};
 use crate::models::ModelKind;
 use crate::stats::log_log_line;
 use crate::train::Loss;
-
-/// One claim of the paper and what the records say of it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PaperClaim {
-    pub figure: Figure,
-    pub statement: &'static str,
-    /// "holds", "does not hold", "partly", or "no runs yet".
-    pub verdict: String,
-    pub evidence: String,
-}
 
 /// Median over runs of how much the loss still fell in the last fifth of training.
 fn still_falling(runs: &[&RunRecord]) -> String {
@@ -32,31 +24,6 @@ fn still_falling(runs: &[&RunRecord]) -> String {
         100.0 * d[d.len() / 2],
         d.len()
     )
-}
-
-/// The verdict on a claim tested on n of `total` settings, holding on k; "so far" while some
-/// settings have no runs yet.
-pub(super) fn verdict(k: usize, n: usize, total: usize) -> String {
-    let v = match (k, n) {
-        (_, 0) => return "no runs yet".into(),
-        (k, n) if k == n => "holds",
-        (0, _) => "does not hold",
-        _ => "partly",
-    };
-    if n < total {
-        format!("{v} so far ({n} of {total} settings have runs)")
-    } else {
-        v.into()
-    }
-}
-
-/// Evidence text: the parts, or a plain statement that nothing has run.
-pub(super) fn listed(parts: &[String]) -> String {
-    if parts.is_empty() {
-        "No runs are recorded yet.".into()
-    } else {
-        format!("{}.", parts.join("; "))
-    }
 }
 
 /// "a below b" over systems: on how many a's mean is lower, on how many by more than two

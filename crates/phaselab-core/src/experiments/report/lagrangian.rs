@@ -3,7 +3,7 @@
 //! conservative systems, and whether structured dissipation (port-Hamiltonian HNN, D-HNN) closes
 //! the HNN's gap to NODE+SO on the drag systems.
 
-use super::claims::{listed, verdict, PaperClaim};
+use super::claim::{listed, verdict, PaperClaim};
 use super::tables::{cell_of, of_figure};
 use crate::experiments::record::RunRecord;
 use crate::experiments::{Figure, Tier};

@@ -10,6 +10,7 @@
 
 mod ablations;
 mod budget;
+mod claim;
 mod claims;
 mod fig7;
 mod ladder;
