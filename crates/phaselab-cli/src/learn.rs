@@ -40,6 +40,11 @@ pub struct LearnArgs {
     depth: usize,
     #[arg(long, default_value_t = 5e-3)]
     lr: f64,
+    /// Warm the learning rate up linearly over this many epochs (fractional allowed) before the
+    /// cosine schedule; 0, the reference's protocol, has no warm-up. Some HNN runs blow up in
+    /// their first full-size steps without one (docs/results/RESULTS.md).
+    #[arg(long, default_value_t = 0.0)]
+    warmup: f64,
     #[arg(long, default_value_t = 200)]
     batch: usize,
     /// l2 or l1.
@@ -146,6 +151,7 @@ impl LearnArgs {
             width: self.width,
             depth: self.depth,
             lr: self.lr,
+            warmup: self.warmup,
             batch: self.batch,
             loss: self.loss.clone(),
             solver: self.solver.clone(),
@@ -179,6 +185,13 @@ impl LearnArgs {
         if self.population == 0 {
             bail!("--population must be at least 1");
         }
+        if !(self.warmup.is_finite() && self.warmup >= 0.0 && self.warmup <= self.epochs as f64) {
+            bail!(
+                "--warmup must be between 0 and --epochs ({}), got {}",
+                self.epochs,
+                self.warmup
+            );
+        }
         self.runs()?;
         Ok(TrainConfig {
             epochs: self.epochs,
@@ -187,6 +200,7 @@ impl LearnArgs {
             loss: self.loss.parse::<Loss>().map_err(anyhow::Error::msg)?,
             solver: self.solver.parse::<Solver>().map_err(anyhow::Error::msg)?,
             seed: self.model_seed,
+            warmup: self.warmup,
             ..TrainConfig::default()
         })
     }

@@ -29,6 +29,9 @@ pub struct CompareSettings {
     /// Hidden layers of every MLP.
     pub depth: usize,
     pub lr: f64,
+    /// `--warmup` epochs of linear learning-rate warm-up (0, none, in files written before it).
+    #[serde(default)]
+    pub warmup: f64,
     pub batch: usize,
     /// `--loss` as given: `l2` or `l1`.
     pub loss: String,

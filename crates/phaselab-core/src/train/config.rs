@@ -46,6 +46,15 @@ pub struct TrainConfig {
     /// minimum (MuJoCo's CosineAnnealingLR).
     #[serde(default)]
     pub schedule: Schedule,
+    /// Linear warm-up of the learning rate over the first `warmup` epochs (fractional epochs,
+    /// lr × e / warmup), then the schedule; 0, the reference's protocol, has none. An option
+    /// against the first full-size AdamW steps that blow up some HNN runs (RESULTS.md).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warmup: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +88,7 @@ impl Default for TrainConfig {
             seed: 0,
             optimizer: OptimizerKind::AdamW,
             schedule: Schedule::CosineStep,
+            warmup: 0.0,
         }
     }
 }
@@ -87,7 +97,11 @@ impl TrainConfig {
     /// Learning rate at fractional epoch e (see [`Schedule`]).
     pub fn lr_at(&self, epoch: f64) -> f64 {
         let cos = |e: f64| 0.5 * (1.0 + (std::f64::consts::PI * e / self.epochs as f64).cos());
-        match self.schedule {
+        let warm = match self.warmup > 0.0 {
+            true => (epoch / self.warmup).min(1.0),
+            false => 1.0,
+        };
+        warm * match self.schedule {
             Schedule::CosineStep => self.lr * cos(epoch).max(1e-3),
             Schedule::CosineEpoch { lr_min } => lr_min + (self.lr - lr_min) * cos(epoch.floor()),
         }

@@ -368,6 +368,31 @@ fn with_values<M: burn::module::Module>(m: M, values: Vec<Vec<f64>>) -> M {
     m.map(&mut SetValues(values.into_iter()))
 }
 
+/// The warm-up option scales the schedule by e / warmup over its first epochs and leaves it
+/// alone after; without it (the reference's protocol) the schedule is unchanged.
+#[test]
+fn a_warm_up_ramps_the_learning_rate_linearly_then_hands_over_to_the_schedule() {
+    let plain = TrainConfig {
+        epochs: 100,
+        lr: 5e-3,
+        ..TrainConfig::default()
+    };
+    let warm = TrainConfig {
+        warmup: 2.0,
+        ..plain.clone()
+    };
+    assert_eq!(warm.lr_at(0.0), 0.0);
+    for (e, f) in [(0.5, 0.25), (1.0, 0.5), (2.0, 1.0), (3.0, 1.0), (60.0, 1.0)] {
+        let (w, p) = (warm.lr_at(e), plain.lr_at(e));
+        assert!((w - f * p).abs() < 1e-15, "epoch {e}: {w} vs {f} x {p}");
+    }
+    // Records and checkpoints without it read as before, and it is written only when set.
+    let text = serde_json::to_string(&plain).unwrap();
+    assert!(!text.contains("warmup"), "{text}");
+    let back: TrainConfig = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, plain);
+}
+
 #[test]
 fn lr_schedule_matches_the_reference_formula() {
     // The reference's schedule (cosLr of github.com/mfinzi/olive-oil-ml, stepped every minibatch

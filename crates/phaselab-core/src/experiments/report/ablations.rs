@@ -90,6 +90,7 @@ mod tests {
                 width: 256,
                 depth: 2,
                 lr: 5e-3,
+                warmup: 0.0,
                 batch: 200,
                 loss: "l2".into(),
                 solver: "rk4-38".into(),
