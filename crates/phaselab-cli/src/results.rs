@@ -27,6 +27,10 @@ pub struct ResultsArgs {
     /// Directory of ablations: `phaselab compare` outputs (compare.json) saved as NAME.json.
     #[arg(long, default_value = "docs/results/reference/ablations")]
     ablations: PathBuf,
+    /// Directory of warm-up comparisons: `phaselab compare --warmup` outputs (compare.json)
+    /// saved as NAME.json, shown beside the diverged runs they retrain (none if it does not exist).
+    #[arg(long, default_value = "docs/results/reference/warmup")]
+    warmups: PathBuf,
     /// Directory of fig7 records (`reproduce fig7 --records`); none if it does not exist.
     #[arg(long, default_value = "docs/results/reference/fig7")]
     fig7_records: PathBuf,
@@ -108,6 +112,7 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let tier: Tier = a.tier.parse().map_err(anyhow::Error::msg)?;
     let records = read_records(&a.records)?;
     let ablations = read_ablations(&a.ablations)?;
+    let warmups = read_ablations(&a.warmups)?;
     let fig7 = read_fig7_records(&a.fig7_records)?;
     let base = match (&a.base_tier, &a.base_records) {
         (Some(t), Some(dir)) => Some((
@@ -119,7 +124,13 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let page = String::from_utf8(read(&a.page)?)
         .with_context(|| format!("{} is not UTF-8 text", a.page.display()))?;
     let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
-    let (filled, figures) = fill(&page, tier, &records, &ablations, &fig7, base)
+    let inputs = Inputs {
+        ablations: &ablations,
+        warmups: &warmups,
+        fig7: &fig7,
+        base,
+    };
+    let (filled, figures) = fill(&page, tier, &records, &inputs)
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.page.display()))?;
     let dir = a
         .page
@@ -176,18 +187,28 @@ fn figure_dir(tier: Tier) -> String {
     format!("figures/{tier}")
 }
 
+/// What a page is filled from besides its tier's records.
+struct Inputs<'a> {
+    ablations: &'a [(String, Comparison)],
+    warmups: &'a [(String, Comparison)],
+    fig7: &'a [RunRecord],
+    base: Option<(Tier, &'a [RunRecord])>,
+}
+
 /// The page with every block filled, and the figures it embeds.
 fn fill(
     page: &str,
     tier: Tier,
     records: &[RunRecord],
-    ablations: &[(String, Comparison)],
-    fig7: &[RunRecord],
-    base: Option<(Tier, &[RunRecord])>,
+    i: &Inputs,
 ) -> Result<(String, PageFigures)> {
-    let figures = page_figures(page, tier, records, fig7, &figure_dir(tier))?;
-    let mut blocks = report::blocks(tier, records, ablations, fig7, base);
+    let figures = page_figures(page, tier, records, i.fig7, &figure_dir(tier))?;
+    let mut blocks = report::blocks(tier, records, i.ablations, i.fig7, i.base);
     blocks.extend(figures.blocks.iter().cloned());
+    blocks.push((
+        "divergence".to_string(),
+        report::divergence_block(tier, records, i.warmups),
+    ));
     let filled = report::fill_page(page, &blocks).map_err(anyhow::Error::msg)?;
     Ok((filled, figures))
 }
@@ -223,8 +244,15 @@ mod tests {
         let text = std::fs::read_to_string(root.join(page)).unwrap();
         let ablations = read_ablations(&root.join("docs/results/reference/ablations")).unwrap();
         let fig7 = read_fig7_records(&root.join("docs/results/reference/fig7")).unwrap();
+        let warmups = read_ablations(&root.join("docs/results/reference/warmup")).unwrap();
         let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
-        let (filled, figures) = fill(&text, tier, &records, &ablations, &fig7, base).unwrap();
+        let inputs = Inputs {
+            ablations: &ablations,
+            warmups: &warmups,
+            fig7: &fig7,
+            base,
+        };
+        let (filled, figures) = fill(&text, tier, &records, &inputs).unwrap();
         assert!(
             filled == text,
             "{page} differs from what its {} records give: run `phaselab results` (see the page)",

@@ -58,60 +58,19 @@ pub fn ablation_table(ablations: &[(String, Comparison)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiments::comparison::CompareSettings;
-    use crate::train::Evaluation;
 
     /// A comparison on chain-pendulum:2 with node at test MSE `mse` and hnn at twice it (no
     /// node-so run).
     fn comparison(mse: f64) -> Comparison {
-        let run = |model: ModelKind, mse: f64, gerr: f64| ComparedRun {
-            model,
-            run: Some(model.name().to_string()),
-            parameters: 1,
-            train_seconds: 1.0,
-            test: Evaluation {
-                gerr,
-                gerr_curve: vec![gerr],
-                herr: None,
-                herr_curve: None,
-                mse,
-                symplectic_error: None,
-                learned_h_drift: None,
-                cartesian_gerr: None,
-                cartesian_gerr_curve: None,
-                n_trajectories: 1,
-                n_steps: 1,
-            },
-        };
-        Comparison {
-            system: "chain-pendulum:2".into(),
-            settings: CompareSettings {
-                epochs: 500,
-                width: 256,
-                depth: 2,
-                lr: 5e-3,
-                warmup: 0.0,
-                batch: 200,
-                loss: "l2".into(),
-                solver: "rk4-38".into(),
-                model_seed: 0,
-                data: None,
-                n: 1000,
-                n_test: 200,
-                data_seed: 0,
-                stabiliser: true,
-                zero_output_biases: false,
-                seeds: None,
-                data_seeds: None,
-                phaselab_version: "0.1.0".into(),
-                git_commit: "abc".into(),
-            },
-            optimiser_steps: 2000,
-            runs: vec![
-                run(ModelKind::Node, mse, 0.1),
-                run(ModelKind::Hnn, 2.0 * mse, 0.01),
+        crate::experiments::report::comparison_of(
+            "chain-pendulum:2",
+            0,
+            0.0,
+            &[
+                (ModelKind::Node, mse, 0.1),
+                (ModelKind::Hnn, 2.0 * mse, 0.01),
             ],
-        }
+        )
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod ablations;
 mod budget;
 mod claim;
 mod claims;
+mod divergence;
 mod fig7;
 mod ladder;
 mod lagrangian;
@@ -21,6 +22,7 @@ mod tables;
 pub use ablations::ablation_table;
 pub use budget::budget;
 pub use claims::{claims, claims_markdown, PaperClaim};
+pub use divergence::divergence_block;
 pub use fig7::fig7_block;
 pub use ladder::chnn_reference_block;
 pub use page::{blocks, fill_page, marked_blocks, BLOCK_END};
@@ -59,5 +61,63 @@ pub(crate) fn rec(
                 n_steps: 1,
             },
         },
+    }
+}
+
+/// A `phaselab compare` output on `system` at data seed `seed` with warm-up `warmup` (epochs),
+/// one finished run per (model, test MSE, gerr), for the tests of the page's parts.
+#[cfg(test)]
+pub(crate) fn comparison_of(
+    system: &str,
+    seed: u64,
+    warmup: f64,
+    runs: &[(crate::models::ModelKind, f64, f64)],
+) -> crate::experiments::comparison::Comparison {
+    use crate::experiments::comparison::{CompareSettings, ComparedRun, Comparison};
+    use crate::train::Evaluation;
+    let run = |&(model, mse, gerr): &(crate::models::ModelKind, f64, f64)| ComparedRun {
+        model,
+        run: Some(model.name().to_string()),
+        parameters: 1,
+        train_seconds: 1.0,
+        test: Evaluation {
+            gerr,
+            gerr_curve: vec![gerr],
+            herr: None,
+            herr_curve: None,
+            mse,
+            symplectic_error: None,
+            learned_h_drift: None,
+            cartesian_gerr: None,
+            cartesian_gerr_curve: None,
+            n_trajectories: 1,
+            n_steps: 1,
+        },
+    };
+    Comparison {
+        system: system.into(),
+        settings: CompareSettings {
+            epochs: 500,
+            width: 256,
+            depth: 2,
+            lr: 5e-3,
+            warmup,
+            batch: 200,
+            loss: "l2".into(),
+            solver: "rk4-38".into(),
+            model_seed: 0,
+            data: None,
+            n: 1000,
+            n_test: 200,
+            data_seed: seed,
+            stabiliser: true,
+            zero_output_biases: false,
+            seeds: None,
+            data_seeds: None,
+            phaselab_version: "0.1.0".into(),
+            git_commit: "abc".into(),
+        },
+        optimiser_steps: 2000,
+        runs: runs.iter().map(run).collect(),
     }
 }

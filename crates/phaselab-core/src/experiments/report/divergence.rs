@@ -1,0 +1,136 @@
+//! Why runs diverged, from the records: every diverged run with the epoch it stopped at and its
+//! first epoch's mean loss, and, where a comparison with a learning-rate warm-up is committed
+//! (`phaselab compare --warmup`, one file per data seed), the same run trained with it, beside
+//! the finished seeds of its system and model. The reproduction keeps the reference's protocol
+//! (no warm-up); this block only says what a remedy does.
+
+use super::tables::cell;
+use crate::experiments::comparison::Comparison;
+use crate::experiments::record::RunRecord;
+use crate::experiments::Tier;
+use crate::train::Loss;
+
+/// The table of diverged runs at `tier`, with the warm-up comparisons `warmups`.
+pub fn divergence_block(
+    tier: Tier,
+    records: &[RunRecord],
+    warmups: &[(String, Comparison)],
+) -> String {
+    let all: Vec<&RunRecord> = records.iter().collect();
+    let diverged: Vec<&RunRecord> = records.iter().filter(|r| r.diverged()).collect();
+    let mut md = String::from(
+        "| run | stopped in epoch | first epoch's mean loss | with a warm-up: gerr | the finished seeds' gerr |\n|---|---|---|---|---|\n",
+    );
+    let mut rescued = (0, 0);
+    for r in &diverged {
+        let s = &r.spec;
+        let epoch = match r.outcome {
+            crate::experiments::record::Outcome::Diverged { epoch } => epoch,
+            _ => 0,
+        };
+        let first = r
+            .loss_history
+            .first()
+            .map_or("–".to_string(), |l| format!("{l:.2e}"));
+        let warm = warmups.iter().find_map(|(name, c)| {
+            let run = c
+                .runs
+                .iter()
+                .find(|x| Some(x.model) == s.model.autonomous())?;
+            (c.system == s.system && c.settings.data_seed == s.seed && c.settings.warmup > 0.0)
+                .then(|| (name, c, run))
+        });
+        let warm = match warm {
+            Some((name, c, run)) => {
+                rescued.0 += 1;
+                rescued.1 += usize::from(run.test.gerr.is_finite());
+                format!(
+                    "{:.3e} ({} epochs of warm-up, {} steps; `{name}`)",
+                    run.test.gerr, c.settings.warmup, c.optimiser_steps
+                )
+            }
+            None => "–".to_string(),
+        };
+        let sibling = |x: &crate::experiments::RunSpec| {
+            x.system == s.system
+                && x.model == s.model
+                && x.loss == Loss::L2
+                && x.alpha == s.alpha
+                && x.coordinates == s.coordinates
+        };
+        let finished = cell(&all, sibling);
+        // Their first epoch's mean loss, the median over them.
+        let mut firsts: Vec<f64> = all
+            .iter()
+            .filter(|x| sibling(&x.spec) && !x.diverged())
+            .filter_map(|x| x.loss_history.first().map(|&l| l as f64))
+            .collect();
+        firsts.sort_by(f64::total_cmp);
+        let seeds = match (finished.n, firsts.get(firsts.len() / 2)) {
+            (0, _) => "none finished".to_string(),
+            (n, Some(f)) => format!("{:.3e} (n={n}; first epoch's loss {f:.2e})", finished.mean),
+            (n, None) => format!("{:.3e} (n={n})", finished.mean),
+        };
+        md += &format!("| {} | {epoch} | {first} | {warm} | {seeds} |\n", s.id());
+    }
+    md += &format!(
+        "\n{} of {} {tier}-tier runs diverged; {} of them were trained again with a warm-up, and {} of those finished.\n",
+        diverged.len(),
+        records.len(),
+        rescued.0,
+        rescued.1
+    );
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::record::Outcome;
+    use crate::experiments::report::{comparison_of, rec};
+    use crate::experiments::{Figure, Tier};
+    use crate::models::ModelKind;
+
+    #[test]
+    fn each_diverged_run_is_listed_with_its_warm_up_rerun_and_its_finished_seeds() {
+        let mut records: Vec<RunRecord> = Figure::Fig6
+            .runs(Tier::Reference, None)
+            .into_iter()
+            .map(|s| rec(s, 0.02))
+            .collect();
+        let sys = Figure::Fig6.systems(Tier::Reference)[1].clone();
+        let target = |r: &RunRecord| {
+            r.spec.system == sys
+                && r.spec.model.autonomous() == Some(ModelKind::Hnn)
+                && r.spec.seed == 1
+        };
+        for r in records.iter_mut().filter(|r| target(r)) {
+            r.outcome = Outcome::Diverged { epoch: 2 };
+            r.loss_history = vec![5.1e7];
+        }
+        let warm = comparison_of(&sys, 1, 5.0, &[(ModelKind::Hnn, 1e-3, 0.03)]);
+        let other = comparison_of(&sys, 2, 5.0, &[(ModelKind::Hnn, 1e-3, 0.5)]);
+        let md = divergence_block(
+            Tier::Reference,
+            &records,
+            &[("a".into(), other), ("drag2-seed1".into(), warm)],
+        );
+        let id = records.iter().find(|r| target(r)).unwrap().spec.id();
+        let row = format!(
+            "| {id} | 2 | 5.10e7 | 3.000e-2 (5 epochs of warm-up, 2000 steps; `drag2-seed1`) | 2.000e-2 (n=2; first epoch's loss 1.00e0) |"
+        );
+        assert!(md.contains(&row), "{md}");
+        assert!(
+            md.contains(&format!("1 of {} reference-tier runs diverged; 1 of them were trained again with a warm-up, and 1 of those finished.", records.len())),
+            "{md}"
+        );
+        // Without a warm-up comparison of that data seed, no rerun is claimed.
+        let none = divergence_block(Tier::Reference, &records, &[]);
+        assert!(
+            none.contains(&format!(
+                "| {id} | 2 | 5.10e7 | – | 2.000e-2 (n=2; first epoch's loss 1.00e0) |"
+            )),
+            "{none}"
+        );
+    }
+}
