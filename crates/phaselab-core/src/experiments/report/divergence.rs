@@ -6,7 +6,7 @@
 
 use super::tables::cell;
 use crate::experiments::comparison::Comparison;
-use crate::experiments::record::RunRecord;
+use crate::experiments::record::{Outcome, RunRecord};
 use crate::experiments::Tier;
 use crate::train::Loss;
 
@@ -17,17 +17,20 @@ pub fn divergence_block(
     warmups: &[(String, Comparison)],
 ) -> String {
     let all: Vec<&RunRecord> = records.iter().collect();
-    let diverged: Vec<&RunRecord> = records.iter().filter(|r| r.diverged()).collect();
+    // Each diverged run with the epoch it stopped in.
+    let diverged: Vec<(&RunRecord, usize)> = records
+        .iter()
+        .filter_map(|r| match r.outcome {
+            Outcome::Diverged { epoch } => Some((r, epoch)),
+            _ => None,
+        })
+        .collect();
     let mut md = String::from(
         "| run | stopped in epoch | first epoch's mean loss | with a warm-up: gerr | the finished seeds' gerr |\n|---|---|---|---|---|\n",
     );
     let mut rescued = (0, 0);
-    for r in &diverged {
+    for &(r, epoch) in &diverged {
         let s = &r.spec;
-        let epoch = match r.outcome {
-            crate::experiments::record::Outcome::Diverged { epoch } => epoch,
-            _ => 0,
-        };
         let first = r
             .loss_history
             .first()
@@ -86,7 +89,6 @@ pub fn divergence_block(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiments::record::Outcome;
     use crate::experiments::report::{comparison_of, rec};
     use crate::experiments::{Figure, Tier};
     use crate::models::ModelKind;
