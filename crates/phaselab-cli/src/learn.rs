@@ -45,6 +45,11 @@ pub struct LearnArgs {
     /// their first full-size steps without one (docs/results/RESULTS.md).
     #[arg(long, default_value_t = 0.0)]
     warmup: f64,
+    /// Leave out of training every chunk with a velocity beyond this in any coordinate (the test
+    /// set stays whole). A diagnosis, off by default: near the poles of Euler or spherical angles
+    /// the rates grow without bound, and those chunks make some runs diverge (RESULTS.md).
+    #[arg(long)]
+    max_speed: Option<f64>,
     #[arg(long, default_value_t = 200)]
     batch: usize,
     /// l2 or l1.
@@ -152,6 +157,7 @@ impl LearnArgs {
             depth: self.depth,
             lr: self.lr,
             warmup: self.warmup,
+            max_speed: self.max_speed,
             batch: self.batch,
             loss: self.loss.clone(),
             solver: self.solver.clone(),
@@ -191,6 +197,11 @@ impl LearnArgs {
                 self.epochs,
                 self.warmup
             );
+        }
+        if let Some(v) = self.max_speed {
+            if !(v.is_finite() && v > 0.0) {
+                bail!("--max-speed must be a positive speed, got {v}");
+            }
         }
         self.runs()?;
         Ok(TrainConfig {
@@ -329,7 +340,11 @@ impl LearnArgs {
                     coordinates.name()
                 );
             }
-            return Ok(vec![(self.data_seed, Arc::new(tr), Arc::new(te))]);
+            return Ok(vec![(
+                self.data_seed,
+                Arc::new(self.capped(tr)?),
+                Arc::new(te),
+            )]);
         }
         let mut seeds: Vec<u64> = self.runs()?.iter().map(|r| r.1).collect();
         seeds.dedup();
@@ -349,9 +364,30 @@ impl LearnArgs {
                         (to_cartesian(&s.train, sys)?, to_cartesian(&s.test, sys)?)
                     }
                 };
-                Ok((seed, Arc::new(train), Arc::new(test)))
+                Ok((seed, Arc::new(self.capped(train)?), Arc::new(test)))
             })
             .collect()
+    }
+
+    /// The training set without its chunks beyond `--max-speed`, saying how many were left out.
+    fn capped(&self, train: TrajectorySet) -> Result<TrajectorySet> {
+        let Some(max) = self.max_speed else {
+            return Ok(train);
+        };
+        let kept = train.within_speed(max);
+        if kept.n == 0 {
+            bail!(
+                "--max-speed {max} leaves none of the {} training chunks (a slower one is needed)",
+                train.n
+            );
+        }
+        eprintln!(
+            "--max-speed {max}: {} of {} training chunks kept ({} left out)",
+            kept.n,
+            train.n,
+            train.n - kept.n
+        );
+        Ok(kept)
     }
 }
 
@@ -460,9 +496,10 @@ pub fn failure(e: RunFailure, dir: &Path) -> anyhow::Error {
 pub struct TrainArgs {
     #[command(flatten)]
     system: SystemArg,
-    /// Model: node, node-so, node-so-direct, node-so-symreg, hnn, hnn-general, hnn-forced; or,
-    /// on the body points with the known constraints (their Cartesian data made for them),
-    /// constrained-node-so or clnn.
+    /// Model: node, node-so, node-so-direct, node-so-symreg, hnn, hnn-general, hnn-forced;
+    /// the Lagrangian networks delan and lnn; the dissipative HNNs port-hnn and d-hnn; or, on the
+    /// body points with the known constraints (their Cartesian data made for them),
+    /// constrained-node-so, clnn or chnn.
     #[arg(long, short)]
     model: String,
     #[command(flatten)]

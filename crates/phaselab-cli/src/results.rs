@@ -27,10 +27,11 @@ pub struct ResultsArgs {
     /// Directory of ablations: `phaselab compare` outputs (compare.json) saved as NAME.json.
     #[arg(long, default_value = "docs/results/reference/ablations")]
     ablations: PathBuf,
-    /// Directory of warm-up comparisons: `phaselab compare --warmup` outputs (compare.json)
-    /// saved as NAME.json, shown beside the diverged runs they retrain (none if it does not exist).
-    #[arg(long, default_value = "docs/results/reference/warmup")]
-    warmups: PathBuf,
+    /// Directory of reruns with a remedy: `phaselab compare --warmup` or `--max-speed` outputs
+    /// (compare.json) saved as NAME.json, shown beside the diverged runs they retrain (none if it
+    /// does not exist).
+    #[arg(long, default_value = "docs/results/reference/remedies")]
+    remedies: PathBuf,
     /// Directory of fig7 records (`reproduce fig7 --records`); none if it does not exist.
     #[arg(long, default_value = "docs/results/reference/fig7")]
     fig7_records: PathBuf,
@@ -112,7 +113,7 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let tier: Tier = a.tier.parse().map_err(anyhow::Error::msg)?;
     let records = read_records(&a.records)?;
     let ablations = read_ablations(&a.ablations)?;
-    let warmups = read_ablations(&a.warmups)?;
+    let remedies = read_ablations(&a.remedies)?;
     let fig7 = read_fig7_records(&a.fig7_records)?;
     let base = match (&a.base_tier, &a.base_records) {
         (Some(t), Some(dir)) => Some((
@@ -126,7 +127,7 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
     let inputs = Inputs {
         ablations: &ablations,
-        warmups: &warmups,
+        remedies: &remedies,
         fig7: &fig7,
         base,
     };
@@ -190,7 +191,7 @@ fn figure_dir(tier: Tier) -> String {
 /// What a page is filled from besides its tier's records.
 struct Inputs<'a> {
     ablations: &'a [(String, Comparison)],
-    warmups: &'a [(String, Comparison)],
+    remedies: &'a [(String, Comparison)],
     fig7: &'a [RunRecord],
     base: Option<(Tier, &'a [RunRecord])>,
 }
@@ -207,7 +208,7 @@ fn fill(
     blocks.extend(figures.blocks.iter().cloned());
     blocks.push((
         "divergence".to_string(),
-        report::divergence_block(tier, records, i.warmups),
+        report::divergence_block(tier, records, i.remedies),
     ));
     let filled = report::fill_page(page, &blocks).map_err(anyhow::Error::msg)?;
     Ok((filled, figures))
@@ -244,11 +245,11 @@ mod tests {
         let text = std::fs::read_to_string(root.join(page)).unwrap();
         let ablations = read_ablations(&root.join("docs/results/reference/ablations")).unwrap();
         let fig7 = read_fig7_records(&root.join("docs/results/reference/fig7")).unwrap();
-        let warmups = read_ablations(&root.join("docs/results/reference/warmup")).unwrap();
+        let remedies = read_ablations(&root.join("docs/results/reference/remedies")).unwrap();
         let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
         let inputs = Inputs {
             ablations: &ablations,
-            warmups: &warmups,
+            remedies: &remedies,
             fig7: &fig7,
             base,
         };

@@ -43,6 +43,31 @@ fn protocol_sizes_and_chunks() {
 }
 
 #[test]
+fn within_speed_keeps_exactly_the_slow_chunks_in_order() {
+    let s = small("rotor", 0).train;
+    let fastest = |i: usize| {
+        (0..s.t)
+            .flat_map(|k| s.state(i, k).1.iter().map(|x| x.abs()))
+            .fold(0.0f64, f64::max)
+    };
+    let mut speeds: Vec<f64> = (0..s.n).map(fastest).collect();
+    speeds.sort_by(f64::total_cmp);
+    let cap = speeds[s.n / 2];
+    let slow = s.within_speed(cap);
+    let want: Vec<usize> = (0..s.n).filter(|&i| fastest(i) <= cap).collect();
+    assert!(!want.is_empty() && want.len() < s.n);
+    assert_eq!(slow.n, want.len());
+    for (j, &i) in want.iter().enumerate() {
+        assert_eq!(slow.state(j, 0), s.state(i, 0));
+        assert_eq!(slow.state(j, s.t - 1), s.state(i, s.t - 1));
+        assert_eq!(slow.t0.as_ref().unwrap()[j], s.t0.as_ref().unwrap()[i]);
+    }
+    slow.validate().unwrap();
+    assert_eq!(s.within_speed(f64::INFINITY), s);
+    assert_eq!(s.within_speed(0.0).n, 0);
+}
+
+#[test]
 fn same_seed_gives_byte_identical_files() {
     let a = small("spring-pendulum:2", 3);
     let b = small("spring-pendulum:2", 3);

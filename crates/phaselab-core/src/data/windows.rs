@@ -44,6 +44,22 @@ impl TrajectorySet {
         out
     }
 
+    /// The trajectories whose velocities stay within ±`max` in every coordinate at every point,
+    /// in their order. A diagnosis, not the protocol: in Euler or spherical angles the rates near
+    /// a pole of the chart grow without bound (the rotor's reach 186 rad/s against a median of
+    /// 2), and leaving those chunks out shows whether they are what makes a run diverge.
+    pub fn within_speed(&self, max: f64) -> TrajectorySet {
+        let span = self.t * self.d;
+        let keep: Vec<usize> = (0..self.n)
+            .filter(|&i| {
+                self.v[i * span..(i + 1) * span]
+                    .iter()
+                    .all(|x| x.abs() <= max)
+            })
+            .collect();
+        self.select(&keep)
+    }
+
     /// The same metadata and step with no trajectories.
     fn clone_empty(&self) -> TrajectorySet {
         TrajectorySet {

@@ -32,6 +32,10 @@ pub struct CompareSettings {
     /// `--warmup` epochs of linear learning-rate warm-up (0, none, in files written before it).
     #[serde(default)]
     pub warmup: f64,
+    /// `--max-speed`: training chunks with a velocity beyond it were left out (None: all kept,
+    /// and in files written before it).
+    #[serde(default)]
+    pub max_speed: Option<f64>,
     pub batch: usize,
     /// `--loss` as given: `l2` or `l1`.
     pub loss: String,
@@ -62,6 +66,21 @@ pub struct CompareSettings {
     pub phaselab_version: String,
     /// The git commit it was built from.
     pub git_commit: String,
+}
+
+impl CompareSettings {
+    /// The departure from the reference's protocol these runs were trained with, in words
+    /// (None: the protocol itself).
+    pub fn remedy(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.warmup > 0.0 {
+            parts.push(format!("{} epochs of warm-up", self.warmup));
+        }
+        if let Some(v) = self.max_speed {
+            parts.push(format!("chunks faster than {v} left out"));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
 /// One finished run of a comparison.

@@ -2,15 +2,28 @@
 //! positive number per term of the true kinetic energy (a point's mass m, or an extended body's
 //! edge inertia I), so the learned mass matrix keeps the true one's sparsity,
 //!   M = Σ_t e^{θ_t} E_t,   E_t = e_i e_iᵀ (a point) or (e_i − e_j)(e_i − e_j)ᵀ (an edge),
-//! acting on each spatial axis alike (M ⊗ I_d). θ = (w + b) / 20 is a linear layer on a constant
+//! acting on each spatial axis alike (M ⊗ I_d). θ = (w + b) / 2 is a linear layer on a constant
 //! input, so that it stacks into populations like every network; it starts within ±0.1 of zero
-//! (masses near 1), as CHNN's 0.1 N(0, 1).
+//! (masses near 1), as CHNN's 0.1 N(0, 1). With the input 1, w and b get the same gradient and
+//! so the same Adam step, and θ moves by the learning rate per step, as CHNN's single parameter
+//! does: the gyroscope's and rotor's inertias, 0.07 to 0.5 of their mass, are reachable within a
+//! run. (Checkpoint format 3 and before had θ = (w + b) / 20, which moved 10x slower and left
+//! those inertias near 1; such files are rescaled on loading, `RESCALED_BEFORE_FORMAT`.)
 
 use super::mlp::Mlp;
 use super::spd_solve::spd_solve;
 use crate::physics::{MassTerm, NodeMass};
 use crate::rng::Rng;
+use burn::module::Param;
 use burn::prelude::*;
+
+/// θ = HALF · (w + b).
+const HALF: f64 = 0.5;
+/// The layer's ordinary initial weights times this: θ starts where θ = (w + b) / 20 started.
+const INIT_SCALE: f64 = 0.1;
+/// Checkpoints of a format before this one stored θ = (w + b) / 20: loading multiplies their
+/// w and b by [`INIT_SCALE`], which keeps their masses.
+pub const RESCALED_BEFORE_FORMAT: u32 = 4;
 
 #[derive(Module, Debug)]
 pub struct LearnedMasses {
@@ -44,12 +57,24 @@ impl LearnedMasses {
             }
             patterns.extend(e);
         }
+        // A tenth of the layer's initial weights, so that θ starts within ±0.1 of zero.
         LearnedMasses {
             net: Mlp::new(&[1, mass.terms.len()], false, rng, device),
             patterns,
             points: n,
             dim,
         }
+        .from_old_format()
+    }
+
+    /// These masses as a checkpoint of a format before [`RESCALED_BEFORE_FORMAT`] meant them,
+    /// stored for θ = (w + b) / 20: w and b times [`INIT_SCALE`] give the same θ now.
+    pub fn from_old_format(mut self) -> Self {
+        for layer in &mut self.net.layers {
+            layer.w = Param::from_tensor(layer.w.val().mul_scalar(INIT_SCALE).detach());
+            layer.b = Param::from_tensor(layer.b.val().mul_scalar(INIT_SCALE).detach());
+        }
+        self
     }
 
     /// The same structure with the weights `net` (a population's stack, or one member).
@@ -71,7 +96,7 @@ impl LearnedMasses {
     pub fn values(&self, b: usize, device: &Device) -> Tensor<2> {
         self.net
             .forward(Tensor::ones([b, 1], device))
-            .mul_scalar(0.05)
+            .mul_scalar(HALF)
             .exp()
     }
 

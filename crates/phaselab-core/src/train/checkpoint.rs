@@ -3,6 +3,8 @@
 //! files. Version 2 dropped version 1's `normalisation` (always the identity, never applied);
 //! version 3 added a CRC-32 over everything before it, so that a flipped byte is refused instead of
 //! silently giving other numbers. Versions 1 and 2 still load, unverified ([`Checkpoint::note`]).
+//! Version 4 stores CHNN's and CLNN's learned masses on a 10x larger scale (`models::learned_masses`);
+//! older files are rescaled on loading, so they give the same model.
 //!
 //! Layout: `PHASELAB-CKPT\n` (14 bytes), u32 LE format version, u64 LE metadata length, metadata
 //! (UTF-8 JSON), u64 LE weights length, weights (burnpack), u32 LE CRC-32 (IEEE) of all the bytes
@@ -10,6 +12,7 @@
 
 use super::config::TrainConfig;
 use crate::data::TrajectorySet;
+use crate::models::learned_masses::{LearnedMasses, RESCALED_BEFORE_FORMAT};
 use crate::models::{DynamicsModel, ModelConfig};
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
@@ -19,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) const MAGIC: &[u8; 14] = b"PHASELAB-CKPT\n";
 /// Version of the layout above.
-pub const CHECKPOINT_VERSION: u32 = 3;
+pub const CHECKPOINT_VERSION: u32 = 4;
 /// The first version that ends with a checksum.
 const FIRST_CHECKSUMMED: u32 = 3;
 
@@ -251,11 +254,16 @@ impl Checkpoint {
     pub fn model(&self, device: &Device) -> Result<DynamicsModel, CheckpointError> {
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
             .map_err(|e| CheckpointError::Weights(format!("{e:?}")))?;
-        self.meta
+        let mut model = self
+            .meta
             .model
             .init_for_loading(device)
             .try_load_record(record)
-            .map_err(|e| CheckpointError::Weights(format!("{e:?}")))
+            .map_err(|e| CheckpointError::Weights(format!("{e:?}")))?;
+        if self.file_version < RESCALED_BEFORE_FORMAT {
+            model.masses = model.masses.map(LearnedMasses::from_old_format);
+        }
+        Ok(model)
     }
 }
 

@@ -156,6 +156,66 @@ fn constrained_checkpoints_round_trip_and_need_their_body_graph() {
     );
 }
 
+/// A CHNN or CLNN checkpoint of format 3, whose learned masses were stored for θ = (w + b) / 20,
+/// loads with the masses it had: the loader rescales them to today's θ = (w + b) / 2.
+#[test]
+fn format_3_checkpoints_keep_their_learned_masses() {
+    use burn::module::Param;
+    let (set, _) = points("gyroscope", 0);
+    let dev = Device::flex();
+    let values = |m: &crate::models::DynamicsModel| -> Vec<f32> {
+        let masses = m.masses.as_ref().expect("learned masses");
+        masses
+            .values(1, &dev)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec()
+            .unwrap()
+    };
+    for kind in [ModelKind::Chnn, ModelKind::Clnn] {
+        let model = config(kind, &set, 5).init(&dev);
+        // Masses away from 1, as after training on the gyroscope.
+        let mut trained = model.clone();
+        let masses = trained.masses.take().unwrap();
+        let mut net = masses.net.clone();
+        for layer in &mut net.layers {
+            layer.b = Param::from_tensor(layer.b.val().add_scalar(-4.0));
+        }
+        trained.masses = Some(masses.with_net(net));
+        let want = values(&trained);
+        assert!(want.iter().all(|&v| v < 0.2), "{kind}: {want:?}");
+        // What format 3 stored for the same masses: w and b ten times today's.
+        let mut stored = trained.clone();
+        let masses = stored.masses.take().unwrap();
+        let mut net = masses.net.clone();
+        for layer in &mut net.layers {
+            layer.w = Param::from_tensor(layer.w.val().mul_scalar(10.0));
+            layer.b = Param::from_tensor(layer.b.val().mul_scalar(10.0));
+        }
+        stored.masses = Some(masses.with_net(net));
+        let mut bytes = Checkpoint::from_model(&stored, serde_json::json!({}))
+            .unwrap()
+            .to_bytes();
+        bytes[14..18].copy_from_slice(&3u32.to_le_bytes());
+        let body = bytes.len() - 4;
+        let crc = crc32fast::hash(&bytes[..body]);
+        bytes[body..].copy_from_slice(&crc.to_le_bytes());
+        let old = Checkpoint::from_bytes(&bytes).unwrap();
+        assert_eq!(old.file_version, 3);
+        let got = values(&old.model(&dev).unwrap());
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g / w - 1.0).abs() < 1e-5,
+                "{kind}: format 3 gives {got:?}, want {want:?}"
+            );
+        }
+        // Today's format keeps them without rescaling.
+        let now = Checkpoint::from_model(&trained, serde_json::json!({})).unwrap();
+        let back = Checkpoint::from_bytes(&now.to_bytes()).unwrap();
+        assert_eq!(values(&back.model(&dev).unwrap()), want, "{kind}: format 4");
+    }
+}
+
 #[test]
 fn on_the_constraints_chnn_and_clnn_with_one_potential_and_one_mass_move_alike() {
     // The same seed draws the same V network and masses for both. On states that keep the

@@ -1,8 +1,8 @@
 //! Why runs diverged, from the records: every diverged run with the epoch it stopped at and its
-//! first epoch's mean loss, and, where a comparison with a learning-rate warm-up is committed
-//! (`phaselab compare --warmup`, one file per data seed), the same run trained with it, beside
-//! the finished seeds of its system and model. The reproduction keeps the reference's protocol
-//! (no warm-up); this block only says what a remedy does.
+//! first epoch's mean loss, and, where a comparison with a remedy is committed (`phaselab compare
+//! --warmup` or `--max-speed`, one file per data seed and remedy), the same run trained with it,
+//! beside the finished seeds of its system and model. The reproduction keeps the reference's
+//! protocol (neither); this block only says what a remedy does.
 
 use super::tables::cell;
 use crate::experiments::comparison::Comparison;
@@ -10,11 +10,12 @@ use crate::experiments::record::{Outcome, RunRecord};
 use crate::experiments::Tier;
 use crate::train::Loss;
 
-/// The table of diverged runs at `tier`, with the warm-up comparisons `warmups`.
+/// The table of diverged runs at `tier`, with the reruns `remedies` (comparisons trained with a
+/// warm-up or without the fastest chunks; the others are not reruns and are passed over).
 pub fn divergence_block(
     tier: Tier,
     records: &[RunRecord],
-    warmups: &[(String, Comparison)],
+    remedies: &[(String, Comparison)],
 ) -> String {
     let all: Vec<&RunRecord> = records.iter().collect();
     // Each diverged run with the epoch it stopped in.
@@ -26,33 +27,39 @@ pub fn divergence_block(
         })
         .collect();
     let mut md = String::from(
-        "| run | stopped in epoch | first epoch's mean loss | with a warm-up: gerr | the finished seeds' gerr |\n|---|---|---|---|---|\n",
+        "| run | stopped in epoch | first epoch's mean loss | trained again with a remedy: gerr | the finished seeds' gerr |\n|---|---|---|---|---|\n",
     );
-    let mut rescued = (0, 0);
+    // (diverged runs trained again with a remedy, reruns, reruns that finished)
+    let mut retried = (0, 0, 0);
     for &(r, epoch) in &diverged {
         let s = &r.spec;
         let first = r
             .loss_history
             .first()
             .map_or("–".to_string(), |l| format!("{l:.2e}"));
-        let warm = warmups.iter().find_map(|(name, c)| {
-            let run = c
-                .runs
-                .iter()
-                .find(|x| Some(x.model) == s.model.autonomous())?;
-            (c.system == s.system && c.settings.data_seed == s.seed && c.settings.warmup > 0.0)
-                .then(|| (name, c, run))
-        });
-        let warm = match warm {
-            Some((name, c, run)) => {
-                rescued.0 += 1;
-                rescued.1 += usize::from(run.test.gerr.is_finite());
-                format!(
-                    "{:.3e} ({} epochs of warm-up, {} steps; `{name}`)",
-                    run.test.gerr, c.settings.warmup, c.optimiser_steps
-                )
-            }
-            None => "–".to_string(),
+        // Every committed rerun of this run with a remedy, one after another.
+        let again: Vec<String> = remedies
+            .iter()
+            .filter_map(|(name, c)| {
+                let run = c
+                    .runs
+                    .iter()
+                    .find(|x| Some(x.model) == s.model.autonomous())?;
+                let remedy = c.settings.remedy()?;
+                (c.system == s.system && c.settings.data_seed == s.seed).then(|| {
+                    retried.1 += 1;
+                    retried.2 += usize::from(run.test.gerr.is_finite());
+                    format!(
+                        "{:.3e} ({remedy}, {} steps; `{name}`)",
+                        run.test.gerr, c.optimiser_steps
+                    )
+                })
+            })
+            .collect();
+        retried.0 += usize::from(!again.is_empty());
+        let again = match again.is_empty() {
+            true => "–".to_string(),
+            false => again.join("; "),
         };
         let sibling = |x: &crate::experiments::RunSpec| {
             x.system == s.system
@@ -74,14 +81,15 @@ pub fn divergence_block(
             (n, Some(f)) => format!("{:.3e} (n={n}; first epoch's loss {f:.2e})", finished.mean),
             (n, None) => format!("{:.3e} (n={n})", finished.mean),
         };
-        md += &format!("| {} | {epoch} | {first} | {warm} | {seeds} |\n", s.id());
+        md += &format!("| {} | {epoch} | {first} | {again} | {seeds} |\n", s.id());
     }
     md += &format!(
-        "\n{} of {} {tier}-tier runs diverged; {} of them were trained again with a warm-up, and {} of those finished.\n",
+        "\n{} of {} {tier}-tier runs diverged; {} of them were trained again with a remedy ({} reruns), and {} of those reruns finished.\n",
         diverged.len(),
         records.len(),
-        rescued.0,
-        rescued.1
+        retried.0,
+        retried.1,
+        retried.2
     );
     md
 }
@@ -123,9 +131,32 @@ mod tests {
         );
         assert!(md.contains(&row), "{md}");
         assert!(
-            md.contains(&format!("1 of {} reference-tier runs diverged; 1 of them were trained again with a warm-up, and 1 of those finished.", records.len())),
+            md.contains(&format!("1 of {} reference-tier runs diverged; 1 of them were trained again with a remedy (1 reruns), and 1 of those reruns finished.", records.len())),
             "{md}"
         );
+        // A rerun without the fastest chunks joins the warm-up's; a comparison with neither
+        // remedy is not a rerun.
+        let mut capped = comparison_of(&sys, 1, 0.0, &[(ModelKind::Hnn, 1e-3, 0.04)]);
+        capped.settings.max_speed = Some(10.0);
+        let plain = comparison_of(&sys, 1, 0.0, &[(ModelKind::Hnn, 1e-3, 0.9)]);
+        let both = divergence_block(
+            Tier::Reference,
+            &records,
+            &[
+                (
+                    "drag2-seed1".into(),
+                    comparison_of(&sys, 1, 5.0, &[(ModelKind::Hnn, 1e-3, 0.03)]),
+                ),
+                ("plain".into(), plain),
+                ("drag2-seed1-v10".into(), capped),
+            ],
+        );
+        assert!(
+            both.contains("| 3.000e-2 (5 epochs of warm-up, 2000 steps; `drag2-seed1`); 4.000e-2 (chunks faster than 10 left out, 2000 steps; `drag2-seed1-v10`) |"),
+            "{both}"
+        );
+        assert!(!both.contains("plain"), "{both}");
+        assert!(both.contains("1 of them were trained again with a remedy (2 reruns), and 2 of those reruns finished."), "{both}");
         // Without a warm-up comparison of that data seed, no rerun is claimed.
         let none = divergence_block(Tier::Reference, &records, &[]);
         assert!(

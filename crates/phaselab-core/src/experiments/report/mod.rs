@@ -102,6 +102,7 @@ pub(crate) fn comparison_of(
             depth: 2,
             lr: 5e-3,
             warmup,
+            max_speed: None,
             batch: 200,
             loss: "l2".into(),
             solver: "rk4-38".into(),
