@@ -9,7 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use phaselab_core::data::cartesian::{in_coordinates, to_cartesian};
 use phaselab_core::data::protocol::Protocol;
 use phaselab_core::data::{Coordinates, TrajectorySet};
-use phaselab_core::experiments::comparison::{CompareSettings, ComparedRun, Comparison};
+use phaselab_core::experiments::comparison::{
+    CompareSettings, ComparedRun, Comparison, REFERENCE_SOLVER,
+};
 use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
 use phaselab_core::physics::{System, SystemSpec};
 use phaselab_core::solve::Solver;
@@ -56,7 +58,7 @@ pub struct LearnArgs {
     #[arg(long, default_value = "l2")]
     loss: String,
     /// euler[:k], rk4[:k] (classic) or rk4-38[:k] (3/8 rule, the reference's) steps per data interval.
-    #[arg(long, default_value = "rk4-38")]
+    #[arg(long, default_value = REFERENCE_SOLVER)]
     solver: String,
     /// Symplectic penalty weight 1/alpha (node-so-symreg).
     #[arg(long, default_value_t = 1e3)]

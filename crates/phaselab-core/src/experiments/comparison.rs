@@ -68,6 +68,9 @@ pub struct CompareSettings {
     pub git_commit: String,
 }
 
+/// The reference's training solver, `--solver`'s default: one RK4 3/8 step per data interval.
+pub const REFERENCE_SOLVER: &str = "rk4-38";
+
 impl CompareSettings {
     /// The departure from the reference's protocol these runs were trained with, in words
     /// (None: the protocol itself).
@@ -78,6 +81,9 @@ impl CompareSettings {
         }
         if let Some(v) = self.max_speed {
             parts.push(format!("chunks faster than {v} left out"));
+        }
+        if self.solver != REFERENCE_SOLVER {
+            parts.push(format!("solver {}", self.solver));
         }
         (!parts.is_empty()).then(|| parts.join(", "))
     }

@@ -156,6 +156,14 @@ mod tests {
             "{both}"
         );
         assert!(!both.contains("plain"), "{both}");
+        // Smaller solver steps are a remedy too.
+        let mut fine = comparison_of(&sys, 1, 0.0, &[(ModelKind::Hnn, 1e-3, 0.05)]);
+        fine.settings.solver = "rk4-38:4".into();
+        let sub = divergence_block(Tier::Reference, &records, &[("sub4".into(), fine)]);
+        assert!(
+            sub.contains("| 5.000e-2 (solver rk4-38:4, 2000 steps; `sub4`) |"),
+            "{sub}"
+        );
         assert!(both.contains("1 of them were trained again with a remedy (2 reruns), and 2 of those reruns finished."), "{both}");
         // Without a warm-up comparison of that data seed, no rerun is claimed.
         let none = divergence_block(Tier::Reference, &records, &[]);
