@@ -6,18 +6,20 @@
 use super::claim::{listed, verdict, PaperClaim};
 use super::tables::{cell_of, of_figure};
 use crate::experiments::record::RunRecord;
+use crate::experiments::verdict::MATCH_FACTOR;
 use crate::experiments::{Figure, Tier};
 use crate::models::ModelKind;
 use crate::train::Loss;
 
-/// "Each of `models` is close behind the better of `refs`" (`Cell::close_behind`) over the
-/// figure's (system, model) pairs: the verdict counts the pairs.
+/// "Each of `models` is close behind the better of `refs`" over the figure's (system, model)
+/// pairs: within [`MATCH_FACTOR`] of it, or with `se_route` also within two standard errors
+/// (`Cell::close_behind`); the verdict counts the pairs.
 fn close_behind_best(
     fig: Figure,
     tier: Tier,
     records: &[RunRecord],
-    models: &[ModelKind],
-    refs: &[ModelKind],
+    (models, refs): (&[ModelKind], &[ModelKind]),
+    se_route: bool,
     statement: &'static str,
 ) -> PaperClaim {
     let runs = of_figure(fig, tier, records);
@@ -38,7 +40,11 @@ fn close_behind_best(
                 continue;
             }
             n += 1;
-            k += usize::from(c.close_behind(&best));
+            let close = match se_route {
+                true => c.close_behind(&best),
+                false => c.mean / best.mean <= MATCH_FACTOR,
+            };
+            k += usize::from(close);
             parts.push(format!(
                 "{sys}: {m} {:.3e} vs {best_kind} {:.3e} ({m}/{best_kind} = {:.2})",
                 c.mean,
@@ -60,16 +66,18 @@ fn close_behind_best(
 
 /// The two claims: (a) on fig4's and fig5's conservative pendulums DeLaN and LNN are within 1.5x
 /// (or two standard errors) of the better of NODE+SO and HNN; (b) on fig6's drag systems the
-/// port-Hamiltonian HNN and D-HNN are within 1.5x (or two standard errors) of NODE+SO.
+/// port-Hamiltonian HNN and D-HNN are within 1.5x of NODE+SO. (b) asks that a gap of 2x to 200x
+/// has closed, so only the factor decides: seeds too scattered to tell a 60x ratio from 1 do not
+/// show it closed.
 pub(super) fn claims(tier: Tier, records: &[RunRecord]) -> Vec<PaperClaim> {
     use ModelKind::*;
     let mut b = close_behind_best(
         Figure::Dissipation,
         tier,
         records,
-        &[PortHnn, DHnn],
-        &[NodeSo],
-        "On the drag systems the port-Hamiltonian HNN and D-HNN close the HNN's gap: each is within a factor 1.5 of NODE+SO, or within two standard errors where both have two seeds or more (energy structure and dissipation coexist).",
+        (&[PortHnn, DHnn], &[NodeSo]),
+        false,
+        "On the drag systems the port-Hamiltonian HNN and D-HNN close the HNN's gap: each is within a factor 1.5 of NODE+SO, on the mean over seeds (energy structure and dissipation coexist).",
     );
     // The gap they are asked to close.
     let runs = of_figure(Figure::Dissipation, tier, records);
@@ -92,8 +100,8 @@ pub(super) fn claims(tier: Tier, records: &[RunRecord]) -> Vec<PaperClaim> {
             Figure::Lagrangian,
             tier,
             records,
-            &[Delan, Lnn],
-            &[NodeSo, Hnn],
+            (&[Delan, Lnn], &[NodeSo, Hnn]),
+            true,
             "On the conservative chain and spring pendulums the Lagrangian networks, second order by construction, sit with NODE+SO and the HNN: DeLaN and LNN are each within a factor 1.5 of the better of the two, or within two standard errors where both have two seeds or more.",
         ),
         b,
@@ -166,13 +174,18 @@ mod tests {
                 "{fig:?}"
             );
             assert_eq!(pick(&verdicts(&[])), "no runs yet");
-            // Noisy seeds: 3x apart on the mean, but within two standard errors, counts as close;
-            // with one seed each it does not.
+            // Noisy seeds: 3x apart on the mean, but within two standard errors, counts as close
+            // for the Lagrangian claim (its s.e. route) and not for the dissipation claim (the
+            // factor alone); with one seed each it does not for either.
             let noisy = records(fig, |_, m, s| {
                 let base = if m == a.0 || m == a.1 { 3e-2 } else { 1e-2 };
                 base * [0.1, 1.0, 1.9][s as usize]
             });
-            assert_eq!(pick(&verdicts(&noisy)), "holds", "{fig:?}");
+            let want = match fig {
+                Figure::Lagrangian => "holds",
+                _ => "does not hold",
+            };
+            assert_eq!(pick(&verdicts(&noisy)), want, "{fig:?}");
             let one: Vec<RunRecord> = noisy.iter().filter(|r| r.spec.seed == 1).cloned().collect();
             assert_eq!(pick(&verdicts(&one)), "does not hold", "{fig:?}");
         }
