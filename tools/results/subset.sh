@@ -5,6 +5,7 @@
 #
 #   FIGURE=fig5 TIER=paper SEEDS=3 MATCH='^spring-pendulum-[12]__' \
 #     RECORDS=docs/results/paper/runs tools/results/subset.sh
+#   FIGURE=fig7 TIER=paper MATCH='^fig7__hopper' PAGE=docs/results/PAPER-TIER.md tools/results/subset.sh
 #
 # MATCH is an extended regular expression over run ids such as spring-pendulum-1__hnn__l2__seed0
 # (`phaselab reproduce FIGURE --plan P` lists them). With PAGE, that page is regenerated from the
@@ -15,7 +16,10 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 figure=${FIGURE:?FIGURE, for example fig5}
 tier=${TIER:-paper}
-records=${RECORDS:-docs/results/$tier/runs}
+# fig7's records (control runs on MuJoCo data) live beside the tier's other records.
+default_records=docs/results/$tier/runs
+[ "$figure" = fig7 ] && default_records=docs/results/$tier/fig7
+records=${RECORDS:-$default_records}
 match=${MATCH:-.}
 commit=${COMMIT:-1}
 page=${PAGE:-}
@@ -46,8 +50,11 @@ for t in "${tasks[@]}"; do
   [ "$commit" = 1 ] && [ -n "$(git status --porcelain -- "$records/$id.json")" ] || continue
   files=("$records/$id.json")
   if [ -n "$page" ]; then
-    "$bin" results --tier "$tier" --records "$records" --page "$page" --base-tier "$base" \
-      --base-records "docs/results/$base/runs" >/dev/null || { echo "subset.sh: $page not regenerated" >&2; continue; }
+    page_records=$records fig7=()
+    [ "$figure" = fig7 ] && page_records=docs/results/$tier/runs fig7=(--fig7-records "$records")
+    "$bin" results --tier "$tier" --records "$page_records" ${fig7[@]+"${fig7[@]}"} --page "$page" \
+      --base-tier "$base" --base-records "docs/results/$base/runs" >/dev/null \
+      || { echo "subset.sh: $page not regenerated" >&2; continue; }
     files+=("$page")
     # The figures the page embeds, redrawn from the same records (`phaselab results`).
     figures="$(dirname "$page")/figures/$tier"

@@ -32,9 +32,10 @@ pub struct ResultsArgs {
     /// does not exist).
     #[arg(long, default_value = "docs/results/reference/remedies")]
     remedies: PathBuf,
-    /// Directory of fig7 records (`reproduce fig7 --records`); none if it does not exist.
-    #[arg(long, default_value = "docs/results/reference/fig7")]
-    fig7_records: PathBuf,
+    /// Directory of fig7 records (`reproduce fig7 --records`; default docs/results/TIER/fig7);
+    /// none if it does not exist.
+    #[arg(long)]
+    fig7_records: Option<PathBuf>,
     /// Records of the same runs at a shorter budget (a tier's records directory): the page's
     /// `vs-TIER:FIG` blocks show each figure beside them.
     #[arg(long, requires = "base_tier")]
@@ -109,12 +110,17 @@ pub fn read_ablations(dir: &Path) -> Result<Vec<(String, Comparison)>> {
     Ok(out)
 }
 
+/// Where a tier's fig7 records are committed: `docs/results/TIER/fig7`.
+fn fig7_dir(tier: Tier) -> PathBuf {
+    PathBuf::from(format!("docs/results/{tier}/fig7"))
+}
+
 pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let tier: Tier = a.tier.parse().map_err(anyhow::Error::msg)?;
     let records = read_records(&a.records)?;
     let ablations = read_ablations(&a.ablations)?;
     let remedies = read_ablations(&a.remedies)?;
-    let fig7 = read_fig7_records(&a.fig7_records)?;
+    let fig7 = read_fig7_records(&a.fig7_records.clone().unwrap_or_else(|| fig7_dir(tier)))?;
     let base = match (&a.base_tier, &a.base_records) {
         (Some(t), Some(dir)) => Some((
             t.parse::<Tier>().map_err(anyhow::Error::msg)?,
@@ -244,7 +250,7 @@ mod tests {
         let base = base.map(|(t, d)| (t, records_in(d)));
         let text = std::fs::read_to_string(root.join(page)).unwrap();
         let ablations = read_ablations(&root.join("docs/results/reference/ablations")).unwrap();
-        let fig7 = read_fig7_records(&root.join("docs/results/reference/fig7")).unwrap();
+        let fig7 = read_fig7_records(&root.join(fig7_dir(tier))).unwrap();
         let remedies = read_ablations(&root.join("docs/results/reference/remedies")).unwrap();
         let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
         let inputs = Inputs {
