@@ -64,15 +64,20 @@ impl LearnedMasses {
             points: n,
             dim,
         }
-        .from_old_format()
+        .scaled(INIT_SCALE)
     }
 
     /// These masses as a checkpoint of a format before [`RESCALED_BEFORE_FORMAT`] meant them,
     /// stored for θ = (w + b) / 20: w and b times [`INIT_SCALE`] give the same θ now.
-    pub fn from_old_format(mut self) -> Self {
+    pub fn from_old_format(self) -> Self {
+        self.scaled(INIT_SCALE)
+    }
+
+    /// w and b times `s`.
+    fn scaled(mut self, s: f64) -> Self {
         for layer in &mut self.net.layers {
-            layer.w = Param::from_tensor(layer.w.val().mul_scalar(INIT_SCALE).detach());
-            layer.b = Param::from_tensor(layer.b.val().mul_scalar(INIT_SCALE).detach());
+            layer.w = Param::from_tensor(layer.w.val().mul_scalar(s).detach());
+            layer.b = Param::from_tensor(layer.b.val().mul_scalar(s).detach());
         }
         self
     }
