@@ -216,6 +216,14 @@ fn fill(
         "divergence".to_string(),
         report::divergence_block(tier, records, i.remedies),
     ));
+    // The ladder's chaos floors integrate the true systems: only for a page that shows them.
+    if report::marked_blocks(page)
+        .iter()
+        .any(|b| b == "ladder-floor")
+    {
+        let floor = report::ladder_floor_block(tier).map_err(anyhow::Error::msg)?;
+        blocks.push(("ladder-floor".to_string(), floor));
+    }
     let filled = report::fill_page(page, &blocks).map_err(anyhow::Error::msg)?;
     Ok((filled, figures))
 }

@@ -4,6 +4,11 @@
 //! says how they were read). These are that repository's measurements, kept as constants with
 //! their source, not phaselab's.
 
+use crate::data::protocol::Protocol;
+use crate::experiments::{Figure, Tier};
+use crate::metrics::cartesian_chaos_floor;
+use crate::physics::system;
+
 /// (system, [NODE, HNN, DeLaN, CHNN, CLNN]): the geometric mean over its 100 test trajectories of
 /// each trajectory's time-geometric mean of |pred − true| / (|pred| + |true|) on body points.
 pub const CHNN_REPOSITORY: [(&str, [f64; 5]); 8] = [
@@ -38,6 +43,20 @@ pub const CHNN_REPOSITORY: [(&str, [f64; 5]); 8] = [
     ("rotor", [4.058e-1, 2.560e-1, 2.799e-1, 5.747e-6, 1.071e-5]),
 ];
 
+/// The terms of phaselab's rotor's kinetic energy (its mass, then its edge inertias).
+fn rotor_mass_terms() -> Vec<f64> {
+    use crate::physics::lagrangian::{MassTerm, Mechanism};
+    crate::physics::rotor::Rotor::new()
+        .node_mass()
+        .terms
+        .iter()
+        .map(|t| match *t {
+            MassTerm::Point { mass, .. } => mass,
+            MassTerm::Coupling { inertia, .. } => inertia,
+        })
+        .collect()
+}
+
 /// The CHNN repository's table as markdown, with its protocol.
 pub fn chnn_reference_block() -> String {
     let mut md =
@@ -57,16 +76,76 @@ pub fn chnn_reference_block() -> String {
            phaselab's `gerr` averages log(max(error, 1e-7)) over t >= 1; its pendulum rows \
            average the curves of several runs before that step. NODE and HNN there are angle \
            models mapped to body points, as phaselab's generalised models are here. phaselab's \
-           systems have its masses, lengths and time steps (the magnet pendulum's bob weighs 2 \
-           here, as the decon-hnn code builds it, and 3 there); its trajectories are 100 steps \
-           long, phaselab's 10 s, from which the training chunks and test chunks are cut.\n";
+           systems are the decon-hnn code's, which has its lengths and time steps but not all \
+           its bodies: the magnet pendulum's bob weighs 2 here and 3 there, and the rotor is \
+           another body. Its rotor is built with `Rotor()`'s defaults, mass 3 and second moments \
+           (1, 2, 3), with initial conditions N(0, 1); phaselab's is decon-hnn's, mass 2 and the \
+           second moments of `rotor.obj`, whose kinetic energy's terms (the mass and the three \
+           edge inertias, which CHNN and CLNN learn) are ";
+    let terms = rotor_mass_terms();
+    let span =
+        terms.iter().cloned().fold(0.0, f64::max) / terms.iter().cloned().fold(f64::MAX, f64::min);
+    md += &format!(
+        "{} (a span of {span:.0}x, where that rotor's span 3x), with rates 2 N(0, 1) clamped at 3. \
+         Its trajectories are 100 steps long, phaselab's 10 s, from which the training chunks and \
+         test chunks are cut.\n",
+        terms.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(", ")
+    );
     md
+}
+
+/// The chaos floor of each of the ladder's systems on the body points, as its models are scored:
+/// the true system started 1e-4 away in every generalised coordinate and rolled out with dopri5
+/// on the test set of data seed 0 at `tier`'s sizes (`cartesian_chaos_floor`). No model can be
+/// expected to go below it; a column of the ladder table near it has learned the system.
+pub fn ladder_floor_block(tier: Tier) -> Result<String, String> {
+    let s = tier.settings();
+    let protocol = Protocol {
+        n_trajectories: s.n_trajectories.max(2),
+        n_test: s.n_test,
+        test_chunk: s.test_chunk,
+        seed: 0,
+        ..Protocol::default()
+    };
+    let mut md = String::from(
+        "| system | chaos floor: gerr on body points | at the last test step |\n|---|---|---|\n",
+    );
+    for name in Figure::Ladder.systems(tier) {
+        let sys = system(&name).map_err(|e| format!("{name}: {e}"))?;
+        let test = protocol
+            .generate(sys.as_ref(), &|_| {})
+            .map_err(|e| format!("{name}: {e}"))?
+            .test;
+        let floor = cartesian_chaos_floor(sys.as_ref(), &test, 1e-4)?;
+        let last = floor.curve.last().copied().unwrap_or(f64::NAN);
+        md += &format!("| {name} | {:.3e} | {last:.3e} |\n", floor.gerr);
+    }
+    md += &format!(
+        "\n{} test chunks of {} points (data seed 0), every generalised coordinate moved by 1e-4.\n",
+        s.n_test, s.test_chunk
+    );
+    Ok(md)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiments::{Figure, Tier};
+
+    #[test]
+    fn every_ladder_system_has_a_chaos_floor_above_the_metrics_floor() {
+        let md = ladder_floor_block(Tier::Smoke).unwrap();
+        let systems = Figure::Ladder.systems(Tier::Smoke);
+        for sys in &systems {
+            let row = md
+                .lines()
+                .find(|l| l.starts_with(&format!("| {sys} |")))
+                .unwrap_or_else(|| panic!("{sys}: {md}"));
+            let gerr: f64 = row.split('|').nth(2).unwrap().trim().parse().unwrap();
+            // Above gerr's own floor of 1e-7 (a perturbation that was not applied scores there),
+            // below any model's error.
+            assert!(gerr > 2e-7 && gerr < 1e-2, "{sys}: {row}");
+        }
+    }
 
     #[test]
     fn the_reference_table_names_the_ladders_systems() {
@@ -75,6 +154,11 @@ mod tests {
         let md = chnn_reference_block();
         assert!(
             md.contains("| gyroscope | 5.09e-2 | 2.15e-3 | 2.37e-3 | 1.74e-5 | 2.27e-5 |"),
+            "{md}"
+        );
+        // The rotor's terms come from its physics: mass 2 and 2 x rotor.obj's second moments.
+        assert!(
+            md.contains("are 2.000, 0.006, 0.198, 0.042 (a span of 335x"),
             "{md}"
         );
     }
