@@ -4,13 +4,13 @@ use crate::output::{bar, read, write_atomic};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use phaselab_core::data::cartesian::to_cartesian;
+use phaselab_core::data::energy_drift::largest_energy_change;
 use phaselab_core::data::protocol::{metadata, pack, Protocol};
 use phaselab_core::data::{initial_conditions, Coordinates, TrajectorySet};
 use phaselab_core::physics::dopri5::Dopri5Options;
 use phaselab_core::physics::simulate::{grid_points, simulate as integrate, Integrator};
 use phaselab_core::physics::{
-    build, family_description, relative_energy_change, Family, State, System, SystemListing,
-    SystemSpec,
+    build, family_description, Family, State, System, SystemListing, SystemSpec,
 };
 use phaselab_core::rng::Rng;
 use std::path::PathBuf;
@@ -361,15 +361,22 @@ pub fn info(a: InfoArgs) -> Result<()> {
     if let Ok(spec) = set.meta.system.parse::<SystemSpec>() {
         let sys = build(spec);
         // Energy along each trajectory: a quick physical sanity check of the file.
-        let worst = (0..set.n)
-            .map(|i| relative_energy_change(sys.as_ref(), set.state(i, 0), set.state(i, set.t - 1)))
-            .fold(0.0, f64::max);
+        let (worst, checked) = largest_energy_change(&set, sys.as_ref());
         println!(
-            "energy      largest relative change over a trajectory: {worst:.2e}{}",
+            "energy      largest relative change over a trajectory: {worst:.2e}{}{}",
             if sys.drag() > 0.0 {
                 " (drag system: energy decays)"
             } else {
                 ""
+            },
+            if checked < set.n {
+                format!(
+                    " ({} of {} trajectories end on a chart's pole and were passed over)",
+                    set.n - checked,
+                    set.n
+                )
+            } else {
+                String::new()
             }
         );
     }

@@ -2,6 +2,7 @@
 //! format, read and written from bytes (the browser reads the same files). No learning code here.
 
 pub mod cartesian;
+pub mod energy_drift;
 pub mod initial_conditions;
 pub mod npy;
 pub mod npz;

@@ -13,12 +13,14 @@ pub mod geometric_mean;
 pub mod learned_structure;
 pub mod persistence;
 pub mod rollout_error;
+pub mod solver_floor;
 
 pub use cartesian_error::{cartesian_chaos_floor, cartesian_rollout_error};
 pub use energy_violation::{energy_violation, EnergyViolation};
 pub use geometric_mean::{MetricError, LOG_FLOOR};
 pub use persistence::persistence;
 pub use rollout_error::{chaos_floor, mse, perturbed_truth, rollout_error, RolloutError};
+pub use solver_floor::{solver_floor, SolverFloor};
 
 #[cfg(test)]
 mod tests;
