@@ -27,6 +27,10 @@ pub struct ResultsArgs {
     /// Directory of ablations: `phaselab compare` outputs (compare.json) saved as NAME.json.
     #[arg(long, default_value = "docs/results/reference/ablations")]
     ablations: PathBuf,
+    /// Directory of ladder models trained on another body of a ladder system: `phaselab compare`
+    /// outputs (compare.json) saved as NAME.json (the page's `ladder-variants` block).
+    #[arg(long, default_value = "docs/results/reference/variants")]
+    variants: PathBuf,
     /// Directory of reruns with a remedy: `phaselab compare --warmup` or `--max-speed` outputs
     /// (compare.json) saved as NAME.json, shown beside the diverged runs they retrain (none if it
     /// does not exist).
@@ -120,6 +124,7 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let records = read_records(&a.records)?;
     let ablations = read_ablations(&a.ablations)?;
     let remedies = read_ablations(&a.remedies)?;
+    let variants = read_ablations(&a.variants)?;
     let fig7 = read_fig7_records(&a.fig7_records.clone().unwrap_or_else(|| fig7_dir(tier)))?;
     let base = match (&a.base_tier, &a.base_records) {
         (Some(t), Some(dir)) => Some((
@@ -134,6 +139,7 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let inputs = Inputs {
         ablations: &ablations,
         remedies: &remedies,
+        variants: &variants,
         fig7: &fig7,
         base,
     };
@@ -198,6 +204,7 @@ fn figure_dir(tier: Tier) -> String {
 struct Inputs<'a> {
     ablations: &'a [(String, Comparison)],
     remedies: &'a [(String, Comparison)],
+    variants: &'a [(String, Comparison)],
     fig7: &'a [RunRecord],
     base: Option<(Tier, &'a [RunRecord])>,
 }
@@ -215,6 +222,10 @@ fn fill(
     blocks.push((
         "divergence".to_string(),
         report::divergence_block(tier, records, i.remedies),
+    ));
+    blocks.push((
+        "ladder-variants".to_string(),
+        report::variants_block(records, i.variants),
     ));
     // The ladder's chaos floors integrate the true systems: only for a page that shows them.
     if report::marked_blocks(page)
@@ -260,10 +271,12 @@ mod tests {
         let ablations = read_ablations(&root.join("docs/results/reference/ablations")).unwrap();
         let fig7 = read_fig7_records(&root.join(fig7_dir(tier))).unwrap();
         let remedies = read_ablations(&root.join("docs/results/reference/remedies")).unwrap();
+        let variants = read_ablations(&root.join("docs/results/reference/variants")).unwrap();
         let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
         let inputs = Inputs {
             ablations: &ablations,
             remedies: &remedies,
+            variants: &variants,
             fig7: &fig7,
             base,
         };

@@ -212,7 +212,7 @@ mod tests {
     use crate::rng::Rng;
 
     /// Every family, with the chain lengths of the CHNN repository's table.
-    const SYSTEMS: [&str; 10] = [
+    const SYSTEMS: [&str; 11] = [
         "chain-pendulum:1",
         "chain-pendulum:2",
         "chain-pendulum:3",
@@ -222,6 +222,7 @@ mod tests {
         "magnet-pendulum",
         "gyroscope",
         "rotor",
+        "rotor,body=chnn",
         "spring-pendulum:2",
     ];
 

@@ -70,7 +70,7 @@ pub fn build(spec: SystemSpec) -> Box<dyn System> {
         }
         Family::Gyroscope => Box::new(gyroscope::Gyroscope::new()),
         Family::MagnetPendulum => Box::new(magnet_pendulum::MagnetPendulum::new()),
-        Family::Rotor => Box::new(rotor::Rotor::new()),
+        Family::Rotor => Box::new(rotor::Rotor::with_body(spec.body)),
         Family::CoupledPendulum => Box::new(coupled_pendulum::CoupledPendulum::new(spec.n)),
     }
 }

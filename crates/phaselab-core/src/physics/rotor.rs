@@ -1,5 +1,6 @@
 //! Free rigid body (no potential): q = [x, y, z, phi, theta, psi], centre of mass and ZXZ Euler
-//! angles. Shape from the reference's `rotor.obj`: second moments diag(covar), a triaxial body.
+//! angles. Shape from the reference's `rotor.obj`: second moments diag(covar), a triaxial body;
+//! or (`rotor,body=chnn`) the CHNN repository's `Rotor()`, mass 3 and second moments (1, 2, 3).
 
 use super::body_graph::{extended_body, Constraint};
 use super::jet::Scalar;
@@ -8,26 +9,41 @@ use super::rigid_body::{
     euler_of_frame, extended_body_mass, frame_nodes, principal_inertia, rotation,
 };
 use super::{Describe, Link, State, SystemSpec};
-use crate::physics::spec::Family;
+use crate::physics::spec::{Family, RotorBody};
 use crate::rng::Rng;
 use serde_json::json;
 
 /// diag of the volume-normalised second central moments of `rotor.obj` (recomputed for phaselab;
 /// the largest off-diagonal, 4.1e-4 in y-z, is dropped as in the reference).
 pub const ROTOR_SECOND_MOMENTS: [f64; 3] = [0.002_985_134_263, 0.099_063_365_24, 0.021_108_513_38];
+/// The CHNN repository's rotor (`biases/systems/rotor.py`, `Rotor(mass=3, moments=(1,2,3))`).
+pub const CHNN_ROTOR_MASS: f64 = 3.0;
+pub const CHNN_ROTOR_SECOND_MOMENTS: [f64; 3] = [1.0, 2.0, 3.0];
 
 pub struct Rotor {
     /// 2: what the paper's script builds; the motion does not depend on it.
     pub mass_value: f64,
+    second_moments: [f64; 3],
+    body: RotorBody,
     mass: NodeMass,
 }
 
 impl Rotor {
+    /// The decon-hnn code's rotor.
     pub fn new() -> Self {
-        let m = 2.0;
+        Self::with_body(RotorBody::Decon)
+    }
+
+    pub fn with_body(body: RotorBody) -> Self {
+        let (m, s) = match body {
+            RotorBody::Decon => (2.0, ROTOR_SECOND_MOMENTS),
+            RotorBody::Chnn => (CHNN_ROTOR_MASS, CHNN_ROTOR_SECOND_MOMENTS),
+        };
         Rotor {
             mass_value: m,
-            mass: extended_body_mass(m, ROTOR_SECOND_MOMENTS),
+            second_moments: s,
+            body,
+            mass: extended_body_mass(m, s),
         }
     }
 }
@@ -56,7 +72,10 @@ impl Mechanism for Rotor {
 
 impl Describe for Rotor {
     fn spec(&self) -> SystemSpec {
-        SystemSpec::new(Family::Rotor, 1)
+        SystemSpec {
+            body: self.body,
+            ..SystemSpec::new(Family::Rotor, 1)
+        }
     }
     fn angular(&self) -> Vec<bool> {
         vec![false, false, false, true, true, true]
@@ -65,13 +84,22 @@ impl Describe for Rotor {
         0.05
     }
     fn parameters(&self) -> serde_json::Value {
-        json!({"mass": self.mass_value, "second_moments": ROTOR_SECOND_MOMENTS,
-               "principal_inertia_about_com": principal_inertia(self.mass_value, ROTOR_SECOND_MOMENTS),
-               "euler": "ZXZ"})
+        let mut p = json!({"mass": self.mass_value, "second_moments": self.second_moments,
+               "principal_inertia_about_com": principal_inertia(self.mass_value, self.second_moments),
+               "euler": "ZXZ"});
+        if self.body != RotorBody::Decon {
+            p["body"] = json!(self.body.name());
+        }
+        p
     }
-    /// Reference (rotor.py): [com, euler] and their rates ~ clamp(2 N(0, 1), -3, 3), com parts x 0.1.
+    /// decon-hnn (rotor.py): [com, euler] and their rates ~ clamp(2 N(0, 1), -3, 3), com parts
+    /// x 0.1; the CHNN repository's body: every one N(0, 1).
     fn sample_initial(&self, rng: &mut Rng) -> State {
+        let chnn = self.body == RotorBody::Chnn;
         let mut draw = |k: usize| {
+            if chnn {
+                return rng.normal();
+            }
             let x = (2.0 * rng.normal()).clamp(-3.0, 3.0);
             if k < 3 {
                 0.1 * x

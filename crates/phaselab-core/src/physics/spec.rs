@@ -83,6 +83,26 @@ impl Projection {
     }
 }
 
+/// Which rigid body the rotor is (`body=` in a system name).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RotorBody {
+    /// The decon-hnn code's: mass 2 and the second moments of its `rotor.obj`.
+    #[default]
+    Decon,
+    /// The CHNN repository's `Rotor()`: mass 3, second moments (1, 2, 3), all of its
+    /// initial coordinates and rates N(0, 1).
+    Chnn,
+}
+
+impl RotorBody {
+    pub fn name(self) -> &'static str {
+        match self {
+            RotorBody::Decon => "decon",
+            RotorBody::Chnn => "chnn",
+        }
+    }
+}
+
 /// A fully specified system: family, body count, drag coefficient and initial-condition projection.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SystemSpec {
@@ -93,6 +113,8 @@ pub struct SystemSpec {
     pub drag: f64,
     /// Initial-condition projection (chain pendulums only).
     pub ic: Projection,
+    /// The rotor's body (the rotor only).
+    pub body: RotorBody,
 }
 
 /// A system name that could not be understood.
@@ -111,6 +133,7 @@ impl SystemSpec {
             n,
             drag,
             ic: Projection::Angles,
+            body: RotorBody::Decon,
         }
     }
 
@@ -230,7 +253,25 @@ impl FromStr for SystemSpec {
                         }
                     };
                 }
-                other => return Err(err(format!("unknown parameter '{other}' (known: f, ic)"))),
+                "body" => {
+                    spec.body = match v.trim() {
+                        _ if family != Family::Rotor => {
+                            return Err(err(format!("{name} takes no body= (the rotor only)")))
+                        }
+                        "decon" => RotorBody::Decon,
+                        "chnn" => RotorBody::Chnn,
+                        o => {
+                            return Err(err(format!(
+                                "body must be decon (the decon-hnn code's) or chnn (the CHNN repository's), got '{o}'"
+                            )))
+                        }
+                    };
+                }
+                other => {
+                    return Err(err(format!(
+                        "unknown parameter '{other}' (known: f, ic, body)"
+                    )))
+                }
             }
         }
         spec.check(input)
@@ -248,6 +289,9 @@ impl fmt::Display for SystemSpec {
         }
         if self.ic != Projection::Angles {
             write!(f, ",ic={}", self.ic.name())?;
+        }
+        if self.body != RotorBody::Decon {
+            write!(f, ",body={}", self.body.name())?;
         }
         Ok(())
     }
@@ -268,6 +312,7 @@ mod tests {
             "chain-pendulum-drag:1,f=0.4",
             "chain-pendulum:2,ic=newton",
             "chain-pendulum-drag:3,f=0.4,ic=newton",
+            "rotor,body=chnn",
         ] {
             let spec: SystemSpec = s.parse().unwrap();
             assert_eq!(spec.to_string(), s);
@@ -293,6 +338,8 @@ mod tests {
             "chain-pendulum-drag:2,f",
             "chain-pendulum:2,ic=exact",
             "spring-pendulum:2,ic=newton",
+            "gyroscope,body=chnn",
+            "rotor,body=cube",
         ] {
             let e = s.parse::<SystemSpec>().unwrap_err();
             assert!(e.to_string().contains(s), "{e}");

@@ -5,6 +5,7 @@ use super::dopri5::Dopri5Options;
 use super::rigid_body::{body_angular_velocity, principal_inertia};
 use super::simulate::{simulate, Integrator};
 use super::*;
+use crate::physics::spec::RotorBody;
 use crate::rng::Rng;
 
 fn conservative_systems() -> Vec<&'static str> {
@@ -339,14 +340,23 @@ fn spring_pendulum_matches_newtons_law() {
 fn rotor_obeys_eulers_rigid_body_equations() {
     // Integrate Euler's equations I w' = (I w) x w for the body angular velocity independently and
     // compare with the angular velocity read off the Euler-angle trajectory.
-    let sys = rotor::Rotor::new();
-    let inertia = principal_inertia(sys.mass_value, rotor::ROTOR_SECOND_MOMENTS);
+    for (body, moments) in [
+        (RotorBody::Decon, rotor::ROTOR_SECOND_MOMENTS),
+        (RotorBody::Chnn, rotor::CHNN_ROTOR_SECOND_MOMENTS),
+    ] {
+        let sys = rotor::Rotor::with_body(body);
+        let inertia = principal_inertia(sys.mass_value, moments);
+        rotor_matches_euler(&sys, inertia);
+    }
+}
+
+fn rotor_matches_euler(sys: &rotor::Rotor, inertia: [f64; 3]) {
     let init = State {
         q: vec![0.0, 0.0, 0.0, 0.3, 1.1, -0.4],
         v: vec![0.05, 0.0, -0.1, 0.7, -0.5, 1.3],
     };
     let dt = 0.05;
-    let traj = simulate(&sys, &init, 41, dt, &Integrator::default()).unwrap();
+    let traj = simulate(sys, &init, 41, dt, &Integrator::default()).unwrap();
     let omega =
         |s: &State| body_angular_velocity([s.q[3], s.q[4], s.q[5]], [s.v[3], s.v[4], s.v[5]]);
     let euler = |w: &[f64], dw: &mut [f64]| -> Result<(), ()> {

@@ -4,9 +4,13 @@
 //! says how they were read). These are that repository's measurements, kept as constants with
 //! their source, not phaselab's.
 
+use super::tables::{cell, scored_for};
 use crate::data::protocol::Protocol;
+use crate::experiments::comparison::Comparison;
+use crate::experiments::record::RunRecord;
 use crate::experiments::{Figure, Tier};
 use crate::metrics::{cartesian_chaos_floor, solver_floor};
+use crate::physics::spec::{Projection, RotorBody, SystemSpec};
 use crate::physics::system;
 
 /// (system, [NODE, HNN, DeLaN, CHNN, CLNN]): the geometric mean over its 100 test trajectories of
@@ -85,8 +89,10 @@ pub fn chnn_reference_block() -> String {
     let terms = rotor_mass_terms();
     let span =
         terms.iter().cloned().fold(0.0, f64::max) / terms.iter().cloned().fold(f64::MAX, f64::min);
-    md += &format!(
-        "{} (a span of {span:.0}x, where that rotor's span 3x), with rates 2 N(0, 1) clamped at 3. \
+    md +=
+        &format!(
+        "{} (a span of {span:.0}x, where that rotor's span 3x), with rates 2 N(0, 1) clamped at 3 \
+         (`rotor,body=chnn` is that repository's rotor in phaselab). \
          Its trajectories are 100 steps long, phaselab's 10 s, from which the training chunks and \
          test chunks are cut.\n",
         terms.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(", ")
@@ -139,9 +145,81 @@ pub fn ladder_floor_block(tier: Tier) -> Result<String, String> {
     Ok(md)
 }
 
+/// Ladder models trained on another body of a ladder system (`phaselab compare --system
+/// rotor,body=chnn ...`, committed as `NAME.json`), each run beside the ladder's own runs of that
+/// model on the system's default body: on the body points, with their steps and data seed.
+pub fn variants_block(records: &[RunRecord], variants: &[(String, Comparison)]) -> String {
+    let scored = scored_for(Figure::Ladder, records);
+    let runs: Vec<&RunRecord> = scored.iter().collect();
+    let mut md = String::from(
+        "| system | model | steps | data seed | gerr on body points | the ladder's runs on the default body |\n|---|---|---|---|---|---|\n",
+    );
+    for (name, c) in variants {
+        // The default body of the same family and size: the system as the ladder trains it.
+        let base = c.system.parse::<SystemSpec>().map(|s| {
+            SystemSpec {
+                body: RotorBody::Decon,
+                ic: Projection::Angles,
+                ..s
+            }
+            .to_string()
+        });
+        for r in &c.runs {
+            let gerr = r.test.cartesian_gerr.unwrap_or(r.test.gerr);
+            let ladder = match &base {
+                Ok(b) => cell(&runs, |s| {
+                    &s.system == b && s.model == r.model && s.coordinates == r.model.coordinates()
+                })
+                .text(),
+                Err(_) => "–".to_string(),
+            };
+            md += &format!(
+                "| {} | {} | {} | {} | {gerr:.3e} (`{name}`) | {ladder} |\n",
+                c.system, r.model, c.optimiser_steps, c.settings.data_seed
+            );
+        }
+    }
+    md
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variant_body_reads_beside_the_ladders_runs_on_the_default_one() {
+        use crate::experiments::report::{comparison_of, rec};
+        use crate::models::ModelKind;
+        // The ladder's CLNN on the rotor at 0.1 and 0.3 (two seeds), CHNN on the chain only.
+        let records: Vec<RunRecord> = Figure::Ladder
+            .runs(Tier::Reference, Some(2))
+            .into_iter()
+            .filter(|s| {
+                (s.system == "rotor" && s.model == ModelKind::Clnn)
+                    || (s.system == "chain-pendulum:2" && s.model == ModelKind::Chnn)
+            })
+            .map(|s| {
+                let g = if s.seed == 0 { 0.1 } else { 0.3 };
+                rec(s, g)
+            })
+            .collect();
+        let variant = comparison_of(
+            "rotor,body=chnn",
+            0,
+            0.0,
+            &[(ModelKind::Clnn, 1.0, 2e-4), (ModelKind::Chnn, 1.0, 3e-4)],
+        );
+        let md = variants_block(&records, &[("rotor-chnn-body".into(), variant)]);
+        assert!(
+            md.contains("| rotor,body=chnn | clnn | 2000 | 0 | 2.000e-4 (`rotor-chnn-body`) | 2.000e-1 ± 1.0e-1 (n=2) |"),
+            "{md}"
+        );
+        // No ladder run of CHNN on the default rotor: its cell is empty, not another system's.
+        assert!(
+            md.contains("| rotor,body=chnn | chnn | 2000 | 0 | 3.000e-4 (`rotor-chnn-body`) | – |"),
+            "{md}"
+        );
+    }
 
     #[test]
     fn every_ladder_system_has_a_chaos_floor_above_the_metrics_floor() {

@@ -38,7 +38,7 @@ impl Cell {
         }
     }
 
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         if self.n == 0 && self.diverged == 0 {
             return "–".into();
         }
