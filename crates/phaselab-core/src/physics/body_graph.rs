@@ -212,7 +212,7 @@ mod tests {
     use crate::rng::Rng;
 
     /// Every family, with the chain lengths of the CHNN repository's table.
-    const SYSTEMS: [&str; 11] = [
+    const SYSTEMS: [&str; 12] = [
         "chain-pendulum:1",
         "chain-pendulum:2",
         "chain-pendulum:3",
@@ -220,6 +220,7 @@ mod tests {
         "chain-pendulum-drag:2",
         "coupled-pendulum:3",
         "magnet-pendulum",
+        "magnet-pendulum,body=chnn",
         "gyroscope",
         "rotor",
         "rotor,body=chnn",

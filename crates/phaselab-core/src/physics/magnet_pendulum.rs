@@ -10,14 +10,16 @@ use super::jet::{dot3, sub3, Scalar};
 use super::lagrangian::{Mechanism, NodeMass};
 use super::spherical::{angles, direction};
 use super::{Describe, Link, State, SystemSpec, GRAVITY};
-use crate::physics::spec::Family;
+use crate::physics::spec::{Body, Family};
 use crate::rng::Rng;
 use serde_json::json;
 use std::f64::consts::PI;
 
 pub struct MagnetPendulum {
-    /// Bob mass: 2, what the paper's script builds (it passes num_bodies = 2 as the mass).
+    /// Bob mass: 2, what the paper's script builds (it passes num_bodies = 2 as the mass); 3 in
+    /// the CHNN repository's build.
     pub mass_value: f64,
+    body: Body,
     pub length: f64,
     /// Dipole strength q.
     pub strength: f64,
@@ -26,8 +28,17 @@ pub struct MagnetPendulum {
 }
 
 impl MagnetPendulum {
+    /// The decon-hnn code's build.
     pub fn new() -> Self {
-        let (m, l, n_magnets) = (2.0, 1.0, 2);
+        Self::with_body(Body::Decon)
+    }
+
+    pub fn with_body(body: Body) -> Self {
+        let m = match body {
+            Body::Decon => 2.0,
+            Body::Chnn => 3.0,
+        };
+        let (l, n_magnets) = (1.0, 2);
         let magnets = (0..n_magnets)
             .map(|i| {
                 let a = 2.0 * PI * i as f64 / n_magnets as f64;
@@ -36,6 +47,7 @@ impl MagnetPendulum {
             .collect();
         MagnetPendulum {
             mass_value: m,
+            body,
             length: l,
             strength: 0.3,
             magnets,
@@ -90,7 +102,10 @@ impl Mechanism for MagnetPendulum {
 
 impl Describe for MagnetPendulum {
     fn spec(&self) -> SystemSpec {
-        SystemSpec::new(Family::MagnetPendulum, 1)
+        SystemSpec {
+            body: self.body,
+            ..SystemSpec::new(Family::MagnetPendulum, 1)
+        }
     }
     fn angular(&self) -> Vec<bool> {
         vec![true, true]

@@ -69,7 +69,7 @@ pub fn build(spec: SystemSpec) -> Box<dyn System> {
             Box::new(spring_pendulum::SpringPendulum::new(spec))
         }
         Family::Gyroscope => Box::new(gyroscope::Gyroscope::new()),
-        Family::MagnetPendulum => Box::new(magnet_pendulum::MagnetPendulum::new()),
+        Family::MagnetPendulum => Box::new(magnet_pendulum::MagnetPendulum::with_body(spec.body)),
         Family::Rotor => Box::new(rotor::Rotor::with_body(spec.body)),
         Family::CoupledPendulum => Box::new(coupled_pendulum::CoupledPendulum::new(spec.n)),
     }

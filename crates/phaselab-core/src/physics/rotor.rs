@@ -9,7 +9,7 @@ use super::rigid_body::{
     euler_of_frame, extended_body_mass, frame_nodes, principal_inertia, rotation,
 };
 use super::{Describe, Link, State, SystemSpec};
-use crate::physics::spec::{Family, RotorBody};
+use crate::physics::spec::{Body, Family};
 use crate::rng::Rng;
 use serde_json::json;
 
@@ -24,20 +24,20 @@ pub struct Rotor {
     /// 2: what the paper's script builds; the motion does not depend on it.
     pub mass_value: f64,
     second_moments: [f64; 3],
-    body: RotorBody,
+    body: Body,
     mass: NodeMass,
 }
 
 impl Rotor {
     /// The decon-hnn code's rotor.
     pub fn new() -> Self {
-        Self::with_body(RotorBody::Decon)
+        Self::with_body(Body::Decon)
     }
 
-    pub fn with_body(body: RotorBody) -> Self {
+    pub fn with_body(body: Body) -> Self {
         let (m, s) = match body {
-            RotorBody::Decon => (2.0, ROTOR_SECOND_MOMENTS),
-            RotorBody::Chnn => (CHNN_ROTOR_MASS, CHNN_ROTOR_SECOND_MOMENTS),
+            Body::Decon => (2.0, ROTOR_SECOND_MOMENTS),
+            Body::Chnn => (CHNN_ROTOR_MASS, CHNN_ROTOR_SECOND_MOMENTS),
         };
         Rotor {
             mass_value: m,
@@ -87,7 +87,7 @@ impl Describe for Rotor {
         let mut p = json!({"mass": self.mass_value, "second_moments": self.second_moments,
                "principal_inertia_about_com": principal_inertia(self.mass_value, self.second_moments),
                "euler": "ZXZ"});
-        if self.body != RotorBody::Decon {
+        if self.body != Body::Decon {
             p["body"] = json!(self.body.name());
         }
         p
@@ -95,7 +95,7 @@ impl Describe for Rotor {
     /// decon-hnn (rotor.py): [com, euler] and their rates ~ clamp(2 N(0, 1), -3, 3), com parts
     /// x 0.1; the CHNN repository's body: every one N(0, 1).
     fn sample_initial(&self, rng: &mut Rng) -> State {
-        let chnn = self.body == RotorBody::Chnn;
+        let chnn = self.body == Body::Chnn;
         let mut draw = |k: usize| {
             if chnn {
                 return rng.normal();

@@ -83,22 +83,24 @@ impl Projection {
     }
 }
 
-/// Which rigid body the rotor is (`body=` in a system name).
+/// Whose build of a system whose two reference codes differ (`body=` in a system name): the
+/// rotor's body, the magnet pendulum's bob.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum RotorBody {
-    /// The decon-hnn code's: mass 2 and the second moments of its `rotor.obj`.
+pub enum Body {
+    /// The decon-hnn code's: the rotor's mass 2 and the second moments of its `rotor.obj`; the
+    /// magnet pendulum's bob of mass 2.
     #[default]
     Decon,
-    /// The CHNN repository's `Rotor()`: mass 3, second moments (1, 2, 3), all of its
-    /// initial coordinates and rates N(0, 1).
+    /// The CHNN repository's: its `Rotor()`, mass 3, second moments (1, 2, 3), every initial
+    /// coordinate and rate N(0, 1); its `MagnetPendulum()`, a bob of mass 3.
     Chnn,
 }
 
-impl RotorBody {
+impl Body {
     pub fn name(self) -> &'static str {
         match self {
-            RotorBody::Decon => "decon",
-            RotorBody::Chnn => "chnn",
+            Body::Decon => "decon",
+            Body::Chnn => "chnn",
         }
     }
 }
@@ -113,8 +115,8 @@ pub struct SystemSpec {
     pub drag: f64,
     /// Initial-condition projection (chain pendulums only).
     pub ic: Projection,
-    /// The rotor's body (the rotor only).
-    pub body: RotorBody,
+    /// Whose build (the rotor and the magnet pendulum only).
+    pub body: Body,
 }
 
 /// A system name that could not be understood.
@@ -133,7 +135,7 @@ impl SystemSpec {
             n,
             drag,
             ic: Projection::Angles,
-            body: RotorBody::Decon,
+            body: Body::Decon,
         }
     }
 
@@ -255,11 +257,13 @@ impl FromStr for SystemSpec {
                 }
                 "body" => {
                     spec.body = match v.trim() {
-                        _ if family != Family::Rotor => {
-                            return Err(err(format!("{name} takes no body= (the rotor only)")))
+                        _ if !matches!(family, Family::Rotor | Family::MagnetPendulum) => {
+                            return Err(err(format!(
+                                "{name} takes no body= (the rotor and the magnet pendulum only)"
+                            )))
                         }
-                        "decon" => RotorBody::Decon,
-                        "chnn" => RotorBody::Chnn,
+                        "decon" => Body::Decon,
+                        "chnn" => Body::Chnn,
                         o => {
                             return Err(err(format!(
                                 "body must be decon (the decon-hnn code's) or chnn (the CHNN repository's), got '{o}'"
@@ -290,7 +294,7 @@ impl fmt::Display for SystemSpec {
         if self.ic != Projection::Angles {
             write!(f, ",ic={}", self.ic.name())?;
         }
-        if self.body != RotorBody::Decon {
+        if self.body != Body::Decon {
             write!(f, ",body={}", self.body.name())?;
         }
         Ok(())
@@ -313,6 +317,7 @@ mod tests {
             "chain-pendulum:2,ic=newton",
             "chain-pendulum-drag:3,f=0.4,ic=newton",
             "rotor,body=chnn",
+            "magnet-pendulum,body=chnn",
         ] {
             let spec: SystemSpec = s.parse().unwrap();
             assert_eq!(spec.to_string(), s);

@@ -5,7 +5,7 @@ use super::dopri5::Dopri5Options;
 use super::rigid_body::{body_angular_velocity, principal_inertia};
 use super::simulate::{simulate, Integrator};
 use super::*;
-use crate::physics::spec::RotorBody;
+use crate::physics::spec::Body;
 use crate::rng::Rng;
 
 fn conservative_systems() -> Vec<&'static str> {
@@ -341,8 +341,8 @@ fn rotor_obeys_eulers_rigid_body_equations() {
     // Integrate Euler's equations I w' = (I w) x w for the body angular velocity independently and
     // compare with the angular velocity read off the Euler-angle trajectory.
     for (body, moments) in [
-        (RotorBody::Decon, rotor::ROTOR_SECOND_MOMENTS),
-        (RotorBody::Chnn, rotor::CHNN_ROTOR_SECOND_MOMENTS),
+        (Body::Decon, rotor::ROTOR_SECOND_MOMENTS),
+        (Body::Chnn, rotor::CHNN_ROTOR_SECOND_MOMENTS),
     ] {
         let sys = rotor::Rotor::with_body(body);
         let inertia = principal_inertia(sys.mass_value, moments);

@@ -10,7 +10,7 @@ use crate::experiments::comparison::Comparison;
 use crate::experiments::record::RunRecord;
 use crate::experiments::{Figure, Tier};
 use crate::metrics::{cartesian_chaos_floor, solver_floor};
-use crate::physics::spec::{Projection, RotorBody, SystemSpec};
+use crate::physics::spec::{Body, Projection, SystemSpec};
 use crate::physics::system;
 
 /// (system, [NODE, HNN, DeLaN, CHNN, CLNN]): the geometric mean over its 100 test trajectories of
@@ -81,7 +81,8 @@ pub fn chnn_reference_block() -> String {
            average the curves of several runs before that step. NODE and HNN there are angle \
            models mapped to body points, as phaselab's generalised models are here. phaselab's \
            systems are the decon-hnn code's, which has its lengths and time steps but not all \
-           its bodies: the magnet pendulum's bob weighs 2 here and 3 there, and the rotor is \
+           its bodies: the magnet pendulum's bob weighs 2 here and 3 there \
+           (`magnet-pendulum,body=chnn` is that one), and the rotor is \
            another body. Its rotor is built with `Rotor()`'s defaults, mass 3 and second moments \
            (1, 2, 3), with initial conditions N(0, 1); phaselab's is decon-hnn's, mass 2 and the \
            second moments of `rotor.obj`, whose kinetic energy's terms (the mass and the three \
@@ -158,7 +159,7 @@ pub fn variants_block(records: &[RunRecord], variants: &[(String, Comparison)]) 
         // The default body of the same family and size: the system as the ladder trains it.
         let base = c.system.parse::<SystemSpec>().map(|s| {
             SystemSpec {
-                body: RotorBody::Decon,
+                body: Body::Decon,
                 ic: Projection::Angles,
                 ..s
             }
