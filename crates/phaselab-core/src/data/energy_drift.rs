@@ -39,13 +39,7 @@ mod tests {
     fn energy_is_conserved_on_body_points_as_in_generalised_coordinates() {
         for name in ["chain-pendulum:2", "magnet-pendulum", "rotor"] {
             let sys = system(name).unwrap();
-            let p = Protocol {
-                n_trajectories: 10,
-                n_test: 4,
-                test_chunk: 20,
-                ..Protocol::default()
-            };
-            let test = p.generate(sys.as_ref(), &|_| {}).unwrap().test;
+            let test = Protocol::small_test_set(sys.as_ref(), 4, 20);
             let cart = to_cartesian(&test, sys.as_ref()).unwrap();
             for set in [&test, &cart] {
                 let (worst, n) = largest_energy_change(set, sys.as_ref());

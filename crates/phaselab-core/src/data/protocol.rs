@@ -75,6 +75,24 @@ const MAX_VALUES: usize = 250_000_000;
 const MAX_TRIES: usize = 50;
 
 impl Protocol {
+    /// A small test set of `sys` for the tests: `n_test` chunks of `test_chunk` points (seed 0).
+    #[cfg(test)]
+    pub(crate) fn small_test_set(
+        sys: &dyn System,
+        n_test: usize,
+        test_chunk: usize,
+    ) -> TrajectorySet {
+        let p = Protocol {
+            n_trajectories: 10,
+            n_test,
+            test_chunk,
+            ..Protocol::default()
+        };
+        p.generate(sys, &|_| {})
+            .expect("a small protocol generates")
+            .test
+    }
+
     pub fn check(&self, sys: &dyn System) -> Result<(), ProtocolError> {
         let bad = |s: String| Err(ProtocolError::Invalid(s));
         if !(self.seconds.is_finite() && self.seconds > 0.0) {

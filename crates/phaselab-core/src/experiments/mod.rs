@@ -82,6 +82,18 @@ impl TierSettings {
         .n_train()
     }
 
+    /// The data protocol of this tier's runs at data seed `seed` (its sizes; at least two
+    /// trajectories in the training pool, so that a split exists).
+    pub fn protocol(&self, seed: u64) -> Protocol {
+        Protocol {
+            n_trajectories: self.n_trajectories.max(2),
+            n_test: self.n_test,
+            test_chunk: self.test_chunk,
+            seed,
+            ..Protocol::default()
+        }
+    }
+
     /// Optimiser steps one run takes: epochs x floor(training chunks / batch).
     pub fn optimiser_steps(&self) -> usize {
         self.epochs * steps_per_epoch(self.training_chunks(), TrainConfig::default().batch)

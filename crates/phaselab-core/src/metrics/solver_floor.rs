@@ -68,13 +68,7 @@ mod tests {
 
     fn test_set(name: &str) -> (Box<dyn System>, TrajectorySet) {
         let sys = system(name).unwrap();
-        let p = Protocol {
-            n_trajectories: 10,
-            n_test: 20,
-            test_chunk: 40,
-            ..Protocol::default()
-        };
-        let test = p.generate(sys.as_ref(), &|_| {}).unwrap().test;
+        let test = Protocol::small_test_set(sys.as_ref(), 20, 40);
         (sys, test)
     }
 

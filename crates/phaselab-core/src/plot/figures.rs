@@ -1,7 +1,7 @@
 //! A figure's outputs computed from its run records: results.csv, table.md and the drawings as
 //! bytes, so the statistics and layouts live in the core and a front end only writes the files.
 
-use crate::data::protocol::{Protocol, ProtocolError};
+use crate::data::protocol::ProtocolError;
 use crate::data::TrajectorySet;
 use crate::experiments::mujoco::{fig7_csv, fig7_table};
 use crate::experiments::record::RunRecord;
@@ -457,15 +457,11 @@ fn rollouts(
             );
             curves.push((m.name().to_string(), pts));
         }
-        let s = tier.settings();
-        let p = Protocol {
-            n_trajectories: s.n_trajectories.max(2),
-            n_test: s.n_test,
-            test_chunk: s.test_chunk,
-            seed: 0,
-            ..Protocol::default()
-        };
-        let test = p.generate(sys.as_ref(), &|_| {})?.test;
+        let test = tier
+            .settings()
+            .protocol(0)
+            .generate(sys.as_ref(), &|_| {})?
+            .test;
         let floor = chaos_floor(sys.as_ref(), &test, 1e-4)?;
         let pts: Vec<(f64, f64, f64, f64)> = floor
             .curve

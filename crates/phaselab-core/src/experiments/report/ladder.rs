@@ -5,7 +5,6 @@
 //! their source, not phaselab's.
 
 use super::tables::{cell, scored_for};
-use crate::data::protocol::Protocol;
 use crate::experiments::comparison::Comparison;
 use crate::experiments::record::RunRecord;
 use crate::experiments::{Figure, Tier};
@@ -107,13 +106,7 @@ pub fn chnn_reference_block() -> String {
 /// expected to go below it; a column of the ladder table near it has learned the system.
 pub fn ladder_floor_block(tier: Tier) -> Result<String, String> {
     let s = tier.settings();
-    let protocol = Protocol {
-        n_trajectories: s.n_trajectories.max(2),
-        n_test: s.n_test,
-        test_chunk: s.test_chunk,
-        seed: 0,
-        ..Protocol::default()
-    };
+    let protocol = s.protocol(0);
     let mut md = String::from(
         "| system | chaos floor: gerr on body points | at the last test step | the true field stepped as the models are: gerr |\n|---|---|---|---|\n",
     );
