@@ -87,6 +87,27 @@ impl CompareSettings {
         }
         (!parts.is_empty()).then(|| parts.join(", "))
     }
+
+    /// How the training recipe differs from phaselab's (the reference's): loss, depth, width and
+    /// learning rate, then any remedy; None where it is phaselab's.
+    pub fn recipe(&self) -> Option<String> {
+        let ours = crate::models::ModelConfig::new(crate::models::ModelKind::Node, 1, vec![false]);
+        let mut parts = Vec::new();
+        if self.loss != "l2" {
+            parts.push(format!("{} loss", self.loss.to_uppercase()));
+        }
+        if self.depth != ours.depth {
+            parts.push(format!("{} hidden layers", self.depth));
+        }
+        if self.width != ours.width {
+            parts.push(format!("width {}", self.width));
+        }
+        if self.lr != crate::train::TrainConfig::default().lr {
+            parts.push(format!("lr {}", self.lr));
+        }
+        parts.extend(self.remedy());
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
 /// One finished run of a comparison.

@@ -146,7 +146,7 @@ pub fn variants_block(records: &[RunRecord], variants: &[(String, Comparison)]) 
     let scored = scored_for(Figure::Ladder, records);
     let runs: Vec<&RunRecord> = scored.iter().collect();
     let mut md = String::from(
-        "| system | model | steps | data seed | gerr on body points | the ladder's runs on the default body |\n|---|---|---|---|---|---|\n",
+        "| system | model | recipe | steps | data seed | gerr on body points | the ladder's runs on the default body |\n|---|---|---|---|---|---|---|\n",
     );
     for (name, c) in variants {
         // The default body of the same family and size: the system as the ladder trains it.
@@ -167,8 +167,12 @@ pub fn variants_block(records: &[RunRecord], variants: &[(String, Comparison)]) 
                 .text(),
                 Err(_) => "–".to_string(),
             };
+            let recipe = c
+                .settings
+                .recipe()
+                .unwrap_or_else(|| "phaselab's".to_string());
             md += &format!(
-                "| {} | {} | {} | {} | {gerr:.3e} (`{name}`) | {ladder} |\n",
+                "| {} | {} | {recipe} | {} | {} | {gerr:.3e} (`{name}`) | {ladder} |\n",
                 c.system, r.model, c.optimiser_steps, c.settings.data_seed
             );
         }
@@ -205,12 +209,22 @@ mod tests {
         );
         let md = variants_block(&records, &[("rotor-chnn-body".into(), variant)]);
         assert!(
-            md.contains("| rotor,body=chnn | clnn | 2000 | 0 | 2.000e-4 (`rotor-chnn-body`) | 2.000e-1 ± 1.0e-1 (n=2) |"),
+            md.contains("| rotor,body=chnn | clnn | phaselab's | 2000 | 0 | 2.000e-4 (`rotor-chnn-body`) | 2.000e-1 ± 1.0e-1 (n=2) |"),
             "{md}"
         );
         // No ladder run of CHNN on the default rotor: its cell is empty, not another system's.
         assert!(
-            md.contains("| rotor,body=chnn | chnn | 2000 | 0 | 3.000e-4 (`rotor-chnn-body`) | – |"),
+            md.contains(
+                "| rotor,body=chnn | chnn | phaselab's | 2000 | 0 | 3.000e-4 (`rotor-chnn-body`) | – |"
+            ),
+            "{md}"
+        );
+        // Another recipe says so.
+        let mut l1 = comparison_of("rotor,body=chnn", 0, 0.0, &[(ModelKind::Clnn, 1.0, 2e-4)]);
+        (l1.settings.loss, l1.settings.depth) = ("l1".into(), 3);
+        let md = variants_block(&records, &[("l1".into(), l1)]);
+        assert!(
+            md.contains("| clnn | L1 loss, 3 hidden layers | 2000 |"),
             "{md}"
         );
     }
