@@ -52,9 +52,14 @@ for t in "${tasks[@]}"; do
   if [ -n "$page" ]; then
     page_records=$records fig7=()
     [ "$figure" = fig7 ] && page_records=docs/results/$tier/runs fig7=(--fig7-records "$records")
-    "$bin" results --tier "$tier" --records "$page_records" ${fig7[@]+"${fig7[@]}"} --page "$page" \
-      --base-tier "$base" --base-records "docs/results/$base/runs" >/dev/null \
-      || { echo "subset.sh: $page not regenerated" >&2; continue; }
+    # `results` leaves a page that was edited while it ran as it is and fails: try again.
+    regenerated=0
+    for _ in 1 2 3; do
+      "$bin" results --tier "$tier" --records "$page_records" ${fig7[@]+"${fig7[@]}"} --page "$page" \
+        --base-tier "$base" --base-records "docs/results/$base/runs" >/dev/null && { regenerated=1; break; }
+      sleep 5
+    done
+    [ "$regenerated" = 1 ] || { echo "subset.sh: $page not regenerated" >&2; continue; }
     files+=("$page")
     # The figures the page embeds, redrawn from the same records (`phaselab results`).
     figures="$(dirname "$page")/figures/$tier"

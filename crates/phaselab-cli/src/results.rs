@@ -183,7 +183,7 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     for f in &figures.files {
         write_atomic(&dir.join(&f.name), &f.bytes)?;
     }
-    write_atomic(&a.page, filled.as_bytes())?;
+    write_page_if_unchanged(&a.page, &page, &filled)?;
     println!(
         "wrote {} and {} figures in {} from {} records in {}",
         a.page.display(),
@@ -193,6 +193,19 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
         a.records.display()
     );
     Ok(())
+}
+
+/// Writes `filled` over `path` unless the page there is no longer `read`, the text it was filled
+/// from: an edit made while the records were being read is kept, and the run says to try again.
+fn write_page_if_unchanged(path: &Path, read_text: &str, filled: &str) -> Result<()> {
+    let now = std::fs::read_to_string(path).unwrap_or_default();
+    if now != read_text {
+        bail!(
+            "{} changed while it was being regenerated (an edit?); it was left as it is now: run `phaselab results` again",
+            path.display()
+        );
+    }
+    write_atomic(path, filled.as_bytes())
 }
 
 /// Where a page's figures live, relative to the page: `figures/TIER`.
@@ -251,6 +264,27 @@ fn stale_figures(dir: &Path, files: &[DrawnFile]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_edited_while_it_is_regenerated_keeps_the_edit() {
+        let dir = std::env::temp_dir().join(format!("phaselab-page-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let page = dir.join("PAGE.md");
+        std::fs::write(&page, "read\n").unwrap();
+        // Unchanged since it was read: written.
+        write_page_if_unchanged(&page, "read\n", "filled\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&page).unwrap(), "filled\n");
+        // Edited after it was read: the edit stays, and the error says why.
+        std::fs::write(&page, "edited\n").unwrap();
+        let e = write_page_if_unchanged(&page, "filled\n", "filled again\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("changed while it was being regenerated"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&page).unwrap(), "edited\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// A committed page is what its committed records give: regenerated here, compared number
     /// for number, and its figures drawn again, compared byte for byte with the committed SVGs.
