@@ -130,7 +130,7 @@ pub fn train_control(
         test: test.clone(),
     };
     let dirs = [out.to_path_buf()];
-    let mut results = train_into(vec![run], &dirs, &Device::flex(), show_progress)?;
+    let mut results = train_into(vec![run], &dirs, &Device::flex(), show_progress, false)?;
     let r = results.pop().context("one run trained")?;
     r.outcome.map_err(|e| anyhow::anyhow!("{kind}: {e}"))
 }

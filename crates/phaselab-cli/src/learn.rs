@@ -1,7 +1,7 @@
 //! `train`, `eval` and `compare`: files, devices and progress around the core's trainer.
 
 use crate::commands::SystemArg;
-use crate::output::{read, write_atomic, write_history, write_json};
+use crate::output::{read, write_atomic, write_history, write_json, write_steps};
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
 use clap::Args;
@@ -17,7 +17,8 @@ use phaselab_core::physics::{System, SystemSpec};
 use phaselab_core::solve::Solver;
 use phaselab_core::train::run::{train_runs, Run, RunConfig, RunFailure, RunResult, RunSink};
 use phaselab_core::train::{
-    evaluate, Checkpoint, EpochStats, EvalReport, Evaluation, Loss, TrainConfig, TrainError,
+    evaluate, Checkpoint, EpochStats, EvalReport, Evaluation, Loss, StepTrace, TrainConfig,
+    TrainError,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -72,6 +73,12 @@ pub struct LearnArgs {
     /// earlier initialisation; for ablations).
     #[arg(long)]
     zero_output_biases: bool,
+    /// hnn-general only: keep the mass matrix that turns v into p = M(q) v at the model's edges
+    /// (and back) at its initial weights instead of training it as the reference does. A remedy
+    /// for its divergences, off by default: trained, that mass drifts until it overflows
+    /// (docs/results/RESULTS.md).
+    #[arg(long)]
+    fixed_edge_mass: bool,
     /// Seed of the initial weights and the minibatch order.
     #[arg(long, default_value_t = 0)]
     model_seed: u64,
@@ -108,6 +115,12 @@ pub struct LearnArgs {
     /// NODE). With --data, the file's coordinates must match.
     #[arg(long, default_value = "generalised")]
     coordinates: String,
+    /// Trace every optimiser step into steps.csv in the run's directory: its loss, gradient norm
+    /// before the clip, largest weight, and the largest model state, field and rollout on its
+    /// minibatch (and the learned mass factor's extremes). For finding out why a run diverges;
+    /// slower, a single run at a time (no --population), and it changes none of the run's numbers.
+    #[arg(long)]
+    trace: bool,
 }
 
 /// A seed list `0,1,2` or a half-open range `0..3`.
@@ -170,6 +183,7 @@ impl LearnArgs {
             data_seed: self.data_seed,
             stabiliser: !self.no_stabiliser,
             zero_output_biases: self.zero_output_biases,
+            fixed_edge_mass: self.fixed_edge_mass,
             seeds: self.seeds.clone(),
             data_seeds: self.data_seeds.clone(),
             phaselab_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -218,6 +232,14 @@ impl LearnArgs {
         })
     }
 
+    /// The flags that belong to one model are asked for with it.
+    fn check_models(&self, kinds: &[ModelKind]) -> Result<()> {
+        if self.fixed_edge_mass && !kinds.contains(&ModelKind::HnnGeneral) {
+            bail!("--fixed-edge-mass is hnn-general's (the only model whose mass serves only at its edges)");
+        }
+        Ok(())
+    }
+
     /// The model of `kind` for data `set` (its coordinates: D and which are angles).
     fn model_config(&self, kind: ModelKind, set: &TrajectorySet) -> ModelConfig {
         ModelConfig {
@@ -227,6 +249,7 @@ impl LearnArgs {
             seed: self.model_seed,
             stabiliser: kind.has_stabiliser() && !self.no_stabiliser,
             zero_output_biases: self.zero_output_biases,
+            fixed_edge_mass: self.fixed_edge_mass && kind == ModelKind::HnnGeneral,
             ..ModelConfig::for_data(kind, set)
         }
     }
@@ -296,7 +319,7 @@ impl LearnArgs {
                     test: test.clone(),
                 });
             }
-            let trained = train_into(members, &dirs, &device, true)?;
+            let trained = train_into(members, &dirs, &device, true, self.trace)?;
             for ((label, dir), r) in labels.into_iter().zip(&dirs).zip(trained) {
                 let row = r
                     .outcome
@@ -421,15 +444,33 @@ fn bar(epochs: usize, model: &str) -> ProgressBar {
 }
 
 /// The run directories' files as the core's run path hands them over: each checkpoint written
-/// atomically over the last, and the progress bar.
+/// atomically over the last, the step trace (rewritten after each epoch) and the progress bar.
 struct RunFiles<'a> {
     dirs: &'a [PathBuf],
     bar: ProgressBar,
+    /// The traced steps so far, when the run is traced.
+    trace: Option<Vec<StepTrace>>,
+    /// The first error writing the trace (reported at the end; training goes on).
+    trace_error: Option<anyhow::Error>,
 }
 
 impl RunSink for RunFiles<'_> {
     fn checkpoint(&mut self, run: usize, ck: &Checkpoint) -> Result<(), String> {
         write_atomic(&self.dirs[run].join(CHECKPOINT), &ck.to_bytes()).map_err(|e| format!("{e:#}"))
+    }
+
+    fn traces_steps(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    fn steps(&mut self, steps: &[StepTrace]) {
+        let Some(all) = self.trace.as_mut() else {
+            return;
+        };
+        all.extend_from_slice(steps);
+        if self.trace_error.is_none() {
+            self.trace_error = write_steps(&self.dirs[0], all).err();
+        }
     }
 
     fn progress(&mut self, epoch: usize, stats: Option<&EpochStats>) {
@@ -450,6 +491,7 @@ pub fn train_into<C: RunConfig>(
     dirs: &[PathBuf],
     device: &Device,
     show_progress: bool,
+    trace: bool,
 ) -> Result<Vec<RunResult<C::Metrics>>>
 where
     C::Metrics: Serialize,
@@ -466,9 +508,20 @@ where
     if !show_progress {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let mut files = RunFiles { dirs, bar };
+    if trace && runs.len() > 1 {
+        bail!("--trace follows one run at a time: leave out --population");
+    }
+    let mut files = RunFiles {
+        dirs,
+        bar,
+        trace: trace.then(Vec::new),
+        trace_error: None,
+    };
     let results = train_runs(runs, device, &mut files);
     files.bar.finish_and_clear();
+    if let Some(e) = files.trace_error {
+        return Err(e.context("writing the step trace"));
+    }
     let results = results?;
     for (r, dir) in results.iter().zip(dirs) {
         write_history(dir, &r.history)?;
@@ -514,6 +567,7 @@ pub struct TrainArgs {
 pub fn train_cmd(a: TrainArgs) -> Result<()> {
     let sys = a.system.build()?;
     let kind: ModelKind = a.model.parse().map_err(anyhow::Error::msg)?;
+    a.learn.check_models(&[kind])?;
     a.learn.train_config()?;
     let data = a.learn.datasets(sys.as_ref())?;
     let results = a.learn.run_all(kind, &data, &a.out)?;
@@ -681,6 +735,7 @@ pub fn compare_cmd(a: CompareArgs) -> Result<()> {
         .map(|m| m.trim().parse::<ModelKind>())
         .collect::<Result<_, _>>()
         .map_err(anyhow::Error::msg)?;
+    a.learn.check_models(&kinds)?;
     a.learn.train_config()?;
     let data = a.learn.datasets(sys.as_ref())?;
     let (tr, te) = (&data[0].1, &data[0].2);

@@ -62,3 +62,15 @@ pub fn write_history(dir: &Path, history: &[phaselab_core::train::EpochStats]) -
         .collect();
     write_atomic(&dir.join("history.csv"), rows.join("\n").as_bytes())
 }
+
+/// A traced run's steps as steps.csv in `dir` (`StepTrace`'s columns), written atomically.
+pub fn write_steps(dir: &Path, steps: &[phaselab_core::train::StepTrace]) -> Result<()> {
+    use phaselab_core::train::StepTrace;
+    let Some(first) = steps.first() else {
+        return Ok(());
+    };
+    let rows: Vec<String> = std::iter::once(StepTrace::csv_header(&first.probes))
+        .chain(steps.iter().map(StepTrace::csv_row))
+        .collect();
+    write_atomic(&dir.join("steps.csv"), rows.join("\n").as_bytes())
+}

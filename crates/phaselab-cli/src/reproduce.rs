@@ -149,7 +149,7 @@ fn run_group(
     let spec = specs[0];
     let results = if spec.control().is_some() {
         let runs = crate::control::fig7_runs(specs, data)?;
-        train_into(runs, dirs, &Device::flex(), false)?
+        train_into(runs, dirs, &Device::flex(), false, false)?
             .into_iter()
             .map(|r| r.map_outcome(Outcome::from))
             .collect::<Vec<_>>()
@@ -180,7 +180,7 @@ fn run_group(
                 test: d.1.clone(),
             })
             .collect();
-        train_into(runs, dirs, &Device::flex(), false)?
+        train_into(runs, dirs, &Device::flex(), false, false)?
             .into_iter()
             .map(|r| r.map_outcome(Outcome::from))
             .collect()

@@ -11,6 +11,7 @@ use phaselab_core::experiments::report;
 use phaselab_core::experiments::Tier;
 use phaselab_core::plot::figures::DrawnFile;
 use phaselab_core::plot::page_figures::{page_figures, PageFigures};
+use phaselab_core::train::StepTrace;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -36,6 +37,10 @@ pub struct ResultsArgs {
     /// does not exist).
     #[arg(long, default_value = "docs/results/reference/remedies")]
     remedies: PathBuf,
+    /// Directory of step traces of reruns (`phaselab train --trace`'s steps.csv saved as
+    /// RUN-ID.csv), shown in the page's `divergence-traces` block (none if it does not exist).
+    #[arg(long, default_value = "docs/results/reference/traces")]
+    traces: PathBuf,
     /// Directory of fig7 records (`reproduce fig7 --records`; default docs/results/TIER/fig7);
     /// none if it does not exist.
     #[arg(long)]
@@ -114,6 +119,28 @@ pub fn read_ablations(dir: &Path) -> Result<Vec<(String, Comparison)>> {
     Ok(out)
 }
 
+/// Every RUN-ID.csv step trace in `dir` (none if it does not exist), sorted by name; one that
+/// does not read as a trace is an error naming it.
+pub fn read_traces(dir: &Path) -> Result<Vec<(String, Vec<StepTrace>)>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for p in entries.filter_map(|e| Some(e.ok()?.path())) {
+        if p.extension().is_some_and(|x| x == "csv") {
+            let text = String::from_utf8(read(&p)?)
+                .with_context(|| format!("{} is not UTF-8 text", p.display()))?;
+            let steps = StepTrace::from_csv(&text).map_err(|e| {
+                anyhow::anyhow!("{} is not a step trace (`train --trace`): {e}", p.display())
+            })?;
+            let name = p.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
+            out.push((name.to_string(), steps));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
 /// Where a tier's fig7 records are committed: `docs/results/TIER/fig7`.
 fn fig7_dir(tier: Tier) -> PathBuf {
     PathBuf::from(format!("docs/results/{tier}/fig7"))
@@ -124,6 +151,7 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let records = read_records(&a.records)?;
     let ablations = read_ablations(&a.ablations)?;
     let remedies = read_ablations(&a.remedies)?;
+    let traces = read_traces(&a.traces)?;
     let variants = read_ablations(&a.variants)?;
     let fig7 = read_fig7_records(&a.fig7_records.clone().unwrap_or_else(|| fig7_dir(tier)))?;
     let base = match (&a.base_tier, &a.base_records) {
@@ -139,6 +167,7 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
     let inputs = Inputs {
         ablations: &ablations,
         remedies: &remedies,
+        traces: &traces,
         variants: &variants,
         fig7: &fig7,
         base,
@@ -217,6 +246,7 @@ fn figure_dir(tier: Tier) -> String {
 struct Inputs<'a> {
     ablations: &'a [(String, Comparison)],
     remedies: &'a [(String, Comparison)],
+    traces: &'a [(String, Vec<StepTrace>)],
     variants: &'a [(String, Comparison)],
     fig7: &'a [RunRecord],
     base: Option<(Tier, &'a [RunRecord])>,
@@ -235,6 +265,10 @@ fn fill(
     blocks.push((
         "divergence".to_string(),
         report::divergence_block(tier, records, i.remedies),
+    ));
+    blocks.push((
+        "divergence-traces".to_string(),
+        report::traces_block(i.traces, records),
     ));
     blocks.push((
         "ladder-variants".to_string(),
@@ -305,11 +339,13 @@ mod tests {
         let ablations = read_ablations(&root.join("docs/results/reference/ablations")).unwrap();
         let fig7 = read_fig7_records(&root.join(fig7_dir(tier))).unwrap();
         let remedies = read_ablations(&root.join("docs/results/reference/remedies")).unwrap();
+        let traces = read_traces(&root.join("docs/results/reference/traces")).unwrap();
         let variants = read_ablations(&root.join("docs/results/reference/variants")).unwrap();
         let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
         let inputs = Inputs {
             ablations: &ablations,
             remedies: &remedies,
+            traces: &traces,
             variants: &variants,
             fig7: &fig7,
             base,

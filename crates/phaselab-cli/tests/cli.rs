@@ -1279,6 +1279,57 @@ fn train_flags_take_effect() {
     assert_eq!(other_data["training"]["train_file_seed"], 8);
     assert_ne!(other_model, gerr, "--model-seed 6 trained the same weights");
     assert_ne!(other_data_gerr, gerr, "--data-seed 8 gave the same data");
+    // --trace trains the same run and writes each of its 2 x 3 steps.
+    let traced = d.join("traced");
+    let mut v: Vec<&str> = args.split_whitespace().collect();
+    v.extend(["--out", s(&traced), "--trace"]);
+    let o = phaselab(&v);
+    assert!(o.status.success(), "{}", text(&o));
+    let m = json_file(&traced.join("metrics.json"));
+    assert_eq!(m["test"]["gerr"].as_f64().unwrap(), gerr);
+    let steps = std::fs::read_to_string(traced.join("steps.csv")).unwrap();
+    let lines: Vec<&str> = steps.lines().collect();
+    assert_eq!(lines.len(), 1 + 2 * 3, "{steps}");
+    assert!(
+        lines[0].starts_with("step,epoch,lr,loss,grad_norm,weight_max,state_max,field_max"),
+        "{steps}"
+    );
+    assert!(lines[6].starts_with("5,2,"), "{steps}");
+    let mut v: Vec<&str> = args.split_whitespace().collect();
+    let pop = d.join("traced-population");
+    v.extend([
+        "--seeds",
+        "0,1",
+        "--population",
+        "2",
+        "--trace",
+        "--out",
+        s(&pop),
+    ]);
+    let o = phaselab(&v);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("--trace follows one run"), "{}", text(&o));
+    // --fixed-edge-mass is hnn-general's, and its checkpoint says so.
+    let small = "--system spring-pendulum:1 --epochs 1 --width 8 --n 20 --n-test 2 --batch 8";
+    let fixed = d.join("fixed");
+    let mut v: Vec<&str> = vec!["train", "--model", "hnn-general", "--fixed-edge-mass"];
+    v.extend(small.split_whitespace());
+    v.extend(["--out", s(&fixed)]);
+    let o = phaselab(&v);
+    assert!(o.status.success(), "{}", text(&o));
+    let meta = checkpoint_meta(&fixed.join("model.phaselab"));
+    assert_eq!(meta["model"]["fixed_edge_mass"], true, "{meta}");
+    let mut v: Vec<&str> = vec!["compare", "--models", "node,hnn", "--fixed-edge-mass"];
+    v.extend(small.split_whitespace());
+    let fixed_hnn = d.join("fixed-hnn");
+    v.extend(["--out", s(&fixed_hnn)]);
+    let o = phaselab(&v);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("--fixed-edge-mass is hnn-general's"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

@@ -55,6 +55,10 @@ pub struct CompareSettings {
     pub stabiliser: bool,
     /// Whether every output bias started at zero (`--zero-output-biases`).
     pub zero_output_biases: bool,
+    /// `--fixed-edge-mass`: hnn-general's edge mass kept at its initial weights (false in files
+    /// written before it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixed_edge_mass: bool,
     /// `--seeds` as given; None without it, and in files written before compare trained
     /// populations (they lack the field).
     #[serde(default)]
@@ -84,6 +88,9 @@ impl CompareSettings {
         }
         if self.solver != REFERENCE_SOLVER {
             parts.push(format!("solver {}", self.solver));
+        }
+        if self.fixed_edge_mass {
+            parts.push("the edge mass fixed at its initial weights".to_string());
         }
         (!parts.is_empty()).then(|| parts.join(", "))
     }

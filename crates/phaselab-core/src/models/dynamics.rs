@@ -58,6 +58,12 @@ pub struct ModelConfig {
     /// knows; its data are that system's body points (`data::cartesian`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
+    /// hnn-general: keep the mass matrix M(q) that turns v into p = M v at the model's edges (and
+    /// p back into v) at its initial weights. It serves only there, so the loss hardly depends
+    /// on it; trained, as in the reference's `NonseparableHNN`, its factor can drift until M
+    /// overflows (RESULTS.md, "Why runs diverged"). A remedy, off by default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixed_edge_mass: bool,
 }
 
 impl ModelConfig {
@@ -73,6 +79,7 @@ impl ModelConfig {
             stabiliser: kind.has_stabiliser(),
             zero_output_biases: false,
             system: None,
+            fixed_edge_mass: false,
         }
     }
 
@@ -111,12 +118,19 @@ impl ModelConfig {
         if self.kind.is_constrained() {
             self.body_graph()?;
         }
+        if self.fixed_edge_mass && self.kind != ModelKind::HnnGeneral {
+            return Err(format!(
+                "a fixed edge mass is hnn-general's (its mass serves only at its edges), not {}'s",
+                self.kind
+            ));
+        }
         Ok(())
     }
 
-    /// A model with fresh weights drawn from `seed`.
+    /// A model with fresh weights drawn from `seed` (its edge mass untrainable where fixed).
     pub fn init(&self, device: &Device) -> DynamicsModel {
         self.build(Some(&mut Rng::new(self.seed)), device)
+            .with_fixed_edge_mass()
     }
 
     /// A model with zero weights, cheap to build, to load stored weights into.
@@ -240,6 +254,14 @@ pub struct DynamicsModel {
 }
 
 impl DynamicsModel {
+    /// This model with its mass network taking no gradient where `fixed_edge_mass` is set.
+    pub(crate) fn with_fixed_edge_mass(mut self) -> Self {
+        if self.config.fixed_edge_mass {
+            self.mass = self.mass.map(|m| m.no_grad());
+        }
+        self
+    }
+
     pub fn kind(&self) -> ModelKind {
         self.config.kind
     }

@@ -86,7 +86,8 @@ impl Population for DynamicsModel {
             emb: first.emb.clone(),
             constraints: first.constraints.clone(),
             members: models.iter().map(|m| m.config.clone()).collect(),
-        })
+        }
+        .with_fixed_edge_mass())
     }
 
     fn members(&self) -> usize {

@@ -3,6 +3,7 @@
 //! node-so-symreg.
 
 use super::config::Loss;
+use super::step_trace::dynamics_probe;
 use super::trainable::{member_loss, member_mean, Minibatch, Trainable};
 use crate::data::TrajectorySet;
 use crate::models::symplectic::{node_so_jacobian, symplectic_penalty_terms};
@@ -56,14 +57,8 @@ impl Trainable for DynamicsModel {
     fn batch_loss(&self, batches: &[Minibatch<'_, Chunks>], device: &Device) -> Tensor<1> {
         let c = batches[0].data;
         let (t, w, k) = (c.t, c.w, batches.len());
-        let b: usize = batches.iter().map(|m| m.rows.len()).sum();
-        let mut buf = Vec::with_capacity(b * t * w);
-        for m in batches {
-            for &i in m.rows {
-                buf.extend_from_slice(&m.data.rows[i * t * w..(i + 1) * t * w]);
-            }
-        }
-        let truth = Tensor::<3>::from_data(TensorData::new(buf, [b, t, w]), device);
+        let truth = gather(batches, device);
+        let b = truth.dims()[0];
         let z0 = truth.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
         let cfg = batches[0].cfg;
         let (pred, states) = self.rollout(z0, t, c.dt, &cfg.solver);
@@ -75,4 +70,24 @@ impl Trainable for DynamicsModel {
         let jac = node_so_jacobian(self, states.reshape([b * t, w]));
         loss + member_mean(symplectic_penalty_terms(jac), k).div_scalar(self.config.alpha)
     }
+
+    fn probe(&self, batch: &Minibatch<'_, Chunks>, device: &Device) -> Vec<(&'static str, f64)> {
+        let truth = gather(std::slice::from_ref(batch), device);
+        let z0 = truth.narrow(1, 0, 1).squeeze_dim::<2>(1);
+        dynamics_probe(self, z0, batch.data.t, batch.data.dt, &batch.cfg.solver)
+    }
+}
+
+/// The minibatches' chunks, member after member, as [B, T, 2D] on `device`.
+fn gather(batches: &[Minibatch<'_, Chunks>], device: &Device) -> Tensor<3> {
+    let c = batches[0].data;
+    let (t, w) = (c.t, c.w);
+    let b: usize = batches.iter().map(|m| m.rows.len()).sum();
+    let mut buf = Vec::with_capacity(b * t * w);
+    for m in batches {
+        for &i in m.rows {
+            buf.extend_from_slice(&m.data.rows[i * t * w..(i + 1) * t * w]);
+        }
+    }
+    Tensor::<3>::from_data(TensorData::new(buf, [b, t, w]), device)
 }

@@ -36,15 +36,18 @@ impl ModuleVisitor for Scale<'_> {
     }
 }
 
-/// Scale all gradients by min(1, max_norm / ||g||), ||g|| over every parameter together.
-pub fn clip_global_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_norm: f64) {
+/// ||g|| [1] over every parameter of `module` together (None where it has no gradient).
+pub fn global_norm<M: Module>(module: &M, grads: &GradientsParams) -> Option<Tensor<1>> {
     let mut n = SquaredNorm { grads, total: None };
     module.visit(&mut n);
-    let Some(total) = n.total else { return };
-    let factor = total
-        .sqrt()
-        .clamp_min(max_norm)
-        .recip()
-        .mul_scalar(max_norm);
+    n.total.map(Tensor::sqrt)
+}
+
+/// Scale all gradients by min(1, max_norm / ||g||), ||g|| over every parameter together.
+pub fn clip_global_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_norm: f64) {
+    let Some(norm) = global_norm(module, grads) else {
+        return;
+    };
+    let factor = norm.clamp_min(max_norm).recip().mul_scalar(max_norm);
     module.visit(&mut Scale { grads, factor });
 }

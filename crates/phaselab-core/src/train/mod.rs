@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod member_adam;
 pub mod member_blocks;
 pub mod run;
+pub mod step_trace;
 pub mod trainable;
 pub mod trainer;
 
@@ -26,6 +27,7 @@ pub use control::{
 #[cfg(not(target_arch = "wasm32"))]
 pub use evaluate::{evaluate, evaluate_with_rollouts};
 pub use evaluate::{evaluate_async, EvalReport, Evaluation};
+pub use step_trace::StepTrace;
 pub use trainable::{member_mean, Minibatch, Trainable};
 #[cfg(not(target_arch = "wasm32"))]
 pub use trainer::{block_on, train, train_population};

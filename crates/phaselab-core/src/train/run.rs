@@ -15,6 +15,7 @@ use super::config::steps_per_epoch;
 use super::config::TrainConfig;
 use super::control::{evaluate_control_async, ControlEvaluation};
 use super::evaluate::{evaluate_async, Evaluation};
+use super::step_trace::StepTrace;
 use super::trainable::Trainable;
 use super::trainer::{clock_seconds, EpochStats, MemberEpoch, TrainError, Trainer};
 use crate::data::TrajectorySet;
@@ -134,6 +135,12 @@ pub trait RunSink {
     fn keeps_checkpoints(&self) -> bool {
         true
     }
+    /// True to have every optimiser step of a single run traced (`step_trace`; natively only).
+    fn traces_steps(&self) -> bool {
+        false
+    }
+    /// After each epoch of a traced run: its steps, in order.
+    fn steps(&mut self, _steps: &[StepTrace]) {}
 }
 
 /// A sink that keeps nothing and shows nothing.
@@ -397,6 +404,12 @@ impl<C: RunConfig> RunSession<C> {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn epoch(&mut self, sink: &mut dyn RunSink) -> Result<Vec<MemberEpoch>, RunError> {
         let start = clock_seconds();
+        self.trainer
+            .set_trace(sink.traces_steps())
+            .map_err(|e| RunError::Setup {
+                kind: self.runs[0].model.label(),
+                error: TrainError::Data(e),
+            })?;
         let done = self.trainer.epoch();
         super::trainer::block_on(self.after_epoch(done, sink, start))
     }
@@ -411,6 +424,10 @@ impl<C: RunConfig> RunSession<C> {
             kind: self.runs[0].model.label(),
             error,
         })?;
+        let traced = self.trainer.take_traces();
+        if !traced.is_empty() {
+            sink.steps(&traced);
+        }
         let epochs = self.runs[0].train.epochs;
         let mut shown = None;
         for (k, d) in done.iter().enumerate() {

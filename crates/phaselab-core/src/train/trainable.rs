@@ -24,6 +24,15 @@ pub trait Trainable: Module + Sync {
     /// The loss of each member [K] on its own minibatch (`batches[k]`, all of one size), for a
     /// model of K stacked members (K = 1: one run).
     fn batch_loss(&self, batches: &[Minibatch<'_, Self::Data>], device: &Device) -> Tensor<1>;
+    /// Named quantities read off one minibatch for a step trace (`step_trace`): none unless the
+    /// model says what to look at.
+    fn probe(
+        &self,
+        _batch: &Minibatch<'_, Self::Data>,
+        _device: &Device,
+    ) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
 }
 
 /// Mean of x per member, [K], for x whose leading axis holds the K members' blocks in order

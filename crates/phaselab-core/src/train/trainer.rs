@@ -19,6 +19,7 @@ use super::clip::clip_global_norm;
 use super::config::{steps_per_epoch, TrainConfig};
 use super::member_adam::{MemberAdam, MemberStep};
 use super::member_blocks::restore_members;
+use super::step_trace::{trace_step, StepTrace};
 use super::trainable::{Minibatch, Trainable};
 use crate::cpu::flush_denormals;
 #[cfg(not(target_arch = "wasm32"))]
@@ -100,6 +101,9 @@ pub struct Trainer<M: Trainable + Population> {
     epoch: usize,
     histories: Vec<Vec<EpochStats>>,
     errors: Vec<Option<TrainError>>,
+    /// Whether each step is traced ([`Self::set_trace`]), and the steps traced since last taken.
+    trace: bool,
+    traces: Vec<StepTrace>,
 }
 
 /// Settings that must agree between members (they shape the shared computation).
@@ -202,6 +206,8 @@ impl<M: Trainable + Population> Trainer<M> {
             epoch: 0,
             histories: vec![Vec::new(); k],
             errors: vec![None; k],
+            trace: false,
+            traces: Vec::new(),
         })
     }
 
@@ -253,6 +259,22 @@ impl<M: Trainable + Population> Trainer<M> {
         }
     }
 
+    /// Trace every optimiser step from now on (`step_trace`; a single run only, natively: each
+    /// step is then read back). Tracing changes none of the run's numbers.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn set_trace(&mut self, on: bool) -> Result<(), String> {
+        if on && self.members() > 1 {
+            return Err("a step trace follows a single run, not a population".into());
+        }
+        self.trace = on;
+        Ok(())
+    }
+
+    /// The steps traced since the last call, in order.
+    pub fn take_traces(&mut self) -> Vec<StepTrace> {
+        std::mem::take(&mut self.traces)
+    }
+
     /// Member k's current model, for evaluation or checkpoints (no autodiff graph).
     pub fn member(&self, k: usize) -> M {
         match self.optim {
@@ -284,9 +306,14 @@ impl<M: Trainable + Population> Trainer<M> {
                 })
                 .collect();
             let (loss, mut grads) = loss_and_grads(&self.model, &batches, &self.device);
-            losses.push(loss);
             let at = self.step as f64 / self.steps_per_epoch as f64;
             let lr: Vec<f64> = self.cfgs.iter().map(|c| c.lr_at(at)).collect();
+            if self.trace {
+                let when = (self.step, self.epoch + 1, lr[0]);
+                let t = trace_step(&self.model, &loss, &grads, &batches[0], &self.device, when);
+                self.traces.push(t);
+            }
+            losses.push(loss);
             let model = self.model.clone();
             self.model = match &mut self.optim {
                 Optimiser::Single(optim) => {

@@ -17,6 +17,7 @@ mod fig7;
 mod ladder;
 mod lagrangian;
 mod page;
+mod step_traces;
 mod tables;
 
 pub use ablations::ablation_table;
@@ -26,6 +27,7 @@ pub use divergence::divergence_block;
 pub use fig7::fig7_block;
 pub use ladder::{chnn_reference_block, ladder_floor_block, variants_block};
 pub use page::{blocks, fill_page, marked_blocks, BLOCK_END};
+pub use step_traces::traces_block;
 pub use tables::{budget_table, figure_table, of_figure, scored_for, Cell};
 
 /// A finished run of `spec` with test gerr `gerr` (and Herr half of it), for the tests of every
@@ -113,6 +115,7 @@ pub(crate) fn comparison_of(
             data_seed: seed,
             stabiliser: true,
             zero_output_biases: false,
+            fixed_edge_mass: false,
             seeds: None,
             data_seeds: None,
             phaselab_version: "0.1.0".into(),

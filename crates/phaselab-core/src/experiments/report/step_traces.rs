@@ -1,0 +1,173 @@
+//! What the traced reruns of runs show (`phaselab train --trace`, each step trace committed as
+//! RUN-ID.csv): for each, its first step, the step where its loss first passed ten times the
+//! first step's, and its last step with a finite loss, with what the model read off the
+//! minibatch there; and whether the trace stopped in the epoch its record did, which shows that
+//! the rerun is the recorded run.
+
+use crate::experiments::record::{Outcome, RunRecord};
+use crate::train::StepTrace;
+
+/// The probes shown, in order, with their column titles; a trace without one shows "–".
+const PROBES: [(&str, &str); 6] = [
+    ("state_max", "largest model state (p = M v)"),
+    ("field_max", "largest field"),
+    ("rollout_max", "largest rolled-out state"),
+    ("mass_diag_min", "L's smallest diagonal"),
+    ("mass_entry_max", "L's largest entry"),
+    ("mass_inverse_max", "L⁻¹'s largest entry"),
+];
+
+/// The table of the traces `traces` (run id, its steps), beside the records `records`.
+pub fn traces_block(traces: &[(String, Vec<StepTrace>)], records: &[RunRecord]) -> String {
+    if traces.is_empty() {
+        return "No step trace is committed.\n".to_string();
+    }
+    let mut md =
+        String::from("| run | step (epoch) | where | loss | gradient norm | largest weight |");
+    for (_, title) in PROBES {
+        md += &format!(" {title} |");
+    }
+    md += "\n|---|---|---|---|---|---|";
+    md += &"---|".repeat(PROBES.len());
+    md += "\n";
+    let mut notes = Vec::new();
+    for (id, steps) in traces {
+        let Some(first) = steps.first() else {
+            notes.push(format!("`{id}`: an empty trace."));
+            continue;
+        };
+        let finite = steps.iter().take_while(|s| s.loss.is_finite()).count();
+        let mut moments = vec![(0, "first step")];
+        if let Some(i) = steps[..finite]
+            .iter()
+            .position(|s| s.loss > 10.0 * first.loss)
+        {
+            moments.push((i, "loss first above 10x the first step's"));
+        }
+        if finite > 0 {
+            moments.push((finite - 1, "last finite loss"));
+        }
+        moments.dedup_by_key(|m| m.0);
+        for (i, what) in moments {
+            let s = &steps[i];
+            md += &format!(
+                "| {id} | {} ({}) | {what} | {:.2e} | {:.2e} | {:.2e} |",
+                s.step, s.epoch, s.loss, s.grad_norm, s.weight_max
+            );
+            for (name, _) in PROBES {
+                md += &match s.probe(name) {
+                    Some(v) => format!(" {v:.2e} |"),
+                    None => " – |".to_string(),
+                };
+            }
+            md += "\n";
+        }
+        let record = records.iter().find(|r| r.spec.id() == *id);
+        let recorded = match record.map(|r| &r.outcome) {
+            None => "no record of this run is committed".to_string(),
+            Some(Outcome::Diverged { epoch }) => format!("its record stopped in epoch {epoch}"),
+            Some(_) => "its record finished".to_string(),
+        };
+        let traced = match steps.get(finite) {
+            Some(s) => format!(
+                "the loss was first non-finite at step {} (epoch {})",
+                s.step, s.epoch
+            ),
+            None => format!("all {} steps had a finite loss", steps.len()),
+        };
+        let same = match (record.map(|r| &r.outcome), steps.get(finite)) {
+            (Some(Outcome::Diverged { epoch }), Some(s)) if *epoch == s.epoch => {
+                "; the same run".to_string()
+            }
+            (Some(o), None) if !matches!(o, Outcome::Diverged { .. }) => {
+                "; the same run".to_string()
+            }
+            (Some(_), _) => {
+                "; **not the same epoch: the rerun differs from the record**".to_string()
+            }
+            (None, _) => String::new(),
+        };
+        notes.push(format!("`{id}`: {traced}; {recorded}{same}."));
+    }
+    md += "\n";
+    md += &notes.join("\n");
+    md += "\n";
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::report::rec;
+    use crate::experiments::{Figure, Tier};
+
+    fn step(step: usize, epoch: usize, loss: f64, inverse: f64) -> StepTrace {
+        StepTrace {
+            step,
+            epoch,
+            lr: 5e-3,
+            loss,
+            grad_norm: 0.5,
+            weight_max: 0.3,
+            probes: vec![
+                ("state_max".into(), 10.0 * inverse * inverse),
+                ("mass_inverse_max".into(), inverse),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_trace_shows_where_it_blew_up_and_whether_its_record_stopped_there() {
+        let spec = Figure::Fig4.runs(Tier::Reference, None)[0].clone();
+        let id = spec.id();
+        let mut r = rec(spec, 0.1);
+        r.outcome = Outcome::Diverged { epoch: 2 };
+        let steps = vec![
+            step(0, 1, 0.1, 1.5),
+            step(1, 1, 0.2, 7.0),
+            step(2, 2, 3.0, 1e4),
+            step(3, 2, 1e20, 2e10),
+            step(4, 2, f64::NAN, f64::NAN),
+        ];
+        let md = traces_block(&[(id.clone(), steps.clone())], std::slice::from_ref(&r));
+        assert!(md.contains(&format!("| {id} | 0 (1) | first step | 1.00e-1 | 5.00e-1 | 3.00e-1 | 2.25e1 | – | – | – | – | 1.50e0 |")), "{md}");
+        assert!(
+            md.contains(&format!(
+                "| {id} | 2 (2) | loss first above 10x the first step's | 3.00e0 |"
+            )),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!("| {id} | 3 (2) | last finite loss | 1.00e20 |")),
+            "{md}"
+        );
+        assert!(md.contains(&format!("`{id}`: the loss was first non-finite at step 4 (epoch 2); its record stopped in epoch 2; the same run.")), "{md}");
+        // A rerun that stops in another epoch than its record is called out.
+        r.outcome = Outcome::Diverged { epoch: 3 };
+        let other = traces_block(&[(id.clone(), steps.clone())], std::slice::from_ref(&r));
+        assert!(
+            other.contains("its record stopped in epoch 3; **not the same epoch"),
+            "{other}"
+        );
+        // A finished trace of a finished run; one without a record.
+        let calm = vec![step(0, 1, 0.1, 1.5), step(1, 1, 0.09, 1.6)];
+        let fine = traces_block(&[(id.clone(), calm.clone())], &[rec(r.spec.clone(), 0.1)]);
+        assert!(
+            fine.contains(&format!("| {id} | 1 (1) | last finite loss |")),
+            "{fine}"
+        );
+        assert!(!fine.contains("10x"), "{fine}");
+        assert!(
+            fine.contains("all 2 steps had a finite loss; its record finished; the same run."),
+            "{fine}"
+        );
+        let alone = traces_block(&[("x".into(), calm)], &[]);
+        assert!(
+            alone.contains(
+                "`x`: all 2 steps had a finite loss; no record of this run is committed."
+            ),
+            "{alone}"
+        );
+        assert_eq!(traces_block(&[], &[]), "No step trace is committed.\n");
+    }
+}
