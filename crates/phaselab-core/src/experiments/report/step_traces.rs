@@ -79,6 +79,11 @@ pub fn traces_block(traces: &[(String, Vec<StepTrace>)], records: &[RunRecord]) 
             (Some(Outcome::Diverged { epoch }), Some(s)) if *epoch == s.epoch => {
                 "; the same run".to_string()
             }
+            (Some(_), None) if steps.len() < record.map_or(0, |r| r.optimiser_steps) => format!(
+                "; a trace of the first {} of its {} steps",
+                steps.len(),
+                record.map_or(0, |r| r.optimiser_steps)
+            ),
             (Some(o), None) if !matches!(o, Outcome::Diverged { .. }) => {
                 "; the same run".to_string()
             }
@@ -152,6 +157,11 @@ mod tests {
         // A finished trace of a finished run; one without a record.
         let calm = vec![step(0, 1, 0.1, 1.5), step(1, 1, 0.09, 1.6)];
         let fine = traces_block(&[(id.clone(), calm.clone())], &[rec(r.spec.clone(), 0.1)]);
+        // (`rec` trained 2 steps; a record of 5 was traced only in part.)
+        let mut longer = rec(r.spec.clone(), 0.1);
+        longer.optimiser_steps = 5;
+        let part = traces_block(&[(id.clone(), calm.clone())], &[longer]);
+        assert!(part.contains("all 2 steps had a finite loss; its record finished; a trace of the first 2 of its 5 steps."), "{part}");
         assert!(
             fine.contains(&format!("| {id} | 1 (1) | last finite loss |")),
             "{fine}"
