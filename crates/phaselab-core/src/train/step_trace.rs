@@ -117,8 +117,12 @@ pub(crate) fn trace_step<M: Trainable>(
     device: &Device,
     (step, epoch, lr): (usize, usize, f64),
 ) -> StepTrace {
+    // The weights and the probes are read off a copy without autodiff: probing the training
+    // model would grow its autodiff graph, which only a backward pass clears.
+    let valid = model.valid();
+    let inner = device.clone().inner();
     let mut weights = MaxAbs { max: None };
-    model.visit(&mut weights);
+    valid.visit(&mut weights);
     StepTrace {
         step,
         epoch,
@@ -126,8 +130,8 @@ pub(crate) fn trace_step<M: Trainable>(
         loss: scalar(loss.clone()),
         grad_norm: global_norm(model, grads).map_or(0.0, scalar),
         weight_max: weights.max.map_or(0.0, scalar),
-        probes: model
-            .probe(batch, device)
+        probes: valid
+            .probe(batch, &inner)
             .into_iter()
             .map(|(n, v)| (n.to_string(), v))
             .collect(),
