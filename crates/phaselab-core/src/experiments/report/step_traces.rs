@@ -68,12 +68,21 @@ pub fn traces_block(traces: &[(String, Vec<StepTrace>)], records: &[RunRecord]) 
             Some(Outcome::Diverged { epoch }) => format!("its record stopped in epoch {epoch}"),
             Some(_) => "its record finished".to_string(),
         };
+        let high = steps[..finite]
+            .iter()
+            .filter(|s| s.loss > 10.0 * first.loss)
+            .count();
         let traced = match steps.get(finite) {
             Some(s) => format!(
-                "the loss was first non-finite at step {} (epoch {})",
-                s.step, s.epoch
+                "the loss was first non-finite at step {} (epoch {}), after {high} step{} with a finite loss above 10x the first step's",
+                s.step,
+                s.epoch,
+                if high == 1 { "" } else { "s" }
             ),
-            None => format!("all {} steps had a finite loss", steps.len()),
+            None => format!(
+                "all {} steps had a finite loss, {high} of them above 10x the first step's",
+                steps.len()
+            ),
         };
         let same = match (record.map(|r| &r.outcome), steps.get(finite)) {
             (Some(Outcome::Diverged { epoch }), Some(s)) if *epoch == s.epoch => {
@@ -146,7 +155,7 @@ mod tests {
             md.contains(&format!("| {id} | 3 (2) | last finite loss | 1.00e20 |")),
             "{md}"
         );
-        assert!(md.contains(&format!("`{id}`: the loss was first non-finite at step 4 (epoch 2); its record stopped in epoch 2; the same run.")), "{md}");
+        assert!(md.contains(&format!("`{id}`: the loss was first non-finite at step 4 (epoch 2), after 2 steps with a finite loss above 10x the first step's; its record stopped in epoch 2; the same run.")), "{md}");
         // A rerun that stops in another epoch than its record is called out.
         r.outcome = Outcome::Diverged { epoch: 3 };
         let other = traces_block(&[(id.clone(), steps.clone())], std::slice::from_ref(&r));
@@ -161,20 +170,20 @@ mod tests {
         let mut longer = rec(r.spec.clone(), 0.1);
         longer.optimiser_steps = 5;
         let part = traces_block(&[(id.clone(), calm.clone())], &[longer]);
-        assert!(part.contains("all 2 steps had a finite loss; its record finished; a trace of the first 2 of its 5 steps."), "{part}");
+        assert!(part.contains("all 2 steps had a finite loss, 0 of them above 10x the first step's; its record finished; a trace of the first 2 of its 5 steps."), "{part}");
         assert!(
             fine.contains(&format!("| {id} | 1 (1) | last finite loss |")),
             "{fine}"
         );
-        assert!(!fine.contains("10x"), "{fine}");
+        assert!(!fine.contains("10x the first step's |"), "{fine}");
         assert!(
-            fine.contains("all 2 steps had a finite loss; its record finished; the same run."),
+            fine.contains("all 2 steps had a finite loss, 0 of them above 10x the first step's; its record finished; the same run."),
             "{fine}"
         );
         let alone = traces_block(&[("x".into(), calm)], &[]);
         assert!(
             alone.contains(
-                "`x`: all 2 steps had a finite loss; no record of this run is committed."
+                "`x`: all 2 steps had a finite loss, 0 of them above 10x the first step's; no record of this run is committed."
             ),
             "{alone}"
         );
