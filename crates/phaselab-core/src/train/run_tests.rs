@@ -233,7 +233,7 @@ fn a_fixed_edge_mass_keeps_its_initial_weights_alone_and_in_a_population() {
             .lower(q.clone())
             .l
             .into_data()
-            .to_vec::<f32>()
+            .try_into_vec::<f32>()
             .unwrap()
     };
     let net = |m: &crate::models::DynamicsModel| {
@@ -242,7 +242,7 @@ fn a_fixed_edge_mass_keeps_its_initial_weights_alone_and_in_a_population() {
             .main
             .forward(z)
             .into_data()
-            .to_vec::<f32>()
+            .try_into_vec::<f32>()
             .unwrap()
     };
     for fixed in [false, true] {
