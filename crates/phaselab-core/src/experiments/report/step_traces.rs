@@ -84,22 +84,33 @@ pub fn traces_block(traces: &[(String, Vec<StepTrace>)], records: &[RunRecord]) 
                 steps.len()
             ),
         };
-        let same = match (record.map(|r| &r.outcome), steps.get(finite)) {
-            (Some(Outcome::Diverged { epoch }), Some(s)) if *epoch == s.epoch => {
-                "; the same run".to_string()
-            }
-            (Some(_), None) if steps.len() < record.map_or(0, |r| r.optimiser_steps) => format!(
-                "; a trace of the first {} of its {} steps",
-                steps.len(),
-                record.map_or(0, |r| r.optimiser_steps)
+        let losses = record.map(|r| same_losses(steps, &r.loss_history));
+        let same = match (record.map(|r| &r.outcome), steps.get(finite), losses) {
+            (_, _, Some((n, false))) => format!(
+                "; **its epochs' mean losses differ from the record's ({n} compared): the rerun is another run**"
             ),
-            (Some(o), None) if !matches!(o, Outcome::Diverged { .. }) => {
-                "; the same run".to_string()
+            (Some(Outcome::Diverged { epoch }), Some(s), Some((n, _))) if *epoch == s.epoch => {
+                format!(
+                    "; the mean loss of each of its {} is the record's: the same run",
+                    count(n, "finished epoch")
+                )
             }
-            (Some(_), _) => {
-                "; **not the same epoch: the rerun differs from the record**".to_string()
+            (Some(o), None, Some((n, _))) if !matches!(o, Outcome::Diverged { .. }) => {
+                let all = record.map_or(0, |r| r.optimiser_steps);
+                match steps.len() < all {
+                    true => format!(
+                        "; a trace of the first {} of its {all} steps, the mean loss of each of its {} the record's",
+                        steps.len(),
+                        count(n, "epoch")
+                    ),
+                    false => format!(
+                        "; the mean loss of each of its {} is the record's: the same run",
+                        count(n, "epoch")
+                    ),
+                }
             }
-            (None, _) => String::new(),
+            (Some(_), _, _) => "; **not where its record stopped: the rerun is another run**".to_string(),
+            (None, _, _) => String::new(),
         };
         notes.push(format!("`{id}`: {traced}; {recorded}{same}."));
     }
@@ -107,6 +118,40 @@ pub fn traces_block(traces: &[(String, Vec<StepTrace>)], records: &[RunRecord]) 
     md += &notes.join("\n");
     md += "\n";
     md
+}
+
+/// `n` and `what`, in the plural unless n is 1.
+fn count(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
+}
+
+/// How many of the trace's epochs whose losses are all finite have a mean loss in the record's
+/// history `history`, and whether every one of them equals it (to f32 rounding).
+fn same_losses(steps: &[StepTrace], history: &[f32]) -> (usize, bool) {
+    let mut epochs: std::collections::BTreeMap<usize, (f64, usize)> = Default::default();
+    for s in steps {
+        let e = epochs.entry(s.epoch).or_default();
+        e.0 += s.loss;
+        e.1 += 1;
+    }
+    let mut compared = 0;
+    for (epoch, (sum, n)) in epochs {
+        let mean = sum / n as f64;
+        let Some(&h) = history.get(epoch.wrapping_sub(1)) else {
+            continue;
+        };
+        if !mean.is_finite() {
+            continue;
+        }
+        compared += 1;
+        if (mean - h as f64).abs() > 1e-5 * (h as f64).abs() {
+            return (compared, false);
+        }
+    }
+    (compared, true)
 }
 
 #[cfg(test)]
@@ -136,6 +181,8 @@ mod tests {
         let id = spec.id();
         let mut r = rec(spec, 0.1);
         r.outcome = Outcome::Diverged { epoch: 2 };
+        // The first epoch's mean loss, (0.1 + 0.2) / 2, as its record has it.
+        r.loss_history = vec![0.15];
         let steps = vec![
             step(0, 1, 0.1, 1.5),
             step(1, 1, 0.2, 7.0),
@@ -155,31 +202,38 @@ mod tests {
             md.contains(&format!("| {id} | 3 (2) | last finite loss | 1.00e20 |")),
             "{md}"
         );
-        assert!(md.contains(&format!("`{id}`: the loss was first non-finite at step 4 (epoch 2), after 2 steps with a finite loss above 10x the first step's; its record stopped in epoch 2; the same run.")), "{md}");
+        assert!(md.contains(&format!("`{id}`: the loss was first non-finite at step 4 (epoch 2), after 2 steps with a finite loss above 10x the first step's; its record stopped in epoch 2; the mean loss of each of its 1 finished epoch is the record's: the same run.")), "{md}");
         // A rerun that stops in another epoch than its record is called out.
         r.outcome = Outcome::Diverged { epoch: 3 };
         let other = traces_block(&[(id.clone(), steps.clone())], std::slice::from_ref(&r));
         assert!(
-            other.contains("its record stopped in epoch 3; **not the same epoch"),
+            other.contains("its record stopped in epoch 3; **not where its record stopped"),
             "{other}"
         );
         // A finished trace of a finished run; one without a record.
         let calm = vec![step(0, 1, 0.1, 1.5), step(1, 1, 0.09, 1.6)];
-        let fine = traces_block(&[(id.clone(), calm.clone())], &[rec(r.spec.clone(), 0.1)]);
-        // (`rec` trained 2 steps; a record of 5 was traced only in part.)
-        let mut longer = rec(r.spec.clone(), 0.1);
-        longer.optimiser_steps = 5;
-        let part = traces_block(&[(id.clone(), calm.clone())], &[longer]);
-        assert!(part.contains("all 2 steps had a finite loss, 0 of them above 10x the first step's; its record finished; a trace of the first 2 of its 5 steps."), "{part}");
+        let finished = |steps: usize, first_loss: f32| {
+            let mut f = rec(r.spec.clone(), 0.1);
+            f.optimiser_steps = steps;
+            f.loss_history = vec![first_loss];
+            f
+        };
+        // A finished run traced whole, and in part (its record trained 5 steps).
+        let fine = traces_block(&[(id.clone(), calm.clone())], &[finished(2, 0.095)]);
         assert!(
             fine.contains(&format!("| {id} | 1 (1) | last finite loss |")),
             "{fine}"
         );
         assert!(!fine.contains("10x the first step's |"), "{fine}");
         assert!(
-            fine.contains("all 2 steps had a finite loss, 0 of them above 10x the first step's; its record finished; the same run."),
+            fine.contains("all 2 steps had a finite loss, 0 of them above 10x the first step's; its record finished; the mean loss of each of its 1 epoch is the record's: the same run."),
             "{fine}"
         );
+        let part = traces_block(&[(id.clone(), calm.clone())], &[finished(5, 0.095)]);
+        assert!(part.contains("its record finished; a trace of the first 2 of its 5 steps, the mean loss of each of its 1 epoch the record's."), "{part}");
+        // Another run than the record: its epochs' mean losses give it away.
+        let other_run = traces_block(&[(id.clone(), calm.clone())], &[finished(2, 0.5)]);
+        assert!(other_run.contains("**its epochs' mean losses differ from the record's (1 compared): the rerun is another run**"), "{other_run}");
         let alone = traces_block(&[("x".into(), calm)], &[]);
         assert!(
             alone.contains(
