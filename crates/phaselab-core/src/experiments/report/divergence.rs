@@ -38,24 +38,10 @@ pub fn divergence_block(
             .first()
             .map_or("–".to_string(), |l| format!("{l:.2e}"));
         // Every committed rerun of this run with a remedy, one after another.
-        let again: Vec<String> = remedies
-            .iter()
-            .filter_map(|(name, c)| {
-                let run = c
-                    .runs
-                    .iter()
-                    .find(|x| Some(x.model) == s.model.autonomous())?;
-                let remedy = c.settings.remedy()?;
-                (c.system == s.system && c.settings.data_seed == s.seed).then(|| {
-                    retried.1 += 1;
-                    retried.2 += usize::from(run.test.gerr.is_finite());
-                    format!(
-                        "{:.3e} ({remedy}, {} steps; `{name}`)",
-                        run.test.gerr, c.optimiser_steps
-                    )
-                })
-            })
-            .collect();
+        let again = reruns(r, remedies);
+        retried.1 += again.len();
+        retried.2 += again.iter().filter(|(g, _)| g.is_finite()).count();
+        let again: Vec<String> = again.into_iter().map(|(_, text)| text).collect();
         retried.0 += usize::from(!again.is_empty());
         let again = match again.is_empty() {
             true => "–".to_string(),
@@ -91,7 +77,50 @@ pub fn divergence_block(
         retried.1,
         retried.2
     );
+    // What a remedy does to runs that did not diverge: their reruns beside them.
+    let finished: Vec<(&RunRecord, Vec<(f64, String)>)> = records
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Diverged { .. } => None,
+            _ => Some((r, reruns(r, remedies))),
+        })
+        .filter(|(_, again)| !again.is_empty())
+        .collect();
+    if !finished.is_empty() {
+        md += "\nRuns that finished, trained again with a remedy too:\n\n| run | gerr as trained | trained again with a remedy: gerr |\n|---|---|---|\n";
+        for (r, again) in finished {
+            let gerr = r
+                .test()
+                .map_or("–".to_string(), |t| format!("{:.3e}", t.gerr));
+            let again: Vec<String> = again.into_iter().map(|(_, text)| text).collect();
+            md += &format!("| {} | {gerr} | {} |\n", r.spec.id(), again.join("; "));
+        }
+    }
     md
+}
+
+/// Each committed rerun of run `r` with a remedy (a comparison of its system and data seed,
+/// trained with a warm-up, without the fastest chunks, with a finer solver or a fixed edge mass,
+/// that has its model): its gerr and how the table shows it.
+fn reruns(r: &RunRecord, remedies: &[(String, Comparison)]) -> Vec<(f64, String)> {
+    let s = &r.spec;
+    remedies
+        .iter()
+        .filter_map(|(name, c)| {
+            let run = c
+                .runs
+                .iter()
+                .find(|x| Some(x.model) == s.model.autonomous())?;
+            let remedy = c.settings.remedy()?;
+            (c.system == s.system && c.settings.data_seed == s.seed).then(|| {
+                let text = format!(
+                    "{:.3e} ({remedy}, {} steps; `{name}`)",
+                    run.test.gerr, c.optimiser_steps
+                );
+                (run.test.gerr, text)
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -134,6 +163,23 @@ mod tests {
             md.contains(&format!("1 of {} reference-tier runs diverged; 1 of them were trained again with a remedy (1 reruns), and 1 of those reruns finished.", records.len())),
             "{md}"
         );
+        // The warm-up run of data seed 2, whose HNN finished as trained, is listed apart.
+        let finished = records
+            .iter()
+            .find(|r| {
+                r.spec.system == sys
+                    && r.spec.model.autonomous() == Some(ModelKind::Hnn)
+                    && r.spec.seed == 2
+            })
+            .unwrap()
+            .spec
+            .id();
+        assert!(
+            md.contains(&format!(
+                "Runs that finished, trained again with a remedy too:\n\n| run | gerr as trained | trained again with a remedy: gerr |\n|---|---|---|\n| {finished} | 2.000e-2 | 5.000e-1 (5 epochs of warm-up, 2000 steps; `a`) |\n"
+            )),
+            "{md}"
+        );
         // A rerun without the fastest chunks joins the warm-up's; a comparison with neither
         // remedy is not a rerun.
         let mut capped = comparison_of(&sys, 1, 0.0, &[(ModelKind::Hnn, 1e-3, 0.04)]);
@@ -167,6 +213,7 @@ mod tests {
         assert!(both.contains("1 of them were trained again with a remedy (2 reruns), and 2 of those reruns finished."), "{both}");
         // Without a warm-up comparison of that data seed, no rerun is claimed.
         let none = divergence_block(Tier::Reference, &records, &[]);
+        assert!(!none.contains("Runs that finished"), "{none}");
         assert!(
             none.contains(&format!(
                 "| {id} | 2 | 5.10e7 | – | 2.000e-2 (n=2; first epoch's loss 1.00e0) |"
