@@ -4,7 +4,7 @@
 //! says how they were read). These are that repository's measurements, kept as constants with
 //! their source, not phaselab's.
 
-use super::tables::{cell, scored_for};
+use super::tables::{cell, of_figure, scored_for};
 use crate::experiments::comparison::Comparison;
 use crate::experiments::record::RunRecord;
 use crate::experiments::{Figure, Tier};
@@ -180,9 +180,77 @@ pub fn variants_block(records: &[RunRecord], variants: &[(String, Comparison)]) 
     md
 }
 
+/// The generalised models' ladder runs scored two ways: in their own coordinates (gerr, as the
+/// paper's figures score them) and on the body points (as the ladder and the CHNN repository
+/// do), the mean over the finished seeds of each and their ratio. A relative error in angles is
+/// divided by |q| + |q̂|, which is large where Euler or spherical angles sit far from zero or
+/// wind, so it can read far lower than the same rollouts on the body points.
+pub fn coordinates_block(tier: Tier, records: &[RunRecord]) -> String {
+    use crate::data::Coordinates;
+    use crate::models::ModelKind;
+    let runs = of_figure(Figure::Ladder, tier, records);
+    let mut md = String::from(
+        "| system | model | gerr in its coordinates | gerr on the body points | body points / own coordinates |\n|---|---|---|---|---|\n",
+    );
+    for sys in Figure::Ladder.systems(tier) {
+        for model in [ModelKind::Node, ModelKind::NodeSo, ModelKind::Hnn] {
+            let both: Vec<(f64, f64)> = runs
+                .iter()
+                .filter(|r| {
+                    r.spec.system == sys
+                        && r.spec.model == model
+                        && r.spec.coordinates == Coordinates::Generalised
+                })
+                .filter_map(|r| r.test())
+                .filter_map(|t| Some((t.gerr, t.cartesian_gerr?)))
+                .collect();
+            if both.is_empty() {
+                continue;
+            }
+            let n = both.len() as f64;
+            let own = both.iter().map(|b| b.0).sum::<f64>() / n;
+            let body = both.iter().map(|b| b.1).sum::<f64>() / n;
+            md += &format!(
+                "| {sys} | {model} | {own:.3e} | {body:.3e} | {:.2}x (n={}) |\n",
+                body / own,
+                both.len()
+            );
+        }
+    }
+    md
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_generalised_run_reads_in_its_coordinates_beside_the_body_points() {
+        use crate::experiments::report::rec;
+        use crate::models::ModelKind;
+        // NODE on the gyroscope, 0.02 in its angles and 0.2 on the body points, over two seeds.
+        let records: Vec<RunRecord> = Figure::Ladder
+            .runs(Tier::Reference, Some(2))
+            .into_iter()
+            .filter(|s| s.system == "gyroscope" && s.model == ModelKind::Node)
+            .filter(|s| s.coordinates == crate::data::Coordinates::Generalised)
+            .map(|s| {
+                let mut r = rec(s, 0.02);
+                if let crate::experiments::record::Outcome::Finished { test } = &mut r.outcome {
+                    test.cartesian_gerr = Some(if r.spec.seed == 0 { 0.1 } else { 0.3 });
+                }
+                r
+            })
+            .collect();
+        assert_eq!(records.len(), 2);
+        let md = coordinates_block(Tier::Reference, &records);
+        assert!(
+            md.contains("| gyroscope | node | 2.000e-2 | 2.000e-1 | 10.00x (n=2) |"),
+            "{md}"
+        );
+        // Only the systems and models with runs have rows.
+        assert_eq!(md.lines().count(), 3, "{md}");
+    }
 
     #[test]
     fn a_variant_body_reads_beside_the_ladders_runs_on_the_default_one() {

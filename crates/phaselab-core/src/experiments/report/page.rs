@@ -6,7 +6,7 @@ use super::ablations::ablation_table;
 use super::budget::budget;
 use super::claims::{claims, claims_markdown, numbered_claims};
 use super::fig7::fig7_block;
-use super::ladder::chnn_reference_block;
+use super::ladder::{chnn_reference_block, coordinates_block};
 use super::tables::{budget_table, figure_table};
 use crate::experiments::comparison::Comparison;
 use crate::experiments::record::RunRecord;
@@ -27,6 +27,10 @@ pub fn blocks(
         ("ablations".to_string(), ablation_table(ablations)),
         ("fig7".to_string(), fig7_block(tier, fig7)),
         ("ladder-chnn".to_string(), chnn_reference_block()),
+        (
+            "ladder-coordinates".to_string(),
+            coordinates_block(tier, records),
+        ),
     ];
     for fig in Figure::ALL {
         if fig.layout() == Layout::Bars || fig.layout() == Layout::AlphaSweep {
