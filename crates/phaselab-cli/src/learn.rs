@@ -15,7 +15,9 @@ use phaselab_core::experiments::comparison::{
 use phaselab_core::models::{DynamicsModel, ModelConfig, ModelKind};
 use phaselab_core::physics::{System, SystemSpec};
 use phaselab_core::solve::Solver;
-use phaselab_core::train::run::{train_runs, Run, RunConfig, RunFailure, RunResult, RunSink};
+use phaselab_core::train::run::{
+    train_runs, Run, RunConfig, RunFailure, RunResult, RunSink, CHECKPOINT_EVERY,
+};
 use phaselab_core::train::{
     evaluate, Checkpoint, EpochStats, EvalReport, Evaluation, Loss, StepTrace, TrainConfig,
     TrainError,
@@ -444,7 +446,8 @@ fn bar(epochs: usize, model: &str) -> ProgressBar {
 }
 
 /// The run directories' files as the core's run path hands them over: each checkpoint written
-/// atomically over the last, the step trace (rewritten after each epoch) and the progress bar.
+/// atomically over the last, the step trace (rewritten at the checkpoints' cadence and at the
+/// end, so a long trace is not rewritten every epoch) and the progress bar.
 struct RunFiles<'a> {
     dirs: &'a [PathBuf],
     bar: ProgressBar,
@@ -468,7 +471,10 @@ impl RunSink for RunFiles<'_> {
             return;
         };
         all.extend_from_slice(steps);
-        if self.trace_error.is_none() {
+        let due = steps
+            .last()
+            .is_some_and(|s| s.epoch % CHECKPOINT_EVERY == 0);
+        if due && self.trace_error.is_none() {
             self.trace_error = write_steps(&self.dirs[0], all).err();
         }
     }
@@ -519,8 +525,12 @@ where
     };
     let results = train_runs(runs, device, &mut files);
     files.bar.finish_and_clear();
-    if let Some(e) = files.trace_error {
-        return Err(e.context("writing the step trace"));
+    if let Some(all) = &files.trace {
+        let written = match files.trace_error {
+            Some(e) => Err(e),
+            None => write_steps(&dirs[0], all),
+        };
+        written.context("writing the step trace")?;
     }
     let results = results?;
     for (r, dir) in results.iter().zip(dirs) {
