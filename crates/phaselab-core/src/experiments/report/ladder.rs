@@ -46,6 +46,24 @@ pub const CHNN_REPOSITORY: [(&str, [f64; 5]); 8] = [
     ("rotor", [4.058e-1, 2.560e-1, 2.799e-1, 5.747e-6, 1.071e-5]),
 ];
 
+/// The CHNN repository's number for `model` on `system` (its table's columns: NODE, HNN, DeLaN,
+/// CHNN, CLNN, its NODE and HNN in angles); `None` for a model or system it does not have.
+pub fn chnn_repository(system: &str, model: crate::models::ModelKind) -> Option<f64> {
+    use crate::models::ModelKind;
+    let column = match model {
+        ModelKind::Node => 0,
+        ModelKind::Hnn => 1,
+        ModelKind::Delan => 2,
+        ModelKind::Chnn => 3,
+        ModelKind::Clnn => 4,
+        _ => return None,
+    };
+    CHNN_REPOSITORY
+        .iter()
+        .find(|(s, _)| *s == system)
+        .map(|(_, v)| v[column])
+}
+
 /// The terms of phaselab's rotor's kinetic energy (its mass, then its edge inertias).
 fn rotor_mass_terms() -> Vec<f64> {
     use crate::physics::lagrangian::{MassTerm, Mechanism};
@@ -146,7 +164,7 @@ pub fn variants_block(records: &[RunRecord], variants: &[(String, Comparison)]) 
     let scored = scored_for(Figure::Ladder, records);
     let runs: Vec<&RunRecord> = scored.iter().collect();
     let mut md = String::from(
-        "| system | model | recipe | steps | data seed | gerr on body points | the ladder's runs on the default body |\n|---|---|---|---|---|---|---|\n",
+        "| system | model | recipe | steps | data seed | gerr on body points | the ladder's runs on the default body | the CHNN repository's |\n|---|---|---|---|---|---|---|---|\n",
     );
     for (name, c) in variants {
         // The default body of the same family and size: the system as the ladder trains it.
@@ -171,8 +189,13 @@ pub fn variants_block(records: &[RunRecord], variants: &[(String, Comparison)]) 
                 .settings
                 .recipe()
                 .unwrap_or_else(|| "phaselab's".to_string());
+            let theirs = base
+                .as_deref()
+                .ok()
+                .and_then(|b| chnn_repository(b, r.model))
+                .map_or("–".to_string(), |x| format!("{x:.2e}"));
             md += &format!(
-                "| {} | {} | {recipe} | {} | {} | {gerr:.3e} (`{name}`) | {ladder} |\n",
+                "| {} | {} | {recipe} | {} | {} | {gerr:.3e} (`{name}`) | {ladder} | {theirs} |\n",
                 c.system, r.model, c.optimiser_steps, c.settings.data_seed
             );
         }
@@ -273,17 +296,28 @@ mod tests {
             "rotor,body=chnn",
             0,
             0.0,
-            &[(ModelKind::Clnn, 1.0, 2e-4), (ModelKind::Chnn, 1.0, 3e-4)],
+            &[
+                (ModelKind::Clnn, 1.0, 2e-4),
+                (ModelKind::Chnn, 1.0, 3e-4),
+                (ModelKind::ConstrainedNodeSo, 1.0, 4e-4),
+            ],
         );
         let md = variants_block(&records, &[("rotor-chnn-body".into(), variant)]);
         assert!(
-            md.contains("| rotor,body=chnn | clnn | phaselab's | 2000 | 0 | 2.000e-4 (`rotor-chnn-body`) | 2.000e-1 ± 1.0e-1 (n=2) |"),
+            md.contains("| rotor,body=chnn | clnn | phaselab's | 2000 | 0 | 2.000e-4 (`rotor-chnn-body`) | 2.000e-1 ± 1.0e-1 (n=2) | 1.07e-5 |"),
             "{md}"
         );
         // No ladder run of CHNN on the default rotor: its cell is empty, not another system's.
         assert!(
             md.contains(
-                "| rotor,body=chnn | chnn | phaselab's | 2000 | 0 | 3.000e-4 (`rotor-chnn-body`) | – |"
+                "| rotor,body=chnn | chnn | phaselab's | 2000 | 0 | 3.000e-4 (`rotor-chnn-body`) | – | 5.75e-6 |"
+            ),
+            "{md}"
+        );
+        // The CHNN repository has no constrained NODE+SO: nothing to read it against.
+        assert!(
+            md.contains(
+                "| constrained-node-so | phaselab's | 2000 | 0 | 4.000e-4 (`rotor-chnn-body`) | – | – |"
             ),
             "{md}"
         );
