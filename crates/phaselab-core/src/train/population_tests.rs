@@ -31,22 +31,42 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs())
 }
 
-/// How far a member's loss may stray from its solo run's: 1e-5, except port-hnn's, where
-/// seen 2026-12-06 the L1 member followed its solo run to 1e-6 for 26 steps and then jumped to
-/// 1e-4 at one step (a discrete branch, the L1 residual's sign or the clip, flipped on a
-/// last-bit difference of the grouped products), staying there.
-fn tolerance(kind: &str) -> f64 {
-    match kind {
-        "port-hnn" => 1e-3,
-        _ => 1e-5,
+/// Epochs in which a member's loss must follow its solo run's to 1e-5: a member trained on
+/// another member's data, weights or learning rate is off by far more from the first epoch.
+const EARLY_EPOCHS: usize = 5;
+
+/// How far a member's loss may stray from its solo run's after the first epochs, where
+/// training amplifies the last-bit differences of the grouped products. With an L2 loss, 1e-4
+/// (seen 2026-12-06 on an AMD EPYC with AVX2: the HNN's first member followed its solo run to
+/// 2.4e-7 for 10 epochs, strayed to 1.5e-5 at epoch 36 and came back to 2.7e-6; the NODE
+/// family's members are bit for bit their solo runs). With an L1 loss, 1e-3: its gradient is
+/// the residual's sign, so a last-bit difference can flip a sign and take another step, after
+/// which the two runs part like two runs of a chaotic map (seen: port-hnn's and d-hnn's L1
+/// members followed their solo runs to 1e-6 for 20 to 26 epochs, then jumped to 1e-4 and
+/// 3e-4 at one epoch, and d-hnn's reached 1e-3 two epochs later): 1e-2.
+fn tolerance(loss: Loss, epoch: usize) -> f64 {
+    match (loss, epoch) {
+        (_, e) if e <= EARLY_EPOCHS => 1e-5,
+        (Loss::L1, _) => 1e-2,
+        _ => 1e-4,
     }
 }
 
-fn assert_same_history(kind: &str, k: usize, pop: &[EpochStats], solo: &[EpochStats]) {
+/// How far a member's rollout error may stray from its solo run's: 1e-3, and 5e-2 with an L1
+/// loss, whose members can take another branch (above; seen: port-hnn's L1 member at 2.318e-2
+/// against its solo run's 2.327e-2).
+fn gerr_tolerance(loss: Loss) -> f64 {
+    match loss {
+        Loss::L1 => 5e-2,
+        _ => 1e-3,
+    }
+}
+
+fn assert_same_history(kind: &str, loss: Loss, k: usize, pop: &[EpochStats], solo: &[EpochStats]) {
     assert_eq!(pop.len(), solo.len(), "{kind} member {k}: epochs");
     for (p, s) in pop.iter().zip(solo) {
         assert!(
-            close(p.loss, s.loss, tolerance(kind)),
+            close(p.loss, s.loss, tolerance(loss, p.epoch)),
             "{kind} member {k}, step {}: population loss {} vs solo {}",
             p.epoch,
             p.loss,
@@ -80,13 +100,16 @@ fn every_models_population_members_equal_their_solo_runs() {
         for (k, m) in members.iter().enumerate() {
             let solo = train(mc(m.0).init(&ad), &m.1 .0, &cfgs[k], &ad, &mut |_, _| true);
             assert!(solo.error.is_none() && pop[k].error.is_none(), "{kind}");
-            assert_same_history(kind.name(), k, &pop[k].history, &solo.history);
+            assert_same_history(kind.name(), m.3, k, &pop[k].history, &solo.history);
             assert_eq!(pop[k].model.config, solo.model.config, "{kind}: config");
             let test = &m.1 .1;
             let solver = &cfgs[k].solver;
             let gp = evaluate(&pop[k].model, test, solver, &dev).unwrap().gerr;
             let gs = evaluate(&solo.model, test, solver, &dev).unwrap().gerr;
-            assert!(close(gp, gs, 1e-3), "{kind} member {k}: gerr {gp} vs {gs}");
+            assert!(
+                close(gp, gs, gerr_tolerance(m.3)),
+                "{kind} member {k}: gerr {gp} vs {gs}"
+            );
         }
     }
 }
@@ -149,7 +172,7 @@ fn a_diverging_member_stops_alone_and_keeps_its_last_good_weights() {
     // The other member trains on, as alone.
     let solo = train(mc(0).init(&ad), &a, &c, &ad, &mut |_, _| true);
     assert!(out[0].error.is_none());
-    assert_same_history("node-so", 0, &out[0].history, &solo.history);
+    assert_same_history("node-so", c.loss, 0, &out[0].history, &solo.history);
 }
 
 #[test]
@@ -224,7 +247,7 @@ fn every_control_models_population_members_equal_their_solo_runs() {
                 &mut |_, _| true,
             );
             assert!(solo.error.is_none() && pop[k].error.is_none(), "{kind}");
-            assert_same_history(kind.name(), k, &pop[k].history, &solo.history);
+            assert_same_history(kind.name(), cfgs[k].loss, k, &pop[k].history, &solo.history);
             let mp = evaluate_control(&pop[k].model, &test, &dev).unwrap().mse;
             let ms = evaluate_control(&solo.model, &test, &dev).unwrap().mse;
             assert!(close(mp, ms, 1e-3), "{kind} member {k}: mse {mp} vs {ms}");
