@@ -39,11 +39,11 @@ const EARLY_EPOCHS: usize = 5;
 /// training amplifies the last-bit differences of the grouped products. With an L2 loss, 1e-4
 /// (seen 2026-12-06 on an AMD EPYC with AVX2: the HNN's first member followed its solo run to
 /// 2.4e-7 for 10 epochs, strayed to 1.5e-5 at epoch 36 and came back to 2.7e-6; the NODE
-/// family's members are bit for bit their solo runs). With an L1 loss, 1e-3: its gradient is
+/// family's members are bit for bit their solo runs). With an L1 loss, 1e-2: its gradient is
 /// the residual's sign, so a last-bit difference can flip a sign and take another step, after
 /// which the two runs part like two runs of a chaotic map (seen: port-hnn's and d-hnn's L1
 /// members followed their solo runs to 1e-6 for 20 to 26 epochs, then jumped to 1e-4 and
-/// 3e-4 at one epoch, and d-hnn's reached 1e-3 two epochs later): 1e-2.
+/// 3e-4 at one epoch, and d-hnn's reached 1e-3 two epochs later).
 fn tolerance(loss: Loss, epoch: usize) -> f64 {
     match (loss, epoch) {
         (_, e) if e <= EARLY_EPOCHS => 1e-5,

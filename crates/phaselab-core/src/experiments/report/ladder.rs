@@ -48,7 +48,7 @@ pub const CHNN_REPOSITORY: [(&str, [f64; 5]); 8] = [
 
 /// The CHNN repository's number for `model` on `system` (its table's columns: NODE, HNN, DeLaN,
 /// CHNN, CLNN, its NODE and HNN in angles); `None` for a model or system it does not have.
-pub fn chnn_repository(system: &str, model: crate::models::ModelKind) -> Option<f64> {
+fn chnn_repository(system: &str, model: crate::models::ModelKind) -> Option<f64> {
     use crate::models::ModelKind;
     let column = match model {
         ModelKind::Node => 0,
