@@ -8,7 +8,8 @@ use super::features::{halves, CosSin};
 use super::hamiltonian::{stabilise, Form, Hamiltonian};
 use super::kind::ModelKind;
 use super::lagrangian::{
-    delan_acceleration, delan_energies, lnn_acceleration, lnn_energy, lnn_lagrangian,
+    delan_acceleration, delan_energies, lnn_acceleration, lnn_energy, lnn_euler_lagrange,
+    lnn_lagrangian,
 };
 use super::learned_masses::LearnedMasses;
 use super::mass_matrix::{Lower, MassNet};
@@ -281,6 +282,13 @@ impl DynamicsModel {
 
     pub(crate) fn lower(&self, q: Tensor<2>) -> Lower {
         self.mass().lower(&self.emb, q)
+    }
+
+    /// The LNN's ∇_v∇_vᵀL [B, D, D] at the states s = [q, v], the matrix its acceleration
+    /// solves with (None for the other models).
+    pub(crate) fn lagrangian_hessian(&self, s: Tensor<2>) -> Option<Tensor<3>> {
+        let (q, v) = halves(s);
+        (self.kind() == ModelKind::Lnn).then(|| lnn_euler_lagrange(&self.main, &self.emb, q, v).0)
     }
 
     pub(crate) fn input(&self, q: Tensor<2>, x: Tensor<2>) -> Tensor<2> {

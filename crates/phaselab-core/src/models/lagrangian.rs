@@ -54,11 +54,26 @@ pub fn delan_energies(
     )
 }
 
-/// The LNN's q̈ [B, D] at (q, v), from D + 1 Hessian-vector products of the network on
-/// x = (phi(q), v): along each e_j of v (the columns of ∇_v∇_vᵀL) and along (dphi/dq v, 0),
-/// which gives (∇_q∇_vᵀL) v directly. The solve is LDLᵀ: the learned ∇_v∇_vᵀL may have
-/// either sign (L and −L have the same motion).
+/// The LNN's q̈ [B, D] at (q, v): the solution of its Euler–Lagrange equations
+/// (`lnn_euler_lagrange`). The solve is LDLᵀ: the learned ∇_v∇_vᵀL may have either sign
+/// (L and −L have the same motion).
 pub fn lnn_acceleration(net: &Mlp, emb: &CosSin, q: Tensor<2>, v: Tensor<2>) -> Tensor<2> {
+    let [b, d] = v.dims();
+    let (hvv, rhs) = lnn_euler_lagrange(net, emb, q, v);
+    symmetric_solve(hvv, rhs.unsqueeze_dim::<3>(2)).reshape([b, d])
+}
+
+/// The LNN's Euler–Lagrange equations at (q, v) as (∇_v∇_vᵀL [B, D, D], with the 2εI of its
+/// ε|v|², and the right side ∇_qL − (∇_q∇_vᵀL) v [B, D]), from D + 1 Hessian-vector products
+/// of the network on x = (phi(q), v): along each e_j of v (the columns of ∇_v∇_vᵀL) and along
+/// (dphi/dq v, 0), which gives (∇_q∇_vᵀL) v directly. Where ∇_v∇_vᵀL is singular, q̈ is not
+/// defined: the step traces watch its eigenvalues.
+pub fn lnn_euler_lagrange(
+    net: &Mlp,
+    emb: &CosSin,
+    q: Tensor<2>,
+    v: Tensor<2>,
+) -> (Tensor<3>, Tensor<2>) {
     let [b, d] = v.dims();
     let f = emb.width();
     let device = v.device();
@@ -86,7 +101,7 @@ pub fn lnn_acceleration(net: &Mlp, emb: &CosSin, q: Tensor<2>, v: Tensor<2>) -> 
     let eye = Tensor::<2>::eye(d, &device).unsqueeze_dim::<3>(0);
     let hvv = on_v.clone().narrow(1, 0, d) + eye.mul_scalar(2.0 * LNN_REGULARISER);
     let mixed = on_v.narrow(1, d, 1).reshape([b, d]);
-    symmetric_solve(hvv, (grad_q - mixed).unsqueeze_dim::<3>(2)).reshape([b, d])
+    (hvv, grad_q - mixed)
 }
 
 /// The LNN's Lagrangian L(q, v) + ε|v|² [B, 1].

@@ -193,6 +193,34 @@ fn a_traced_run_is_the_same_run_and_its_steps_make_its_epochs() {
 }
 
 #[test]
+fn a_traced_lnn_reads_the_spectrum_of_its_velocity_hessian() {
+    let dev = Device::flex();
+    let mut r = hnn_run(1, 5e-3);
+    r[0].model = ModelConfig {
+        width: 16,
+        ..ModelConfig::new(ModelKind::Lnn, 1, vec![true])
+    };
+    let mut traced = Traced::default();
+    train_runs(r, &dev, &mut traced).unwrap();
+    for s in &traced.0 {
+        let names: Vec<&str> = s.probes.iter().map(|p| p.0.as_str()).collect();
+        let want = [
+            "state_max",
+            "field_max",
+            "rollout_max",
+            "hessian_abs_min",
+            "hessian_abs_max",
+            "hessian_indefinite",
+        ];
+        assert_eq!(names, want);
+        let (small, large) = (s.probe(want[3]).unwrap(), s.probe(want[4]).unwrap());
+        let mixed = s.probe(want[5]).unwrap();
+        assert!(0.0 < small && small <= large && large.is_finite(), "{s:?}");
+        assert!((0.0..=1.0).contains(&mixed), "{s:?}");
+    }
+}
+
+#[test]
 fn a_traced_divergence_shows_its_non_finite_step_and_a_population_is_not_traced() {
     let dev = Device::flex();
     let mut traced = Traced::default();

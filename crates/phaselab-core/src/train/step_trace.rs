@@ -7,6 +7,7 @@
 use super::clip::global_norm;
 use super::trainable::{Minibatch, Trainable};
 use crate::models::DynamicsModel;
+use crate::physics::linalg::symmetric_eigenvalues;
 use crate::solve::Solver;
 use burn::module::{ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -172,7 +173,8 @@ fn max_abs<const D: usize>(t: Tensor<D>) -> f64 {
 /// `field_max` max |f(s0)|, `rollout_max` max |z| of the rolled-out data states; for a model with
 /// a mass network, `mass_diag_min`, `mass_entry_max` and `mass_inverse_max`, the smallest
 /// diagonal and the largest entries of its factor L(q) and of L⁻¹ over the batch (L's diagonal
-/// is at least `mass_matrix::EPS`; the [q, p] models' M = L⁻ᵀL⁻¹ is as large as L⁻¹ squared).
+/// is at least `mass_matrix::EPS`; the [q, p] models' M = L⁻ᵀL⁻¹ is as large as L⁻¹ squared);
+/// for the LNN, the spectrum of ∇_v∇_vᵀL (`hessian_spectrum`).
 pub(crate) fn dynamics_probe(
     model: &DynamicsModel,
     z0: Tensor<2>,
@@ -183,7 +185,7 @@ pub(crate) fn dynamics_probe(
     let s0 = model.to_model_state(z0.clone());
     let mut out = vec![
         ("state_max", max_abs(s0.clone())),
-        ("field_max", max_abs(model.field(s0))),
+        ("field_max", max_abs(model.field(s0.clone()))),
         (
             "rollout_max",
             max_abs(model.rollout(z0.clone(), points, dt, solver).0),
@@ -201,7 +203,35 @@ pub(crate) fn dynamics_probe(
         out.push(("mass_entry_max", max_abs(l.clone())));
         out.push(("mass_inverse_max", inverse_max(l, b, d)));
     }
+    if let Some(h) = model.lagrangian_hessian(s0) {
+        let [b, d, _] = h.dims();
+        let (small, large, mixed) = hessian_spectrum(h, b, d);
+        out.push(("hessian_abs_min", small));
+        out.push(("hessian_abs_max", large));
+        out.push(("hessian_indefinite", mixed));
+    }
     out
+}
+
+/// Over a batch of symmetric [B, D, D] (the LNN's ∇_v∇_vᵀL): the smallest and the largest
+/// |eigenvalue|, and the share of the matrices with eigenvalues of both signs. q̈ solves with
+/// it, so it grows as 1/(smallest |eigenvalue|); in a batch that holds both definite signs, a
+/// path between two of its states crosses a singular matrix.
+fn hessian_spectrum(h: Tensor<3>, b: usize, d: usize) -> (f64, f64, f64) {
+    let Ok(h) = h.into_data().convert::<f64>().try_into_vec::<f64>() else {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    };
+    if h.iter().any(|x| !x.is_finite()) {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let (mut small, mut large, mut mixed) = (f64::INFINITY, 0f64, 0usize);
+    for m in h.chunks(d * d).take(b) {
+        let eig = symmetric_eigenvalues(m, d);
+        small = eig.iter().fold(small, |s, e| s.min(e.abs()));
+        large = eig.iter().fold(large, |l, e| l.max(e.abs()));
+        mixed += (eig[0] < 0.0 && eig[d - 1] > 0.0) as usize;
+    }
+    (small, large, mixed as f64 / b as f64)
 }
 
 /// max |(L⁻¹)_ij| over a batch of lower-triangular L [B, D, D], by forward substitution in f64
@@ -230,6 +260,22 @@ fn inverse_max(l: Tensor<3>, b: usize, d: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hessian_spectrum_finds_the_smallest_eigenvalue_and_the_indefinite_states() {
+        // diag(2, -1) is indefinite; [[1, 0.5], [0.5, 1]] has eigenvalues 0.5 and 1.5;
+        // diag(-3, -4) is definite (negative: L and −L have the same motion).
+        let h = vec![2f32, 0., 0., -1., 1., 0.5, 0.5, 1., -3., 0., 0., -4.];
+        let h = TensorData::new(h, [3, 2, 2]);
+        let h = Tensor::<3>::from_data(h, &Device::flex());
+        let near = |(a, b, c): (f64, f64, f64), (x, y, z): (f64, f64, f64)| {
+            (a - x).abs() < 1e-12 && (b - y).abs() < 1e-12 && c == z
+        };
+        let all = hessian_spectrum(h.clone(), 3, 2);
+        assert!(near(all, (0.5, 4.0, 1.0 / 3.0)), "{all:?}");
+        let one = hessian_spectrum(h.narrow(0, 1, 1), 1, 2);
+        assert!(near(one, (0.5, 1.5, 0.0)), "{one:?}");
+    }
 
     #[test]
     fn the_inverse_of_a_triangular_factor_is_found_exactly() {

@@ -101,7 +101,7 @@ pub fn divergence_block(
 
 /// Each committed rerun of run `r` with a remedy (a comparison of its system and data seed,
 /// trained with a warm-up, without the fastest chunks, with a finer solver or a fixed edge mass,
-/// that has its model): its gerr and how the table shows it.
+/// or with another learning rate, that has its model): its gerr and how the table shows it.
 fn reruns(r: &RunRecord, remedies: &[(String, Comparison)]) -> Vec<(f64, String)> {
     let s = &r.spec;
     remedies
@@ -111,7 +111,7 @@ fn reruns(r: &RunRecord, remedies: &[(String, Comparison)]) -> Vec<(f64, String)
                 .runs
                 .iter()
                 .find(|x| Some(x.model) == s.model.autonomous())?;
-            let remedy = c.settings.remedy()?;
+            let remedy = c.settings.recipe()?;
             (c.system == s.system && c.settings.data_seed == s.seed).then(|| {
                 let text = format!(
                     "{:.3e} ({remedy}, {} steps; `{name}`)",
@@ -209,6 +209,14 @@ mod tests {
         assert!(
             sub.contains("| 5.000e-2 (solver rk4-38:4, 2000 steps; `sub4`) |"),
             "{sub}"
+        );
+        // So is a lower learning rate.
+        let mut slow = comparison_of(&sys, 1, 0.0, &[(ModelKind::Hnn, 1e-3, 0.06)]);
+        slow.settings.lr = 1e-3;
+        let lower = divergence_block(Tier::Reference, &records, &[("lr".into(), slow)]);
+        assert!(
+            lower.contains("| 6.000e-2 (lr 0.001, 2000 steps; `lr`) |"),
+            "{lower}"
         );
         assert!(both.contains("1 of them were trained again with a remedy (2 reruns), and 2 of those reruns finished."), "{both}");
         // Without a warm-up comparison of that data seed, no rerun is claimed.

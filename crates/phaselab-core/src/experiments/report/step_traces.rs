@@ -7,14 +7,21 @@
 use crate::experiments::record::{Outcome, RunRecord};
 use crate::train::StepTrace;
 
-/// The probes shown, in order, with their column titles; a trace without one shows "–".
-const PROBES: [(&str, &str); 6] = [
+/// The probes shown, in order, with their column titles: those that some trace has (the mass
+/// factor's for the models with one, ∇_v∇_vᵀL's for the LNN); a trace without one shows "–".
+const PROBES: [(&str, &str); 9] = [
     ("state_max", "largest model state (p = M v)"),
     ("field_max", "largest field"),
     ("rollout_max", "largest rolled-out state"),
     ("mass_diag_min", "L's smallest diagonal"),
     ("mass_entry_max", "L's largest entry"),
     ("mass_inverse_max", "L⁻¹'s largest entry"),
+    ("hessian_abs_min", "∇_v∇_vᵀL's smallest abs. eigenvalue"),
+    ("hessian_abs_max", "∇_v∇_vᵀL's largest abs. eigenvalue"),
+    (
+        "hessian_indefinite",
+        "share of states with ∇_v∇_vᵀL indefinite",
+    ),
 ];
 
 /// The table of the traces `traces` (run id, its steps), beside the records `records`.
@@ -22,13 +29,21 @@ pub fn traces_block(traces: &[(String, Vec<StepTrace>)], records: &[RunRecord]) 
     if traces.is_empty() {
         return "No step trace is committed.\n".to_string();
     }
+    let probes: Vec<(&str, &str)> = PROBES
+        .into_iter()
+        .filter(|(name, _)| {
+            traces
+                .iter()
+                .any(|(_, steps)| steps.iter().any(|s| s.probe(name).is_some()))
+        })
+        .collect();
     let mut md =
         String::from("| run | step (epoch) | where | loss | gradient norm | largest weight |");
-    for (_, title) in PROBES {
+    for (_, title) in &probes {
         md += &format!(" {title} |");
     }
     md += "\n|---|---|---|---|---|---|";
-    md += &"---|".repeat(PROBES.len());
+    md += &"---|".repeat(probes.len());
     md += "\n";
     let mut notes = Vec::new();
     for (id, steps) in traces {
@@ -44,9 +59,19 @@ pub fn traces_block(traces: &[(String, Vec<StepTrace>)], records: &[RunRecord]) 
         {
             moments.push((i, "loss first above 10x the first step's"));
         }
-        if finite > 0 {
-            moments.push((finite - 1, "last finite loss"));
+        if finite == steps.len() {
+            // A run that finished: where its loss was highest.
+            let top = (0..finite).max_by(|&a, &b| steps[a].loss.total_cmp(&steps[b].loss));
+            moments.extend(top.map(|i| (i, "largest loss")));
         }
+        if finite > 0 {
+            let last = match finite == steps.len() {
+                true => "last step",
+                false => "last finite loss",
+            };
+            moments.push((finite - 1, last));
+        }
+        moments.sort_by_key(|m| m.0);
         moments.dedup_by_key(|m| m.0);
         for (i, what) in moments {
             let s = &steps[i];
@@ -54,7 +79,7 @@ pub fn traces_block(traces: &[(String, Vec<StepTrace>)], records: &[RunRecord]) 
                 "| {id} | {} ({}) | {what} | {:.2e} | {:.2e} | {:.2e} |",
                 s.step, s.epoch, s.loss, s.grad_norm, s.weight_max
             );
-            for (name, _) in PROBES {
+            for (name, _) in &probes {
                 md += &match s.probe(name) {
                     Some(v) => format!(" {v:.2e} |"),
                     None => " – |".to_string(),
@@ -191,7 +216,17 @@ mod tests {
             step(4, 2, f64::NAN, f64::NAN),
         ];
         let md = traces_block(&[(id.clone(), steps.clone())], std::slice::from_ref(&r));
-        assert!(md.contains(&format!("| {id} | 0 (1) | first step | 1.00e-1 | 5.00e-1 | 3.00e-1 | 2.25e1 | – | – | – | – | 1.50e0 |")), "{md}");
+        assert!(
+            md.contains(&format!(
+                "| {id} | 0 (1) | first step | 1.00e-1 | 5.00e-1 | 3.00e-1 | 2.25e1 | 1.50e0 |"
+            )),
+            "{md}"
+        );
+        // Only the probes some trace has get a column.
+        assert!(
+            md.contains("| largest model state (p = M v) | L⁻¹'s largest entry |\n"),
+            "{md}"
+        );
         assert!(
             md.contains(&format!(
                 "| {id} | 2 (2) | loss first above 10x the first step's | 3.00e0 |"
@@ -221,7 +256,7 @@ mod tests {
         // A finished run traced whole, and in part (its record trained 5 steps).
         let fine = traces_block(&[(id.clone(), calm.clone())], &[finished(2, 0.095)]);
         assert!(
-            fine.contains(&format!("| {id} | 1 (1) | last finite loss |")),
+            fine.contains(&format!("| {id} | 1 (1) | last step |")),
             "{fine}"
         );
         assert!(!fine.contains("10x the first step's |"), "{fine}");
@@ -234,6 +269,29 @@ mod tests {
         // Another run than the record: its epochs' mean losses give it away.
         let other_run = traces_block(&[(id.clone(), calm.clone())], &[finished(2, 0.5)]);
         assert!(other_run.contains("**its epochs' mean losses differ from the record's (1 compared): the rerun is another run**"), "{other_run}");
+        // A finished run whose loss rose on the way (an LNN, with its Hessian's probes): the
+        // step of its largest loss is shown, in order, and the LNN's columns join the table.
+        let mut spike = vec![
+            step(0, 1, 0.1, 1.5),
+            step(1, 1, 0.5, 1.5),
+            step(2, 2, 0.05, 1.5),
+        ];
+        spike[1].probes.push(("hessian_abs_min".into(), 1e-4));
+        let rose = traces_block(&[(id.clone(), spike)], &[]);
+        let rows: Vec<&str> = rose
+            .lines()
+            .filter(|l| l.starts_with(&format!("| {id}")))
+            .collect();
+        assert_eq!(rows.len(), 3, "{rose}");
+        assert!(
+            rows[1].starts_with(&format!("| {id} | 1 (1) | largest loss | 5.00e-1 |")),
+            "{rose}"
+        );
+        assert!(rows[1].ends_with("| 1.50e0 | 1.00e-4 |"), "{rose}");
+        assert!(
+            rows[2].contains("| last step |") && rows[0].ends_with("| 1.50e0 | – |"),
+            "{rose}"
+        );
         let alone = traces_block(&[("x".into(), calm)], &[]);
         assert!(
             alone.contains(
