@@ -215,8 +215,8 @@ pub(crate) fn dynamics_probe(
 
 /// Over a batch of symmetric [B, D, D] (the LNN's ∇_v∇_vᵀL): the smallest and the largest
 /// |eigenvalue|, and the share of the matrices with eigenvalues of both signs. q̈ solves with
-/// it, so it grows as 1/(smallest |eigenvalue|); in a batch that holds both definite signs, a
-/// path between two of its states crosses a singular matrix.
+/// it, so it grows as 1/(smallest |eigenvalue|); where some states' matrices are indefinite and
+/// others' definite, an eigenvalue changes sign between them: the matrix is singular there.
 fn hessian_spectrum(h: Tensor<3>, b: usize, d: usize) -> (f64, f64, f64) {
     let Ok(h) = h.into_data().convert::<f64>().try_into_vec::<f64>() else {
         return (f64::NAN, f64::NAN, f64::NAN);
