@@ -1,6 +1,7 @@
 //! One claim and its verdict: the words every rule decides with (holds, partly, does not hold,
 //! "so far" while settings lack runs) and the evidence text, shared by every file of claims.
 
+use super::tables::Closeness;
 use crate::experiments::Figure;
 
 /// One claim of the paper and what the records say of it.
@@ -35,5 +36,53 @@ pub(super) fn listed(parts: &[String]) -> String {
         "No runs are recorded yet.".into()
     } else {
         format!("{}.", parts.join("; "))
+    }
+}
+
+/// The pairs of a "close" or "matches" claim, counted by `Closeness`, with the scattered ones
+/// named: they are neither evidence for the claim nor against it.
+#[derive(Default)]
+pub(super) struct CloseCount {
+    pub close: usize,
+    pub far: usize,
+    pub scattered: Vec<String>,
+}
+
+impl CloseCount {
+    pub(super) fn add(&mut self, c: Closeness, pair: impl FnOnce() -> String) {
+        match c {
+            Closeness::Close => self.close += 1,
+            Closeness::Far => self.far += 1,
+            Closeness::Scattered => self.scattered.push(pair()),
+        }
+    }
+
+    pub(super) fn n(&self) -> usize {
+        self.close + self.far + self.scattered.len()
+    }
+
+    /// The verdict over `total` settings: the pairs that decide count as in [`verdict`], a
+    /// scattered pair counts as not shown close; with none decided it cannot be decided.
+    pub(super) fn verdict(&self, total: usize) -> String {
+        let n = self.n();
+        if self.close == 0 && self.far == 0 && n > 0 {
+            let v = "cannot be decided: the seeds are too scattered";
+            return match n < total {
+                true => format!("{v} so far ({n} of {total} settings have runs)"),
+                false => v.into(),
+            };
+        }
+        verdict(self.close, n, total)
+    }
+
+    /// The scattered pairs named, for the evidence (empty where there are none).
+    pub(super) fn scattered_text(&self) -> String {
+        match self.scattered.is_empty() {
+            true => String::new(),
+            false => format!(
+                " Not shown close, since their seeds are too scattered to tell a doubling from a match (two standard errors of the difference above the better mean): {}.",
+                self.scattered.join("; ")
+            ),
+        }
     }
 }

@@ -56,18 +56,49 @@ impl Cell {
     /// Whether self is below other by more than two standard errors of the difference (which
     /// needs two seeds on each side).
     pub(super) fn clearly_below(&self, other: &Cell) -> bool {
-        self.n > 1
-            && other.n > 1
-            && other.mean - self.mean > 2.0 * (self.se.powi(2) + other.se.powi(2)).sqrt()
+        self.n > 1 && other.n > 1 && other.mean - self.mean > self.two_sigma(other)
     }
 
-    /// Whether self is as good as `best` or close behind it: within the match factor (1.5), or,
-    /// with two seeds or more on each side, not clearly above it (with one seed no standard
-    /// error exists, so only the factor decides).
-    pub(super) fn close_behind(&self, best: &Cell) -> bool {
-        self.mean / best.mean <= MATCH_FACTOR
-            || (self.n >= 2 && best.n >= 2 && !best.clearly_below(self))
+    /// Two standard errors of the difference of two cells' means.
+    pub(super) fn two_sigma(&self, other: &Cell) -> f64 {
+        2.0 * (self.se.powi(2) + other.se.powi(2)).sqrt()
     }
+
+    /// How self stands behind `best` under a "close" claim: within the match factor (1.5);
+    /// else, with two seeds or more on each side, within two standard errors of the difference
+    /// σ, provided those seeds resolve a doubling (2σ ≤ best's mean, so the route stretches the
+    /// factor to 2 at most); seeds more scattered than that cannot tell, and say so. With one
+    /// seed no standard error exists, so only the factor decides.
+    pub(super) fn closeness_behind(&self, best: &Cell) -> Closeness {
+        if self.mean / best.mean <= MATCH_FACTOR {
+            return Closeness::Close;
+        }
+        if self.n < 2 || best.n < 2 || best.clearly_below(self) {
+            return Closeness::Far;
+        }
+        match self.two_sigma(best) <= best.mean {
+            true => Closeness::Close,
+            false => Closeness::Scattered,
+        }
+    }
+
+    /// Whether two cells match (either order): the worse one close behind the better one.
+    pub(super) fn closeness_to(&self, other: &Cell) -> Closeness {
+        match self.mean <= other.mean {
+            true => other.closeness_behind(self),
+            false => self.closeness_behind(other),
+        }
+    }
+}
+
+/// A pair under a "close" or "matches" claim (`Cell::closeness_behind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Closeness {
+    Close,
+    Far,
+    /// Beyond the factor and not clearly above, but the seeds are too scattered to tell a
+    /// doubling from a match: not evidence either way.
+    Scattered,
 }
 
 /// The cell of the runs `keep` picks.
