@@ -310,6 +310,7 @@ fn describe(rec: &RunRecord) -> String {
         Outcome::Finished { test } => format!("gerr {:.3e}", test.gerr),
         Outcome::Control(c) => format!("test MSE {:.3e}", c.test_mse),
         Outcome::Diverged { epoch } => format!("DIVERGED at epoch {epoch}"),
+        Outcome::Unscored { reason } => format!("UNSCORED: {reason}"),
     }
 }
 
@@ -518,18 +519,25 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         }
     });
     let recs: Vec<RunRecord> = runs.iter().filter_map(|r| recs.finished(r)).collect();
-    let diverged: Vec<String> = recs
-        .iter()
-        .filter(|r| r.diverged())
-        .map(|r| r.spec.id())
-        .collect();
+    let ids = |keep: fn(&RunRecord) -> bool| -> Vec<String> {
+        recs.iter()
+            .filter(|r| keep(r))
+            .map(|r| r.spec.id())
+            .collect()
+    };
+    let (diverged, unscored) = (ids(RunRecord::diverged), ids(RunRecord::unscored));
     write_outputs(fig, tier, &recs, &out)?;
-    if !diverged.is_empty() {
-        println!(
-            "{} runs diverged (recorded; left out of the table): {}",
-            diverged.len(),
-            diverged.join(", ")
-        );
+    for (ids, what) in [
+        (diverged, "diverged"),
+        (unscored, "trained into models whose test rollouts overflow"),
+    ] {
+        if !ids.is_empty() {
+            println!(
+                "{} runs {what} (recorded; left out of the table): {}",
+                ids.len(),
+                ids.join(", ")
+            );
+        }
     }
     let failures = failures.into_inner().expect("lock");
     if !failures.is_empty() {

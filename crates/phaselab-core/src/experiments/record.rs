@@ -7,6 +7,7 @@
 
 use super::{Fig7Settings, Model, RunSettings, RunSpec};
 use crate::models::ControlKind;
+use crate::train::evaluate::NON_FINITE_ROLLOUT;
 use crate::train::run::{ControlMetrics, RunFailure, RunMetrics, RunResult};
 use crate::train::{Evaluation, Loss, TrainError};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,9 @@ pub enum Outcome {
     /// A control-aware model (Figure 7) trained for every epoch and scored on its training
     /// chunks and its test trajectories.
     Control(ControlScores),
+    /// Trained for every epoch, but its rollouts leave the floats on the test set, so it has no
+    /// scores (the same spec does so again: not retried). Tables count it beside divergences.
+    Unscored { reason: String },
 }
 
 /// What a control-aware run scored (from `train::ControlEvaluation`): the standardised rollout
@@ -154,9 +158,9 @@ pub struct Build<'a> {
 
 impl RunRecord {
     /// The record of `spec` trained by `build` into `result`, as one of a population of
-    /// `population` runs. A run that finished or diverged has a record; one that failed
-    /// otherwise (stopped, or its model could not be scored) has none, and its failure comes
-    /// back.
+    /// `population` runs. A run that finished, diverged, or trained into a model whose rollouts
+    /// overflow has a record; one that failed otherwise (stopped, or its evaluation could not
+    /// run) has none, and its failure comes back.
     pub fn of_result<M: Into<Outcome>>(
         spec: RunSpec,
         result: RunResult<M>,
@@ -167,6 +171,9 @@ impl RunRecord {
             Ok(m) => m.into(),
             Err(RunFailure::Train(TrainError::Diverged { epoch, .. })) => {
                 Outcome::Diverged { epoch }
+            }
+            Err(RunFailure::Evaluation(reason)) if reason == NON_FINITE_ROLLOUT => {
+                Outcome::Unscored { reason }
             }
             Err(e) => return Err(e),
         };
@@ -187,7 +194,7 @@ impl RunRecord {
     pub fn test(&self) -> Option<&Evaluation> {
         match &self.outcome {
             Outcome::Finished { test } => Some(test),
-            Outcome::Diverged { .. } | Outcome::Control(_) => None,
+            Outcome::Diverged { .. } | Outcome::Control(_) | Outcome::Unscored { .. } => None,
         }
     }
 
@@ -195,7 +202,7 @@ impl RunRecord {
     pub fn control(&self) -> Option<&ControlScores> {
         match &self.outcome {
             Outcome::Control(c) => Some(c),
-            Outcome::Finished { .. } | Outcome::Diverged { .. } => None,
+            Outcome::Finished { .. } | Outcome::Diverged { .. } | Outcome::Unscored { .. } => None,
         }
     }
 
@@ -220,6 +227,11 @@ impl RunRecord {
     /// Whether the run diverged (it has no scores).
     pub fn diverged(&self) -> bool {
         matches!(self.outcome, Outcome::Diverged { .. })
+    }
+
+    /// Whether the run trained into a model that cannot be scored (it has no scores).
+    pub fn unscored(&self) -> bool {
+        matches!(self.outcome, Outcome::Unscored { .. })
     }
 
     /// File name of the record of `spec` (its id, unique within a tier).
@@ -356,6 +368,36 @@ mod tests {
             "a divergence is a result in every figure"
         );
     }
+    /// A run whose trained model's rollouts overflow is recorded as unscored, round trips, and
+    /// has no scores; any other failure to evaluate leaves no record.
+    #[test]
+    fn a_model_whose_rollouts_overflow_is_recorded_unscored() {
+        let spec = Figure::Fig4.runs(Tier::Smoke, None)[0].clone();
+        let build = Build {
+            version: "0",
+            git_commit: "abc",
+        };
+        let result = |failure: &str| RunResult::<RunMetrics> {
+            history: Vec::new(),
+            outcome: Err(RunFailure::Evaluation(failure.into())),
+            parameters: 10,
+            seconds: 1.0,
+            optimiser_steps: 2,
+        };
+        let r = RunRecord::of_result(spec.clone(), result(NON_FINITE_ROLLOUT), 1, build).unwrap();
+        assert_eq!(
+            r.outcome,
+            Outcome::Unscored {
+                reason: NON_FINITE_ROLLOUT.into()
+            }
+        );
+        assert!(r.unscored() && !r.diverged() && r.test().is_none() && r.control().is_none());
+        let back = RunRecord::from_bytes(&r.to_bytes(), Some(&spec)).unwrap();
+        assert_eq!(back, r);
+        let other = RunRecord::of_result(spec, result("the test set has 3 features"), 1, build);
+        assert!(other.is_err(), "{other:?}");
+    }
+
     #[test]
     fn records_round_trip_and_refuse_another_run() {
         let r = record(vec![1.0, 0.5]);

@@ -261,7 +261,7 @@ impl ControlScores {
         self.by_feature.iter_mut().for_each(|a| *a /= samples);
         let mse = self.curve.iter().sum::<f64>() / self.curve.len() as f64;
         if !mse.is_finite() {
-            return Err("the model's rollout produced NaN or infinite states".into());
+            return Err(super::evaluate::NON_FINITE_ROLLOUT.into());
         }
         let p = &self.pred;
         let example = (0..p.t)

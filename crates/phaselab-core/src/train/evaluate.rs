@@ -10,6 +10,10 @@ use crate::solve::Solver;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// Why a trained model cannot be scored when its rollout leaves the floats: a property of the
+/// trained model (training is deterministic), so its run is recorded as such, not retried.
+pub const NON_FINITE_ROLLOUT: &str = "the model's rollout produced NaN or infinite states";
+
 /// Metrics of one model on one test set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -142,7 +146,7 @@ impl Scores {
     fn finish(self, model: &DynamicsModel, test: &TrajectorySet) -> Result<Evaluation, String> {
         let pred = &self.pred;
         if pred.q.iter().chain(&pred.v).any(|x| !x.is_finite()) {
-            return Err("the model's rollout produced NaN or infinite states".into());
+            return Err(NON_FINITE_ROLLOUT.into());
         }
         let r = rollout_error(test, pred).map_err(|e| e.to_string())?;
         let sys = test.meta.system.parse::<SystemSpec>().ok().map(build);

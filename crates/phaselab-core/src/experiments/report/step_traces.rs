@@ -59,13 +59,14 @@ pub fn traces_block(traces: &[(String, Vec<StepTrace>)], records: &[RunRecord]) 
         {
             moments.push((i, "loss first above 10x the first step's"));
         }
-        if finite == steps.len() {
+        let finished = finite == steps.len();
+        if finished {
             // A run that finished: where its loss was highest.
             let top = (0..finite).max_by(|&a, &b| steps[a].loss.total_cmp(&steps[b].loss));
             moments.extend(top.map(|i| (i, "largest loss")));
         }
         if finite > 0 {
-            let last = match finite == steps.len() {
+            let last = match finished {
                 true => "last step",
                 false => "last finite loss",
             };

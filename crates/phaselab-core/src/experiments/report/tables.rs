@@ -24,6 +24,8 @@ pub struct Cell {
     pub se: f64,
     pub n: usize,
     pub diverged: usize,
+    /// Seeds that trained into a model whose test rollouts overflow.
+    pub unscored: usize,
 }
 
 impl Cell {
@@ -34,12 +36,13 @@ impl Cell {
             mean,
             se,
             n: xs.len(),
-            diverged: runs.len() - xs.len(),
+            diverged: runs.iter().filter(|r| r.diverged()).count(),
+            unscored: runs.iter().filter(|r| r.unscored()).count(),
         }
     }
 
     pub(super) fn text(&self) -> String {
-        if self.n == 0 && self.diverged == 0 {
+        if self.n == 0 && self.diverged == 0 && self.unscored == 0 {
             return "–".into();
         }
         let mut s = if self.n == 0 {
@@ -49,6 +52,9 @@ impl Cell {
         };
         if self.diverged > 0 {
             s += &format!(", {} diverged", self.diverged);
+        }
+        if self.unscored > 0 {
+            s += &format!(", {} unscored", self.unscored);
         }
         s
     }
@@ -280,5 +286,28 @@ mod tests {
             "{fig5}"
         );
         assert!(!get("claims:fig4").contains("3. "));
+    }
+
+    /// A cell counts its diverged and unscored seeds apart, and leaves both out of the mean.
+    #[test]
+    fn a_cell_names_its_diverged_and_unscored_seeds_apart() {
+        use crate::experiments::record::Outcome;
+        let mut runs: Vec<RunRecord> = Figure::Fig5
+            .runs(Tier::Reference, Some(4))
+            .into_iter()
+            .filter(|s| s.system == "spring-pendulum:1" && s.model == ModelKind::Hnn)
+            .map(|s| rec(s, 2.0))
+            .collect();
+        runs[0].outcome = Outcome::Diverged { epoch: 2 };
+        runs[1].outcome = Outcome::Unscored {
+            reason: "overflow".into(),
+        };
+        let refs: Vec<&RunRecord> = runs.iter().collect();
+        let c = cell(&refs, |_| true);
+        assert_eq!((c.n, c.diverged, c.unscored, c.mean), (2, 1, 1, 2.0));
+        assert_eq!(c.text(), "2.000e0 ± 0.0e0 (n=2), 1 diverged, 1 unscored");
+        runs.truncate(2);
+        let refs: Vec<&RunRecord> = runs.iter().collect();
+        assert_eq!(cell(&refs, |_| true).text(), "–, 1 diverged, 1 unscored");
     }
 }
