@@ -52,6 +52,10 @@ pub struct ResultsArgs {
     /// Tier of --base-records.
     #[arg(long, requires = "base_records")]
     base_tier: Option<String>,
+    /// fig7 records at the base tier (default docs/results/BASE_TIER/fig7; none if it does not
+    /// exist): the page's `fig7-cost` block estimates this tier's fig7 cost from them.
+    #[arg(long, requires = "base_tier")]
+    base_fig7_records: Option<PathBuf>,
     /// Change nothing: exit with an error if the page differs from what the records give.
     #[arg(long)]
     check: bool,
@@ -161,6 +165,12 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
         )),
         _ => None,
     };
+    let base_fig7 = match &base {
+        Some((t, _)) => {
+            read_fig7_records(&a.base_fig7_records.clone().unwrap_or_else(|| fig7_dir(*t)))?
+        }
+        None => Vec::new(),
+    };
     let page = String::from_utf8(read(&a.page)?)
         .with_context(|| format!("{} is not UTF-8 text", a.page.display()))?;
     let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
@@ -171,6 +181,7 @@ pub fn results_cmd(a: ResultsArgs) -> Result<()> {
         variants: &variants,
         fig7: &fig7,
         base,
+        base_fig7: &base_fig7,
     };
     let (filled, figures) = fill(&page, tier, &records, &inputs)
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.page.display()))?;
@@ -250,6 +261,8 @@ struct Inputs<'a> {
     variants: &'a [(String, Comparison)],
     fig7: &'a [RunRecord],
     base: Option<(Tier, &'a [RunRecord])>,
+    /// fig7's records at the base tier, to estimate this tier's fig7 cost from.
+    base_fig7: &'a [RunRecord],
 }
 
 /// The page with every block filled, and the figures it embeds.
@@ -274,6 +287,10 @@ fn fill(
         "ladder-variants".to_string(),
         report::variants_block(records, i.variants),
     ));
+    if let Some((t, _)) = i.base {
+        let cost = report::fig7_cost_block(tier, i.fig7, (t, i.base_fig7));
+        blocks.push(("fig7-cost".to_string(), cost));
+    }
     // The ladder's chaos floors integrate the true systems: only for a page that shows them.
     if report::marked_blocks(page)
         .iter()
@@ -341,6 +358,10 @@ mod tests {
         let remedies = read_ablations(&root.join("docs/results/reference/remedies")).unwrap();
         let traces = read_traces(&root.join("docs/results/reference/traces")).unwrap();
         let variants = read_ablations(&root.join("docs/results/reference/variants")).unwrap();
+        let base_fig7 = match &base {
+            Some((t, _)) => read_fig7_records(&root.join(fig7_dir(*t))).unwrap(),
+            None => Vec::new(),
+        };
         let base = base.as_ref().map(|(t, r)| (*t, r.as_slice()));
         let inputs = Inputs {
             ablations: &ablations,
@@ -349,6 +370,7 @@ mod tests {
             variants: &variants,
             fig7: &fig7,
             base,
+            base_fig7: &base_fig7,
         };
         let (filled, figures) = fill(&text, tier, &records, &inputs).unwrap();
         assert!(

@@ -122,6 +122,110 @@ pub fn fig7_block(tier: Tier, records: &[RunRecord]) -> String {
     md + &fig7_horizons(&mine) + &fig7_coordinates(&mine)
 }
 
+/// What a tier's fig7 runs cost against what was estimated before they trained: each run's
+/// training time at `base` (mean per environment and model, a population's time shared by its
+/// members) times the ratio of optimiser steps, and beside it the time the recorded runs took.
+/// Times are wall time of training (`train_seconds`), under whatever else the machine ran.
+pub fn fig7_cost_block(tier: Tier, records: &[RunRecord], base: (Tier, &[RunRecord])) -> String {
+    let batch = mujoco_train_config().batch;
+    let steps = |t: Tier| {
+        let f = fig7_settings(t);
+        f.epochs * steps_per_epoch(f.train_chunks, batch)
+    };
+    let rows = |t: Tier, recs: &'_ [RunRecord]| -> Vec<(String, ControlKind, f64)> {
+        let runs = fig7_runs(t, None);
+        fig7_rows(recs)
+            .into_iter()
+            .filter(|(r, _, _)| runs.contains(&r.spec))
+            .map(|(r, k, _)| {
+                let share = r.train_seconds / r.population.max(1) as f64;
+                (r.spec.system.clone(), k, share / 3600.0)
+            })
+            .collect()
+    };
+    let (mine, theirs) = (rows(tier, records), rows(base.0, base.1));
+    let scale = steps(tier) as f64 / steps(base.0) as f64;
+    let hours = |rows: &[(String, ControlKind, f64)], env: &str, k: ControlKind| {
+        let xs: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.0 == env && r.1 == k)
+            .map(|r| r.2)
+            .collect();
+        (xs.iter().sum::<f64>() / xs.len().max(1) as f64, xs.len())
+    };
+    let plan = fig7_runs(tier, None);
+    let (mut estimate, mut unestimated) = (0.0, 0);
+    let (mut table, mut spent) = (String::new(), 0.0);
+    // Over the recorded runs that have an estimate: hours taken, hours estimated, runs.
+    let (mut took_est, mut spent_estimate, mut n_est) = (0.0, 0.0, 0);
+    for env in ENVIRONMENTS {
+        for k in ControlKind::ALL {
+            let planned = plan
+                .iter()
+                .filter(|s| s.system == env && s.model.control() == Some(k))
+                .count();
+            let (at_base, nb) = hours(&theirs, env, k);
+            let per_run = at_base * scale;
+            match nb {
+                0 => unestimated += planned,
+                _ => estimate += per_run * planned as f64,
+            }
+            let (took, n) = hours(&mine, env, k);
+            if n == 0 {
+                continue;
+            }
+            spent += took * n as f64;
+            let ratio = match nb {
+                0 => "–".to_string(),
+                _ => {
+                    took_est += took * n as f64;
+                    spent_estimate += per_run * n as f64;
+                    n_est += n;
+                    format!("{:.2}", took / per_run)
+                }
+            };
+            let est = match nb {
+                0 => "–".to_string(),
+                _ => format!("{per_run:.2}"),
+            };
+            table += &format!("| {env} | {k} | {est} | {took:.2} (n={n}) | {ratio} |\n");
+        }
+    }
+    let mut md = format!(
+        "Cost. Estimated before training, from the `{}` tier's fig7 records (each environment and model's mean training time per run, times {scale:.0} for {} optimiser steps against {}): **{estimate:.1} CPU hours** for the {} runs",
+        base.0,
+        steps(tier),
+        steps(base.0),
+        plan.len()
+    );
+    if unestimated > 0 {
+        md += &format!(
+            " ({unestimated} of them without a `{}` record to scale, left out)",
+            base.0
+        );
+    }
+    md += &format!(
+        ". The {} runs recorded took **{spent:.1} CPU hours**",
+        mine.len()
+    );
+    if n_est > 0 {
+        let those = match n_est == mine.len() {
+            true => "them".to_string(),
+            false => format!("the {n_est} of them with an estimate, which took {took_est:.1}"),
+        };
+        md += &format!(
+            ", against {spent_estimate:.1} estimated for {those} ({:.2}x)",
+            took_est / spent_estimate
+        );
+    }
+    md += ".\n";
+    if !table.is_empty() {
+        md += "\n| environment | model | estimated h per run | measured h per run | measured / estimated |\n|---|---|---|---|---|\n";
+        md += &table;
+    }
+    md
+}
+
 /// Which state coordinates the test error sits in: per environment and model, the three
 /// features (q_i then v_i, MuJoCo's qpos and qvel) with the largest MSE over the rollout, mean
 /// over seeds, each with its share of the sum over features. Only records that keep it.
@@ -342,5 +446,42 @@ mod tests {
             md.contains("0 of 24 runs") && md.contains("no runs yet"),
             "{md}"
         );
+    }
+
+    /// The cost block scales the base tier's time per run by the ratio of optimiser steps and
+    /// sets the recorded runs' time beside it.
+    #[test]
+    fn fig7_cost_is_estimated_from_the_shorter_tier_and_measured_beside_it() {
+        let timed = |spec: RunSpec, seconds: f64| RunRecord {
+            train_seconds: seconds,
+            ..fig7_rec(spec, 0.5)
+        };
+        // Reference: 3200 steps per run, 225 s each; the paper tier: 51200 steps, so 1 h each.
+        let base: Vec<RunRecord> = fig7_runs(Tier::Reference, None)
+            .into_iter()
+            .map(|s| timed(s, 225.0))
+            .collect();
+        let paper = fig7_runs(Tier::Paper, None);
+        let hopper_node: Vec<RunRecord> = paper
+            .iter()
+            .filter(|s| s.system == "Hopper-v5" && s.model.control() == Some(ControlKind::Node))
+            .take(2)
+            .map(|s| timed(s.clone(), 7200.0))
+            .collect();
+        let md = fig7_cost_block(Tier::Paper, &hopper_node, (Tier::Reference, &base));
+        assert!(md.contains("times 16 for 51200 optimiser steps against 3200): **36.0 CPU hours** for the 36 runs. The 2 runs recorded took **4.0 CPU hours**, against 2.0 estimated for them (2.00x)."), "{md}");
+        assert!(
+            md.contains("| Hopper-v5 | node | 1.00 | 2.00 (n=2) | 2.00 |"),
+            "{md}"
+        );
+        assert_eq!(md.matches("| Hopper-v5 |").count(), 1, "{md}");
+        // An environment and model without base records is left out of the estimate, and said to be.
+        let cheetah = |r: &RunRecord| {
+            r.spec.system == "HalfCheetah-v5"
+                && r.spec.model.control() == Some(ControlKind::HnnForced)
+        };
+        let fewer: Vec<RunRecord> = base.iter().filter(|r| !cheetah(r)).cloned().collect();
+        let md = fig7_cost_block(Tier::Paper, &[], (Tier::Reference, &fewer));
+        assert!(md.contains("**33.0 CPU hours** for the 36 runs (3 of them without a `reference` record to scale, left out). The 0 runs recorded took **0.0 CPU hours**."), "{md}");
     }
 }

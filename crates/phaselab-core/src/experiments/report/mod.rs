@@ -24,7 +24,7 @@ pub use ablations::ablation_table;
 pub use budget::budget;
 pub use claims::{claims, claims_markdown, PaperClaim};
 pub use divergence::divergence_block;
-pub use fig7::fig7_block;
+pub use fig7::{fig7_block, fig7_cost_block};
 pub use ladder::{chnn_reference_block, ladder_floor_block, variants_block};
 pub use page::{blocks, fill_page, marked_blocks, BLOCK_END};
 pub use step_traces::traces_block;
