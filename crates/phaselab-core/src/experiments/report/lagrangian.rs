@@ -184,30 +184,36 @@ mod tests {
                 "{fig:?}"
             );
             assert_eq!(pick(&verdicts(&[])), "no runs yet");
-            // Seeds that resolve a doubling: 1.7x apart on the mean, within two standard errors
-            // that stay below the better mean, counts as close for the Lagrangian claim (its
-            // s.e. route) and not for the dissipation claim (the factor alone).
+            // Seeds that resolve a doubling (1.7x apart on the mean, seeds from 0.6 to 1.4 of
+            // it: within two standard errors that stay below the better mean) count as close for
+            // the Lagrangian claim (its s.e. route), not for the dissipation claim (the factor
+            // alone). Seeds too scattered to tell a doubling (3x apart, seeds from 0.1 to 1.9):
+            // not shown close, and with no pair decided the Lagrangian claim cannot be decided.
             let spread = |base: f64, lo: f64, s: u64| base * [1.0 - lo, 1.0, 1.0 + lo][s as usize];
-            let noisy = records(fig, |_, m, s| {
-                let base = if m == a.0 || m == a.1 { 1.7e-2 } else { 1e-2 };
-                spread(base, 0.4, s)
-            });
-            let want = match fig {
-                Figure::Lagrangian => "holds",
-                _ => "does not hold",
+            let seeds_apart = |ratio: f64, lo: f64| {
+                records(fig, move |_, m, s| {
+                    let base = if m == a.0 || m == a.1 {
+                        ratio * 1e-2
+                    } else {
+                        1e-2
+                    };
+                    spread(base, lo, s)
+                })
             };
-            assert_eq!(pick(&verdicts(&noisy)), want, "{fig:?}");
-            // Seeds too scattered to tell a doubling (3x apart, seeds from 0.1 to 1.9 of the
-            // mean): not shown close, and with no pair decided the claim cannot be decided.
-            let scattered = records(fig, |_, m, s| {
-                let base = if m == a.0 || m == a.1 { 3e-2 } else { 1e-2 };
-                spread(base, 0.9, s)
-            });
-            let want = match fig {
-                Figure::Lagrangian => "cannot be decided: the seeds are too scattered",
-                _ => "does not hold",
-            };
-            assert_eq!(pick(&verdicts(&scattered)), want, "{fig:?}");
+            let scattered = seeds_apart(3.0, 0.9);
+            for (recs, lagrangian) in [
+                (seeds_apart(1.7, 0.4), "holds"),
+                (
+                    scattered.clone(),
+                    "cannot be decided: the seeds are too scattered",
+                ),
+            ] {
+                let want = match fig {
+                    Figure::Lagrangian => lagrangian,
+                    _ => "does not hold",
+                };
+                assert_eq!(pick(&verdicts(&recs)), want, "{fig:?}");
+            }
             // One model scattered, the other close: partly, the scattered pairs named.
             let mixed = records(fig, |_, m, s| match m {
                 m if m == a.0 => spread(3e-2, 0.9, s),
