@@ -21,16 +21,15 @@ struct Row<'a> {
     scores: &'a ControlScores,
 }
 
-/// Figure 7 from its records: the budget beside the paper's, test rollout MSE per environment
-/// and model (mean ± standard error over seeds), and the verdict on the paper's MuJoCo claim.
-/// Records of other runs or other sizes are left out.
-pub fn fig7_block(tier: Tier, records: &[RunRecord]) -> String {
-    let s = fig7_settings(tier);
-    let paper = fig7_settings(Tier::Paper);
-    let batch = mujoco_train_config().batch;
-    let steps = |f: &Fig7Settings| f.epochs * steps_per_epoch(f.train_chunks, batch);
+/// Optimiser steps of one fig7 run at these sizes.
+fn optimiser_steps(f: &Fig7Settings) -> usize {
+    f.epochs * steps_per_epoch(f.train_chunks, mujoco_train_config().batch)
+}
+
+/// The finished runs of `tier`'s fig7 grid among `records` (other runs and sizes left out).
+fn rows_of(tier: Tier, records: &[RunRecord]) -> Vec<Row<'_>> {
     let runs = fig7_runs(tier, None);
-    let mine: Vec<Row<'_>> = fig7_rows(records)
+    fig7_rows(records)
         .into_iter()
         .filter(|(r, _, _)| runs.contains(&r.spec))
         .map(|(r, model, scores)| Row {
@@ -40,7 +39,18 @@ pub fn fig7_block(tier: Tier, records: &[RunRecord]) -> String {
             seconds: r.train_seconds / r.population.max(1) as f64,
             scores,
         })
-        .collect();
+        .collect()
+}
+
+/// Figure 7 from its records: the budget beside the paper's, test rollout MSE per environment
+/// and model (mean ± standard error over seeds), and the verdict on the paper's MuJoCo claim.
+/// Records of other runs or other sizes are left out.
+pub fn fig7_block(tier: Tier, records: &[RunRecord]) -> String {
+    let s = fig7_settings(tier);
+    let paper = fig7_settings(Tier::Paper);
+    let batch = mujoco_train_config().batch;
+    let runs = fig7_runs(tier, None);
+    let mine = rows_of(tier, records);
     let commits: BTreeSet<&str> = mine.iter().map(|r| r.git_commit).collect();
     let seconds = 0.0 + mine.iter().map(|r| r.seconds).sum::<f64>();
     let mut md = format!(
@@ -50,11 +60,11 @@ pub fn fig7_block(tier: Tier, records: &[RunRecord]) -> String {
         s.test_length,
         s.width,
         s.epochs,
-        steps(&s),
+        optimiser_steps(&s),
         s.seeds,
         paper.epochs,
         paper.train_chunks,
-        steps(&paper),
+        optimiser_steps(&paper),
         mine.len(),
         runs.len(),
         seconds / 3600.0,
@@ -127,29 +137,15 @@ pub fn fig7_block(tier: Tier, records: &[RunRecord]) -> String {
 /// members) times the ratio of optimiser steps, and beside it the time the recorded runs took.
 /// Times are wall time of training (`train_seconds`), under whatever else the machine ran.
 pub fn fig7_cost_block(tier: Tier, records: &[RunRecord], base: (Tier, &[RunRecord])) -> String {
-    let batch = mujoco_train_config().batch;
-    let steps = |t: Tier| {
-        let f = fig7_settings(t);
-        f.epochs * steps_per_epoch(f.train_chunks, batch)
-    };
-    let rows = |t: Tier, recs: &'_ [RunRecord]| -> Vec<(String, ControlKind, f64)> {
-        let runs = fig7_runs(t, None);
-        fig7_rows(recs)
-            .into_iter()
-            .filter(|(r, _, _)| runs.contains(&r.spec))
-            .map(|(r, k, _)| {
-                let share = r.train_seconds / r.population.max(1) as f64;
-                (r.spec.system.clone(), k, share / 3600.0)
-            })
-            .collect()
-    };
-    let (mine, theirs) = (rows(tier, records), rows(base.0, base.1));
+    let steps = |t: Tier| optimiser_steps(&fig7_settings(t));
+    let (mine, theirs) = (rows_of(tier, records), rows_of(base.0, base.1));
     let scale = steps(tier) as f64 / steps(base.0) as f64;
-    let hours = |rows: &[(String, ControlKind, f64)], env: &str, k: ControlKind| {
+    // Mean hours per run of one environment and model, and how many runs.
+    let hours = |rows: &[Row<'_>], env: &str, k: ControlKind| {
         let xs: Vec<f64> = rows
             .iter()
-            .filter(|r| r.0 == env && r.1 == k)
-            .map(|r| r.2)
+            .filter(|r| r.env == env && r.model == k)
+            .map(|r| r.seconds / 3600.0)
             .collect();
         (xs.iter().sum::<f64>() / xs.len().max(1) as f64, xs.len())
     };
@@ -175,18 +171,14 @@ pub fn fig7_cost_block(tier: Tier, records: &[RunRecord], base: (Tier, &[RunReco
                 continue;
             }
             spent += took * n as f64;
-            let ratio = match nb {
-                0 => "–".to_string(),
+            let (est, ratio) = match nb {
+                0 => ("–".to_string(), "–".to_string()),
                 _ => {
                     took_est += took * n as f64;
                     spent_estimate += per_run * n as f64;
                     n_est += n;
-                    format!("{:.2}", took / per_run)
+                    (format!("{per_run:.2}"), format!("{:.2}", took / per_run))
                 }
-            };
-            let est = match nb {
-                0 => "–".to_string(),
-                _ => format!("{per_run:.2}"),
             };
             table += &format!("| {env} | {k} | {est} | {took:.2} (n={n}) | {ratio} |\n");
         }

@@ -44,12 +44,12 @@ fn close_behind_best(
                 false if c.mean / best.mean <= MATCH_FACTOR => Closeness::Close,
                 false => Closeness::Far,
             };
-            let pair = format!(
+            parts.push(format!(
                 "{sys}: {m} {:.3e} vs {best_kind} {:.3e} ({m}/{best_kind} = {:.2})",
                 c.mean,
                 best.mean,
                 c.mean / best.mean
-            );
+            ));
             count.add(closeness, || {
                 format!(
                     "{sys} {m} (2σ {:.1e} against {best_kind}'s {:.3e})",
@@ -57,7 +57,6 @@ fn close_behind_best(
                     best.mean
                 )
             });
-            parts.push(pair);
         }
     }
     PaperClaim {
