@@ -27,7 +27,9 @@ use std::sync::{Arc, Mutex};
 pub struct ReproduceArgs {
     /// fig2 (energy), fig3 (symplectic penalty sweep), fig4 (second-order ablation), fig5 (node-so vs
     /// hnn by coordinates), fig6 (drag), fig7 (MuJoCo, control-aware models; generates its data with
-    /// tools/mujoco), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor),
+    /// tools/mujoco), fig8 (L1 vs L2), fig9 (gyroscope, magnet pendulum, rotor), fig9-data (fig9's
+    /// gyroscope on five times the trajectories, the paper's 5000 at the reference and paper
+    /// tiers, at the tier's optimiser steps),
     /// rollouts (error over time per system beside the chaos floor), ladder (the CHNN paper's
     /// systems: angle, body-point and constrained models, all scored on body points). Not needed
     /// with --task or --status, which read the figure from the plan.
@@ -341,7 +343,11 @@ pub fn reproduce_cmd(a: ReproduceArgs) -> Result<()> {
         return plan_status(plan);
     }
     let Some(figure) = a.figure.clone() else {
-        bail!("name a figure (fig2, fig3, fig4, fig5, fig6, fig7, fig8, fig9, rollouts), or give --plan with --task or --status");
+        let names: Vec<&str> = Figure::ALL.iter().map(|f| f.name()).collect();
+        bail!(
+            "name a figure ({}), or give --plan with --task or --status",
+            names.join(", ")
+        );
     };
     let tier: Tier = a.tier.parse().map_err(anyhow::Error::msg)?;
     if a.jobs == 0 || a.jobs > 64 || a.seeds == Some(0) || a.seeds.is_some_and(|s| s > 100) {

@@ -162,6 +162,10 @@ impl Tier {
     }
 }
 
+/// How many times fig9's trajectories fig9-data trains on: the paper's fig9 sweep used 5000
+/// systems (4000 training chunks) where the reference code's default, and fig9's, is 1000.
+pub const DATA_SCALE: usize = 5;
+
 /// The environments of Figure 7 (the paper's Hopper, HalfCheetah, Swimmer, plus Walker2d).
 pub const ENVIRONMENTS: [&str; 4] = ["Hopper-v5", "HalfCheetah-v5", "Swimmer-v5", "Walker2d-v5"];
 
@@ -362,6 +366,16 @@ impl RunSpec {
         if let Some(a) = self.alpha {
             id += &format!("__alpha{a:e}");
         }
+        // A run on another number of trajectories than every tier's (fig9-data) names it, so
+        // that it never shares a directory or a record with the tier's run of the same model.
+        if let RunSettings::Tier(s) = &self.settings {
+            if Tier::ALL
+                .iter()
+                .all(|t| t.settings().n_trajectories != s.n_trajectories)
+            {
+                id += &format!("__n{}", s.n_trajectories);
+            }
+        }
         // A paper model on body points (a constrained model's name says it already).
         if self.coordinates == Coordinates::Cartesian
             && !self
@@ -412,6 +426,9 @@ pub enum Figure {
     Fig8,
     /// Gyroscope, magnet pendulum, rotor.
     Fig9,
+    /// Fig9's gyroscope on five times the trajectories (the paper's fig9 sweep trained on 5000),
+    /// at the tier's optimiser steps: fig9's runs with only the data changed.
+    Fig9Data,
     /// Rollout error against time per system, each model beside the chaos floor (truth started 1e-4 away).
     Rollouts,
     /// The model ladder on the CHNN paper's systems: NODE, NODE+SO and HNN in generalised
@@ -460,7 +477,7 @@ impl FromStr for Figure {
 }
 
 impl Figure {
-    pub const ALL: [Figure; 12] = [
+    pub const ALL: [Figure; 13] = [
         Figure::Fig2,
         Figure::Fig3,
         Figure::Fig4,
@@ -469,6 +486,7 @@ impl Figure {
         Figure::Fig7,
         Figure::Fig8,
         Figure::Fig9,
+        Figure::Fig9Data,
         Figure::Rollouts,
         Figure::Ladder,
         Figure::Lagrangian,
@@ -485,6 +503,7 @@ impl Figure {
             Figure::Fig7 => "fig7",
             Figure::Fig8 => "fig8",
             Figure::Fig9 => "fig9",
+            Figure::Fig9Data => "fig9-data",
             Figure::Rollouts => "rollouts",
             Figure::Ladder => "ladder",
             Figure::Lagrangian => "lagrangian",
@@ -504,6 +523,9 @@ impl Figure {
             Figure::Fig7 => "Control-aware models on MuJoCo",
             Figure::Fig8 => "L1 vs L2 training loss",
             Figure::Fig9 => "Gyroscope, magnet pendulum, rotor",
+            Figure::Fig9Data => {
+                "Gyroscope on five times the trajectories, at the same optimiser steps"
+            }
             Figure::Rollouts => "Rollout error over time beside the chaos floor",
             Figure::Ladder => {
                 "The model ladder: coordinates, constraints, energy (error on body points)"
@@ -535,7 +557,7 @@ impl Figure {
             Figure::Fig3 => vec![NodeSoSymreg],
             Figure::Fig5 => vec![NodeSo, Hnn],
             Figure::Fig6 => vec![NodeSo, HnnForced, Hnn],
-            Figure::Fig8 | Figure::Fig9 => vec![Node, NodeSo, Hnn],
+            Figure::Fig8 | Figure::Fig9 | Figure::Fig9Data => vec![Node, NodeSo, Hnn],
             Figure::Ladder => vec![Node, NodeSo, Hnn, Delan, ConstrainedNodeSo, Clnn, Chnn],
             Figure::Lagrangian => vec![NodeSo, Hnn, Delan, Lnn],
             Figure::Dissipation => vec![NodeSo, Hnn, HnnForced, PortHnn, DHnn],
@@ -590,6 +612,7 @@ impl Figure {
             Figure::Fig9 => {
                 return vec!["gyroscope".into(), "magnet-pendulum".into(), "rotor".into()]
             }
+            Figure::Fig9Data => return vec!["gyroscope".into()],
             // The systems of the CHNN repository's tables.
             Figure::Ladder if tier == Tier::Smoke => {
                 return vec!["chain-pendulum:2".into(), "gyroscope".into()]
@@ -635,7 +658,26 @@ impl Figure {
                 let s = fig7_settings(tier);
                 s.epochs * steps_per_epoch(s.train_chunks, mujoco_train_config().batch)
             }
-            _ => tier.settings().optimiser_steps(),
+            _ => self.settings(tier).optimiser_steps(),
+        }
+    }
+
+    /// The sizes of the figure's runs on simulated systems at `tier`: the tier's, except
+    /// fig9-data's, which trains on [`DATA_SCALE`] times the trajectories for as many epochs as
+    /// give the tier's optimiser steps, so that its runs differ from fig9's in the data alone.
+    pub fn settings(self, tier: Tier) -> TierSettings {
+        let s = tier.settings();
+        if self != Figure::Fig9Data {
+            return s;
+        }
+        let more = TierSettings {
+            n_trajectories: s.n_trajectories * DATA_SCALE,
+            ..s.clone()
+        };
+        let per_epoch = steps_per_epoch(more.training_chunks(), TrainConfig::default().batch);
+        TierSettings {
+            epochs: s.optimiser_steps().div_ceil(per_epoch.max(1)).max(1),
+            ..more
         }
     }
 
@@ -663,7 +705,7 @@ impl Figure {
             }
             return runs;
         }
-        let settings = tier.settings();
+        let settings = self.settings(tier);
         let n_seeds = seeds.unwrap_or(settings.seeds);
         let mut runs = Vec::new();
         for system in self.systems(tier) {
@@ -796,6 +838,50 @@ mod tests {
                 .iter()
                 .all(|r| r.coordinates == g[0].coordinates && r.model == g[0].model));
         }
+    }
+
+    /// fig9-data is fig9's gyroscope with only the data changed: five times the trajectories,
+    /// the tier's optimiser steps, the same test set, and ids of its own.
+    #[test]
+    fn fig9_data_changes_the_trajectories_and_nothing_else() {
+        for tier in Tier::ALL {
+            let (s9, s) = (Figure::Fig9.settings(tier), Figure::Fig9Data.settings(tier));
+            assert_eq!(s.n_trajectories, DATA_SCALE * s9.n_trajectories, "{tier}");
+            assert_eq!(s.optimiser_steps(), s9.optimiser_steps(), "{tier}");
+            assert_eq!(
+                Figure::Fig9Data.optimiser_steps(tier),
+                s9.optimiser_steps(),
+                "{tier}"
+            );
+            assert_eq!(
+                (s.n_test, s.test_chunk, s.width),
+                (s9.n_test, s9.test_chunk, s9.width)
+            );
+        }
+        let s = Figure::Fig9Data.settings(Tier::Paper);
+        assert_eq!((s.n_trajectories, s.epochs), (5000, 400));
+        let runs = Figure::Fig9Data.runs(Tier::Paper, Some(3));
+        assert_eq!(runs.len(), 3 * 3, "the gyroscope x 3 models x 3 seeds");
+        assert_eq!(runs[0].id(), "gyroscope__node__l2__seed0__n5000");
+        let fig9: Vec<String> = Figure::Fig9
+            .runs(Tier::Paper, Some(3))
+            .iter()
+            .map(|r| r.id())
+            .collect();
+        assert!(runs.iter().all(|r| !fig9.contains(&r.id())));
+        assert_eq!("fig9-data".parse::<Figure>(), Ok(Figure::Fig9Data));
+        // More trajectories leave the test set as it was (its own stream of initial conditions).
+        let sys = crate::physics::system("chain-pendulum:1").unwrap();
+        let test = |n: usize| {
+            let p = TierSettings {
+                n_trajectories: n,
+                ..Tier::Smoke.settings()
+            }
+            .protocol(3);
+            p.generate(sys.as_ref(), &|_| {}).unwrap().test
+        };
+        let (a, b) = (test(10), test(50));
+        assert_eq!((a.q, a.v), (b.q, b.v));
     }
 
     #[test]

@@ -42,8 +42,25 @@ pub fn budget(tier: Tier, records: &[RunRecord]) -> String {
         return md;
     }
     let diverged = records.iter().filter(|r| r.test().is_none()).count();
+    // Runs on another data size than the tier's (fig9-data), counted by size.
+    let mut other_sizes = std::collections::BTreeMap::<usize, usize>::new();
+    for r in records {
+        if let Some((_, rs)) = r.spec.autonomous() {
+            if rs.n_trajectories != s.n_trajectories {
+                *other_sizes.entry(rs.n_trajectories).or_default() += 1;
+            }
+        }
+    }
+    let sizes: Vec<String> = other_sizes
+        .iter()
+        .map(|(n, k)| format!("{k} on {n} trajectories"))
+        .collect();
+    let of_them = match sizes.is_empty() {
+        true => String::new(),
+        false => format!("; of them {}", list(sizes)),
+    };
     md += &format!(
-        " {} runs recorded ({diverged} diverged), data seeds {} (weight seed 0), optimiser steps of the finished runs: {}. Training took {:.1} hours (the training loops' wall time, summed over runs), by phaselab {} at commit(s) {}.\n",
+        " {} runs recorded ({diverged} diverged{of_them}), data seeds {} (weight seed 0), optimiser steps of the finished runs: {}. Training took {:.1} hours (the training loops' wall time, summed over runs), by phaselab {} at commit(s) {}.\n",
         records.len(),
         list(seeds.iter().map(|x| x.to_string()).collect()),
         list(steps.iter().map(|x| x.to_string()).collect()),

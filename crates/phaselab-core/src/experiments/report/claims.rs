@@ -27,13 +27,13 @@ fn still_falling(runs: &[&RunRecord]) -> String {
 
 /// "a below b" over systems: on how many a's mean is lower, on how many by more than two
 /// standard errors, out of the systems with runs of both.
-struct Tally {
+pub(super) struct Tally {
     lower: usize,
     n: usize,
-    evidence: String,
+    pub(super) evidence: String,
 }
 
-fn tally(runs: &[&RunRecord], systems: &[String], a: ModelKind, b: ModelKind) -> Tally {
+pub(super) fn tally(runs: &[&RunRecord], systems: &[String], a: ModelKind, b: ModelKind) -> Tally {
     let (mut lower, mut clear, mut n) = (0, 0, 0);
     let mut parts = Vec::new();
     for sys in systems {

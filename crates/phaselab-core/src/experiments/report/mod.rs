@@ -5,13 +5,14 @@
 //!
 //! One file per part of the page: `budget` (the training budget), `tables` (each figure's gerr
 //! table), `claims` (the paper's claims and their verdicts), `ablations` (committed `phaselab
-//! compare` outputs), `fig7` (the MuJoCo figure) and `page` (the named blocks and the markers
+//! compare` outputs), `fig7` (the MuJoCo figure), `data_size` (fig9 on more trajectories) and `page` (the named blocks and the markers
 //! they are written between).
 
 mod ablations;
 mod budget;
 mod claim;
 mod claims;
+mod data_size;
 mod divergence;
 mod fig7;
 mod ladder;
@@ -23,6 +24,7 @@ mod tables;
 pub use ablations::ablation_table;
 pub use budget::budget;
 pub use claims::{claims, claims_markdown, PaperClaim};
+pub use data_size::data_size_block;
 pub use divergence::divergence_block;
 pub use fig7::{fig7_block, fig7_cost_block};
 pub use ladder::{chnn_reference_block, ladder_floor_block, variants_block};

@@ -5,6 +5,7 @@
 use super::ablations::ablation_table;
 use super::budget::budget;
 use super::claims::{claims, claims_markdown, numbered_claims};
+use super::data_size::data_size_block;
 use super::fig7::fig7_block;
 use super::ladder::{chnn_reference_block, coordinates_block};
 use super::tables::{budget_table, figure_table};
@@ -31,6 +32,7 @@ pub fn blocks(
             "ladder-coordinates".to_string(),
             coordinates_block(tier, records),
         ),
+        ("data-size:fig9".to_string(), data_size_block(tier, records)),
     ];
     for fig in Figure::ALL {
         if fig.layout() == Layout::Bars || fig.layout() == Layout::AlphaSweep {

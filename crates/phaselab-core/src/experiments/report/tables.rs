@@ -154,7 +154,7 @@ fn columns(fig: Figure, tier: Tier) -> Vec<Column> {
         .collect()
 }
 
-fn table_head(heads: &[String]) -> String {
+pub(super) fn table_head(heads: &[String]) -> String {
     let mut md = String::from("| system |");
     for h in heads {
         md += &format!(" {h} |");
