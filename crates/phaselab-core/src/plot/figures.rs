@@ -114,7 +114,12 @@ pub fn figure_outputs(
     // The ladder compares models in different coordinates: every one on the body points.
     let scored = report::scored_for(fig, records);
     let records = &scored[..];
-    let rows: Vec<RunScores> = records.iter().filter_map(RunScores::of).collect();
+    // Only the figure's own runs, as its table takes them: a run of the same system and model
+    // at other sizes (fig9-data's beside fig9's) belongs to another figure.
+    let rows: Vec<RunScores> = report::of_figure(fig, tier, records)
+        .into_iter()
+        .filter_map(RunScores::of)
+        .collect();
     let csv = results_csv(fig, tier, &rows);
     let scale = match fig {
         Figure::Ladder => "test rollout error `gerr` on the system's body points (a generalised model's rollouts mapped through x(q), as the CHNN repository scores them)",

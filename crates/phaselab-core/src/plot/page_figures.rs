@@ -98,4 +98,25 @@ mod tests {
         let e = page_figures(bad, Tier::Reference, &records, &[], "x").unwrap_err();
         assert!(e.to_string().contains("fig99"), "{e}");
     }
+
+    /// A figure draws its own runs only: fig9's gyroscope and fig9-data's share system and
+    /// model, not data, and neither drawing takes the other's runs.
+    #[test]
+    fn a_figure_draws_its_own_runs_and_not_those_of_the_same_model_at_other_sizes() {
+        let of = |fig: Figure, g: f64| -> Vec<RunRecord> {
+            fig.runs(Tier::Paper, Some(3))
+                .into_iter()
+                .filter(|s| s.system == "gyroscope")
+                .map(|s| rec(s, g))
+                .collect()
+        };
+        let (fig9, fig9_data) = (of(Figure::Fig9, 1e-2), of(Figure::Fig9Data, 1e-3));
+        let all: Vec<RunRecord> = fig9.iter().chain(&fig9_data).cloned().collect();
+        for (fig, own) in [(Figure::Fig9, &fig9), (Figure::Fig9Data, &fig9_data)] {
+            let drawn = figure_outputs(fig, Tier::Paper, &all).unwrap();
+            let alone = figure_outputs(fig, Tier::Paper, own).unwrap();
+            assert_eq!(drawn.csv.lines().count(), 1 + own.len(), "{}", drawn.csv);
+            assert_eq!(drawn.files, alone.files, "{}", fig.name());
+        }
+    }
 }
