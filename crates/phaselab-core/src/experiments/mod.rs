@@ -670,13 +670,14 @@ impl Figure {
         if self != Figure::Fig9Data {
             return s;
         }
+        let steps = s.optimiser_steps();
         let more = TierSettings {
             n_trajectories: s.n_trajectories * DATA_SCALE,
-            ..s.clone()
+            ..s
         };
         let per_epoch = steps_per_epoch(more.training_chunks(), TrainConfig::default().batch);
         TierSettings {
-            epochs: s.optimiser_steps().div_ceil(per_epoch.max(1)).max(1),
+            epochs: steps.div_ceil(per_epoch.max(1)).max(1),
             ..more
         }
     }

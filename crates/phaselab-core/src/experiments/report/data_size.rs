@@ -5,7 +5,7 @@
 use super::claims::tally;
 use super::tables::{cell_of, of_figure, table_head};
 use crate::experiments::record::RunRecord;
-use crate::experiments::{Figure, Tier};
+use crate::experiments::{Figure, Tier, TierSettings};
 use crate::models::ModelKind::{Hnn, Node, NodeSo};
 use crate::train::Loss;
 
@@ -14,7 +14,7 @@ use crate::train::Loss;
 /// comparisons on the larger data.
 pub fn data_size_block(tier: Tier, records: &[RunRecord]) -> String {
     let (small, large) = (Figure::Fig9.settings(tier), Figure::Fig9Data.settings(tier));
-    let size = |s: &crate::experiments::TierSettings| {
+    let size = |s: &TierSettings| {
         format!(
             "{} trajectories ({} training chunks, {} epochs)",
             s.n_trajectories,
