@@ -85,65 +85,56 @@ pub fn fig7_block(tier: Tier, records: &[RunRecord]) -> String {
     // Environments where both second-order models are that far below the first-order NODE.
     let mut second_order = 0;
     for env in ENVIRONMENTS {
+        // As a table cell, so that the claim compares by the two-standard-error rule of the others.
         let cell = |k: ControlKind| {
             let xs: Vec<f64> = mine
                 .iter()
                 .filter(|r| r.env == env && r.model == k)
                 .map(|r| r.scores.test_mse)
                 .collect();
-            (mean_and_standard_error(&xs), xs.len())
+            let (mean, se) = mean_and_standard_error(&xs);
+            Cell {
+                mean,
+                se,
+                n: xs.len(),
+                diverged: 0,
+                unscored: 0,
+            }
         };
-        let cells: Vec<_> = ControlKind::ALL.iter().map(|&k| (k, cell(k))).collect();
+        let cells: Vec<(ControlKind, Cell)> =
+            ControlKind::ALL.iter().map(|&k| (k, cell(k))).collect();
+        let of = |k: ControlKind| &cells.iter().find(|c| c.0 == k).expect("every model").1;
         let best = cells
             .iter()
-            .filter(|c| c.1 .1 > 0)
-            .min_by(|a, b| a.1 .0 .0.total_cmp(&b.1 .0 .0))
+            .filter(|c| c.1.n > 0)
+            .min_by(|a, b| a.1.mean.total_cmp(&b.1.mean))
             .map(|c| c.0);
         md += &format!("| {env} |");
-        for (k, ((m, se), count)) in &cells {
-            md += &match (count, Some(*k) == best) {
+        for (k, c) in &cells {
+            md += &match (c.n, Some(*k) == best) {
                 (0, _) => " – |".into(),
-                (_, true) => format!(" **{m:.3e}** ± {se:.1e} (n={count}) |"),
-                (_, false) => format!(" {m:.3e} ± {se:.1e} (n={count}) |"),
+                (_, true) => format!(" **{:.3e}** ± {:.1e} (n={}) |", c.mean, c.se, c.n),
+                (_, false) => format!(" {} |", c.text()),
             };
         }
         md += "\n";
-        if cells.iter().all(|c| c.1 .1 > 0) {
+        if cells.iter().all(|c| c.1.n > 0) {
             n += 1;
-            // As a table cell, for the two-standard-error comparison the other claims use.
-            let as_cell = |&(_, ((mean, se), n)): &(ControlKind, ((f64, f64), usize))| Cell {
-                mean,
-                se,
-                n,
-                diverged: 0,
-                unscored: 0,
-            };
-            let so = as_cell(
-                cells
-                    .iter()
-                    .find(|c| c.0 == ControlKind::NodeSo)
-                    .expect("node-so"),
-            );
+            let so = of(ControlKind::NodeSo);
             let (other, oc) = cells
                 .iter()
                 .filter(|c| c.0 != ControlKind::NodeSo)
-                .map(|c| (c.0, as_cell(c)))
                 .min_by(|a, b| a.1.mean.total_cmp(&b.1.mean))
                 .expect("two others");
             lowest += usize::from(best == Some(ControlKind::NodeSo));
-            clear += usize::from(so.clearly_below(&oc));
-            let node = as_cell(
-                cells
-                    .iter()
-                    .find(|c| c.0 == ControlKind::Node)
-                    .expect("node"),
-            );
+            clear += usize::from(so.clearly_below(oc));
+            let node = of(ControlKind::Node);
             second_order += usize::from(
                 cells
                     .iter()
-                    .all(|c| c.0 == ControlKind::Node || as_cell(c).clearly_below(&node)),
+                    .all(|c| c.0 == ControlKind::Node || c.1.clearly_below(node)),
             );
-            if oc.clearly_below(&so) {
+            if oc.clearly_below(so) {
                 beaten.push(format!("{env} ({other})"));
             }
             parts.push(format!(
